@@ -1,0 +1,187 @@
+"""`cadence`: the composition root, the one module that wires the core, the adapters and the schedules."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import EXAMPLE_PLAN, Settings
+from bot.db import make_engine, migrate, run_in_session
+from bot.plan import Plan, PlanInvalid, load_plan_file
+from bot.studies import apply_plan
+
+log = logging.getLogger("cadence")
+
+
+class Stop(Exception):
+    """End the command with a message and an exit code, without a traceback."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv()
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args, Settings.from_env())
+    except Stop as stop:
+        print(stop, file=sys.stderr)
+        return stop.code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cadence", description="Keep a study's sponsor and CRO on their plan."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="Socket Mode, the HTTP server or the local console, by what is set")
+    run.set_defaults(run=cmd_run)
+
+    serve = commands.add_parser("serve", help="serve Slack over HTTP: POST /slack/events, GET /healthz")
+    serve.add_argument("--port", type=int, help="port (default: PORT, else 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.set_defaults(run=cmd_serve)
+
+    console = commands.add_parser("console", help="chat with Cadence in the terminal")
+    console.add_argument("--plan", help="plan file (default: CADENCE_PLAN, else the example plan)")
+    console.add_argument("--as", dest="handle", help="whom to act as (default: the plan's first admin)")
+    console.set_defaults(run=cmd_console)
+
+    plan = commands.add_parser("plan", help="validate or apply a communication plan")
+    plan_commands = plan.add_subparsers(required=True, metavar="ACTION")
+    validate = plan_commands.add_parser("validate", help="check a plan and list every problem")
+    validate.add_argument("file")
+    validate.set_defaults(run=cmd_plan_validate)
+    apply = plan_commands.add_parser("apply", help="validate a plan and create or update its study")
+    apply.add_argument("file")
+    apply.set_defaults(run=cmd_plan_apply)
+    return parser
+
+
+def cmd_plan_validate(args: argparse.Namespace, settings: Settings) -> int:
+    plan = _load_plan(args.file)
+    print(
+        f"{args.file}: valid — study {plan.study_id}, {len(plan.people)} people, "
+        f"{len(plan.responsibilities)} topics."
+    )
+    return 0
+
+
+def cmd_plan_apply(args: argparse.Namespace, settings: Settings) -> int:
+    plan = _load_plan(args.file)
+    engine = prepare_database(settings)
+    result = run_in_session(engine, apply_plan, plan=plan, actor="cli")
+    print(result.summary)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.slack_socket_ready:
+        return _serve_socket_mode(settings)
+    if settings.slack_http_ready:
+        return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
+    plan_file = settings.plan_file or str(EXAMPLE_PLAN)
+    database = _redacted(settings.database_url)
+    print(
+        f"Cadence local console — no Slack credentials are set, so this runs the plan {_shown(plan_file)} "
+        f"on {database}. Type /help."
+    )
+    return cmd_console(argparse.Namespace(plan=plan_file, handle=None), settings)
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.console.console import ConsoleSession, run_console
+
+    logging.getLogger().setLevel(logging.WARNING)
+    plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
+    engine = prepare_database(settings)
+    run_in_session(engine, apply_plan, plan=plan, actor="console")
+    session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle)
+    print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
+    run_console(session, None if sys.stdin.isatty() else sys.stdin, sys.stdout)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.slack.app import build_app
+    from handlers.slack.server import build_asgi, make_server
+
+    if not settings.slack_http_ready:
+        raise Stop("cadence serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).", code=2)
+    engine = prepare_database(settings)
+    apply_configured_plan(engine, settings)
+    port = args.port or settings.port
+    server = make_server(build_asgi(build_app(settings, engine), engine), host=args.host, port=port)
+    log.info(
+        "serving Slack on http://%s:%s/slack/events (database %s)",
+        args.host,
+        port,
+        _redacted(settings.database_url),
+    )
+    server.run()
+    return 0
+
+
+def _serve_socket_mode(settings: Settings) -> int:
+    from handlers.slack.app import build_app
+    from handlers.slack.server import run_socket_mode
+
+    engine = prepare_database(settings)
+    apply_configured_plan(engine, settings)
+    assert settings.slack_app_token is not None
+    asyncio.run(run_socket_mode(build_app(settings, engine), settings.slack_app_token))
+    return 0
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Connect and migrate; a database that cannot be reached stops the command with a clear message."""
+    try:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise Stop(f"Cannot use the database {_redacted(settings.database_url)}: {reason}") from None
+    return engine
+
+
+def apply_configured_plan(engine: Engine, settings: Settings) -> None:
+    """Apply CADENCE_PLAN at start, when it is set."""
+    if settings.plan_file:
+        result = run_in_session(engine, apply_plan, plan=_load_plan(settings.plan_file), actor="startup")
+        log.info("%s", result.summary)
+
+
+def _load_plan(path: str) -> Plan:
+    try:
+        return load_plan_file(path)
+    except PlanInvalid as invalid:
+        count = len(invalid.errors)
+        problems = "\n".join(f"  {error}" for error in invalid.errors)
+        raise Stop(f"{path}: {count} problem{'s' if count != 1 else ''}\n{problems}") from None
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the configured database"
+
+
+def _shown(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path

@@ -1,0 +1,159 @@
+"""The slash commands, platform-neutral: each adapter hands over the command's text and renders the result.
+
+A command handler's docstring is its help text: its first line is what `/cadence help` shows.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import ownership
+from bot.errors import BadCommand
+from bot.studies import Requester, find_requester
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who sent which command text, from where."""
+
+    platform: str  # "slack", "teams" or "console"
+    user_id: str  # the platform's user id (the handle in the console)
+    channel_id: str | None = None
+    study_key: str | None = None  # set where the adapter knows the study (the console)
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    usage: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class HelpShown:
+    commands: tuple[CommandInfo, ...]
+    coming: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotYetAvailable:
+    command: str
+    meanwhile: str
+
+
+@dataclass(frozen=True)
+class _Command:
+    info: CommandInfo
+    handler: Callable[..., Any]
+    needs_study: bool
+    available: bool
+
+
+_COMMANDS: dict[str, _Command] = {}
+
+
+def command(name: str, *usage: str, needs_study: bool = True, available: bool = True):
+    """Register a command handler under its slash name; its docstring's first line is its summary."""
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+        summary = inspect.getdoc(handler) or ""
+        info = CommandInfo(name, usage or (name,), summary.splitlines()[0] if summary else "")
+        _COMMANDS[name] = _Command(info, handler, needs_study, available)
+        return handler
+
+    return register
+
+
+def command_names() -> list[str]:
+    """Every slash command Cadence answers, in help order."""
+    return list(_COMMANDS)
+
+
+def run_command(session: Session, *, name: str, text: str, invocation: Invocation) -> Any:
+    """Run a slash command for whoever sent it and return its result (a plain dataclass)."""
+    entry = _COMMANDS.get(name)
+    if entry is None:
+        raise BadCommand(f"Cadence has no {name} command.", hint="Try /cadence help.")
+    requester = None
+    if entry.needs_study:
+        requester = find_requester(
+            session,
+            platform=invocation.platform,
+            user_id=invocation.user_id,
+            channel_id=invocation.channel_id,
+            study_key=invocation.study_key,
+        )
+    return entry.handler(session, requester, (text or "").strip())
+
+
+def help_for(names: list[str] | None = None) -> HelpShown:
+    """The help of the available commands (or of the named ones), and the commands still to come."""
+    chosen = [c for c in _COMMANDS.values() if c.available and (names is None or c.info.name in names)]
+    coming = tuple(c.info.name for c in _COMMANDS.values() if not c.available) if names is None else ()
+    return HelpShown(tuple(c.info for c in chosen), coming)
+
+
+_SET_OWNER = re.compile(r"^set\s+(?P<topic>.+?)\s+(?P<role>owner|backup)\s+(?P<person>\S.*)$", re.I | re.S)
+
+
+@command(
+    "/who-owns",
+    "/who-owns <topic or keyword>",
+    "/who-owns   (every topic and its owner)",
+    "/who-owns set <topic> owner|backup @person   (admins)",
+)
+def who_owns(session: Session, requester: Requester, text: str) -> Any:
+    """Find who owns a topic: owner, backup, their side, role and preferred contact."""
+    if text.casefold() == "help":
+        return help_for(["/who-owns"])
+    if text.casefold() == "set" or text.casefold().startswith("set "):
+        match = _SET_OWNER.match(text)
+        if not match:
+            raise BadCommand(
+                "To change ownership, name the topic, the role and the person.",
+                hint="For example: /who-owns set Safety reporting backup @omar",
+            )
+        return ownership.change_ownership(
+            session,
+            requester=requester,
+            topic_query=match["topic"],
+            role=match["role"].lower(),
+            person_reference=match["person"],
+        )
+    return ownership.find_owner(session, requester=requester, query=text)
+
+
+@command("/cadence", "/cadence help", needs_study=False)
+def cadence(session: Session, requester: Requester | None, text: str) -> Any:
+    """Show what Cadence can do and how to ask it."""
+    if text.casefold() in {"", "help", "?"}:
+        return help_for()
+    if text.casefold().startswith("report"):
+        return NotYetAvailable("/cadence report", "the weekly cadence report is on its way")
+    raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
+
+
+def _coming(name: str, usage: str, meanwhile: str) -> None:
+    def not_yet(session: Session, requester: Requester | None, text: str) -> NotYetAvailable:
+        return NotYetAvailable(name, meanwhile)
+
+    info = CommandInfo(name, (usage,), f"{name} is not available yet.")
+    _COMMANDS[name] = _Command(info, not_yet, needs_study=False, available=False)
+
+
+_coming("/ask", "/ask <question>", "/who-owns <topic> tells you whom to ask")
+_coming(
+    "/escalate",
+    "/escalate [low|medium|high|critical] <summary>",
+    "/who-owns names the owner to raise it with",
+)
+_coming("/checkin", "/checkin now|status|skip <date>", "the plan's check-in schedule still stands")
+_coming("/minutes", "/minutes [pasted notes]", "post the minutes in the study channel yourself")
+_coming("/actions", "/actions [all]", "the study channel holds the latest minutes")
+_coming("/away", "/away until <date> [backup @person] | /away off", "/who-owns names each topic's backup")

@@ -1,0 +1,51 @@
+"""Settings read from the environment (entry points load `.env` first)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///cadence.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    plan_file: str | None = None
+    port: int = 3000
+    tick_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from environment variables; empty values count as unset."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+            plan_file=get("CADENCE_PLAN"),
+            port=int(get("PORT") or 3000),
+            tick_seconds=float(get("CADENCE_TICK_SECONDS") or 30),
+        )
+
+    @property
+    def slack_http_ready(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def slack_socket_ready(self) -> bool:
+        return bool(self.slack_app_token and self.slack_bot_token)

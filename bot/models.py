@@ -1,0 +1,98 @@
+"""Tables. Times are stored in UTC and come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC (SQLite has no zones) and hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _utc_column(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, **kwargs))
+
+
+class Study(SQLModel, table=True):
+    __tablename__ = "study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, description="The plan's study.id, e.g. ACME-201")
+    name: str
+    timezone: str
+    channel: str | None = Field(default=None, index=True, description="The study's Slack channel id")
+    admins: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    plan: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    revision: int = 1
+    created_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("study_id", "handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    handle: str
+    name: str
+    side: str
+    role: str = ""
+    slack_id: str | None = Field(default=None, index=True)
+    teams_id: str | None = None
+    email: str | None = None
+    timezone: str
+    prefers: str | None = None
+    active: bool = True
+
+
+class Responsibility(SQLModel, table=True):
+    __tablename__ = "responsibility"
+    __table_args__ = (UniqueConstraint("study_id", "topic_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    topic: str
+    topic_key: str = Field(description="The topic folded to lower case; topics are unique per study")
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    backup_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("person.id")))
+    answer_within: str | None = None
+    position: int = 0
+    active: bool = True
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the database refuses updates and deletes (see the first migration)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("study.id"), index=True))
+    at: datetime = _utc_column()
+    actor: str = Field(description="Who did it: 'slack:U…', 'console:raj', 'cli'")
+    action: str = Field(index=True)
+    subject: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,283 @@
+"""Ownership: who owns a topic, found by name, keyword or a typo of either; admins reassign it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, col, select
+
+from bot import audit
+from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
+from bot.models import Person, Responsibility, Study, utcnow
+from bot.studies import Requester
+
+CONFIDENT = 85  # a score at or above this is an answer; below it, a suggestion
+_WORDS = re.compile(r"[^\w\s-]+")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class Contact:
+    handle: str
+    name: str
+    side: str
+    role: str
+    slack_id: str | None
+    email: str | None
+    prefers: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class TopicOwners:
+    topic: str
+    keywords: tuple[str, ...]
+    owner: Contact
+    backup: Contact | None
+    answer_within: str | None
+
+
+@dataclass(frozen=True)
+class OwnerFound:
+    query: str
+    topic: TopicOwners
+    matched: str  # what in the plan the query matched: the topic or one of its keywords
+    exact: bool  # False when the match was typo-tolerant
+    also: tuple[TopicOwners, ...] = ()  # other topics that fit just as well
+
+
+@dataclass(frozen=True)
+class TopicsListed:
+    study_key: str
+    study_name: str
+    topics: tuple[TopicOwners, ...]
+
+
+@dataclass(frozen=True)
+class NoTopicFound:
+    query: str
+    closest: tuple[TopicOwners, ...]
+    examples: tuple[str, ...]  # keywords worth trying
+
+
+@dataclass(frozen=True)
+class OwnershipChanged:
+    topic: TopicOwners
+    role: str  # "owner" or "backup"
+    previous: Contact | None
+    changed: bool
+    swapped: bool = False  # the new owner was the backup, and the previous owner became the backup
+
+
+@dataclass(frozen=True)
+class _Scored:
+    topic: TopicOwners
+    score: float
+    matched: str
+
+
+def _normalize(text: str) -> str:
+    return " ".join(_WORDS.sub(" ", text.casefold()).split())
+
+
+def _contact(person: Person) -> Contact:
+    return Contact(
+        handle=person.handle,
+        name=person.name,
+        side=person.side,
+        role=person.role,
+        slack_id=person.slack_id,
+        email=person.email,
+        prefers=person.prefers,
+        timezone=person.timezone,
+    )
+
+
+def list_topics(session: Session, *, study_id: int) -> list[TopicOwners]:
+    """The study's current responsibilities in plan order, with their people."""
+    rows = session.exec(
+        select(Responsibility)
+        .where(Responsibility.study_id == study_id, Responsibility.active == True)  # noqa: E712
+        .order_by(col(Responsibility.position))
+    ).all()
+    people = {p.id: _contact(p) for p in session.exec(select(Person).where(Person.study_id == study_id))}
+    return [
+        TopicOwners(
+            topic=r.topic,
+            keywords=tuple(r.keywords),
+            owner=people[r.owner_id],
+            backup=people.get(r.backup_id) if r.backup_id else None,
+            answer_within=r.answer_within,
+        )
+        for r in rows
+    ]
+
+
+def _score(query: str, candidate: str) -> float:
+    if query == candidate:
+        return 100
+    padded_query, padded_candidate = f" {query} ", f" {candidate} "
+    if len(candidate) >= 3 and padded_candidate in padded_query:
+        return 95  # "who handles SAE reports" names the keyword "SAE"
+    if len(query) >= 4 and padded_query in padded_candidate:
+        return 90  # "lock" is part of "database lock"
+    if len(query) < 4:
+        return min(70.0, fuzz.ratio(query, candidate))  # too short to guess a typo from: suggest only
+    # A typo of the whole candidate, or of one of its words ("monitorng" in "site monitoring").
+    fuzzy = max(
+        fuzz.ratio(query, candidate),
+        fuzz.token_sort_ratio(query, candidate),
+        max(fuzz.ratio(query, word) for word in candidate.split()),
+    )
+    return min(89.0, fuzzy)  # typo-tolerant, but ranked below a whole-word match (90 and up)
+
+
+def rank_topics(query: str, topics: list[TopicOwners]) -> list[_Scored]:
+    """Score every topic by its name and keywords against the query, best first."""
+    wanted = _normalize(query)
+    ranked = []
+    for topic in topics:
+        best, matched = 0.0, topic.topic
+        for candidate in (topic.topic, *topic.keywords):
+            score = _score(wanted, _normalize(candidate))
+            if score > best:
+                best, matched = score, candidate
+        ranked.append(_Scored(topic, best, matched))
+    return sorted(ranked, key=lambda s: -s.score)
+
+
+def find_owner(
+    session: Session, *, requester: Requester, query: str
+) -> OwnerFound | NoTopicFound | TopicsListed:
+    """Answer `/who-owns [topic]`: the owner of the best-matching topic, all topics, or the closest ones."""
+    topics = list_topics(session, study_id=requester.study_id)
+    if not query.strip():
+        return TopicsListed(requester.study_key, requester.study_name, tuple(topics))
+    ranked = rank_topics(query, topics)
+    if not ranked or ranked[0].score < CONFIDENT:
+        return NoTopicFound(
+            query=query,
+            closest=tuple(s.topic for s in ranked[:3] if s.score >= 40),
+            examples=tuple(t.keywords[0] for t in topics[:3] if t.keywords),
+        )
+    best = ranked[0]
+    ties = tuple(s.topic for s in ranked[1:] if s.score >= CONFIDENT and s.score == best.score)
+    return OwnerFound(query=query, topic=best.topic, matched=best.matched, exact=best.score >= 90, also=ties)
+
+
+def resolve_topic(session: Session, *, study_id: int, query: str) -> Responsibility:
+    """The one topic `query` names confidently; UnknownTopic (with the closest ones) otherwise."""
+    topics = list_topics(session, study_id=study_id)
+    ranked = rank_topics(query, topics)
+    confident = [s for s in ranked if s.score >= CONFIDENT]
+    if not confident or (len(confident) > 1 and confident[1].score == confident[0].score):
+        names = [s.topic.topic for s in (confident or ranked)[:3]]
+        hint = f"Closest topics: {', '.join(names)}." if names else "This study has no topics yet."
+        raise UnknownTopic(f"No single topic matches '{query}'.", hint=hint)
+    return session.exec(
+        select(Responsibility).where(
+            Responsibility.study_id == study_id, Responsibility.topic == confident[0].topic.topic
+        )
+    ).one()
+
+
+def resolve_person(session: Session, *, study_id: int, reference: str) -> Person:
+    """A person of the study named by mention (`<@U…>`), `@handle`, handle, name or e-mail."""
+    reference = reference.strip()
+    people = list(session.exec(select(Person).where(Person.study_id == study_id, Person.active == True)))  # noqa: E712
+    mention = _MENTION.match(reference)
+    wanted = reference.lstrip("@").casefold()
+    for person in people:
+        if mention and person.slack_id == mention.group(1):
+            return person
+        if not mention and wanted in {
+            person.handle.casefold(),
+            person.name.casefold(),
+            (person.email or "").casefold(),
+        }:
+            return person
+    best = process.extractOne(wanted, [p.handle for p in people], score_cutoff=70)
+    hint = (
+        f"Did you mean {best[0]}?" if best else "Name someone from the plan's people by @mention or handle."
+    )
+    raise UnknownPerson(f"'{reference}' is not in this study's plan.", hint=hint)
+
+
+def study_admins(session: Session, *, study_id: int) -> list[Person]:
+    """The people who may change the study's plan."""
+    study = session.get(Study, study_id)
+    if study is None:
+        return []
+    people = session.exec(
+        select(Person).where(Person.study_id == study_id, col(Person.handle).in_(study.admins))
+    )
+    return sorted(people, key=lambda p: study.admins.index(p.handle))
+
+
+def change_ownership(
+    session: Session, *, requester: Requester, topic_query: str, role: str, person_reference: str
+) -> OwnershipChanged:
+    """Make someone the owner or backup of a topic (admins only); audit who changed what."""
+    if not requester.is_admin:
+        admins = " or ".join(p.name for p in study_admins(session, study_id=requester.study_id))
+        raise NotAnAdmin(
+            "Only the plan's admins can change who owns a topic.",
+            hint=f"Ask {admins or 'an admin'}; they can run /who-owns set <topic> {role} @person.",
+        )
+    row = resolve_topic(session, study_id=requester.study_id, query=topic_query)
+    clearing = role == "backup" and person_reference.strip().casefold() in {"none", "nobody", "-"}
+    person = (
+        None if clearing else resolve_person(session, study_id=requester.study_id, reference=person_reference)
+    )
+    before = {"owner": row.owner_id, "backup": row.backup_id}
+    swapped = _assign(row, role, person)
+    after = {"owner": row.owner_id, "backup": row.backup_id}
+    changed = before != after
+    if changed:
+        study = session.get(Study, requester.study_id)
+        assert study is not None
+        study.revision += 1
+        study.updated_at = utcnow()
+        handles = {
+            p.id: p.handle for p in session.exec(select(Person).where(Person.study_id == requester.study_id))
+        }
+        audit.record(
+            session,
+            action="ownership.changed",
+            actor=requester.actor,
+            study_id=requester.study_id,
+            subject=row.topic,
+            detail={
+                "by": requester.handle,
+                "role": role,
+                "before": {k: handles.get(v) for k, v in before.items()},
+                "after": {k: handles.get(v) for k, v in after.items()},
+            },
+        )
+        session.flush()
+    previous_id = before[role]
+    previous = session.get(Person, previous_id) if previous_id else None
+    topic = next(t for t in list_topics(session, study_id=requester.study_id) if t.topic == row.topic)
+    return OwnershipChanged(topic, role, _contact(previous) if previous else None, changed, swapped)
+
+
+def _assign(row: Responsibility, role: str, person: Person | None) -> bool:
+    """Put `person` in the role; returns True when owner and backup swapped places."""
+    if role == "owner":
+        assert person is not None
+        if person.id == row.owner_id:
+            return False
+        swapped = person.id == row.backup_id
+        if swapped:
+            row.backup_id = row.owner_id
+        row.owner_id = person.id  # type: ignore[assignment]
+        return swapped
+    if person is not None and person.id == row.owner_id:
+        raise BadCommand(
+            f"{person.name} owns {row.topic}; the backup must be someone else.",
+            hint=f"To hand the topic over, run /who-owns set {row.topic} owner @person.",
+        )
+    row.backup_id = person.id if person else None
+    return False

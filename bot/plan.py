@@ -1,0 +1,563 @@
+"""The communication plan: load YAML, validate every part, report every problem with its path.
+
+Validation never stops at the first problem: a plan author fixes the whole list in one go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+
+from bot.timing import parse_duration, parse_schedule, parse_timezone
+
+SIDES = ("sponsor", "cro")
+CONTACTS = ("channel", "dm", "slack", "teams", "email")
+SEVERITIES = ("low", "medium", "high", "critical")
+_HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "": ("study", "people", "responsibilities", "cadence", "escalation", "meetings", "milestones"),
+    "study": ("id", "name", "timezone", "channel", "admins"),
+    "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
+    "responsibility": ("topic", "keywords", "owner", "backup", "answer_within"),
+    "cadence": ("answer_within", "checkin"),
+    "checkin": ("schedule", "participants", "questions", "remind_after", "close_after", "grace", "skip"),
+    "escalation": ("levels", "severities"),
+    "level": ("name", "who", "ack_within"),
+    "severity": ("start_level", "ack_factor", "ack_within"),
+    "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
+    "milestone": ("name", "due", "owner"),
+}
+
+
+@dataclass(frozen=True)
+class PlanError:
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.path or '(plan)'}: {self.message}"
+
+
+class PlanInvalid(Exception):
+    """The plan has problems; `errors` lists every one of them."""
+
+    def __init__(self, errors: list[PlanError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class PlanPerson:
+    handle: str
+    name: str
+    side: str
+    role: str
+    timezone: str
+    slack: str | None = None
+    teams: str | None = None
+    email: str | None = None
+    prefers: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanTopic:
+    topic: str
+    keywords: tuple[str, ...]
+    owner: str
+    backup: str | None
+    answer_within: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    study_id: str
+    name: str
+    timezone: str
+    channel: str | None
+    admins: tuple[str, ...]
+    people: dict[str, PlanPerson]
+    responsibilities: tuple[PlanTopic, ...]
+    data: dict[str, Any] = field(repr=False)
+
+
+def load_plan_file(path: str | Path) -> Plan:
+    """Read and validate a plan file; raise PlanInvalid listing every problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanInvalid([PlanError("", f"cannot read {path}: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError:
+        raise PlanInvalid([PlanError("", f"{path} is not UTF-8 text")]) from None
+    return load_plan(text)
+
+
+def load_plan(text: str) -> Plan:
+    """Validate a plan given as YAML text; raise PlanInvalid listing every problem."""
+    data, lines, errors = _parse_yaml(text)
+    if errors and data is None:
+        raise PlanInvalid(errors)
+    checker = _Checker(lines, errors)
+    plan = checker.check_plan(data)
+    if checker.errors:
+        raise PlanInvalid(sorted(checker.errors, key=lambda e: (e.line or 0, e.path)))
+    assert plan is not None
+    return plan
+
+
+# --- YAML with line numbers -------------------------------------------------------------------
+
+
+class _PlanLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is a plan error rather than a crash."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _parse_yaml(text: str) -> tuple[Any, dict[str, int], list[PlanError]]:
+    loader = _PlanLoader(text)
+    lines: dict[str, int] = {}
+    errors: list[PlanError] = []
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else _to_python(node, "", loader, lines, errors)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "not valid YAML"
+        line = mark.line + 1 if mark else None
+        return None, lines, [PlanError("", f"YAML syntax error: {reason}", line)]
+    except yaml.YAMLError as exc:
+        return None, lines, [PlanError("", f"YAML syntax error: {exc}")]
+    finally:
+        loader.dispose()
+    if data is None:
+        return None, lines, [PlanError("", "the plan is empty")]
+    return data, lines, errors
+
+
+def _is_comma_continuation(mapping: yaml.MappingNode, key: yaml.Node, value: yaml.Node, before: Any) -> bool:
+    """`{role: Director, Clinical Ops}` means one role: YAML reads the part after the comma as a bare key."""
+    return (
+        bool(mapping.flow_style)
+        and isinstance(before, str)
+        and isinstance(key, yaml.ScalarNode)
+        and key.style is None
+        and isinstance(value, yaml.ScalarNode)
+        and value.tag == "tag:yaml.org,2002:null"
+        and value.value == ""
+    )
+
+
+def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str, int], errors: list) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        previous: str | None = None
+        for key_node, value_node in node.value:
+            key = str(loader.construct_object(key_node, deep=True))
+            if previous and _is_comma_continuation(node, key_node, value_node, result[previous]):
+                result[previous] = f"{result[previous]}, {key}"
+                continue
+            previous = key
+            child = f"{path}.{key}" if path else key
+            if key in result:
+                errors.append(PlanError(child, "appears twice", key_node.start_mark.line + 1))
+            result[key] = _to_python(value_node, child, loader, lines, errors)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, f"{path}[{i}]", loader, lines, errors) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    best = process.extractOne(value, list(choices), score_cutoff=70)
+    return f" (did you mean '{best[0]}'?)" if best else ""
+
+
+class _Checker:
+    def __init__(self, lines: dict[str, int], errors: list[PlanError]):
+        self.lines = lines
+        self.errors = list(errors)
+        self.handles: set[str] = set()
+
+    def error(self, path: str, message: str) -> None:
+        line = self.lines.get(path)
+        probe = path
+        while line is None and probe:
+            probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            line = self.lines.get(probe)
+        self.errors.append(PlanError(path, message, line))
+
+    # generic readers: each reports its own problem and returns None when the value is unusable
+
+    def mapping(self, value: Any, path: str, kind: str, required: bool = True) -> dict | None:
+        if value is None:
+            if required:
+                self.error(path, "is missing")
+            return None
+        if not isinstance(value, dict):
+            self.error(path, "should be a mapping of fields")
+            return None
+        for key in value:
+            if key not in _FIELDS[kind]:
+                child = f"{path}.{key}" if path else key
+                self.error(child, f"unknown field '{key}'{_suggest(key, _FIELDS[kind])}")
+        return value
+
+    def text(self, value: Any, path: str, required: bool = False) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(path, "is missing")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error(path, "should be text")
+            return None
+        return str(value).strip()
+
+    def listing(self, value: Any, path: str, required: bool = False) -> list | None:
+        if value is None:
+            if required:
+                self.error(path, "is missing")
+            return None
+        if not isinstance(value, list):
+            self.error(path, "should be a list, e.g. [a, b]")
+            return None
+        return value
+
+    def converted(self, value: Any, path: str, convert: Callable[[Any], Any], required: bool = False) -> Any:
+        if value is None:
+            if required:
+                self.error(path, "is missing")
+            return None
+        try:
+            return convert(value)
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return None
+
+    def person(self, value: Any, path: str, required: bool = True) -> str | None:
+        handle = self.text(value, path, required)
+        if handle is None:
+            return None
+        if handle not in self.handles:
+            self.error(path, f"unknown person '{handle}'{_suggest(handle, self.handles)}")
+            return None
+        return handle
+
+    def people_list(self, value: Any, path: str, required: bool = True) -> list[str]:
+        items = self.listing(value, path, required) or []
+        handles: list[str] = []
+        for i, item in enumerate(items):
+            handle = self.person(item, f"{path}[{i}]")
+            if handle in handles:
+                self.error(f"{path}[{i}]", f"'{handle}' is listed twice")
+            elif handle:
+                handles.append(handle)
+        if value is not None and not items and required:
+            self.error(path, "names nobody")
+        return handles
+
+    # sections
+
+    def check_plan(self, data: Any) -> Plan | None:
+        root = self.mapping(data, "", "")
+        if root is None:
+            return None
+        people = self.check_people(root.get("people"))
+        study = self.check_study(root.get("study"))
+        topics = self.check_responsibilities(root.get("responsibilities"))
+        # A person without a timezone of their own lives in the study's.
+        people = {h: p if p.timezone else replace(p, timezone=study["timezone"]) for h, p in people.items()}
+        normalized: dict[str, Any] = {
+            "study": study,
+            "people": {h: vars(p) for h, p in people.items()},
+            "responsibilities": [vars(t) | {"keywords": list(t.keywords)} for t in topics],
+            "cadence": self.check_cadence(root.get("cadence")),
+            "escalation": self.check_escalation(root.get("escalation")),
+            "meetings": self.check_meetings(root.get("meetings")),
+            "milestones": self.check_milestones(root.get("milestones")),
+        }
+        if self.errors:
+            return None
+        return Plan(
+            study_id=study["id"],
+            name=study["name"],
+            timezone=study["timezone"],
+            channel=study["channel"],
+            admins=tuple(study["admins"]),
+            people=people,
+            responsibilities=tuple(topics),
+            data=normalized,
+        )
+
+    def check_study(self, value: Any) -> dict[str, Any]:
+        study = self.mapping(value, "study", "study") or {}
+        study_id = self.text(study.get("id"), "study.id", required=bool(study))
+        timezone = self.converted(
+            study.get("timezone"), "study.timezone", parse_timezone, required=bool(study)
+        )
+        channel = self.text(study.get("channel"), "study.channel")
+        if channel and not _SLACK_CHANNEL.match(channel):
+            self.error(
+                "study.channel", f"'{channel}' is not a Slack channel id (C…); names change, ids do not"
+            )
+        admins = self.people_list(study.get("admins"), "study.admins", required=bool(study))
+        return {
+            "id": study_id,
+            "name": self.text(study.get("name"), "study.name") or study_id,
+            "timezone": timezone.key if timezone else None,
+            "channel": channel,
+            "admins": admins,
+        }
+
+    def check_people(self, value: Any) -> dict[str, PlanPerson]:
+        people = value
+        if people is None:
+            self.error("people", "is missing")
+            return {}
+        if not isinstance(people, dict) or not people:
+            self.error(
+                "people", "should map each handle to a person, e.g. alice: {name: Alice, side: sponsor}"
+            )
+            return {}
+        self.handles = {str(h) for h in people if _HANDLE.match(str(h))}
+        result: dict[str, PlanPerson] = {}
+        seen_ids: dict[tuple[str, str], str] = {}
+        for handle, entry in people.items():
+            path = f"people.{handle}"
+            if not _HANDLE.match(str(handle)):
+                self.error(path, f"'{handle}' is not a handle (letters, digits, '.', '_' or '-')")
+                continue
+            person = self.check_person(entry, path, handle, seen_ids)
+            if person:
+                result[handle] = person
+        return result
+
+    def check_person(self, entry: Any, path: str, handle: str, seen_ids: dict) -> PlanPerson | None:
+        fields = self.mapping(entry, path, "person")
+        if fields is None:
+            return None
+        name = self.text(fields.get("name"), f"{path}.name", required=True)
+        side = self.text(fields.get("side"), f"{path}.side", required=True)
+        if side and side.lower() not in SIDES:
+            self.error(f"{path}.side", f"'{side}' is not a side (sponsor or cro)")
+            side = None
+        zone = self.converted(fields.get("timezone"), f"{path}.timezone", parse_timezone)
+        slack = self.text(fields.get("slack"), f"{path}.slack")
+        if slack and not _SLACK_USER.match(slack):
+            self.error(f"{path}.slack", f"'{slack}' is not a Slack user id (U… or W…)")
+        email = self.text(fields.get("email"), f"{path}.email")
+        if email and "@" not in email:
+            self.error(f"{path}.email", f"'{email}' is not an e-mail address")
+        prefers = self.text(fields.get("prefers"), f"{path}.prefers")
+        if prefers and prefers.lower() not in CONTACTS:
+            self.error(f"{path}.prefers", f"'{prefers}' is not a contact ({', '.join(CONTACTS)})")
+        teams = self.text(fields.get("teams"), f"{path}.teams")
+        for kind, ident in (("slack", slack), ("teams", teams), ("email", email and email.lower())):
+            if ident and (kind, ident) in seen_ids:
+                self.error(f"{path}.{kind}", f"'{ident}' is also {seen_ids[(kind, ident)]}'s")
+            elif ident:
+                seen_ids[(kind, ident)] = handle
+        if not (name and side):
+            return None
+        return PlanPerson(
+            handle=handle,
+            name=name,
+            side=side.lower(),
+            role=self.text(fields.get("role"), f"{path}.role") or "",
+            timezone=zone.key if zone else "",
+            slack=slack,
+            teams=teams,
+            email=email,
+            prefers=prefers.lower() if prefers else None,
+        )
+
+    def check_responsibilities(self, value: Any) -> list[PlanTopic]:
+        topics: list[PlanTopic] = []
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(self.listing(value, "responsibilities") or []):
+            path = f"responsibilities[{i}]"
+            fields = self.mapping(entry, path, "responsibility")
+            if fields is None:
+                continue
+            topic = self.text(fields.get("topic"), f"{path}.topic", required=True)
+            if topic and topic.casefold() in seen:
+                self.error(
+                    f"{path}.topic", f"'{topic}' is already responsibilities[{seen[topic.casefold()]}]"
+                )
+            elif topic:
+                seen[topic.casefold()] = i
+            keywords = [
+                k
+                for j, raw in enumerate(self.listing(fields.get("keywords"), f"{path}.keywords") or [])
+                if (k := self.text(raw, f"{path}.keywords[{j}]", required=True))
+            ]
+            owner = self.person(fields.get("owner"), f"{path}.owner")
+            backup = self.person(fields.get("backup"), f"{path}.backup", required=False)
+            if owner and backup == owner:
+                self.error(f"{path}.backup", "is the owner; a backup must be someone else")
+            within = self.converted(fields.get("answer_within"), f"{path}.answer_within", parse_duration)
+            if topic and owner:
+                topics.append(
+                    PlanTopic(topic, tuple(keywords), owner, backup, str(within) if within else None)
+                )
+        return topics
+
+    def check_cadence(self, value: Any) -> dict[str, Any] | None:
+        cadence = self.mapping(value, "cadence", "cadence", required=False)
+        if cadence is None:
+            return None
+        within = self.converted(cadence.get("answer_within"), "cadence.answer_within", parse_duration)
+        return {"answer_within": str(within) if within else None, "checkin": self.check_checkin(cadence)}
+
+    def check_checkin(self, cadence: dict) -> dict[str, Any] | None:
+        path = "cadence.checkin"
+        checkin = self.mapping(cadence.get("checkin"), path, "checkin", required=False)
+        if checkin is None:
+            return None
+        schedule = self.converted(checkin.get("schedule"), f"{path}.schedule", parse_schedule, required=True)
+        questions = self.listing(checkin.get("questions"), f"{path}.questions", required=True) or []
+        if checkin.get("questions") is not None and not questions:
+            self.error(f"{path}.questions", "asks nothing; list at least one question")
+        durations = {
+            name: self.converted(checkin.get(name), f"{path}.{name}", parse_duration)
+            for name in ("remind_after", "close_after", "grace")
+        }
+        skip = self.listing(checkin.get("skip"), f"{path}.skip") or []
+        return {
+            "schedule": str(schedule) if schedule else None,
+            "participants": self.people_list(checkin.get("participants"), f"{path}.participants"),
+            "questions": [
+                self.text(q, f"{path}.questions[{i}]", required=True) for i, q in enumerate(questions)
+            ],
+            **{name: str(d) if d else None for name, d in durations.items()},
+            "skip": [self.date(d, f"{path}.skip[{i}]") for i, d in enumerate(skip)],
+        }
+
+    def date(self, value: Any, path: str) -> str | None:
+        def convert(raw: Any) -> str:
+            try:
+                return date.fromisoformat(str(raw).strip()).isoformat()
+            except ValueError:
+                raise ValueError(f"'{raw}' is not a date (YYYY-MM-DD)") from None
+
+        return self.converted(value, path, convert, required=True)
+
+    def check_escalation(self, value: Any) -> dict[str, Any] | None:
+        escalation = self.mapping(value, "escalation", "escalation", required=False)
+        if escalation is None:
+            return None
+        raw_levels = self.listing(escalation.get("levels"), "escalation.levels", required=True) or []
+        if escalation.get("levels") is not None and not raw_levels:
+            self.error("escalation.levels", "is empty; an escalation path needs at least one level")
+        levels = []
+        for i, entry in enumerate(raw_levels):
+            path = f"escalation.levels[{i}]"
+            fields = self.mapping(entry, path, "level") or {}
+            within = self.converted(fields.get("ack_within"), f"{path}.ack_within", parse_duration)
+            if fields and within is None and "ack_within" not in fields and i < len(raw_levels) - 1:
+                self.error(f"{path}.ack_within", "is missing; every level but the last needs a deadline")
+            levels.append(
+                {
+                    "name": self.text(fields.get("name"), f"{path}.name", required=True),
+                    "who": self.people_list(fields.get("who"), f"{path}.who") if fields else [],
+                    "ack_within": str(within) if within else None,
+                }
+            )
+        return {"levels": levels, "severities": self.check_severities(escalation, len(levels))}
+
+    def check_severities(self, escalation: dict, level_count: int) -> dict[str, Any]:
+        raw = escalation.get("severities") or {}
+        if not isinstance(raw, dict):
+            self.error(
+                "escalation.severities", "should map severities to their levels, e.g. high: {start_level: 1}"
+            )
+            raw = {}
+        severities: dict[str, Any] = {}
+        for name, entry in raw.items():
+            path = f"escalation.severities.{name}"
+            if name not in SEVERITIES:
+                self.error(path, f"unknown severity '{name}' (use {', '.join(SEVERITIES)})")
+                continue
+            fields = self.mapping(entry, path, "severity") or {}
+            start = fields.get("start_level", 1)
+            if isinstance(start, bool) or not isinstance(start, int):
+                self.error(f"{path}.start_level", f"'{start}' is not a level number (1 to {level_count})")
+                start = None
+            elif not 1 <= start <= level_count:
+                self.error(
+                    f"{path}.start_level", f"level {start} does not exist (the path has {level_count})"
+                )
+                start = None
+            factor = fields.get("ack_factor")
+            if factor is not None and (
+                isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0
+            ):
+                self.error(f"{path}.ack_factor", f"'{factor}' should be a number above zero, e.g. 0.5 or 2")
+                factor = None
+            within = self.converted(fields.get("ack_within"), f"{path}.ack_within", parse_duration)
+            severities[name] = {
+                "start_level": start,
+                "ack_factor": factor,
+                "ack_within": str(within) if within else None,
+            }
+        return severities
+
+    def check_meetings(self, value: Any) -> list[dict[str, Any]]:
+        meetings = []
+        for i, entry in enumerate(self.listing(value, "meetings") or []):
+            path = f"meetings[{i}]"
+            fields = self.mapping(entry, path, "meeting")
+            if fields is None:
+                continue
+            durations = {
+                name: self.converted(fields.get(name), f"{path}.{name}", parse_duration)
+                for name in ("duration", "minutes_due")
+            }
+            schedule = self.converted(fields.get("schedule"), f"{path}.schedule", parse_schedule)
+            meetings.append(
+                {
+                    "name": self.text(fields.get("name"), f"{path}.name", required=True),
+                    "schedule": str(schedule) if schedule else None,
+                    **{name: str(d) if d else None for name, d in durations.items()},
+                    "note_taker": self.person(fields.get("note_taker"), f"{path}.note_taker", required=False),
+                    "attendees": self.people_list(
+                        fields.get("attendees"), f"{path}.attendees", required=False
+                    ),
+                }
+            )
+        return meetings
+
+    def check_milestones(self, value: Any) -> list[dict[str, Any]]:
+        milestones = []
+        for i, entry in enumerate(self.listing(value, "milestones") or []):
+            path = f"milestones[{i}]"
+            fields = self.mapping(entry, path, "milestone")
+            if fields is None:
+                continue
+            milestones.append(
+                {
+                    "name": self.text(fields.get("name"), f"{path}.name", required=True),
+                    "due": self.date(fields.get("due"), f"{path}.due"),
+                    "owner": self.person(fields.get("owner"), f"{path}.owner", required=False),
+                }
+            )
+        return milestones

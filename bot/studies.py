@@ -1,0 +1,217 @@
+"""Studies and their people: applying a plan, and finding who is asking in which study."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot import audit
+from bot.errors import BadCommand, NotConnected, NotInStudy
+from bot.models import Person, Responsibility, Study, utcnow
+from bot.plan import Plan, PlanPerson
+
+_PERSON_FIELDS = ("name", "side", "role", "timezone", "prefers")
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    study_key: str
+    created: bool
+    changes: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        if self.created:
+            return f"Created study {self.study_key}."
+        if not any(self.changes.values()):
+            return f"Study {self.study_key} is already up to date."
+        parts = [f"{kind}: {', '.join(items)}" for kind, items in self.changes.items() if items]
+        return f"Updated study {self.study_key} — " + "; ".join(parts) + "."
+
+
+def apply_plan(session: Session, *, plan: Plan, actor: str) -> ApplyResult:
+    """Create the plan's study, or update it in place keeping its history; audit what changed."""
+    study = session.exec(select(Study).where(Study.key == plan.study_id)).first()
+    created = study is None
+    if study is None:
+        study = Study(key=plan.study_id, name=plan.name, timezone=plan.timezone, revision=0)
+        session.add(study)
+    study.name, study.timezone, study.channel = plan.name, plan.timezone, plan.channel
+    study.admins, study.plan = list(plan.admins), plan.data
+    study.revision += 1
+    study.updated_at = utcnow()
+    session.flush()
+    people, people_changes = _apply_people(session, study, plan.people)
+    topic_changes = _apply_responsibilities(session, study, plan, people)
+    changes = {**people_changes, **topic_changes}
+    audit.record(
+        session,
+        action="plan.created" if created else "plan.applied",
+        actor=actor,
+        study_id=study.id,
+        subject=study.key,
+        detail={"revision": study.revision, "changes": changes},
+    )
+    return ApplyResult(study.key, created, changes)
+
+
+def _apply_people(session: Session, study: Study, planned: dict[str, PlanPerson]):
+    existing = {p.handle: p for p in session.exec(select(Person).where(Person.study_id == study.id))}
+    added, updated, removed = [], [], []
+    for handle, spec in planned.items():
+        person = existing.get(handle)
+        values: dict[str, Any] = {f: getattr(spec, f) for f in _PERSON_FIELDS}
+        values |= {"slack_id": spec.slack, "teams_id": spec.teams, "email": spec.email, "active": True}
+        if person is None:
+            person = Person(study_id=study.id, handle=handle, **values)
+            session.add(person)
+            added.append(handle)
+        elif any(getattr(person, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(person, key, value)
+            updated.append(handle)
+        existing[handle] = person
+    # People leave the plan but stay in the database: the audit log and old records name them.
+    for handle, person in existing.items():
+        if handle not in planned and person.active:
+            person.active = False
+            removed.append(handle)
+    session.flush()
+    return existing, {"people added": added, "people updated": updated, "people removed": removed}
+
+
+def _apply_responsibilities(session: Session, study: Study, plan: Plan, people: dict[str, Person]):
+    existing = {
+        r.topic_key: r
+        for r in session.exec(select(Responsibility).where(Responsibility.study_id == study.id))
+    }
+    added, updated, removed = [], [], []
+    for position, spec in enumerate(plan.responsibilities):
+        key = spec.topic.casefold()
+        values = {
+            "topic": spec.topic,
+            "keywords": list(spec.keywords),
+            "owner_id": people[spec.owner].id,
+            "backup_id": people[spec.backup].id if spec.backup else None,
+            "answer_within": spec.answer_within,
+            "position": position,
+            "active": True,
+        }
+        row = existing.pop(key, None)
+        if row is None:
+            session.add(Responsibility(study_id=study.id, topic_key=key, **values))
+            added.append(spec.topic)
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            updated.append(spec.topic)
+    for row in existing.values():
+        if row.active:
+            row.active = False
+            removed.append(row.topic)
+    session.flush()
+    return {"topics added": added, "topics updated": updated, "topics removed": removed}
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who sent a command, in which study: the context every capability starts from."""
+
+    study_id: int
+    study_key: str
+    study_name: str
+    study_timezone: str
+    study_channel: str | None
+    person_id: int
+    handle: str
+    name: str
+    is_admin: bool
+    actor: str
+
+
+def find_requester(
+    session: Session,
+    *,
+    platform: str,
+    user_id: str,
+    channel_id: str | None = None,
+    study_key: str | None = None,
+) -> Requester:
+    """Find the study a command belongs to and the person sending it; explain when there is none.
+
+    Slack Connect: the CRO's people act from their own workspace, so they are known by their user
+    id (unique across connected workspaces), never by the channel's or workspace's name.
+    """
+    study = _study_for(session, channel_id=channel_id, study_key=study_key)
+    memberships = _memberships(session, platform=platform, user_id=user_id)
+    if study is not None:
+        person = next((p for p, s in memberships if s.id == study.id), None)
+        if person is None:
+            raise NotInStudy(
+                f"You are not in {study.key}'s communication plan, so Cadence cannot act for you here.",
+                hint=f"Ask an admin ({', '.join(study.admins)}) to add you under people: "
+                f"with {platform}: {user_id} and apply the plan.",
+            )
+        return _requester(study, person, platform, user_id)
+    if not memberships:
+        raise NotInStudy(
+            "You are not in any study's communication plan yet.",
+            hint=f"Ask your study's admin to add you under people: with {platform}: {user_id} and apply the plan.",
+        )
+    channels = {s.key: s.channel for _, s in memberships if s.channel}
+    if channel_id and not _is_direct_message(channel_id):
+        raise NotConnected(
+            "This channel is not connected to a study.",
+            hint="Use Cadence in your study's channel or in a direct message with Cadence. To connect this "
+            f"channel, an admin sets study.channel: {channel_id} in the plan and applies it.",
+            channels=channels,
+        )
+    if len(memberships) > 1:
+        raise BadCommand(
+            "You are in several studies, so Cadence cannot tell which one you mean here.",
+            hint="Run the command in the study's channel.",
+            channels=channels,
+        )
+    person, study = memberships[0]
+    return _requester(study, person, platform, user_id)
+
+
+def _is_direct_message(channel_id: str) -> bool:
+    return channel_id.startswith("D")
+
+
+def _study_for(session: Session, *, channel_id: str | None, study_key: str | None) -> Study | None:
+    if study_key:
+        return session.exec(select(Study).where(Study.key == study_key)).first()
+    if channel_id:
+        return session.exec(select(Study).where(Study.channel == channel_id)).first()
+    return None
+
+
+def _memberships(session: Session, *, platform: str, user_id: str) -> list[tuple[Person, Study]]:
+    column = {"slack": Person.slack_id, "teams": Person.teams_id}.get(platform, Person.handle)
+    query = (
+        select(Person, Study)
+        .join(Study, Study.id == Person.study_id)  # type: ignore[arg-type]
+        .where(column == user_id, Person.active == True)  # noqa: E712
+        .order_by(Study.key)
+    )
+    return list(session.exec(query).all())
+
+
+def _requester(study: Study, person: Person, platform: str, user_id: str) -> Requester:
+    assert study.id is not None and person.id is not None
+    return Requester(
+        study_id=study.id,
+        study_key=study.key,
+        study_name=study.name,
+        study_timezone=study.timezone,
+        study_channel=study.channel,
+        person_id=person.id,
+        handle=person.handle,
+        name=person.name,
+        is_admin=person.handle in study.admins,
+        actor=f"{platform}:{user_id}",
+    )

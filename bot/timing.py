@@ -1,0 +1,103 @@
+"""The plan's durations (`30s 30m 4h 2d 1bd 1w`) and weekly schedules (`mon 09:00`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {"daily": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:]}
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(bd|s|m|h|d|w)$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: float
+    unit: str  # one of s m h d w bd
+
+    @property
+    def business_days(self) -> bool:
+        return self.unit == "bd"
+
+    def as_timedelta(self) -> timedelta:
+        """Calendar length; business days need a calendar and a timezone, so they are refused here."""
+        if self.business_days:
+            raise ValueError("business days depend on the calendar")
+        return timedelta(**{_UNITS[self.unit]: self.amount})
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if self.amount == int(self.amount) else self.amount
+        return f"{amount}{self.unit}"
+
+
+def parse_duration(value: object) -> Duration:
+    """Read `30s`, `30m`, `4h`, `2d`, `1bd` or `1w`; raise ValueError with a plain reason otherwise."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a duration (use 30s, 30m, 4h, 2d, 1bd or 1w)")
+    if isinstance(value, int | float):
+        raise ValueError(f"{value!r} has no unit (use 30s, 30m, 4h, 2d, 1bd or 1w)")
+    match = _DURATION.match(value.strip().lower())
+    if not match:
+        raise ValueError(f"'{value}' is not a duration (use 30s, 30m, 4h, 2d, 1bd or 1w)")
+    amount = float(match.group(1))
+    if amount <= 0:
+        raise ValueError(f"'{value}' must be longer than zero")
+    return Duration(amount, match.group(2))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    days: tuple[str, ...]
+    at: time
+
+    @property
+    def day_of_week(self) -> str:
+        """The days as APScheduler's cron `day_of_week` field."""
+        return ",".join(self.days)
+
+    def __str__(self) -> str:
+        return f"{','.join(self.days)} {self.at:%H:%M}"
+
+
+def parse_schedule(value: object) -> Schedule:
+    """Read `mon 09:00`, `mon,thu 15:00`, `mon-fri 09:30`, `weekdays 09:00` or `daily 08:00`."""
+    hint = "use a day and a time, e.g. 'mon 09:00'"
+    if not isinstance(value, str) or len(value.split()) != 2:
+        raise ValueError(f"{value!r} is not a schedule ({hint})")
+    day_part, time_part = value.lower().split()
+    days = _parse_days(day_part)
+    if days is None:
+        raise ValueError(f"'{value}': unknown day '{day_part}' (days are {', '.join(DAYS)})")
+    match = _TIME.match(time_part)
+    if not match:
+        raise ValueError(f"'{value}': '{time_part}' is not a time of day (HH:MM, 24-hour)")
+    return Schedule(days, time(int(match.group(1)), int(match.group(2))))
+
+
+def _parse_days(text: str) -> tuple[str, ...] | None:
+    if text in _DAY_ALIASES:
+        return _DAY_ALIASES[text]
+    days: list[str] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            return None
+        start, end = DAYS.index(first), DAYS.index(last or first)
+        if end < start:
+            return None
+        days.extend(d for d in DAYS[start : end + 1] if d not in days)
+    return tuple(days)
+
+
+def parse_timezone(value: object) -> ZoneInfo:
+    """Return the IANA zone named `value`; raise ValueError if there is none."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not a timezone (use an IANA name such as Europe/Warsaw)")
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone '{value}' (use an IANA name such as Europe/Warsaw)") from None

@@ -1,0 +1,109 @@
+"""The local chat: the same commands as in Slack, typed in the terminal as one of the study's people."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shlex
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.commands import Invocation, command_names, run_command
+from bot.db import run_in_session
+from bot.errors import CadenceError
+from bot.models import Person, Study
+from handlers.console.render import render, render_error
+
+log = logging.getLogger("cadence.console")
+
+CONSOLE_HELP = """Console commands:
+    /as <handle>   act as someone from the plan (/as alone lists them)
+    /help          this help and every Cadence command
+    /quit          leave (Ctrl-D works too)"""
+
+
+class ConsoleSession:
+    """One person's chat with Cadence in one study; `say` takes a line and returns Cadence's answer."""
+
+    def __init__(self, engine: Engine, *, study_key: str, handle: str | None = None):
+        self.engine = engine
+        self.study_key = study_key
+        people = run_in_session(engine, _people_of, study_key=study_key)
+        self.handles = [h for h, _ in people]
+        admins = [h for h, is_admin in people if is_admin]
+        self.handle = handle if handle in self.handles else (admins or self.handles or [""])[0]
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.handle}@{self.study_key}> "
+
+    def say(self, line: str) -> str:
+        line = line.strip()
+        if not line:
+            return ""
+        if not line.startswith("/"):
+            return "Type a command such as /who-owns safety, or /help."
+        name, _, text = line.partition(" ")
+        name = name.lower()
+        if name == "/as":
+            return self.switch_person(text.strip())
+        if name == "/help":
+            return f"{self.say('/cadence help')}\n{CONSOLE_HELP}"
+        if name not in command_names():
+            return f"! There is no {name} command.\n  Type /help to see them all."
+        return self.run(name, text)
+
+    def run(self, name: str, text: str) -> str:
+        invocation = Invocation(platform="console", user_id=self.handle, study_key=self.study_key)
+        try:
+            result = run_in_session(self.engine, run_command, name=name, text=text, invocation=invocation)
+        except CadenceError as error:
+            return render_error(error)
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("console command %s failed (reference %s)", name, reference)
+            return (
+                f"! Something went wrong on Cadence's side and nothing was changed (reference {reference})."
+            )
+        return render(result)
+
+    def switch_person(self, handle: str) -> str:
+        handle = handle.lstrip("@").strip()
+        if not handle:
+            return "People in this study: " + ", ".join(self.handles)
+        if handle not in self.handles:
+            return f"! '{handle}' is not in {self.study_key}'s plan.\n  People: {shlex.join(self.handles)}"
+        self.handle = handle
+        return f"You are now {handle}."
+
+
+def _people_of(session, *, study_key: str) -> list[tuple[str, bool]]:
+    study = session.exec(select(Study).where(Study.key == study_key)).one()
+    people = session.exec(select(Person).where(Person.study_id == study.id, Person.active == True))  # noqa: E712
+    return [(p.handle, p.handle in study.admins) for p in people]
+
+
+def run_console(session: ConsoleSession, lines: Iterable[str] | None, out: TextIO) -> None:
+    """Answer commands until /quit or the end of input; `lines=None` reads the terminal with a prompt."""
+    for line in lines if lines is not None else _typed(session):
+        if line.strip().lower() in {"/quit", "/exit"}:
+            break
+        answer = session.say(line)
+        if answer:
+            print(answer, file=out, flush=True)
+
+
+def _typed(session: ConsoleSession) -> Iterator[str]:
+    try:
+        import readline  # noqa: F401  (line editing and history for input())
+    except ImportError:
+        pass
+    while True:
+        try:
+            yield input(session.prompt)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return

@@ -1,0 +1,58 @@
+"""The Bolt app: built by a factory, listeners registered by kind, one error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.errors import CadenceError
+from handlers.slack import blocks, commands
+from handlers.slack.middleware import Database, inject_database
+
+log = logging.getLogger("cadence.slack")
+
+
+def build_app(settings: Settings, engine: Engine) -> AsyncApp:
+    """Create the Bolt app for `settings`, talking to the Web API at SLACK_API_URL."""
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        # Listeners finish before the HTTP response: answers ride in the ack, nothing is polled.
+        process_before_response=True,
+        logger=logging.getLogger("cadence.bolt"),
+    )
+    app.use(inject_database(Database(engine)))
+    register_listeners(app)
+    app.error(handle_error)
+    return app
+
+
+def register_listeners(app: AsyncApp) -> None:
+    commands.register(app)
+
+
+async def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """Turn our errors into friendly ephemeral replies; anything else is logged, never shown."""
+    if isinstance(error, CadenceError):
+        log.info("refused %s: %s", _what(body), error.message)
+        payload = blocks.error_reply(error)
+    else:
+        reference = secrets.token_hex(3)
+        log.exception("failed %s (reference %s)", _what(body), reference, exc_info=error)
+        payload = blocks.failure_reply(reference)
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
+
+
+def _what(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return f"{body['command']} from {body.get('user_id')} in {body.get('channel_id')}"
+    return str(body.get("type", "request"))

@@ -1,0 +1,36 @@
+"""Middleware that hands listeners the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+
+from bot.db import run_in_session
+
+T = TypeVar("T")
+
+
+class Database:
+    """Runs a core call in a worker thread, in a session of its own that commits or rolls back.
+
+    The core is synchronous; running it off the event loop keeps every other request flowing.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        return await asyncio.to_thread(run_in_session, self.engine, function, **kwargs)
+
+
+def inject_database(database: Database) -> Callable[..., Awaitable[None]]:
+    """Put the database in every request's context, where listeners receive it as `db`."""
+
+    async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        context["db"] = database
+        await next()
+
+    return middleware

@@ -1,0 +1,88 @@
+"""Serving: the ASGI app (`POST /slack/events`, `GET /healthz`) under uvicorn, or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.engine import Engine
+
+from bot.db import database_ok
+
+log = logging.getLogger("cadence.server")
+Hook = Callable[[], Awaitable[None]]
+
+
+def build_asgi(
+    app: AsyncApp, engine: Engine, *, on_startup: Hook | None = None, on_shutdown: Hook | None = None
+):
+    """The HTTP surface: Slack's requests go to Bolt, `/healthz` checks the database."""
+    bolt = AsyncSlackRequestHandler(app, path="/slack/events")
+
+    async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send, on_startup, on_shutdown)
+        elif scope["type"] == "http" and scope["path"] == "/healthz":
+            healthy = await asyncio.to_thread(database_ok, engine)
+            await _send_json(
+                send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
+            )
+        else:
+            await bolt(scope, receive, send)
+
+    return asgi
+
+
+async def _lifespan(
+    receive: Callable, send: Callable, on_startup: Hook | None, on_shutdown: Hook | None
+) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if on_startup:
+                await on_startup()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if on_shutdown:
+                await on_shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _send_json(send: Callable, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def make_server(asgi: Any, *, host: str = "0.0.0.0", port: int = 3000) -> uvicorn.Server:
+    """A uvicorn server for the ASGI app (one event loop; the core runs in worker threads)."""
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    return uvicorn.Server(config)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one (tests read it back)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def run_socket_mode(app: AsyncApp, app_token: str) -> None:
+    """Connect to Slack over Socket Mode and serve until stopped."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    log.info("connecting to Slack over Socket Mode")
+    await handler.start_async()
