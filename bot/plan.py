@@ -202,7 +202,9 @@ class _Checker:
         line = self.lines.get(path)
         probe = path
         while line is None and probe:
-            probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            # Fall back to the nearest enclosing node that exists: `a.b[2].c` → `a.b[2]` → `a.b` → `a`.
+            parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            probe = "" if parent == probe else parent
             line = self.lines.get(probe)
         self.errors.append(PlanError(path, message, line))
 

@@ -158,7 +158,8 @@ def find_requester(
     if not memberships:
         raise NotInStudy(
             "You are not in any study's communication plan yet.",
-            hint=f"Ask your study's admin to add you under people: with {platform}: {user_id} and apply the plan.",
+            hint=f"Ask your study's admin to add you under people: with {platform}: {user_id} "
+            "and apply the plan.",
         )
     channels = {s.key: s.channel for _, s in memberships if s.channel}
     if channel_id and not _is_direct_message(channel_id):

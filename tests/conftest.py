@@ -1,0 +1,131 @@
+"""Fixtures: a migrated database per test (SQLite, or PostgreSQL when CADENCE_TEST_DATABASE_URL is set),
+the example study, the fake Slack Web API and the real Bolt app served over HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.config import EXAMPLE_PLAN, Settings
+from bot.db import make_engine, migrate, normalize_url, run_in_session
+from bot.plan import Plan, load_plan_file
+from bot.studies import apply_plan
+from handlers.slack.app import build_app
+from handlers.slack.server import bind, build_asgi, make_server
+from tests.fake_slack import FakeSlack
+from tests.payloads import BOT_TOKEN, SIGNING_SECRET
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_PLAN = REPO.parent / "shared" / "plan-example.yaml"
+POSTGRES_URL = os.environ.get("CADENCE_TEST_DATABASE_URL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy, which is far faster than migrating again."""
+    path = tmp_path_factory.mktemp("template") / "cadence.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A fresh, migrated database: a SQLite file, or a PostgreSQL schema of its own."""
+    if not POSTGRES_URL:
+        path = tmp_path / "cadence.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{normalize_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def example_plan() -> Plan:
+    return load_plan_file(EXAMPLE_PLAN)
+
+
+@pytest.fixture
+def study(engine: Engine, example_plan: Plan) -> Plan:
+    """The example study (ACME-201), applied."""
+    run_in_session(engine, apply_plan, plan=example_plan, actor="test")
+    return example_plan
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+    return Settings(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+    )
+
+
+def serve_in_thread(asgi) -> tuple[str, callable]:
+    """Serve an ASGI app with uvicorn on a free loopback port; returns its URL and a stop function."""
+    sock = bind("127.0.0.1", 0)
+    server = make_server(asgi, host="127.0.0.1", port=sock.getsockname()[1])
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the test server did not start"
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", stop
+
+
+@pytest.fixture
+def slack_url(settings: Settings, engine: Engine, study: Plan) -> Iterator[str]:
+    """The real Bolt app, served over HTTP on loopback, with the example study applied."""
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine), engine))
+    yield url
+    stop()
