@@ -77,7 +77,9 @@ class FakeSlack:
                     params = json.loads(raw or "{}")
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw).items()}
-                method = self.path.rsplit("/", 1)[-1]
+                path, _, query = self.path.partition("?")
+                params |= {k: v[0] for k, v in parse_qs(query).items()}
+                method = path.rsplit("/", 1)[-1]
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, body, extra = fake._answer(Call(method, params, headers))
                 payload = json.dumps(body).encode()

@@ -25,8 +25,14 @@ MEI = "U02MEI"  # CRO
 STRANGER = "U09NOBODY"
 
 
-def slash_command(command: str, text: str = "", *, user_id: str = BEN, channel_id: str = STUDY_CHANNEL,
-                  team_id: str = SPONSOR_TEAM) -> dict[str, str]:
+def slash_command(
+    command: str,
+    text: str = "",
+    *,
+    user_id: str = BEN,
+    channel_id: str = STUDY_CHANNEL,
+    team_id: str = SPONSOR_TEAM,
+) -> dict[str, str]:
     """A slash command's form fields, as Slack posts them."""
     return {
         "token": "legacy-verification-token",
@@ -91,8 +97,9 @@ def post(url: str, body: str, headers: dict[str, str], content_type: str) -> Ans
         return Answer(error.code, error.read().decode())
 
 
-def post_command(base_url: str, command: str, text: str = "", *, headers: dict[str, str] | None = None,
-                 **fields: str) -> Answer:
+def post_command(
+    base_url: str, command: str, text: str = "", *, headers: dict[str, str] | None = None, **fields: str
+) -> Answer:
     """Post a correctly signed slash command to `/slack/events`."""
     body = urlencode(slash_command(command, text, **fields))
     return post(f"{base_url}/slack/events", body, headers or sign(body), "application/x-www-form-urlencoded")

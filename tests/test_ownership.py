@@ -9,7 +9,14 @@ from bot import audit
 from bot.db import run_in_session
 from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
 from bot.models import Study
-from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed, change_ownership, find_owner
+from bot.ownership import (
+    NoTopicFound,
+    OwnerFound,
+    OwnershipChanged,
+    TopicsListed,
+    change_ownership,
+    find_owner,
+)
 from bot.studies import find_requester
 
 
@@ -23,7 +30,11 @@ def who_owns(engine, query, handle="ben"):
 
 def change(engine, handle, topic, role, person):
     return run_in_session(
-        engine, change_ownership, requester=as_person(engine, handle), topic_query=topic, role=role,
+        engine,
+        change_ownership,
+        requester=as_person(engine, handle),
+        topic_query=topic,
+        role=role,
         person_reference=person,
     )
 

@@ -48,10 +48,19 @@ def test_example_plan_reads_every_section():
     assert plan.people["carla"].prefers == "email"
     assert plan.people["mei"].timezone == "Europe/Warsaw"
     safety = plan.responsibilities[0]
-    assert (safety.topic, safety.owner, safety.backup, safety.answer_within) == ("Safety reporting", "mei", "raj", "4h")
+    assert (safety.topic, safety.owner, safety.backup, safety.answer_within) == (
+        "Safety reporting",
+        "mei",
+        "raj",
+        "4h",
+    )
     assert plan.data["cadence"]["checkin"]["schedule"] == "mon 09:00"
     assert plan.data["cadence"]["checkin"]["skip"] == ["2026-12-25", "2027-01-01"]
-    assert plan.data["escalation"]["severities"]["critical"] == {"start_level": 2, "ack_factor": None, "ack_within": "1h"}
+    assert plan.data["escalation"]["severities"]["critical"] == {
+        "start_level": 2,
+        "ack_factor": None,
+        "ack_within": "1h",
+    }
     assert plan.data["milestones"][0] == {"name": "First patient in", "due": "2027-01-15", "owner": "raj"}
 
 
@@ -145,10 +154,15 @@ def test_yaml_syntax_errors_name_the_line():
         ("study: {id: S, timezone: UTC, admins: [a]}\npeople: [a, b]\n", "people: should map each handle"),
         (MINIMAL + "extra: 1\n", "extra: unknown field 'extra'"),
         (MINIMAL.replace("slack: U0BO", "slack: '@bo'"), "people.bo.slack: '@bo' is not a Slack user id"),
-        (MINIMAL.replace("side: cro", "side: cro, prefers: pigeon"), "people.bo.prefers: 'pigeon' is not a contact"),
+        (
+            MINIMAL.replace("side: cro", "side: cro, prefers: pigeon"),
+            "people.bo.prefers: 'pigeon' is not a contact",
+        ),
         (MINIMAL + "escalation: {levels: []}\n", "escalation.levels: is empty"),
-        (MINIMAL + "escalation: {levels: [{name: A, who: [ann]}], severities: {low: {ack_factor: -1}}}\n",
-         "escalation.severities.low.ack_factor: '-1' should be a number above zero"),
+        (
+            MINIMAL + "escalation: {levels: [{name: A, who: [ann]}], severities: {low: {ack_factor: -1}}}\n",
+            "escalation.severities.low.ack_factor: '-1' should be a number above zero",
+        ),
     ],
 )
 def test_bad_plans_get_a_plain_reason(text: str, message: str):

@@ -18,7 +18,12 @@ from bot.studies import apply_plan, find_requester
 def test_applying_a_plan_creates_the_study_with_its_people_and_topics(engine, study):
     with Session(engine) as session:
         row = session.exec(select(Study)).one()
-        assert (row.key, row.channel, row.admins, row.timezone) == ("ACME-201", "C0STUDY", ["alice", "raj"], "America/New_York")
+        assert (row.key, row.channel, row.admins, row.timezone) == (
+            "ACME-201",
+            "C0STUDY",
+            ["alice", "raj"],
+            "America/New_York",
+        )
         assert len(session.exec(select(Person)).all()) == 9
         assert len(session.exec(select(Responsibility)).all()) == 8
         assert [e.action for e in audit.events_for(session, study_id=row.id)] == ["plan.created"]
@@ -37,8 +42,12 @@ def test_applying_a_changed_plan_updates_in_place_and_keeps_history(engine, stud
         ids_before = {p.handle: p.id for p in session.exec(select(Person))}
     text = EXAMPLE_PLAN.read_text()
     text = text.replace("    owner: mei\n", "    owner: omar\n", 1)  # safety reporting moves to omar
-    text = text.replace("  tom:   {", "  zoe:   {name: Zoe Kim, side: cro, role: CRA, slack: U02ZOE}\n  x_tom: {")
-    text = text.replace("who: [tom, alice]", "who: [x_tom, alice]").replace("who: [dev, tom]", "who: [dev, x_tom]")
+    text = text.replace(
+        "  tom:   {", "  zoe:   {name: Zoe Kim, side: cro, role: CRA, slack: U02ZOE}\n  x_tom: {"
+    )
+    text = text.replace("who: [tom, alice]", "who: [x_tom, alice]").replace(
+        "who: [dev, tom]", "who: [dev, x_tom]"
+    )
     result = run_in_session(engine, apply_plan, plan=load_plan(text), actor="cli")
     assert result.changes["people added"] == ["zoe", "x_tom"]
     assert result.changes["people removed"] == ["tom"]
@@ -56,7 +65,7 @@ def test_applying_a_changed_plan_updates_in_place_and_keeps_history(engine, stud
 def test_a_topic_dropped_from_the_plan_is_retired_not_deleted(engine, study):
     text = EXAMPLE_PLAN.read_text()
     start = text.index("  - topic: Product supply")
-    text = text[:start] + text[text.index("cadence:"):]
+    text = text[:start] + text[text.index("cadence:") :]
     result = run_in_session(engine, apply_plan, plan=load_plan(text), actor="cli")
     assert result.changes["topics removed"] == ["Product supply"]
     with Session(engine) as session:
@@ -88,7 +97,12 @@ def requester(engine, **kwargs):
 
 def test_a_person_in_the_study_channel_is_found_with_their_role(engine, study):
     found = requester(engine, platform="slack", user_id="U02RAJ", channel_id="C0STUDY")
-    assert (found.study_key, found.handle, found.is_admin, found.actor) == ("ACME-201", "raj", True, "slack:U02RAJ")
+    assert (found.study_key, found.handle, found.is_admin, found.actor) == (
+        "ACME-201",
+        "raj",
+        True,
+        "slack:U02RAJ",
+    )
     assert requester(engine, platform="slack", user_id="U01BEN", channel_id="C0STUDY").is_admin is False
 
 

@@ -33,9 +33,13 @@ def context(*texts: str) -> dict[str, Any]:
     }
 
 
-def message(text: str, blocks: list[dict[str, Any]], *, in_channel: bool = False) -> dict[str, Any]:
-    """A reply: `text` is the plain fallback shown in notifications."""
-    return {"response_type": "in_channel" if in_channel else "ephemeral", "text": text, "blocks": blocks[:50]}
+def message(fallback: str, blocks: list[dict[str, Any]], *, in_channel: bool = False) -> dict[str, Any]:
+    """A reply; `fallback` is plain text for notifications, escaped here because Slack parses it too."""
+    return {
+        "response_type": "in_channel" if in_channel else "ephemeral",
+        "text": escape(fallback),
+        "blocks": blocks[:50],
+    }
 
 
 def chunked_sections(lines: list[str]) -> list[dict[str, Any]]:
@@ -130,15 +134,16 @@ def _(result: NoTopicFound) -> dict[str, Any]:
 def _(result: OwnershipChanged) -> dict[str, Any]:
     topic, role = result.topic, result.role
     person = topic.owner if role == "owner" else topic.backup
-    who = mention(person) if person else "Nobody"
+    who, name = (mention(person), person.name) if person else ("Nobody", "Nobody")
     if not result.changed:
         text = f"{who} is already the {role} of *{escape(topic.topic)}*; nothing changed."
-        return message(text, [section(text)])
+        return message(f"{name} is already the {role} of {topic.topic}", [section(text)])
     was = f" (was {mention(result.previous)})" if result.previous else ""
     text = f"{who} is now the {role} of *{escape(topic.topic)}*{was}."
     if result.swapped and topic.backup:
         text += f" {mention(topic.backup)} becomes the backup."
-    return message(text, [section(text), context("Recorded in the study's audit log.")], in_channel=True)
+    blocks = [section(text), context("Recorded in the study's audit log.")]
+    return message(f"{name} is now the {role} of {topic.topic}", blocks, in_channel=True)
 
 
 @reply.register
@@ -156,8 +161,8 @@ def _(result: HelpShown) -> dict[str, Any]:
 
 @reply.register
 def _(result: NotYetAvailable) -> dict[str, Any]:
-    text = f"{result.command} is not available yet — meanwhile, {escape(result.meanwhile)}."
-    return message(text, [section(text)])
+    text = f"{result.command} is not available yet — meanwhile, {result.meanwhile}."
+    return message(text, [section(escape(text))])
 
 
 def error_reply(error: CadenceError) -> dict[str, Any]:
@@ -176,4 +181,4 @@ def failure_reply(reference: str) -> dict[str, Any]:
         "Something went wrong on Cadence's side and nothing was changed. Please try again in a moment; "
         f"if it keeps happening, tell your admin the reference {reference}."
     )
-    return message(text, [section(f":warning: {text}")])
+    return message(text, [section(f":warning: {escape(text)}")])

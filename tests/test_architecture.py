@@ -1,0 +1,69 @@
+"""The import direction: handlers/ and schedules/ use bot/; bot/ (but its CLI) imports neither."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+
+from bot.commands import command_names
+from bot.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def imports_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module if node.module.startswith("handlers") else node.module.split(".")[0])
+    return found
+
+
+def test_the_core_imports_no_adapter_scheduler_or_chat_sdk():
+    forbidden = {"handlers", "schedules", "slack_bolt", "slack_sdk", "apscheduler", "uvicorn"}
+    for path in (REPO / "bot").rglob("*.py"):
+        if path.name == "cli.py":
+            continue
+        bad = {name for name in imports_of(path) if name.split(".")[0] in forbidden}
+        assert not bad, f"{path.relative_to(REPO)} imports {bad}"
+
+
+def test_adapters_do_not_import_each_other():
+    for adapter in ("slack", "console"):
+        others = {f"handlers.{o}" for o in ("slack", "console", "teams") if o != adapter}
+        for path in (REPO / "handlers" / adapter).rglob("*.py"):
+            bad = {name for name in imports_of(path) if any(name.startswith(o) for o in others)}
+            assert not bad, f"{path.relative_to(REPO)} imports {bad}"
+
+
+def test_the_manifest_declares_every_command_with_escaping():
+    manifest = yaml.safe_load((REPO / "manifest.yaml").read_text())
+    declared = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(declared) == set(command_names())
+    assert all(c["should_escape"] for c in declared.values())
+    assert manifest["settings"]["interactivity"]["is_enabled"]
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_env_example_lists_every_setting():
+    listed = {line.split("=")[0] for line in (REPO / ".env.example").read_text().splitlines() if "=" in line}
+    expected = {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "CADENCE_PLAN",
+        "PORT",
+        "CADENCE_TICK_SECONDS",
+    }
+    assert expected <= listed
+    secrets = {"SLACK_BOT_TOKEN": "xoxb-s1", "SLACK_SIGNING_SECRET": "sig-s2", "SLACK_APP_TOKEN": "xapp-s3"}
+    settings = Settings.from_env(secrets | {"PORT": "1", "CADENCE_TICK_SECONDS": "2", "CADENCE_PLAN": " "})
+    assert settings.port == 1 and settings.tick_seconds == 2 and settings.slack_bot_token == "xoxb-s1"
+    assert settings.plan_file is None  # blank counts as unset
+    assert not any(secret in repr(settings) for secret in secrets.values())  # secrets stay out of logs

@@ -1,0 +1,143 @@
+"""The `cadence` command as a user runs it: real processes, real files, the real HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.config import EXAMPLE_PLAN
+from handlers.slack.server import bind
+from tests.payloads import BOT_TOKEN, SIGNING_SECRET, post_command
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cadence(*args: str, env: dict[str, str], stdin: str = "", cwd: Path | None = None, timeout: float = 60):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or REPO,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "DATABASE_URL"))}
+    return clean | {"DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
+
+
+BAD_PLAN = """
+study: {id: S-1, timezone: UTC, admins: [ann]}
+people:
+  ann: {name: Ann, side: sponsor}
+responsibilities:
+  - {topic: Safety, owner: zed, answer_within: 3 days}
+"""
+
+
+def test_validate_accepts_the_example_plan(env):
+    done = cadence("plan", "validate", str(EXAMPLE_PLAN), env=env)
+    assert done.returncode == 0
+    assert "valid — study ACME-201, 9 people, 8 topics" in done.stdout
+
+
+def test_validate_lists_every_problem_and_exits_1_without_a_traceback(env, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(BAD_PLAN)
+    done = cadence("plan", "validate", str(plan), env=env)
+    assert done.returncode == 1
+    assert "2 problems" in done.stderr
+    assert "line 6: responsibilities[0].owner: unknown person 'zed'" in done.stderr
+    assert "responsibilities[0].answer_within: '3 days' is not a duration" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_validate_a_missing_file(env, tmp_path):
+    done = cadence("plan", "validate", str(tmp_path / "missing.yaml"), env=env)
+    assert done.returncode == 1 and "cannot read" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_apply_creates_then_updates_in_place(env):
+    first = cadence("plan", "apply", str(EXAMPLE_PLAN), env=env)
+    assert first.returncode == 0 and "Created study ACME-201." in first.stdout
+    again = cadence("plan", "apply", str(EXAMPLE_PLAN), env=env)
+    assert again.returncode == 0 and "Study ACME-201 is already up to date." in again.stdout
+
+
+def test_apply_refuses_an_invalid_plan_and_changes_nothing(env, tmp_path, engine):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(BAD_PLAN)
+    assert cadence("plan", "apply", str(plan), env=env).returncode == 1
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM study").scalar() == 0
+
+
+def test_run_without_slack_credentials_starts_the_console_on_the_example_plan(env, tmp_path):
+    env = env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cadence.db'}"}
+    done = cadence("run", env=env, stdin="/who-owns SAE\n/quit\n")
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("Cadence local console") and "examples/plan.yaml" in first and "sqlite" in first
+    assert "Safety reporting is owned by @mei" in done.stdout
+
+
+def test_an_unreachable_database_is_a_clear_message(env):
+    env = env | {"DATABASE_URL": "postgresql://cadence:secret@127.0.0.1:1/none"}
+    done = cadence("plan", "apply", str(EXAMPLE_PLAN), env=env)
+    assert done.returncode == 1
+    assert "Cannot use the database postgresql://cadence:***@127.0.0.1:1/none" in done.stderr
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_without_credentials_says_what_is_missing(env):
+    done = cadence("serve", env=env)
+    assert done.returncode == 2 and "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in done.stderr
+
+
+def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_slack):
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    env = env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_PLAN": str(EXAMPLE_PLAN),
+        "PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    assert json.load(response) == {"status": "ok"}
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "cadence serve did not start"
+                time.sleep(0.1)
+        answer = post_command(url, "/who-owns", "SAE")
+        assert answer.status == 200 and "owned by <@U02MEI>" in answer.text
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output

@@ -1,0 +1,62 @@
+"""Whole conversations in the local console, on the same core as Slack."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from handlers.console.console import ConsoleSession, run_console
+
+
+@pytest.fixture
+def chat(engine, study) -> ConsoleSession:
+    return ConsoleSession(engine, study_key="ACME-201")
+
+
+def test_the_console_starts_as_the_first_admin(chat):
+    assert chat.handle == "alice" and chat.prompt == "alice@ACME-201> "
+
+
+def test_a_conversation_about_ownership(chat):
+    answer = chat.say("/who-owns safety")
+    assert answer.splitlines()[0] == "Safety reporting is owned by @mei"
+    assert "Owner: @mei Mei Lin (Drug Safety Lead · CRO), reach on Slack" in answer
+    assert "Backup: @raj Raj Patel (Project Manager · CRO)" in answer
+    assert "Carla Rossi (Regulatory Affairs · Sponsor), prefers e-mail: carla@acme.example" in chat.say(
+        "/who-owns IRB"
+    )
+    assert "No topic matches “parking”." in chat.say("/who-owns parking")
+    listing = chat.say("/who-owns")
+    assert listing.startswith("Who owns what in ACME-201") and "Sponsor:" in listing and "CRO:" in listing
+
+
+def test_switching_person_changes_what_they_may_do(chat):
+    assert chat.say("/who-owns set SAE backup @omar").startswith(
+        "@omar is now the backup of Safety reporting"
+    )
+    assert chat.say("/as ben") == "You are now ben."
+    refused = chat.say("/who-owns set SAE backup @raj")
+    assert refused.startswith("! Only the plan's admins can change who owns a topic.")
+    assert "Backup: @omar" in chat.say("/who-owns SAE")
+
+
+def test_bad_input_gets_a_clear_message(chat):
+    assert chat.say("/as zed").startswith("! 'zed' is not in ACME-201's plan.")
+    assert chat.say("/as") == "People in this study: alice, ben, carla, dev, raj, mei, omar, sofia, tom"
+    assert chat.say("/frobnicate") == "! There is no /frobnicate command.\n  Type /help to see them all."
+    assert chat.say("hello") == "Type a command such as /who-owns safety, or /help."
+    assert chat.say("   ") == ""
+
+
+def test_help_lists_cadence_and_console_commands(chat):
+    text = chat.say("/help")
+    assert "/who-owns — Find who owns a topic" in text
+    assert "/as <handle>" in text and "/quit" in text
+
+
+def test_the_console_reads_until_quit(chat):
+    out = io.StringIO()
+    run_console(chat, ["/who-owns EDC", "/quit", "/who-owns SAE"], out)
+    assert "Data management is owned by @omar" in out.getvalue()
+    assert "Safety reporting" not in out.getvalue()
