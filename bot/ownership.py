@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from bot import audit
+from bot import audit, directory
+from bot.directory import Contact, TopicOwners
 from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
 from bot.models import Person, Responsibility, Study, utcnow
 from bot.studies import Requester
@@ -16,27 +18,6 @@ from bot.studies import Requester
 CONFIDENT = 85  # a score at or above this is an answer; below it, a suggestion
 _WORDS = re.compile(r"[^\w\s-]+")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
-@dataclass(frozen=True)
-class Contact:
-    handle: str
-    name: str
-    side: str
-    role: str
-    slack_id: str | None
-    email: str | None
-    prefers: str | None
-    timezone: str
-
-
-@dataclass(frozen=True)
-class TopicOwners:
-    topic: str
-    keywords: tuple[str, ...]
-    owner: Contact
-    backup: Contact | None
-    answer_within: str | None
 
 
 @dataclass(frozen=True)
@@ -78,41 +59,15 @@ class _Scored:
     matched: str
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalize(text: str) -> str:
     return " ".join(_WORDS.sub(" ", text.casefold()).split())
 
 
-def _contact(person: Person) -> Contact:
-    return Contact(
-        handle=person.handle,
-        name=person.name,
-        side=person.side,
-        role=person.role,
-        slack_id=person.slack_id,
-        email=person.email,
-        prefers=person.prefers,
-        timezone=person.timezone,
-    )
-
-
 def list_topics(session: Session, *, study_id: int) -> list[TopicOwners]:
     """The study's current responsibilities in plan order, with their people."""
-    rows = session.exec(
-        select(Responsibility)
-        .where(Responsibility.study_id == study_id, Responsibility.active == True)  # noqa: E712
-        .order_by(col(Responsibility.position))
-    ).all()
-    people = {p.id: _contact(p) for p in session.exec(select(Person).where(Person.study_id == study_id))}
-    return [
-        TopicOwners(
-            topic=r.topic,
-            keywords=tuple(r.keywords),
-            owner=people[r.owner_id],
-            backup=people.get(r.backup_id) if r.backup_id else None,
-            answer_within=r.answer_within,
-        )
-        for r in rows
-    ]
+    study = directory.current(session).studies.get(study_id)
+    return list(study.topics) if study else []
 
 
 def _score(query: str, candidate: str) -> float:
@@ -183,10 +138,10 @@ def resolve_topic(session: Session, *, study_id: int, query: str) -> Responsibil
     ).one()
 
 
-def resolve_person(session: Session, *, study_id: int, reference: str) -> Person:
+def resolve_person(session: Session, *, study_id: int, reference: str) -> Contact:
     """A person of the study named by mention (`<@U…>`), `@handle`, handle, name or e-mail."""
     reference = reference.strip()
-    people = list(session.exec(select(Person).where(Person.study_id == study_id, Person.active == True)))  # noqa: E712
+    people = list(directory.current(session).studies[study_id].people.values())
     mention = _MENTION.match(reference)
     wanted = reference.lstrip("@").casefold()
     for person in people:
@@ -205,15 +160,10 @@ def resolve_person(session: Session, *, study_id: int, reference: str) -> Person
     raise UnknownPerson(f"'{reference}' is not in this study's plan.", hint=hint)
 
 
-def study_admins(session: Session, *, study_id: int) -> list[Person]:
+def study_admins(session: Session, *, study_id: int) -> list[Contact]:
     """The people who may change the study's plan."""
-    study = session.get(Study, study_id)
-    if study is None:
-        return []
-    people = session.exec(
-        select(Person).where(Person.study_id == study_id, col(Person.handle).in_(study.admins))
-    )
-    return sorted(people, key=lambda p: study.admins.index(p.handle))
+    study = directory.current(session).studies[study_id]
+    return [study.people[handle] for handle in study.admins if handle in study.people]
 
 
 def change_ownership(
@@ -240,6 +190,7 @@ def change_ownership(
         assert study is not None
         study.revision += 1
         study.updated_at = utcnow()
+        directory.changed(session)
         handles = {
             p.id: p.handle for p in session.exec(select(Person).where(Person.study_id == requester.study_id))
         }
@@ -257,13 +208,13 @@ def change_ownership(
             },
         )
         session.flush()
-    previous_id = before[role]
-    previous = session.get(Person, previous_id) if previous_id else None
-    topic = next(t for t in list_topics(session, study_id=requester.study_id) if t.topic == row.topic)
-    return OwnershipChanged(topic, role, _contact(previous) if previous else None, changed, swapped)
+    view = directory.current(session).studies[requester.study_id]
+    topic = next(t for t in view.topics if t.topic == row.topic)
+    previous = next((p for p in view.people.values() if p.id == before[role]), None)
+    return OwnershipChanged(topic, role, previous, changed, swapped)
 
 
-def _assign(row: Responsibility, role: str, person: Person | None) -> bool:
+def _assign(row: Responsibility, role: str, person: Contact | None) -> bool:
     """Put `person` in the role; returns True when owner and backup swapped places."""
     if role == "owner":
         assert person is not None
@@ -272,7 +223,7 @@ def _assign(row: Responsibility, role: str, person: Person | None) -> bool:
         swapped = person.id == row.backup_id
         if swapped:
             row.backup_id = row.owner_id
-        row.owner_id = person.id  # type: ignore[assignment]
+        row.owner_id = person.id
         return swapped
     if person is not None and person.id == row.owner_id:
         raise BadCommand(

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import audit
+from bot import audit, directory
+from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotConnected, NotInStudy
 from bot.models import Person, Responsibility, Study, utcnow
 from bot.plan import Plan, PlanPerson
@@ -45,6 +46,7 @@ def apply_plan(session: Session, *, plan: Plan, actor: str) -> ApplyResult:
     session.flush()
     people, people_changes = _apply_people(session, study, plan.people)
     topic_changes = _apply_responsibilities(session, study, plan, people)
+    directory.changed(session)
     changes = {**people_changes, **topic_changes}
     audit.record(
         session,
@@ -144,10 +146,14 @@ def find_requester(
     Slack Connect: the CRO's people act from their own workspace, so they are known by their user
     id (unique across connected workspaces), never by the channel's or workspace's name.
     """
-    study = _study_for(session, channel_id=channel_id, study_key=study_key)
-    memberships = _memberships(session, platform=platform, user_id=user_id)
+    view = directory.current(session)
+    if study_key:
+        study = view.study_by_key(study_key)
+    else:
+        study = view.study_in_channel(channel_id) if channel_id else None
+    memberships = view.memberships(platform, user_id)
     if study is not None:
-        person = next((p for p, s in memberships if s.id == study.id), None)
+        person = next((p for s, p in memberships if s.id == study.id), None)
         if person is None:
             raise NotInStudy(
                 f"You are not in {study.key}'s communication plan, so Cadence cannot act for you here.",
@@ -161,7 +167,7 @@ def find_requester(
             hint=f"Ask your study's admin to add you under people: with {platform}: {user_id} "
             "and apply the plan.",
         )
-    channels = {s.key: s.channel for _, s in memberships if s.channel}
+    channels = {s.key: s.channel for s, _ in memberships if s.channel}
     if channel_id and not _is_direct_message(channel_id):
         raise NotConnected(
             "This channel is not connected to a study.",
@@ -175,7 +181,7 @@ def find_requester(
             hint="Run the command in the study's channel.",
             channels=channels,
         )
-    person, study = memberships[0]
+    study, person = memberships[0]
     return _requester(study, person, platform, user_id)
 
 
@@ -183,27 +189,7 @@ def _is_direct_message(channel_id: str) -> bool:
     return channel_id.startswith("D")
 
 
-def _study_for(session: Session, *, channel_id: str | None, study_key: str | None) -> Study | None:
-    if study_key:
-        return session.exec(select(Study).where(Study.key == study_key)).first()
-    if channel_id:
-        return session.exec(select(Study).where(Study.channel == channel_id)).first()
-    return None
-
-
-def _memberships(session: Session, *, platform: str, user_id: str) -> list[tuple[Person, Study]]:
-    column = {"slack": Person.slack_id, "teams": Person.teams_id}.get(platform, Person.handle)
-    query = (
-        select(Person, Study)
-        .join(Study, Study.id == Person.study_id)  # type: ignore[arg-type]
-        .where(column == user_id, Person.active == True)  # noqa: E712
-        .order_by(Study.key)
-    )
-    return list(session.exec(query).all())
-
-
-def _requester(study: Study, person: Person, platform: str, user_id: str) -> Requester:
-    assert study.id is not None and person.id is not None
+def _requester(study: StudyView, person: Contact, platform: str, user_id: str) -> Requester:
     return Requester(
         study_id=study.id,
         study_key=study.key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ownership import Contact
+from bot.directory import Contact
 
 _SIDES = {"sponsor": "Sponsor", "cro": "CRO"}
 

@@ -6,8 +6,9 @@ from functools import singledispatch
 from typing import Any
 
 from bot.commands import HelpShown, NotYetAvailable
+from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
-from bot.ownership import Contact, NoTopicFound, OwnerFound, OwnershipChanged, TopicOwners, TopicsListed
+from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text

@@ -1,0 +1,191 @@
+"""An in-process, read-only copy of every study's people and topics, for answering commands fast.
+
+The database stays the truth. A copy is trusted for at most `max_age` seconds; after that one cheap
+query compares the studies' revision counters and reloads only when one moved. Every write that
+changes people or topics bumps its study's revision and calls `changed()`, so this process sees its
+own writes at once, and other instances see them within `max_age`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.models import Person, Responsibility, Study
+
+MAX_AGE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    handle: str
+    name: str
+    side: str
+    role: str
+    slack_id: str | None
+    teams_id: str | None
+    email: str | None
+    prefers: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class TopicOwners:
+    topic: str
+    keywords: tuple[str, ...]
+    owner: Contact
+    backup: Contact | None
+    answer_within: str | None
+
+
+@dataclass(frozen=True)
+class StudyView:
+    id: int
+    key: str
+    name: str
+    timezone: str
+    channel: str | None
+    admins: tuple[str, ...]
+    people: dict[str, Contact]  # active people by handle, in plan order
+    topics: tuple[TopicOwners, ...]  # active responsibilities, in plan order
+
+
+@dataclass(frozen=True)
+class DirectoryView:
+    studies: dict[int, StudyView] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_channel = {s.channel: s for s in self.studies.values() if s.channel}
+        by_key = {s.key: s for s in self.studies.values()}
+        object.__setattr__(self, "_by_channel", by_channel)
+        object.__setattr__(self, "_by_key", by_key)
+        members: dict[tuple[str, str], list[tuple[StudyView, Contact]]] = {}
+        for study in sorted(self.studies.values(), key=lambda s: s.key):
+            for person in study.people.values():
+                for platform, ident in (
+                    ("slack", person.slack_id),
+                    ("teams", person.teams_id),
+                    ("console", person.handle),
+                ):
+                    if ident:
+                        members.setdefault((platform, ident), []).append((study, person))
+        object.__setattr__(self, "_members", members)
+
+    def study_in_channel(self, channel_id: str) -> StudyView | None:
+        return self._by_channel.get(channel_id)  # type: ignore[attr-defined]
+
+    def study_by_key(self, key: str) -> StudyView | None:
+        return self._by_key.get(key)  # type: ignore[attr-defined]
+
+    def memberships(self, platform: str, user_id: str) -> list[tuple[StudyView, Contact]]:
+        """The studies a platform user belongs to, with who they are in each."""
+        return self._members.get((platform, user_id), [])  # type: ignore[attr-defined]
+
+
+class Directory:
+    def __init__(self, max_age: float = MAX_AGE_SECONDS):
+        self.max_age = max_age
+        self._view: DirectoryView | None = None
+        self._revisions: tuple | None = None
+        self._checked = -math.inf
+        self._lock = threading.Lock()
+
+    def view(self, session: Session) -> DirectoryView:
+        if self._view is not None and time.monotonic() - self._checked < self.max_age:
+            return self._view
+        with self._lock:
+            if self._view is None or time.monotonic() - self._checked >= self.max_age:
+                revisions = tuple(
+                    session.exec(select(Study.id, Study.revision).order_by(col(Study.id))).all()
+                )
+                if self._view is None or revisions != self._revisions:
+                    self._view, self._revisions = _load(session), revisions
+                self._checked = time.monotonic()
+            return self._view
+
+    def invalidate(self) -> None:
+        self._checked = -math.inf
+
+
+_directories: weakref.WeakKeyDictionary[Engine, Directory] = weakref.WeakKeyDictionary()
+_directories_lock = threading.Lock()
+
+
+def _directory_for(session: Session) -> Directory:
+    engine = session.get_bind()
+    with _directories_lock:
+        return _directories.setdefault(engine, Directory())  # type: ignore[arg-type]
+
+
+def current(session: Session) -> DirectoryView:
+    """Every study's people and topics, as of at most MAX_AGE_SECONDS ago (or this process's last write)."""
+    return _directory_for(session).view(session)
+
+
+def changed(session: Session) -> None:
+    """Note that this session changed people or topics: the copy reloads once the commit lands."""
+    directory = _directory_for(session)
+    directory.invalidate()
+    event.listen(session, "after_commit", lambda _session: directory.invalidate(), once=True)
+
+
+def _contact(person: Person) -> Contact:
+    assert person.id is not None
+    return Contact(
+        id=person.id,
+        handle=person.handle,
+        name=person.name,
+        side=person.side,
+        role=person.role,
+        slack_id=person.slack_id,
+        teams_id=person.teams_id,
+        email=person.email,
+        prefers=person.prefers,
+        timezone=person.timezone,
+    )
+
+
+def _load(session: Session) -> DirectoryView:
+    everyone: dict[int, Contact] = {}
+    people_of: dict[int, dict[str, Contact]] = {}
+    for person in session.exec(select(Person).order_by(col(Person.id))):
+        contact = everyone[person.id] = _contact(person)  # type: ignore[index]
+        if person.active:
+            people_of.setdefault(person.study_id, {})[person.handle] = contact
+    topics_of: dict[int, list[TopicOwners]] = {}
+    rows = session.exec(
+        select(Responsibility).where(Responsibility.active == True).order_by(col(Responsibility.position))  # noqa: E712
+    )
+    for row in rows:
+        topics_of.setdefault(row.study_id, []).append(
+            TopicOwners(
+                topic=row.topic,
+                keywords=tuple(row.keywords),
+                owner=everyone[row.owner_id],
+                backup=everyone[row.backup_id] if row.backup_id else None,
+                answer_within=row.answer_within,
+            )
+        )
+    studies = {
+        s.id: StudyView(
+            id=s.id,
+            key=s.key,
+            name=s.name,
+            timezone=s.timezone,
+            channel=s.channel,
+            admins=tuple(s.admins),
+            people=people_of.get(s.id, {}),
+            topics=tuple(topics_of.get(s.id, [])),
+        )
+        for s in session.exec(select(Study))
+        if s.id is not None
+    }
+    return DirectoryView(studies)
