@@ -96,3 +96,41 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(index=True)
     subject: str = ""
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One outgoing message: written before it is sent, sent at most once per idempotency key."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, description="Idempotency key, e.g. checkin:ACME-201:2026-W48:raj")
+    study_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("study.id"), index=True))
+    platform: str = "slack"
+    recipient_kind: str = Field(description="channel, thread, person or update")
+    recipient: str = Field(description="channel id, or the person's id in the study (person)")
+    thread_of: str | None = Field(
+        default=None, description="the message (channel ts) a thread reply belongs to"
+    )
+    notice_kind: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = _utc_column()
+    state: str = Field(default="pending", index=True, description="pending, sending, sent, failed or expired")
+    attempts: int = 0
+    next_attempt_at: datetime = _utc_column(index=True)
+    claim_token: str | None = Field(default=None, index=True)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str | None = None
+    platform_channel: str | None = None
+    platform_message_id: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = _utc_column()
+
+
+class InboundEvent(SQLModel, table=True):
+    """Slack events and actions already handled: a retry or a double click is recognised by its key."""
+
+    __tablename__ = "inbound_event"
+
+    key: str = Field(primary_key=True)
+    received_at: datetime = _utc_column()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,11 +25,43 @@ class Call:
 Responder = Callable[[Call], tuple[int, dict[str, Any], dict[str, str]]]
 
 
-class FakeSlack:
-    """Answers Web API methods like Slack; `respond_with` overrides one method's answer."""
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any]
+    metadata: dict[str, Any] | None
+    thread_ts: str | None
 
-    def __init__(self) -> None:
+    @property
+    def key(self) -> str | None:
+        return (self.metadata or {}).get("event_payload", {}).get("key")
+
+
+class FakeSlack:
+    """Answers Web API methods like Slack; `respond_with` overrides one method's answer.
+
+    Messages posted are kept (with their metadata) so that conversations.history can find them.
+    With `limits`, chat.postMessage enforces Slack-like rate limits: per channel and workspace-wide
+    messages per second, answered with 429 and Retry-After past them.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_channel_per_second: float | None = None,
+        per_second: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.calls: list[Call] = []
+        self.posted: list[Posted] = []
+        self.limited = 0
+        self._per_channel = per_channel_per_second
+        self._per_second = per_second
+        self._clock = clock or time.monotonic
+        self._last_in_channel: dict[str, float] = {}
+        self._window: list[float] = []
         self._responders: dict[str, Responder] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -64,7 +97,62 @@ class FakeSlack:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         if call.method == "auth.test":
             return 200, {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BCADENCE", "team_id": TEAM_ID}, {}
+        if call.method == "chat.postMessage":
+            return self._post_message(call)
+        if call.method == "chat.update":
+            return 200, {"ok": True, "channel": call.params["channel"], "ts": call.params["ts"]}, {}
+        if call.method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": _dm_channel(call.params["users"])}}, {}
+        if call.method == "conversations.history":
+            oldest = float(call.params.get("oldest") or 0)
+            with self._lock:
+                found = [
+                    p for p in self.posted if p.channel == call.params["channel"] and float(p.ts) > oldest
+                ]
+            messages = [{"ts": p.ts, "text": p.text, "metadata": p.metadata} for p in reversed(found)]
+            return 200, {"ok": True, "messages": messages, "has_more": False}, {}
         return 200, {"ok": True}, {}
+
+    def _post_message(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+        channel = call.params["channel"]
+        if channel.startswith(("U", "W")):
+            channel = _dm_channel(channel)
+        with self._lock:
+            now = self._clock()
+            retry_after = self._rate_limit(channel, now)
+            if retry_after:
+                self.limited += 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+            ts = f"{time.time():.0f}.{len(self.posted) + 1:06d}"
+            metadata = call.params.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            blocks = call.params.get("blocks") or []
+            if isinstance(blocks, str):
+                blocks = json.loads(blocks)
+            self.posted.append(
+                Posted(
+                    channel, ts, call.params.get("text", ""), blocks, metadata, call.params.get("thread_ts")
+                )
+            )
+        return 200, {"ok": True, "channel": channel, "ts": ts}, {}
+
+    def _rate_limit(self, channel: str, now: float) -> int:
+        if self._per_channel:
+            last = self._last_in_channel.get(channel)
+            if last is not None and now - last < 1 / self._per_channel:
+                return 1
+        if self._per_second:
+            self._window = [t for t in self._window if now - t < 1]
+            if len(self._window) >= self._per_second:
+                return 1
+            self._window.append(now)
+        self._last_in_channel[channel] = now
+        return 0
+
+    def posted_keys(self) -> list[str | None]:
+        with self._lock:
+            return [p.key for p in self.posted]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -95,3 +183,7 @@ class FakeSlack:
                 pass
 
         return Handler
+
+
+def _dm_channel(user_id: str) -> str:
+    return "D" + user_id[1:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
@@ -9,6 +10,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 
@@ -121,3 +123,23 @@ def render_error(error: CadenceError) -> str:
         lines.append(f"  {error.hint}")
     lines.extend(f"  {key}: channel {channel}" for key, channel in error.channels.items())
     return "\n".join(lines)
+
+
+_NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "text": lambda data: data["text"],
+    "delivery_failed": lambda data: (
+        f"! A message for {data['study']} could not be delivered to {data['recipient']}: {data['reason']}."
+    ),
+}
+
+
+def notice_renderer(kind: str):
+    def register(render: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+        _NOTICES[kind] = render
+        return render
+
+    return register
+
+
+def render_notice(notice: Notice) -> str:
+    return _NOTICES[notice.kind](notice.data)

@@ -9,6 +9,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
@@ -183,3 +184,42 @@ def failure_reply(reference: str) -> dict[str, Any]:
         f"if it keeps happening, tell your admin the reference {reference}."
     )
     return message(text, [section(f":warning: {escape(text)}")])
+
+
+# --- notices: what the outbox sends ------------------------------------------------------------
+
+_NOTICES: dict[str, Any] = {}
+
+
+def notice_renderer(kind: str):
+    def register(render: Any) -> Any:
+        _NOTICES[kind] = render
+        return render
+
+    return register
+
+
+def render_notice(notice: Notice) -> dict[str, Any]:
+    """A Notice as chat.postMessage arguments (`text` and `blocks`)."""
+    render = _NOTICES.get(notice.kind)
+    if render is None:
+        raise ValueError(f"no Slack rendering for notice '{notice.kind}'")
+    reply = render(notice.data)
+    return {"text": reply["text"], "blocks": reply["blocks"]}
+
+
+@notice_renderer("text")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    return message(data["text"], [section(escape(data["text"]))])
+
+
+@notice_renderer("delivery_failed")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f"A message from Cadence for {data['study']} could not be delivered to {data['recipient']}: "
+        f"{data['reason']}."
+    )
+    hint = "Check that Cadence is in the channel and that the person's Slack id in the plan is current."
+    return message(
+        text, [section(f":warning: {escape(text)}"), context(escape(hint), f"`{escape(data['key'])}`")]
+    )

@@ -1,0 +1,37 @@
+"""Time, injected: flows and jobs ask a clock, so tests move time instead of sleeping."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that stands still until told to move (tests and benchmarks)."""
+
+    def __init__(self, start: datetime):
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self._now = moment

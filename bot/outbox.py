@@ -1,0 +1,379 @@
+"""The outbox: every outgoing message is a row first, then sent exactly once, whatever happens.
+
+- `enqueue` writes a row under an idempotency key; the same key twice is a no-op.
+- `DeliveryWorker.drain` claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, one atomic
+  UPDATE on SQLite) so that two workers never hold the same row, sends each through the Notifier,
+  and records the outcome row by row, so a crash loses at most the message in flight.
+- A claim is a lease. A worker that died mid-send leaves its rows to be taken again once the lease
+  runs out; before sending such a row again the worker asks the platform whether the earlier
+  attempt landed (Slack: the message's metadata carries the key), so a kill -9 sends nothing twice.
+- 429 waits for Retry-After for that destination only; server and connection errors retry with
+  exponential backoff and jitter, a bounded number of times; permanent errors fail at once. Every
+  failure is recorded, audited and reported to the study's admins.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot import audit, directory
+from bot.clock import Clock
+from bot.db import session_scope
+from bot.directory import Contact
+from bot.models import OutboxMessage
+from bot.replies import (
+    DeliveryError,
+    Notice,
+    Notifier,
+    PermanentFailure,
+    Posted,
+    RateLimited,
+    TemporaryFailure,
+)
+
+log = logging.getLogger("cadence.outbox")
+
+MAX_ATTEMPTS = 15  # transient failures only; with the backoff below that is about two hours of trying
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=15)
+LEASE = timedelta(minutes=5)  # far longer than a send can take (the Web API client times out at 30 s)
+PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time for its parent to be sent
+INTERRUPTED = "interrupted"  # the row's last attempt ended with its worker: it may have landed
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: a channel, a person (by DM), or the thread or update of an earlier message."""
+
+    kind: str  # channel, person, thread or update
+    target: str  # channel id; the person's id in the study; or, for thread and update, the channel id
+    parent_key: str | None = None  # for thread and update: the idempotency key of the message concerned
+
+    @classmethod
+    def channel(cls, channel_id: str) -> Destination:
+        return cls("channel", channel_id)
+
+    @classmethod
+    def person(cls, person_id: int) -> Destination:
+        return cls("person", str(person_id))
+
+    @classmethod
+    def thread(cls, parent_key: str) -> Destination:
+        return cls("thread", "", parent_key)
+
+    @classmethod
+    def update(cls, parent_key: str) -> Destination:
+        return cls("update", "", parent_key)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    to: Destination,
+    notice: Notice,
+    now: datetime,
+    study_id: int | None = None,
+    due_at: datetime | None = None,
+    platform: str = "slack",
+) -> bool:
+    """Write a message to send at `due_at` (default: now); False when the key was already there."""
+    due = due_at or now
+    values: dict[str, Any] = {
+        "key": key,
+        "study_id": study_id,
+        "platform": platform,
+        "recipient_kind": to.kind,
+        "recipient": to.target,
+        "thread_of": to.parent_key,
+        "notice_kind": notice.kind,
+        "payload": notice.data,
+        "due_at": due,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+    }
+    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)  # type: ignore[arg-type]
+    )
+    return session.execute(statement).first() is not None
+
+
+def message(session: Session, key: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Take up to `limit` due rows for this worker alone, under a lease; expired leases come back first."""
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.state) == "sending", col(OutboxMessage.claimed_until) < now)
+        .values(state="pending", claim_token=None, last_error=INTERRUPTED)
+    )
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    token = secrets.token_hex(8)
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+        .values(
+            state="sending", claim_token=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1
+        )
+    )
+    rows = list(
+        session.exec(
+            select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(col(OutboxMessage.id))
+        )
+    )
+    session.commit()
+    return rows
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    next_due: datetime | None = None
+
+
+@dataclass
+class _Outcome:
+    posted: Posted | None = None
+    error: DeliveryError | None = None
+    wait_until: datetime | None = None  # not sent, not failed: try again then
+
+
+@dataclass
+class DeliveryWorker:
+    """Sends what is due through one Notifier; any number of workers may run against one database."""
+
+    engine: Engine
+    notifier: Notifier
+    clock: Clock
+    batch: int = 50
+    _paused: dict[str, datetime] = field(
+        default_factory=dict
+    )  # destination ("*": all) -> Retry-After deadline
+    _limited: list[tuple[datetime, str]] = field(default_factory=list)  # recent 429s: when, where
+
+    def drain(self) -> DeliveryReport:
+        """Send everything due now; returns counts and when the next row falls due."""
+        report = DeliveryReport()
+        while True:
+            now = self.clock.now()
+            with Session(self.engine, expire_on_commit=False) as session:
+                rows = claim_due(session, now=now, limit=self.batch)
+            if not rows:
+                break
+            for row in rows:
+                self._deliver(row, report)
+        report.next_due = self.next_due()
+        return report
+
+    def next_due(self) -> datetime | None:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.state == "pending")
+                .order_by(col(OutboxMessage.next_attempt_at))
+                .limit(1)
+            ).first()
+
+    def _deliver(self, row: OutboxMessage, report: DeliveryReport) -> None:
+        now = self.clock.now()
+        destination = row.platform_channel or f"{row.recipient_kind}:{row.recipient}"
+        paused_until = max(self._paused.get(destination, now), self._paused.get("*", now))
+        if paused_until > now:
+            outcome = _Outcome(wait_until=paused_until)
+        else:
+            outcome = self._attempt(row, now)
+        with session_scope(self.engine) as session:
+            current = session.get(OutboxMessage, row.id)
+            if current is None or current.claim_token != row.claim_token:
+                return  # our lease ran out and another worker took the row: it is theirs now
+            self._record(session, current, outcome, now, destination, report)
+
+    def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
+        try:
+            with Session(self.engine) as session:
+                person, channel, parent = _resolve(session, row)
+            if parent is not None and parent.state != "sent":
+                if parent.state in {"failed", "expired"}:
+                    raise PermanentFailure(f"parent_{parent.state}")
+                return _Outcome(wait_until=now + PARENT_WAIT)
+            if row.last_error == INTERRUPTED:
+                # Nothing can have been sent before the row fell due.
+                landed = self.notifier.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
+                if landed:
+                    return _Outcome(posted=landed)
+            return _Outcome(posted=self._send(row, person, channel, parent))
+        except DeliveryError as error:
+            return _Outcome(error=error)
+        except Exception as error:  # an adapter bug must not stop the other messages
+            log.exception("sending %s failed unexpectedly", row.key)
+            return _Outcome(error=TemporaryFailure(f"unexpected: {type(error).__name__}"))
+
+    def _send(
+        self, row: OutboxMessage, person: Contact | None, channel: str | None, parent: OutboxMessage | None
+    ):
+        notice = Notice(row.notice_kind, row.payload)
+        if row.recipient_kind == "person":
+            assert person is not None
+            return self.notifier.direct_message(person, notice, key=row.key)
+        if row.recipient_kind == "thread":
+            assert parent is not None and parent.platform_channel and parent.platform_message_id
+            return self.notifier.post_in_thread(
+                parent.platform_channel, parent.platform_message_id, notice, key=row.key
+            )
+        if row.recipient_kind == "update":
+            assert parent is not None and parent.platform_channel and parent.platform_message_id
+            return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, notice)
+        assert channel is not None
+        return self.notifier.post_to_channel(channel, notice, key=row.key)
+
+    def _record(
+        self,
+        session: Session,
+        row: OutboxMessage,
+        outcome: _Outcome,
+        now: datetime,
+        destination: str,
+        report: DeliveryReport,
+    ) -> None:
+        row.claim_token, row.claimed_until = None, None
+        if outcome.posted:
+            row.state, row.sent_at, row.last_error = "sent", now, None
+            row.platform_channel, row.platform_message_id = outcome.posted.channel, outcome.posted.message_id
+            report.sent += 1
+            return
+        error = outcome.error
+        if outcome.wait_until or isinstance(error, RateLimited):
+            if isinstance(error, RateLimited):
+                outcome.wait_until = now + timedelta(seconds=max(error.retry_after, 1))
+                self._pause(destination, outcome.wait_until, now)
+                row.last_error = f"rate limited: {error.reason}"
+            row.state, row.next_attempt_at = "pending", outcome.wait_until
+            row.attempts -= 1  # waiting our turn is not a failed attempt
+            report.retried += 1
+            return
+        assert error is not None
+        if isinstance(error, TemporaryFailure) and row.attempts < MAX_ATTEMPTS:
+            row.state, row.last_error = "pending", error.reason
+            row.next_attempt_at = now + _backoff(row.attempts)
+            report.retried += 1
+            return
+        reason = (
+            error.reason
+            if isinstance(error, PermanentFailure)
+            else f"gave up after {row.attempts} attempts: {error.reason}"
+        )
+        row.state, row.last_error = "failed", reason
+        report.failed += 1
+        log.warning("message %s failed: %s", row.key, reason)
+        _report_failure(session, row, reason, now)
+
+    def _pause(self, destination: str, until: datetime, now: datetime) -> None:
+        """Wait for this destination only; when several at once are limited, the limit is the workspace's."""
+        self._paused[destination] = until
+        self._limited = [(at, where) for at, where in self._limited if now - at < timedelta(seconds=1)]
+        self._limited.append((now, destination))
+        if len({where for _, where in self._limited}) >= 3:
+            self._paused["*"] = until
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Exponential, capped, with full jitter so that many workers do not retry in step."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempts - 1, 0)))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+def _resolve(session: Session, row: OutboxMessage) -> tuple[Contact | None, str | None, OutboxMessage | None]:
+    """The person, channel or parent message a row is addressed to."""
+    if row.recipient_kind == "person":
+        person_id = int(row.recipient)
+        view = directory.current(session)
+        study = view.studies.get(row.study_id or -1)
+        people = (
+            study.people.values() if study else (p for s in view.studies.values() for p in s.people.values())
+        )
+        person = next((p for p in people if p.id == person_id), None)
+        if person is None:
+            raise PermanentFailure("person_not_in_plan")
+        return person, None, None
+    if row.recipient_kind in {"thread", "update"}:
+        parent = message(session, row.thread_of or "")
+        if parent is None:
+            raise PermanentFailure("parent_not_found")
+        return None, parent.platform_channel, parent
+    return None, row.recipient, None
+
+
+def _report_failure(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
+    """Record the failure and tell the study's admins, once per failed message (never about a report)."""
+    audit.record(
+        session,
+        action="delivery.failed",
+        actor="cadence",
+        study_id=row.study_id,
+        subject=row.key,
+        detail={"reason": reason, "to": f"{row.recipient_kind}:{row.recipient}", "attempts": row.attempts},
+    )
+    if row.notice_kind == "delivery_failed" or row.study_id is None:
+        return
+    study = directory.current(session).studies.get(row.study_id)
+    if study is None:
+        return
+    recipient = _describe_recipient(study.people.values(), row)
+    for handle in study.admins:
+        admin = study.people.get(handle)
+        if admin is None:
+            continue
+        enqueue(
+            session,
+            key=f"failed:{row.key}:{handle}",
+            to=Destination.person(admin.id),
+            notice=Notice(
+                "delivery_failed",
+                {
+                    "key": row.key,
+                    "reason": reason,
+                    "recipient": recipient,
+                    "study": study.key,
+                    "what": row.notice_kind,
+                },
+            ),
+            now=now,
+            study_id=row.study_id,
+        )
+
+
+def _describe_recipient(people, row: OutboxMessage) -> str:
+    if row.recipient_kind == "person":
+        person = next((p for p in people if str(p.id) == row.recipient), None)
+        return f"{person.name} (direct message)" if person else "a person no longer in the plan"
+    if row.recipient_kind == "channel":
+        return f"channel {row.recipient}"
+    return "a thread reply"

@@ -1,0 +1,76 @@
+"""What the core sends, and the Notifier port every chat adapter implements.
+
+The core never calls a chat API: flows write outbox rows (bot.outbox) holding a platform-neutral
+Notice; the delivery worker hands each to the adapter's Notifier, which renders and sends it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.directory import Contact
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message in the core's terms: a kind that each adapter knows how to render, and its data."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed: the platform's channel and message id (Slack's `ts`)."""
+
+    channel: str
+    message_id: str
+
+
+class DeliveryError(Exception):
+    """A send that did not go through; `reason` is the platform's word for it."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RateLimited(DeliveryError):
+    """The platform asked us to wait `retry_after` seconds before sending to this place again."""
+
+    def __init__(self, reason: str, retry_after: float):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(DeliveryError):
+    """A server error or a broken connection: worth trying again later."""
+
+
+class PermanentFailure(DeliveryError):
+    """Trying again cannot help (the channel is gone, the person left): record it and tell the admins."""
+
+
+class Notifier(Protocol):
+    """The port: post, reply in a thread, DM, update, and the views of modals and the App Home."""
+
+    platform: str
+
+    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted: ...
+
+    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted: ...
+
+    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted: ...
+
+    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted: ...
+
+    def open_view(self, trigger_id: str, view: Notice) -> None: ...
+
+    def publish_view(self, person: Contact, view: Notice) -> None: ...
+
+    def find_posted(
+        self, channel: str | None, person: Contact | None, *, key: str, since: float
+    ) -> Posted | None:
+        """The message sent with `key` since `since` (epoch seconds), if an earlier attempt did land."""
+        ...

@@ -1,0 +1,64 @@
+"""The Notifier port in the terminal: what would reach Slack is printed where the console user sees it."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.directory import Contact
+from bot.replies import Notice, PermanentFailure, Posted
+from handlers.console.render import render_notice
+
+
+@dataclass
+class Shown:
+    where: str
+    text: str
+    key: str | None
+    message_id: str
+
+
+class ConsoleNotifier:
+    platform = "console"
+
+    def __init__(self, show: Callable[[str], None] = print):
+        self.show = show
+        self.log: list[Shown] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
+        return self._print(f"#{channel}", notice, key)
+
+    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
+        return self._print(f"#{channel} (thread {thread})", notice, key, channel=channel)
+
+    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
+        return self._print(f"DM to @{person.handle}", notice, key, channel=f"dm:{person.handle}")
+
+    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
+        self._print(f"#{channel} (updated message {message_id})", notice, None, channel=channel)
+        return Posted(channel, message_id)
+
+    def open_view(self, trigger_id: str, view: Notice) -> None:
+        raise PermanentFailure("the console has no modals; type the command's arguments instead")
+
+    def publish_view(self, person: Contact, view: Notice) -> None:
+        self._print(f"Home of @{person.handle}", view, None)
+
+    def find_posted(
+        self, channel: str | None, person: Contact | None, *, key: str, since: float
+    ) -> Posted | None:
+        with self._lock:
+            shown = next((s for s in self.log if s.key == key), None)
+        return Posted(shown.where, shown.message_id) if shown else None
+
+    def _print(self, where: str, notice: Notice, key: str | None, channel: str | None = None) -> Posted:
+        text = render_notice(notice)
+        with self._lock:
+            message_id = str(next(self._ids))
+            self.log.append(Shown(where, text, key, message_id))
+        self.show(f"[{where}] {text}")
+        return Posted(channel or where, message_id)
