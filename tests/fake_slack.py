@@ -63,6 +63,7 @@ class FakeSlack:
         self._last_in_channel: dict[str, float] = {}
         self._window: list[float] = []
         self._responders: dict[str, Responder] = {}
+        self.ts_clock: Callable[[], float] = time.time  # where message timestamps come from
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -123,7 +124,7 @@ class FakeSlack:
             if retry_after:
                 self.limited += 1
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
-            ts = f"{time.time():.0f}.{len(self.posted) + 1:06d}"
+            ts = f"{self.ts_clock():.0f}.{len(self.posted) + 1:06d}"
             metadata = call.params.get("metadata")
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
@@ -178,6 +179,9 @@ class FakeSlack:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_GET(self) -> None:  # noqa: N802 (slack_sdk reads some methods with GET)
+                self.do_POST()
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -217,3 +217,49 @@ def test_two_workers_on_one_database_send_each_message_once(database_url, study,
     assert sorted(fake_slack.posted_keys()) == sorted(keys)
     first.dispose()
     second.dispose()
+
+
+def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
+    engine, database_url, study, fake_slack, clock
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    keys = [f"fanout:{i:02d}" for i in range(20)]
+    for i, key in enumerate(keys):
+        put(engine, clock, key, to=Destination.channel(f"C{i:04d}"))
+    eighth_landed, release = threading.Event(), threading.Event()
+
+    def hang_after_the_eighth(call):
+        answer = fake_slack._post_message(call)
+        if len(fake_slack.posted) == 8:
+            eighth_landed.set()
+            release.wait(30)  # Slack has the message; the worker never hears back
+        return answer
+
+    fake_slack.respond_with("chat.postMessage", hang_after_the_eighth)
+    fake_slack.ts_clock = lambda: clock.now().timestamp()
+    repo = Path(__file__).resolve().parent.parent
+    env = os.environ | {"PYTHONPATH": str(repo)}
+
+    def worker(now):
+        command = [sys.executable, "-m", "tests.worker_process", database_url, fake_slack.url, now.isoformat()]
+        return subprocess.Popen(command, cwd=repo, env=env)
+
+    first = worker(clock.now())
+    assert eighth_landed.wait(30)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    release.set()
+    time.sleep(0.1)
+    assert sorted(r.state for r in rows(engine).values()).count("sent") == 7
+
+    # The next worker starts once the dead one's lease has run out.
+    second = worker(clock.advance(minutes=10))
+    assert second.wait(60) == 0
+    assert sorted(fake_slack.posted_keys()) == keys  # every key once: the eighth was found, not re-sent
+    assert all(r.state == "sent" for r in rows(engine).values())
