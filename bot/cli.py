@@ -13,8 +13,10 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clock import SystemClock
 from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, run_in_session
+from bot.outbox import DeliveryWorker
 from bot.plan import Plan, PlanInvalid, load_plan_file
 from bot.studies import apply_plan
 
@@ -105,14 +107,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.console.console import ConsoleSession, run_console
+    from handlers.console.notifier import ConsoleNotifier
 
     logging.getLogger().setLevel(logging.WARNING)
     plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
     engine = prepare_database(settings)
     run_in_session(engine, apply_plan, plan=plan, actor="console")
     session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle)
+    schedules = build_schedules(settings, engine, ConsoleNotifier())
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
-    run_console(session, None if sys.stdin.isatty() else sys.stdin, sys.stdout)
+    schedules.start()
+    try:
+        run_console(session, None if sys.stdin.isatty() else sys.stdin, sys.stdout)
+    finally:
+        schedules.stop()
     return 0
 
 
@@ -124,8 +132,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise Stop("cadence serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).", code=2)
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
+    schedules = build_schedules(settings, engine, slack_notifier(settings))
+
+    async def start() -> None:
+        schedules.start()
+
+    async def stop() -> None:
+        schedules.stop()
+
+    app = build_app(settings, engine, wake_delivery=schedules.wake)
     port = args.port or settings.port
-    server = make_server(build_asgi(build_app(settings, engine), engine), host=args.host, port=port)
+    server = make_server(
+        build_asgi(app, engine, on_startup=start, on_shutdown=stop), host=args.host, port=port
+    )
     log.info(
         "serving Slack on http://%s:%s/slack/events (database %s)",
         args.host,
@@ -147,8 +166,36 @@ def _serve_socket_mode(settings: Settings) -> int:
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
     assert settings.slack_app_token is not None
-    asyncio.run(run_socket_mode(build_app(settings, engine), settings.slack_app_token))
+    schedules = build_schedules(settings, engine, slack_notifier(settings))
+    schedules.start()
+    try:
+        app = build_app(settings, engine, wake_delivery=schedules.wake)
+        asyncio.run(run_socket_mode(app, settings.slack_app_token))
+    finally:
+        schedules.stop()
     return 0
+
+
+def slack_notifier(settings: Settings):
+    from slack_sdk import WebClient
+
+    from handlers.slack.notifier import SlackNotifier
+
+    # No client-side retries: the outbox decides when to try again, and never holds up other messages.
+    client = WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=30, retry_handlers=[]
+    )
+    return SlackNotifier(client)
+
+
+def build_schedules(settings: Settings, engine: Engine, notifier):
+    """The scheduler and the delivery worker of this process, sending through `notifier`."""
+    from schedules.jobs import Runtime
+    from schedules.scheduler import Schedules
+
+    clock = SystemClock()
+    runtime = Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock)
+    return Schedules(runtime, settings.tick_seconds)
 
 
 def prepare_database(settings: Settings) -> Engine:

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -60,6 +62,18 @@ def run_in_session(engine: Engine, function: Callable[..., T], /, **kwargs: Any)
     """Call `function(session, **kwargs)` in a session of its own that commits on success."""
     with session_scope(engine) as session:
         return function(session, **kwargs)
+
+
+def insert_once(session: Session, model: type, values: dict[str, Any], *, key: str = "key") -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on the unique `key` column: True when the row is new."""
+    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(getattr(model, key))
+    )
+    return session.execute(statement).first() is not None
 
 
 def database_ok(engine: Engine) -> bool:

@@ -22,14 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot import audit, directory
 from bot.clock import Clock
-from bot.db import session_scope
+from bot.db import insert_once, session_scope
 from bot.directory import Contact
 from bot.models import OutboxMessage
 from bot.replies import (
@@ -56,9 +54,9 @@ INTERRUPTED = "interrupted"  # the row's last attempt ended with its worker: it 
 class Destination:
     """Where a message goes: a channel, a person (by DM), or the thread or update of an earlier message."""
 
-    kind: str  # channel, person, thread or update
+    kind: str  # channel, person, reply, thread or update
     target: str  # channel id; the person's id in the study; or, for thread and update, the channel id
-    parent_key: str | None = None  # for thread and update: the idempotency key of the message concerned
+    parent_key: str | None = None  # thread, update: the key of Cadence's message; reply: the thread's ts
 
     @classmethod
     def channel(cls, channel_id: str) -> Destination:
@@ -67,6 +65,11 @@ class Destination:
     @classmethod
     def person(cls, person_id: int) -> Destination:
         return cls("person", str(person_id))
+
+    @classmethod
+    def reply(cls, channel_id: str, thread_ts: str) -> Destination:
+        """A reply in the thread of a message Cadence did not send (one that mentioned it, say)."""
+        return cls("reply", channel_id, thread_ts)
 
     @classmethod
     def thread(cls, parent_key: str) -> Destination:
@@ -105,14 +108,7 @@ def enqueue(
         "next_attempt_at": due,
         "created_at": now,
     }
-    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)  # type: ignore[arg-type]
-    )
-    return session.execute(statement).first() is not None
+    return insert_once(session, OutboxMessage, values)
 
 
 def message(session: Session, key: str) -> OutboxMessage | None:
@@ -243,6 +239,9 @@ class DeliveryWorker:
         if row.recipient_kind == "person":
             assert person is not None
             return self.notifier.direct_message(person, notice, key=row.key)
+        if row.recipient_kind == "reply":
+            assert channel is not None and row.thread_of
+            return self.notifier.post_in_thread(channel, row.thread_of, notice, key=row.key)
         if row.recipient_kind == "thread":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
             return self.notifier.post_in_thread(

@@ -247,7 +247,14 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
     env = os.environ | {"PYTHONPATH": str(repo)}
 
     def worker(now):
-        command = [sys.executable, "-m", "tests.worker_process", database_url, fake_slack.url, now.isoformat()]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.worker_process",
+            database_url,
+            fake_slack.url,
+            now.isoformat(),
+        ]
         return subprocess.Popen(command, cwd=repo, env=env)
 
     first = worker(clock.now())

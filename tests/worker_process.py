@@ -16,4 +16,6 @@ from tests.payloads import BOT_TOKEN
 if __name__ == "__main__":
     database_url, api_url, now = sys.argv[1:4]
     client = WebClient(token=BOT_TOKEN, base_url=api_url, retry_handlers=[], timeout=120)
-    DeliveryWorker(make_engine(database_url), SlackNotifier(client), ManualClock(datetime.fromisoformat(now))).drain()
+    DeliveryWorker(
+        make_engine(database_url), SlackNotifier(client), ManualClock(datetime.fromisoformat(now))
+    ).drain()

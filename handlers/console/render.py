@@ -133,6 +133,16 @@ _NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+def _checkin_prompt(data: dict[str, Any]) -> str:
+    lines = [f"Hi {data['name'].split()[0]}, it's check-in time for {data['study']} (week {data['week']})."]
+    lines += [f"  {i}. {q}" for i, q in enumerate(data["questions"], 1)]
+    lines.append("  Post your update in the study channel, so both sides see it.")
+    return "\n".join(lines)
+
+
+_NOTICES["checkin_prompt"] = _checkin_prompt
+
+
 def notice_renderer(kind: str):
     def register(render: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
         _NOTICES[kind] = render

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -14,14 +15,19 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.errors import CadenceError
-from handlers.slack import blocks, commands
-from handlers.slack.middleware import Database, inject_database
+from handlers.slack import blocks, commands, events
+from handlers.slack.middleware import Database, inject_services, skip_repeated_events
 
 log = logging.getLogger("cadence.slack")
 
 
-def build_app(settings: Settings, engine: Engine) -> AsyncApp:
-    """Create the Bolt app for `settings`, talking to the Web API at SLACK_API_URL."""
+def build_app(
+    settings: Settings, engine: Engine, *, wake_delivery: Callable[[], None] = lambda: None
+) -> AsyncApp:
+    """Create the Bolt app for `settings`, talking to the Web API at SLACK_API_URL.
+
+    `wake_delivery` is called after a request enqueued messages, so they go out now, not at the next tick.
+    """
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = AsyncApp(
         client=client,
@@ -30,7 +36,8 @@ def build_app(settings: Settings, engine: Engine) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("cadence.bolt"),
     )
-    app.use(inject_database(Database(engine)))
+    app.use(inject_services(Database(engine), wake_delivery))
+    app.use(skip_repeated_events)
     register_listeners(app)
     app.error(handle_error)
     return app
@@ -38,6 +45,7 @@ def build_app(settings: Settings, engine: Engine) -> AsyncApp:
 
 def register_listeners(app: AsyncApp) -> None:
     commands.register(app)
+    events.register(app)
 
 
 async def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -223,3 +223,17 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
     return message(
         text, [section(f":warning: {escape(text)}"), context(escape(hint), f"`{escape(data['key'])}`")]
     )
+
+
+@notice_renderer("checkin_prompt")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    first_name = data["name"].split()[0]
+    study = escape(data["study"])
+    intro = f":wave: Hi {escape(first_name)}, it's check-in time for *{study}* (week {data['week']})."
+    questions = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(data["questions"], 1))
+    where = f"<#{data['channel']}>" if data.get("channel") else "the study channel"
+    blocks = [section(intro)]
+    if questions:
+        blocks.append(section(questions))
+    blocks.append(context(f"Post your update in {where}, so both sides see it."))
+    return message(f"Check-in time for {data['study']} (week {data['week']})", blocks)

@@ -1,0 +1,35 @@
+"""Event listeners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.clock import SystemClock
+from bot.mentions import answer_mention
+from handlers.slack.middleware import Database
+
+_clock = SystemClock()
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_mention")(handle_app_mention)
+
+
+async def handle_app_mention(
+    event: dict[str, Any], body: dict[str, Any], db: Database, wake_delivery
+) -> None:
+    """Someone wrote @Cadence: answer in the message's thread, through the outbox."""
+    queued = await db.call(
+        answer_mention,
+        platform="slack",
+        user_id=event["user"],
+        channel=event["channel"],
+        thread_ts=event.get("thread_ts") or event["ts"],
+        text=event.get("text", ""),
+        key=f"mention:{body['event_id']}",
+        now=_clock.now(),
+    )
+    if queued:
+        wake_delivery()

@@ -1,0 +1,96 @@
+"""The jobs: module-level functions with plain arguments, each calling the same core flows as listeners.
+
+Each job opens its own session, commits or rolls back, and logs; each is idempotent by construction,
+so a job that runs twice (a retry, a second instance) does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from bot import checkins
+from bot.clock import Clock
+from bot.db import run_in_session
+from bot.outbox import DeliveryReport, DeliveryWorker
+
+log = logging.getLogger("cadence.jobs")
+
+
+@dataclass
+class Runtime:
+    """What the jobs work with, set once by the composition root."""
+
+    engine: Engine
+    worker: DeliveryWorker
+    clock: Clock
+    after_delivery: list = field(default_factory=list)  # callbacks given each DeliveryReport
+
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def _current() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("schedules.jobs.configure() was not called")
+    return _runtime
+
+
+def send_checkin_prompts(study_key: str) -> None:
+    """The schedule's moment has come for some of the study's participants: enqueue, then deliver."""
+    runtime = _current()
+    try:
+        new = run_in_session(
+            runtime.engine, checkins.enqueue_due_prompts, now=runtime.clock.now(), study_key=study_key
+        )
+        log.info("check-in prompts for %s: %d new", study_key, new)
+    except Exception:
+        log.exception("enqueueing check-in prompts for %s failed", study_key)
+    deliver()
+
+
+def tick() -> None:
+    """Due work: catch up on schedules missed while down (within their grace), then deliver what is due."""
+    runtime = _current()
+    try:
+        new = run_in_session(runtime.engine, checkins.enqueue_due_prompts, now=runtime.clock.now())
+        if new:
+            log.info("caught up %d check-in prompts", new)
+    except Exception:
+        log.exception("catching up on check-in prompts failed")
+    deliver()
+
+
+_draining = threading.Lock()
+_more = threading.Event()
+
+
+def deliver() -> DeliveryReport | None:
+    """Send everything due now; a call during a drain makes that drain look once more instead."""
+    runtime = _current()
+    _more.set()
+    if not _draining.acquire(blocking=False):
+        return None
+    try:
+        report = None
+        while _more.is_set():
+            _more.clear()
+            report = runtime.worker.drain()
+    except Exception:
+        log.exception("delivering messages failed")
+        return None
+    finally:
+        _draining.release()
+    if report.sent or report.failed:
+        log.info("delivered %d, failed %d, retrying %d", report.sent, report.failed, report.retried)
+    for callback in runtime.after_delivery:
+        callback(report)
+    return report
