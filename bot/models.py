@@ -125,12 +125,3 @@ class OutboxMessage(SQLModel, table=True):
     platform_message_id: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = _utc_column()
-
-
-class InboundEvent(SQLModel, table=True):
-    """Slack events and actions already handled: a retry or a double click is recognised by its key."""
-
-    __tablename__ = "inbound_event"
-
-    key: str = Field(primary_key=True)
-    received_at: datetime = _utc_column()

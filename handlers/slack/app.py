@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.errors import CadenceError
 from handlers.slack import blocks, commands, events
-from handlers.slack.middleware import Database, inject_services, skip_repeated_events
+from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
 
@@ -37,7 +37,6 @@ def build_app(
         logger=logging.getLogger("cadence.bolt"),
     )
     app.use(inject_services(Database(engine), wake_delivery))
-    app.use(skip_repeated_events)
     register_listeners(app)
     app.error(handle_error)
     return app

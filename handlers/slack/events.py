@@ -20,7 +20,10 @@ def register(app: AsyncApp) -> None:
 async def handle_app_mention(
     event: dict[str, Any], body: dict[str, Any], db: Database, wake_delivery
 ) -> None:
-    """Someone wrote @Cadence: answer in the message's thread, through the outbox."""
+    """Someone wrote @Cadence: answer in the message's thread, through the outbox.
+
+    The reply's key is the event's id, so Slack's retries of the event (X-Slack-Retry-Num) add nothing.
+    """
     queued = await db.call(
         answer_mention,
         platform="slack",

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from slack_bolt.response import BoltResponse
 from sqlalchemy.engine import Engine
 
 from bot.db import run_in_session
-from bot.inbound import first_time
 
 T = TypeVar("T")
 
@@ -38,16 +35,3 @@ def inject_services(database: Database, wake_delivery: Callable[[], None]) -> Ca
         await next()
 
     return middleware
-
-
-async def skip_repeated_events(
-    body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[None]]
-) -> BoltResponse | None:
-    """Slack retries an event it thinks we missed (X-Slack-Retry-Num): answer the repeat 200, do nothing."""
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id:
-        new = await context["db"].call(first_time, key=f"slack-event:{event_id}", now=datetime.now(UTC))
-        if not new:
-            return BoltResponse(status=200, body="")
-    await next()
-    return None

@@ -1,4 +1,4 @@
-"""The outbox of outgoing messages and the record of inbound events already handled.
+"""The outbox of outgoing messages.
 
 Revision ID: 0002
 Revises: 0001
@@ -43,13 +43,6 @@ def upgrade() -> None:
     op.create_index("ix_outbox_message_next_attempt_at", "outbox_message", ["next_attempt_at"])
     op.create_index("ix_outbox_message_claim_token", "outbox_message", ["claim_token"])
 
-    op.create_table(
-        "inbound_event",
-        sa.Column("key", sa.String(), primary_key=True),
-        sa.Column("received_at", sa.DateTime(), nullable=False),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("inbound_event")
     op.drop_table("outbox_message")

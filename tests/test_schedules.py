@@ -1,0 +1,66 @@
+"""The scheduler's jobs: explicit ids, timezones and day names; triggers checked on fixed dates, never by sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from bot.clock import ManualClock
+from bot.outbox import DeliveryWorker
+from bot.timing import parse_schedule
+from handlers.slack.notifier import SlackNotifier
+from schedules.jobs import Runtime
+from schedules.scheduler import TICK_JOB, Schedules, checkin_trigger
+from tests.payloads import BOT_TOKEN
+
+
+def test_a_checkin_trigger_fires_at_nine_local_through_daylight_saving():
+    trigger = checkin_trigger(parse_schedule("mon 09:00"), "Europe/Warsaw")
+
+    def next_fire_utc(after: datetime) -> datetime:
+        return trigger.get_next_fire_time(None, after).astimezone(UTC)
+
+    assert next_fire_utc(datetime(2026, 10, 13, tzinfo=UTC)) == datetime(
+        2026, 10, 19, 7, 0, tzinfo=UTC
+    )  # CEST
+    assert next_fire_utc(datetime(2026, 10, 20, tzinfo=UTC)) == datetime(
+        2026, 10, 26, 8, 0, tzinfo=UTC
+    )  # CET
+    assert next_fire_utc(datetime(2026, 3, 17, tzinfo=UTC)) == datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # CET
+    assert next_fire_utc(datetime(2026, 3, 24, tzinfo=UTC)) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # CEST
+
+
+def test_several_days_and_a_range_are_day_names():
+    trigger = checkin_trigger(parse_schedule("mon,thu 15:00"), "America/New_York")
+    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 24, tzinfo=UTC))  # a Tuesday
+    assert fire.strftime("%a %H:%M") == "Thu 15:00"
+
+
+def test_starting_registers_the_tick_and_one_job_per_study_timezone(engine, study, fake_slack):
+    clock = ManualClock(datetime(2026, 11, 21, tzinfo=UTC))
+    notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=fake_slack.url, retry_handlers=[]))
+    schedules = Schedules(
+        Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock), 3600
+    )
+    schedules.start()
+    try:
+        ids = {job.id for job in schedules.scheduler.get_jobs()}
+        assert ids >= {
+            TICK_JOB,
+            "checkin:ACME-201:America/New_York",
+            "checkin:ACME-201:America/Chicago",
+            "checkin:ACME-201:Europe/Warsaw",
+            "checkin:ACME-201:Europe/Rome",
+            "checkin:ACME-201:Europe/Prague",
+        }
+        job = schedules.scheduler.get_job("checkin:ACME-201:Europe/Warsaw")
+        assert isinstance(job.trigger, CronTrigger) and str(job.trigger.timezone) == "Europe/Warsaw"
+        assert job.coalesce and job.misfire_grace_time == 12 * 3600 and job.args == ("ACME-201",)
+        schedules.sync_study_jobs()  # unchanged plans: nothing replaced
+        assert (
+            schedules.scheduler.get_job("checkin:ACME-201:Europe/Warsaw").next_run_time == job.next_run_time
+        )
+    finally:
+        schedules.stop()
