@@ -23,6 +23,7 @@ lint: $(BIN)/cadence
 
 bench: $(BIN)/cadence
 	$(BIN)/python bench/who_owns_http.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
