@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +49,8 @@ BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=15)
 LEASE = timedelta(minutes=5)  # far longer than a send can take (the Web API client times out at 30 s)
 PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time for its parent to be sent
+PACE_MARGIN = 1.02  # send this much slower than the rate a workspace-wide limit let through
+PACE_FOR = 60.0  # seconds a learned pace holds without a new workspace-wide 429
 INTERRUPTED = "interrupted"  # the row's last attempt ended with its worker: it may have landed
 
 
@@ -174,6 +178,9 @@ class DeliveryWorker:
         default_factory=dict
     )  # destination ("*": all) -> Retry-After deadline
     _limited: list[tuple[datetime, str]] = field(default_factory=list)  # recent 429s: when, where
+    _sent: deque = field(default_factory=deque)  # monotonic times of the sends in the last second
+    _interval: float | None = None  # seconds between sends while a workspace-wide limit is known
+    _interval_since: float = 0.0
 
     def drain(self) -> DeliveryReport:
         """Send everything due now; returns counts and when the next row falls due."""
@@ -205,7 +212,12 @@ class DeliveryWorker:
         if paused_until > now:
             outcome = _Outcome(wait_until=paused_until)
         else:
+            self._wait_for_a_slot()
+            started = time.monotonic()  # pace by when sends start, or their own duration slows the pace
             outcome = self._attempt(row, now)
+            if outcome.posted:
+                self._sent.append(started)
+                self._forget_old_sends()
         with session_scope(self.engine) as session:
             current = session.get(OutboxMessage, row.id)
             if current is None or current.claim_token != row.claim_token:
@@ -301,6 +313,27 @@ class DeliveryWorker:
         self._limited.append((now, destination))
         if len({where for _, where in self._limited}) >= 3:
             self._paused["*"] = until
+            # Bursting into the limit and pausing wastes part of every second: send at the rate
+            # that just went through instead, a little under it.
+            self._forget_old_sends()
+            self._interval = PACE_MARGIN / max(len(self._sent), 1)
+            self._interval_since = time.monotonic()
+
+    def _wait_for_a_slot(self) -> None:
+        if self._interval is None:
+            return
+        if time.monotonic() - self._interval_since > PACE_FOR:
+            self._interval = None  # limits change: burst again and learn anew
+            return
+        if self._sent:
+            delay = self._sent[-1] + self._interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def _forget_old_sends(self) -> None:
+        horizon = time.monotonic() - 1
+        while self._sent and self._sent[0] < horizon:
+            self._sent.popleft()
 
 
 def _backoff(attempts: int) -> timedelta:

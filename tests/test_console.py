@@ -60,3 +60,22 @@ def test_the_console_reads_until_quit(chat):
     run_console(chat, ["/who-owns EDC", "/quit", "/who-owns SAE"], out)
     assert "Data management is owned by @omar" in out.getvalue()
     assert "Safety reporting" not in out.getvalue()
+
+
+def test_scheduled_prompts_appear_in_the_console_as_direct_messages(engine, study):
+    from datetime import UTC, datetime
+
+    from bot.checkins import enqueue_due_prompts
+    from bot.clock import ManualClock
+    from bot.db import run_in_session
+    from bot.outbox import DeliveryWorker
+    from handlers.console.notifier import ConsoleNotifier
+
+    shown: list[str] = []
+    monday_nine_in_warsaw = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    run_in_session(engine, enqueue_due_prompts, now=monday_nine_in_warsaw.now())
+    DeliveryWorker(engine, ConsoleNotifier(shown.append), monday_nine_in_warsaw).drain()
+    raj = next(line for line in shown if line.startswith("[DM to @raj]"))
+    assert "Hi Raj, it's check-in time for ACME-201 (week 2026-W48)." in raj
+    assert "1. What moved since last week?" in raj
+    assert len(shown) == 5  # everyone whose 09:00 it is: Warsaw, Rome and Prague
