@@ -115,7 +115,7 @@ class OutboxMessage(SQLModel, table=True):
     notice_kind: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     due_at: datetime = _utc_column()
-    state: str = Field(default="pending", index=True, description="pending, sending, sent, failed or expired")
+    state: str = Field(default="pending", index=True, description="pending, sending, sent or failed")
     attempts: int = 0
     next_attempt_at: datetime = _utc_column(index=True)
     claim_token: str | None = Field(default=None, index=True)

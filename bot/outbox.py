@@ -51,7 +51,7 @@ LEASE = timedelta(minutes=5)  # far longer than a send can take (the Web API cli
 PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time for its parent to be sent
 PACE_MARGIN = 1.02  # send this much slower than the rate a workspace-wide limit let through
 PACE_FOR = 60.0  # seconds a learned pace holds without a new workspace-wide 429
-INTERRUPTED = "interrupted"  # the row's last attempt ended with its worker: it may have landed
+INTERRUPTED = "interrupted"  # the row's last attempt ended without an answer: it may have landed
 
 
 @dataclass(frozen=True)
@@ -174,9 +174,8 @@ class DeliveryWorker:
     notifier: Notifier
     clock: Clock
     batch: int = 50
-    _paused: dict[str, datetime] = field(
-        default_factory=dict
-    )  # destination ("*": all) -> Retry-After deadline
+    # Retry-After deadlines by destination ("*": every destination).
+    _paused: dict[str, datetime] = field(default_factory=dict)
     _limited: list[tuple[datetime, str]] = field(default_factory=list)  # recent 429s: when, where
     _sent: deque = field(default_factory=deque)  # monotonic times of the sends in the last second
     _interval: float | None = None  # seconds between sends while a workspace-wide limit is known
@@ -229,11 +228,12 @@ class DeliveryWorker:
             with Session(self.engine) as session:
                 person, channel, parent = _resolve(session, row)
             if parent is not None and parent.state != "sent":
-                if parent.state in {"failed", "expired"}:
+                if parent.state == "failed":
                     raise PermanentFailure(f"parent_{parent.state}")
                 return _Outcome(wait_until=now + PARENT_WAIT)
-            if row.last_error == INTERRUPTED:
-                # Nothing can have been sent before the row fell due.
+            if (row.last_error or "").startswith(INTERRUPTED):
+                # The last attempt may have landed: look before sending again. Nothing can have
+                # been sent before the row fell due.
                 landed = self.notifier.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
                 if landed:
                     return _Outcome(posted=landed)
@@ -292,7 +292,8 @@ class DeliveryWorker:
             return
         assert error is not None
         if isinstance(error, TemporaryFailure) and row.attempts < MAX_ATTEMPTS:
-            row.state, row.last_error = "pending", error.reason
+            # A timeout or a server error does not say whether Slack kept the message.
+            row.state, row.last_error = "pending", f"{INTERRUPTED}: {error.reason}"
             row.next_attempt_at = now + _backoff(row.attempts)
             report.retried += 1
             return
