@@ -1,24 +1,41 @@
-"""Weekly check-ins: the prompt goes out at the plan's schedule, in each participant's own timezone.
+"""Weekly check-ins: a round per study and ISO week, prompts at each participant's local time,
+one reminder to the silent, a digest at closing that names who answered and who did not.
 
-A prompt is an outbox row keyed by study, ISO week and person (`checkin:ACME-201:2026-W48:raj`),
-so whoever notices that it is due — the schedule's job on time, the tick after a restart, a second
-instance — enqueues the same row, and it is sent once. A prompt older than the grace is not sent.
+Everything due lives in the database: a round row says who is prompted when and when it closes,
+and every message is an outbox row under a key (`checkin:ACME-201:2026-W48:raj`). Whoever notices
+that something is due — a schedule's job on time, the tick after a restart, a second instance —
+does the same idempotent work, so each round opens once and each message goes out once.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from bot import directory, outbox
-from bot.models import Study
+from bot import audit, directory, outbox
+from bot.db import insert_once
+from bot.directory import Contact, StudyView
+from bot.errors import BadCommand, NotAnAdmin
+from bot.models import CheckinAnswer, CheckinRound, CheckinSkip, OutboxMessage, Study
 from bot.replies import Notice
-from bot.timing import DAYS, Schedule, parse_duration, parse_schedule
+from bot.studies import Requester
+from bot.timing import DAYS, Duration, Schedule, add_duration, parse_duration, parse_schedule
 
 DEFAULT_GRACE = timedelta(hours=12)
+DEFAULT_CLOSE_AFTER = parse_duration("1d")
+SNOOZE = timedelta(hours=2)
+WORKDAY = (time(8, 0), time(19, 0))  # reminders wait for this part of the person's own day
+STATUSES = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+_STATUS_WORDS = {
+    "on track": "on_track", "on_track": "on_track", "green": "on_track", "ok": "on_track",
+    "at risk": "at_risk", "at_risk": "at_risk", "amber": "at_risk", "yellow": "at_risk",
+    "off track": "off_track", "off_track": "off_track", "red": "off_track",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,8 @@ class CheckinPlan:
     questions: tuple[str, ...]
     skip: frozenset[date]
     grace: timedelta
+    remind_after: Duration | None
+    close_after: Duration
 
 
 def checkin_plan(study: Study) -> CheckinPlan | None:
@@ -42,20 +61,11 @@ def checkin_plan(study: Study) -> CheckinPlan | None:
         questions=tuple(config.get("questions") or ()),
         skip=frozenset(date.fromisoformat(d) for d in config.get("skip") or ()),
         grace=parse_duration(grace).as_timedelta() if grace else DEFAULT_GRACE,
+        remind_after=parse_duration(config["remind_after"]) if config.get("remind_after") else None,
+        close_after=parse_duration(config["close_after"])
+        if config.get("close_after")
+        else DEFAULT_CLOSE_AFTER,
     )
-
-
-def last_occurrence(schedule: Schedule, zone: ZoneInfo, now: datetime) -> datetime:
-    """The latest scheduled moment at or before `now`, in `zone` (daylight saving included)."""
-    local_now = now.astimezone(zone)
-    for days_back in range(8):
-        day = local_now.date() - timedelta(days=days_back)
-        if DAYS[day.weekday()] not in schedule.days:
-            continue
-        moment = datetime.combine(day, schedule.at, tzinfo=zone)
-        if moment <= local_now:
-            return moment
-    raise ValueError(f"schedule {schedule} has no day")
 
 
 def week_of(moment: datetime) -> str:
@@ -63,54 +73,586 @@ def week_of(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def prompt_key(study_key: str, week: str, handle: str) -> str:
-    return f"checkin:{study_key}:{week}:{handle}"
+def round_day(schedule: Schedule, week: str) -> date:
+    """The day a week's round opens: the schedule's first day in that ISO week."""
+    year, number = (int(part) for part in week.split("-W"))
+    return date.fromisocalendar(year, number, DAYS.index(schedule.days[0]) + 1)
 
 
-def enqueue_due_prompts(session: Session, *, now: datetime, study_key: str | None = None) -> int:
-    """Enqueue the prompts whose local time has come, within the grace; returns how many are new."""
+def prompt_time(schedule: Schedule, week: str, zone: str) -> datetime:
+    """When a person in `zone` is prompted in `week`: the schedule's time on the round's day, locally."""
+    return datetime.combine(round_day(schedule, week), schedule.at, tzinfo=ZoneInfo(zone))
+
+
+def key(kind: str, study_key: str, week: str, handle: str | None = None, *more: object) -> str:
+    """The idempotency keys of the check-in's messages: `checkin:ACME-201:2026-W48:raj`."""
+    return ":".join(str(part) for part in (kind, study_key, week, handle, *more) if part is not None)
+
+
+# --- due work: open, remind, close -------------------------------------------------------------
+
+
+def do_due_work(session: Session, *, now: datetime, study_key: str | None = None) -> int:
+    """Open the rounds whose time has come, remind the silent, close and digest; returns messages queued."""
     view = directory.current(session)
-    new = 0
+    queued = 0
     for study_view in view.studies.values():
         if study_key and study_view.key != study_key:
             continue
         study = session.get(Study, study_view.id)
         plan = checkin_plan(study) if study else None
-        if plan is None:
+        if plan is not None:
+            queued += _open_scheduled_rounds(session, study_view, plan, now)
+        queued += _remind_the_silent(session, study_view, now)
+        queued += _close_due_rounds(session, study_view, now)
+    return queued
+
+
+def _weeks_around(now: datetime) -> list[str]:
+    # Somewhere on Earth it is already the next day, or still the previous one.
+    return sorted({week_of(now + timedelta(days=d)) for d in (-1, 0, 1)})
+
+
+def _open_scheduled_rounds(session: Session, study: StudyView, plan: CheckinPlan, now: datetime) -> int:
+    queued = 0
+    skipped = plan.skip | _skips_from_chat(session, study.id)
+    for week in _weeks_around(now):
+        if round_day(plan.schedule, week) in skipped or _round(session, study.id, week) is not None:
             continue
-        for handle in plan.participants:
-            person = study_view.people.get(handle)
-            if person is None:
+        people = [study.people[h] for h in plan.participants if h in study.people]
+        times = {p.handle: prompt_time(plan.schedule, week, p.timezone) for p in people}
+        if not times or min(times.values()) > now:
+            continue  # nobody's moment has come yet
+        # Someone whose moment passed more than the grace ago (Cadence was down) is left out, not nagged late.
+        due = {handle: at for handle, at in times.items() if at >= now - plan.grace}
+        if due:
+            queued += _open(session, study, plan, week, due, opened_by="schedule", now=now)
+    return queued
+
+
+def _open(
+    session: Session,
+    study: StudyView,
+    plan: CheckinPlan,
+    week: str,
+    times: dict[str, datetime],
+    *,
+    opened_by: str,
+    now: datetime,
+) -> int:
+    closes_at = add_duration(max(times.values()), plan.close_after, ZoneInfo(study.timezone))
+    values = {
+        "study_id": study.id, "week": week, "state": "open", "opened_by": opened_by, "opened_at": now,
+        "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(plan.questions),
+        "remind_after": str(plan.remind_after) if plan.remind_after else None, "closes_at": closes_at,
+    }  # fmt: skip
+    if not insert_once(session, CheckinRound, values, unique=("study_id", "week")):
+        return 0  # another instance opened it a moment ago
+    audit.record(
+        session,
+        action="checkin.opened",
+        actor=opened_by,
+        study_id=study.id,
+        subject=week,
+        detail={"participants": sorted(times), "closes_at": closes_at.isoformat()},
+    )
+    queued = 0
+    for handle, at in times.items():
+        person = study.people[handle]
+        queued += outbox.enqueue(
+            session,
+            key=key("checkin", study.key, week, handle),
+            to=outbox.Destination.person(person.id),
+            notice=_prompt_notice("checkin_prompt", study, week, person, plan.questions),
+            now=now,
+            study_id=study.id,
+            due_at=at,
+        )
+    return queued
+
+
+def _prompt_notice(kind: str, study: StudyView, week: str, person: Contact, questions) -> Notice:
+    return Notice(kind, {
+        "study": study.key, "study_name": study.name, "channel": study.channel, "week": week,
+        "name": person.name, "questions": list(questions),
+    })  # fmt: skip
+
+
+def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int:
+    queued = 0
+    for round_ in _open_rounds(session, study.id):
+        if not round_.remind_after:
+            continue
+        after = parse_duration(round_.remind_after)
+        answered = _answered_handles(session, round_, study)
+        for handle, at in round_.prompts.items():
+            person = study.people.get(handle)
+            if person is None or handle in answered:
                 continue
-            moment = last_occurrence(plan.schedule, ZoneInfo(person.timezone), now)
-            if now - moment > plan.grace or moment.date() in plan.skip:
+            zone = ZoneInfo(person.timezone)
+            # Counted from when the prompt could go out: a round opened late (Cadence was down) nags no sooner.
+            prompted = max(datetime.fromisoformat(at), round_.opened_at)
+            if add_duration(prompted, after, zone) > now or not _in_workday(now, zone):
                 continue
-            week = week_of(moment)
-            notice = Notice(
+            queued += outbox.enqueue(
+                session,
+                key=key("checkin-reminder", study.key, round_.week, handle),
+                to=outbox.Destination.person(person.id),
+                notice=_prompt_notice("checkin_reminder", study, round_.week, person, round_.questions),
+                now=now,
+                study_id=study.id,
+            )
+    return queued
+
+
+def _in_workday(moment: datetime, zone: ZoneInfo) -> bool:
+    local = moment.astimezone(zone).time()
+    return WORKDAY[0] <= local < WORKDAY[1]
+
+
+def _close_due_rounds(session: Session, study: StudyView, now: datetime) -> int:
+    queued = 0
+    for round_ in _open_rounds(session, study.id):
+        if round_.closes_at > now:
+            continue
+        closed = session.exec(  # type: ignore[call-overload]
+            update(CheckinRound)
+            .where(col(CheckinRound.id) == round_.id, col(CheckinRound.state) == "open")
+            .values(state="closed", closed_at=now)
+        )
+        if closed.rowcount != 1:
+            continue  # another instance closed it
+        digest = build_digest(session, round_, study)
+        audit.record(
+            session,
+            action="checkin.closed",
+            actor="schedule",
+            study_id=study.id,
+            subject=round_.week,
+            detail={"answered": len(digest["answered"]), "silent": digest["silent"]},
+        )
+        if study.channel:
+            queued += outbox.enqueue(
+                session,
+                key=key("checkin-digest", study.key, round_.week),
+                to=outbox.Destination.channel(study.channel),
+                notice=Notice("checkin_digest", digest),
+                now=now,
+                study_id=study.id,
+            )
+    return queued
+
+
+@outbox.cancel_unless_still_wanted("checkin_reminder")
+def _reminder_still_wanted(session: Session, row: OutboxMessage) -> str | None:
+    """A reminder or a snoozed prompt is pointless once the person has answered or the round closed."""
+    _, study_key, week, handle, *_ = row.key.split(":")
+    study = directory.current(session).study_by_key(study_key)
+    round_ = _round(session, study.id, week) if study else None
+    if round_ is None or round_.state != "open":
+        return "the round has closed"
+    if study and handle in _answered_handles(session, round_, study):
+        return "already answered"
+    return None
+
+
+# --- answering ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    study_key: str
+    week: str
+    questions: tuple[str, ...]
+    answers: tuple[str, ...]
+    status: str | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class AnswerSaved:
+    week: str
+    status: str
+    edited: bool
+    late: bool
+
+
+def answer_form(session: Session, *, requester: Requester, week: str | None = None) -> AnswerForm:
+    """What the Answer modal shows: the round's questions and the person's answer so far."""
+    round_ = _round_for(session, requester, week)
+    answer = _answer(session, round_, requester.person_id)
+    return AnswerForm(
+        study_key=requester.study_key,
+        week=round_.week,
+        questions=tuple(round_.questions),
+        answers=tuple(answer.answers) if answer else (),
+        status=answer.status if answer else None,
+        closed=round_.state == "closed",
+    )
+
+
+def save_answer(
+    session: Session,
+    *,
+    requester: Requester,
+    status: str,
+    answers: list[str],
+    now: datetime,
+    week: str | None = None,
+) -> AnswerSaved:
+    """Store (or edit) the person's answer; once the round has closed it is late, added under the digest."""
+    round_ = _round_for(session, requester, week)
+    status = parse_status(status)
+    answers = [a.strip() for a in answers][: len(round_.questions)]
+    answers += [""] * (len(round_.questions) - len(answers))
+    answer = _answer(session, round_, requester.person_id)
+    late = round_.state == "closed"
+    if answer is None:
+        answer = CheckinAnswer(
+            round_id=round_.id,
+            person_id=requester.person_id,
+            answers=answers,
+            status=status,
+            late=late,
+            submitted_at=now,
+            updated_at=now,
+        )
+        session.add(answer)
+    else:
+        answer.answers, answer.status, answer.updated_at = answers, status, now
+        answer.version += 1
+        answer.late = answer.late or late
+    session.flush()
+    audit.record(
+        session,
+        action="checkin.answered",
+        actor=requester.actor,
+        study_id=requester.study_id,
+        subject=round_.week,
+        detail={"by": requester.handle, "status": status, "late": late, "version": answer.version},
+    )
+    study = directory.current(session).studies[requester.study_id]
+    if not late:
+        # The prompt itself shows that the answer is in, and still offers to edit it.
+        outbox.enqueue(
+            session,
+            key=key("checkin-answered", requester.study_key, round_.week, requester.handle, answer.version),
+            to=outbox.Destination.update(key("checkin", requester.study_key, round_.week, requester.handle)),
+            notice=Notice(
                 "checkin_prompt",
                 {
-                    "study": study_view.key,
-                    "study_name": study_view.name,
-                    "channel": study_view.channel,
-                    "week": week,
-                    "name": person.name,
-                    "questions": list(plan.questions),
+                    **_prompt_notice(
+                        "checkin_prompt", study, round_.week, study.people[requester.handle], round_.questions
+                    ).data,
+                    "answered": status,
                 },
-            )
-            new += outbox.enqueue(
-                session,
-                key=prompt_key(study_view.key, week, handle),
-                to=outbox.Destination.person(person.id),
-                notice=notice,
-                now=now,
-                study_id=study_view.id,
-                due_at=moment,
-            )
-    return new
+            ),
+            now=now,
+            study_id=requester.study_id,
+        )
+    else:
+        outbox.enqueue(
+            session,
+            key=key("checkin-late", requester.study_key, round_.week, requester.handle, answer.version),
+            to=outbox.Destination.thread(key("checkin-digest", requester.study_key, round_.week)),
+            notice=Notice(
+                "checkin_late_answer", {**_entry(study.people[requester.handle], answer, round_.questions)}
+            ),
+            now=now,
+            study_id=requester.study_id,
+        )
+    return AnswerSaved(round_.week, status, edited=answer.version > 1, late=late)
+
+
+def parse_status(text: str) -> str:
+    status = _STATUS_WORDS.get(" ".join(text.replace("-", " ").casefold().split()))
+    if status is None:
+        raise BadCommand(f"'{text}' is not a status.", hint="Say on track, at risk or off track.")
+    return status
+
+
+def snooze(
+    session: Session, *, requester: Requester, now: datetime, token: str, week: str | None = None
+) -> datetime:
+    """Prompt the person again in two hours, unless they answer first; one snooze per prompt message."""
+    round_ = _round_for(session, requester, week)
+    if round_.state != "open":
+        raise BadCommand(
+            "This week's check-in has closed.", hint="You can still answer: it is added to the digest."
+        )
+    study = directory.current(session).studies[requester.study_id]
+    person = study.people[requester.handle]
+    at = now + SNOOZE
+    outbox.enqueue(
+        session,
+        key=key("checkin-reminder", requester.study_key, round_.week, requester.handle, "snooze", token),
+        to=outbox.Destination.person(person.id),
+        notice=_prompt_notice("checkin_reminder", study, round_.week, person, round_.questions),
+        now=now,
+        study_id=requester.study_id,
+        due_at=at,
+    )
+    return at
+
+
+# --- commands: now, status, skip, stats ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    week: str
+    prompted: tuple[str, ...]
+    closes_at: datetime
+    already: str | None = None  # "open" or "closed" when the week's round existed already
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    week: str | None
+    state: str | None
+    answered: tuple[tuple[str, str], ...]  # (name, status)
+    waiting: tuple[str, ...]
+    closes_at: datetime | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SkipAdded:
+    day: date
+    added: bool
+
+
+@dataclass(frozen=True)
+class PersonStats:
+    name: str
+    side: str
+    answered: int
+    asked: int
+    streak: int
+
+
+@dataclass(frozen=True)
+class Participation:
+    weeks: tuple[str, ...]
+    people: tuple[PersonStats, ...]
+    sides: tuple[tuple[str, int, int], ...]  # (side, answered, asked)
+
+
+def open_round_now(session: Session, *, requester: Requester, now: datetime) -> RoundOpened:
+    """Open this week's round at once (admins only); a week has one round, however often this is run."""
+    _require_admin(requester, "open a check-in round")
+    study = directory.current(session).studies[requester.study_id]
+    plan = _plan_of(session, requester)
+    week = week_of(now.astimezone(ZoneInfo(study.timezone)))
+    existing = _round(session, study.id, week)
+    if existing is None:
+        people = [study.people[h] for h in plan.participants if h in study.people]
+        _open(session, study, plan, week, {p.handle: now for p in people}, opened_by=requester.actor, now=now)
+        existing = _round(session, study.id, week)
+        assert existing is not None
+        return RoundOpened(week, tuple(sorted(existing.prompts)), existing.closes_at)
+    return RoundOpened(week, tuple(sorted(existing.prompts)), existing.closes_at, already=existing.state)
+
+
+def round_status(session: Session, *, requester: Requester) -> RoundStatus:
+    """Who has answered the latest round so far, and who has not."""
+    study = directory.current(session).studies[requester.study_id]
+    round_ = session.exec(
+        select(CheckinRound)
+        .where(CheckinRound.study_id == study.id)
+        .order_by(col(CheckinRound.opened_at).desc())
+    ).first()
+    if round_ is None:
+        return RoundStatus(None, None, (), (), None, study.timezone)
+    answers = _answers_by_handle(session, round_, study)
+    answered = tuple((study.people[h].name, a.status) for h, a in answers.items() if h in study.people)
+    waiting = tuple(study.people[h].name for h in round_.prompts if h not in answers and h in study.people)
+    return RoundStatus(round_.week, round_.state, answered, waiting, round_.closes_at, study.timezone)
+
+
+def add_skip(session: Session, *, requester: Requester, text: str, now: datetime) -> SkipAdded:
+    """No round on this date (admins only); a round already opened that day stays open."""
+    _require_admin(requester, "skip a check-in")
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadCommand(
+            f"'{text}' is not a date.", hint="Use YYYY-MM-DD, e.g. /checkin skip 2026-12-28."
+        ) from None
+    if day < now.date() - timedelta(days=1):
+        raise BadCommand(f"{day} has passed.", hint="Skip a date that is still to come.")
+    plan = _plan_of(session, requester)
+    round_ = _round(session, requester.study_id, week_of(datetime.combine(day, time(12))))
+    if round_ is not None and round_day(plan.schedule, round_.week) == day:
+        raise BadCommand(f"The round of {day} has already opened.", hint="It stays open; skip a later date.")
+    added = insert_once(
+        session,
+        CheckinSkip,
+        {"study_id": requester.study_id, "day": day, "added_by": requester.actor, "added_at": now},
+        unique=("study_id", "day"),
+    )
+    if added:
+        audit.record(
+            session,
+            action="checkin.skip_added",
+            actor=requester.actor,
+            study_id=requester.study_id,
+            subject=day.isoformat(),
+            detail={"by": requester.handle},
+        )
+    return SkipAdded(day, added)
+
+
+def participation(session: Session, *, requester: Requester, weeks: int = 8) -> Participation:
+    """Response rate and current streak per person, and response rate per side, over the last rounds."""
+    study = directory.current(session).studies[requester.study_id]
+    rounds = list(session.exec(
+        select(CheckinRound).where(CheckinRound.study_id == study.id).order_by(col(CheckinRound.week).desc())
+        .limit(weeks)
+    ))  # fmt: skip
+    answered_in = {r.id: set(_answers_by_handle(session, r, study)) for r in rounds}
+    people = []
+    for person in study.people.values():
+        asked = [r for r in rounds if person.handle in r.prompts]
+        if not asked:
+            continue
+        answered = [r for r in asked if person.handle in answered_in[r.id]]
+        streak = 0
+        for round_ in asked:  # newest first
+            if person.handle not in answered_in[round_.id]:
+                break
+            streak += 1
+        people.append(PersonStats(person.name, person.side, len(answered), len(asked), streak))
+    sides = tuple(
+        (
+            side,
+            sum(p.answered for p in people if p.side == side),
+            sum(p.asked for p in people if p.side == side),
+        )
+        for side in ("sponsor", "cro")
+        if any(p.side == side for p in people)
+    )
+    return Participation(tuple(r.week for r in rounds), tuple(people), sides)
+
+
+# --- the digest ---------------------------------------------------------------------------------
+
+
+def build_digest(session: Session, round_: CheckinRound, study: StudyView) -> dict:
+    """The digest's content: answers by side, off-track, at-risk and blocked first; the silent by name."""
+    answers = _answers_by_handle(session, round_, study)
+    blocker = _blocker_question(round_.questions)
+    entries = [_entry(study.people[h], a, round_.questions) for h, a in answers.items() if h in study.people]
+    for entry in entries:
+        entry["blocked"] = blocker is not None and _says_something(entry["answers"][blocker])
+    order = {"off_track": 0, "at_risk": 1, "on_track": 2}
+    entries.sort(key=lambda e: (order[e["status"]], not e["blocked"], e["name"]))
+    groups = [
+        {"side": side, "entries": [e for e in entries if e["side"] == side]}
+        for side in ("sponsor", "cro")
+        if any(e["side"] == side for e in entries)
+    ]
+    silent = sorted(study.people[h].name for h in round_.prompts if h not in answers and h in study.people)
+    return {
+        "study": study.key, "week": round_.week, "questions": list(round_.questions), "groups": groups,
+        "answered": sorted(e["name"] for e in entries), "silent": silent, "blocker": blocker,
+    }  # fmt: skip
+
+
+def _entry(person: Contact, answer: CheckinAnswer, questions) -> dict:
+    return {
+        "name": person.name, "handle": person.handle, "slack_id": person.slack_id, "side": person.side,
+        "role": person.role, "status": answer.status, "answers": list(answer.answers),
+        "questions": list(questions), "late": answer.late,
+    }  # fmt: skip
+
+
+def _blocker_question(questions) -> int | None:
+    for i, question in enumerate(questions):
+        if re.search(r"block|risk|issue|problem", question, re.I):
+            return i
+    return None
+
+
+def _says_something(text: str) -> bool:
+    return bool(text.strip()) and text.strip().casefold().rstrip(".!") not in {
+        "none",
+        "no",
+        "n/a",
+        "na",
+        "-",
+        "nothing",
+    }
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _round(session: Session, study_id: int, week: str) -> CheckinRound | None:
+    return session.exec(
+        select(CheckinRound).where(CheckinRound.study_id == study_id, CheckinRound.week == week)
+    ).first()
+
+
+def _open_rounds(session: Session, study_id: int) -> list[CheckinRound]:
+    return list(
+        session.exec(
+            select(CheckinRound).where(CheckinRound.study_id == study_id, CheckinRound.state == "open")
+        )
+    )
+
+
+def _round_for(session: Session, requester: Requester, week: str | None) -> CheckinRound:
+    """The round the person is asked in: the named week's, or their latest."""
+    query = select(CheckinRound).where(CheckinRound.study_id == requester.study_id)
+    if week:
+        query = query.where(CheckinRound.week == week)
+    for round_ in session.exec(query.order_by(col(CheckinRound.opened_at).desc())):
+        if requester.handle in round_.prompts:
+            return round_
+    raise BadCommand("You have no check-in to answer.", hint="Check-ins open at the plan's schedule.")
+
+
+def _answer(session: Session, round_: CheckinRound, person_id: int) -> CheckinAnswer | None:
+    return session.exec(
+        select(CheckinAnswer).where(CheckinAnswer.round_id == round_.id, CheckinAnswer.person_id == person_id)
+    ).first()
+
+
+def _answers_by_handle(session: Session, round_: CheckinRound, study: StudyView) -> dict[str, CheckinAnswer]:
+    handles = {p.id: p.handle for p in study.people.values()}
+    answers = session.exec(select(CheckinAnswer).where(CheckinAnswer.round_id == round_.id))
+    return {handles[a.person_id]: a for a in answers if a.person_id in handles}
+
+
+def _answered_handles(session: Session, round_: CheckinRound, study: StudyView) -> set[str]:
+    return set(_answers_by_handle(session, round_, study))
+
+
+def _skips_from_chat(session: Session, study_id: int) -> frozenset[date]:
+    return frozenset(session.exec(select(CheckinSkip.day).where(CheckinSkip.study_id == study_id)))
+
+
+def _plan_of(session: Session, requester: Requester) -> CheckinPlan:
+    study = session.get(Study, requester.study_id)
+    plan = checkin_plan(study) if study else None
+    if plan is None:
+        raise BadCommand(
+            f"{requester.study_key}'s plan has no weekly check-in.",
+            hint="Add cadence.checkin (schedule, participants, questions) to the plan and apply it.",
+        )
+    return plan
+
+
+def _require_admin(requester: Requester, what: str) -> None:
+    if not requester.is_admin:
+        raise NotAnAdmin(
+            f"Only the plan's admins can {what}.", hint="/checkin status shows who has answered."
+        )
 
 
 def checkin_timezones(session: Session) -> list[tuple[str, Schedule, str, timedelta]]:
-    """Every (study, schedule, timezone, grace) a check-in fires in: one scheduler job each."""
+    """Every (study, schedule, timezone, grace) a check-in opens in: one scheduler job each."""
     view = directory.current(session)
     found = []
     for study_view in view.studies.values():

@@ -9,11 +9,12 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from bot import ownership
+from bot import checkins, ownership
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -25,7 +26,8 @@ class Invocation:
     platform: str  # "slack", "teams" or "console"
     user_id: str  # the platform's user id (the handle in the console)
     channel_id: str | None = None
-    study_key: str | None = None  # set where the adapter knows the study (the console)
+    study_key: str | None = None  # set where the adapter knows the study (the console, a button's value)
+    now: datetime | None = None  # the adapter's clock; None means the system's
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,30 @@ def run_command(session: Session, *, name: str, text: str, invocation: Invocatio
             channel_id=invocation.channel_id,
             study_key=invocation.study_key,
         )
-    return entry.handler(session, requester, (text or "").strip())
+    return entry.handler(session, requester, (text or "").strip(), invocation.now or datetime.now(UTC))
+
+
+# What buttons and forms do, by name: each takes the requester and the form's values.
+_ACTIONS: dict[str, Callable[..., Any]] = {
+    "checkin.form": checkins.answer_form,
+    "checkin.save": checkins.save_answer,
+    "checkin.snooze": checkins.snooze,
+}
+
+
+def run_action(session: Session, *, name: str, invocation: Invocation, **values: Any) -> Any:
+    """Run a button's or a form's action for whoever pressed or sent it."""
+    requester = find_requester(
+        session,
+        platform=invocation.platform,
+        user_id=invocation.user_id,
+        channel_id=invocation.channel_id,
+        study_key=invocation.study_key,
+    )
+    action = _ACTIONS[name]
+    if "now" in inspect.signature(action).parameters:
+        values["now"] = invocation.now or datetime.now(UTC)
+    return action(session, requester=requester, **values)
 
 
 def help_for(names: list[str] | None = None) -> HelpShown:
@@ -108,7 +133,7 @@ _SET_OWNER = re.compile(r"^set\s+(?P<topic>.+?)\s+(?P<role>owner|backup)\s+(?P<p
     "/who-owns   (every topic and its owner)",
     "/who-owns set <topic> owner|backup @person   (admins)",
 )
-def who_owns(session: Session, requester: Requester, text: str) -> Any:
+def who_owns(session: Session, requester: Requester, text: str, now: datetime) -> Any:
     """Find who owns a topic: owner, backup, their side, role and preferred contact."""
     if text.casefold() == "help":
         return help_for(["/who-owns"])
@@ -129,8 +154,45 @@ def who_owns(session: Session, requester: Requester, text: str) -> Any:
     return ownership.find_owner(session, requester=requester, query=text)
 
 
+@command(
+    "/checkin",
+    "/checkin   (who has answered this week's check-in)",
+    "/checkin answer <on track|at risk|off track>; <answer 1>; <answer 2>; …",
+    "/checkin stats [weeks]   (response rate and streaks per person and side)",
+    "/checkin now   ·   /checkin skip <YYYY-MM-DD>   (admins)",
+)
+def checkin(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Weekly check-ins: answer, see who has answered, participation; admins open or skip a round."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if verb in {"", "status"}:
+        return checkins.round_status(session, requester=requester)
+    if verb == "now":
+        return checkins.open_round_now(session, requester=requester, now=now)
+    if verb == "skip":
+        if not rest.strip():
+            raise BadCommand(
+                "Which date should have no check-in?", hint="For example: /checkin skip 2026-12-28"
+            )
+        return checkins.add_skip(session, requester=requester, text=rest, now=now)
+    if verb == "stats":
+        weeks = int(rest) if rest.strip().isdigit() else 8
+        return checkins.participation(session, requester=requester, weeks=max(1, min(weeks, 52)))
+    if verb == "answer":
+        status, *answers = [part.strip() for part in rest.split(";")]
+        if not status:
+            raise BadCommand(
+                "Start the answer with your status.",
+                hint="For example: /checkin answer on track; site 3 activated; SIV at site 4; none",
+            )
+        return checkins.save_answer(session, requester=requester, status=status, answers=answers, now=now)
+    if verb == "help":
+        return help_for(["/checkin"])
+    raise BadCommand(f"/checkin does not know '{verb}'.", hint="Try /checkin help.")
+
+
 @command("/cadence", "/cadence help", needs_study=False)
-def cadence(session: Session, requester: Requester | None, text: str) -> Any:
+def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
     """Show what Cadence can do and how to ask it."""
     if text.casefold() in {"", "help", "?"}:
         return help_for()
@@ -140,7 +202,7 @@ def cadence(session: Session, requester: Requester | None, text: str) -> Any:
 
 
 def _coming(name: str, usage: str, meanwhile: str) -> None:
-    def not_yet(session: Session, requester: Requester | None, text: str) -> NotYetAvailable:
+    def not_yet(session: Session, requester: Requester | None, text: str, now: datetime) -> NotYetAvailable:
         return NotYetAvailable(name, meanwhile)
 
     info = CommandInfo(name, (usage,), f"{name} is not available yet.")
@@ -153,7 +215,6 @@ _coming(
     "/escalate [low|medium|high|critical] <summary>",
     "/who-owns names the owner to raise it with",
 )
-_coming("/checkin", "/checkin now|status|skip <date>", "the plan's check-in schedule still stands")
 _coming("/minutes", "/minutes [pasted notes]", "post the minutes in the study channel yourself")
 _coming("/actions", "/actions [all]", "the study channel holds the latest minutes")
 _coming("/away", "/away until <date> [backup @person] | /away off", "/who-owns names each topic's backup")

@@ -64,14 +64,16 @@ def run_in_session(engine: Engine, function: Callable[..., T], /, **kwargs: Any)
         return function(session, **kwargs)
 
 
-def insert_once(session: Session, model: type, values: dict[str, Any], *, key: str = "key") -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on the unique `key` column: True when the row is new."""
+def insert_once(
+    session: Session, model: type, values: dict[str, Any], *, unique: tuple[str, ...] = ("key",)
+) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on the `unique` columns: True when the row is new."""
     insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(model)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=[key])
-        .returning(getattr(model, key))
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(getattr(model, unique[0]))
     )
     return session.execute(statement).first() is not None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
@@ -115,7 +115,9 @@ class OutboxMessage(SQLModel, table=True):
     notice_kind: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     due_at: datetime = _utc_column()
-    state: str = Field(default="pending", index=True, description="pending, sending, sent or failed")
+    state: str = Field(
+        default="pending", index=True, description="pending, sending, sent, failed or cancelled"
+    )
     attempts: int = 0
     next_attempt_at: datetime = _utc_column(index=True)
     claim_token: str | None = Field(default=None, index=True)
@@ -125,3 +127,55 @@ class OutboxMessage(SQLModel, table=True):
     platform_message_id: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = _utc_column()
+
+
+class CheckinRound(SQLModel, table=True):
+    """One week's check-in of a study: opened once (study + ISO week), closed once, then digested."""
+
+    __tablename__ = "checkin_round"
+    __table_args__ = (UniqueConstraint("study_id", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    week: str = Field(description="ISO week, e.g. 2026-W48")
+    state: str = Field(default="open", description="open or closed")
+    opened_by: str = Field(description="'schedule', or the actor who ran /checkin now")
+    opened_at: datetime = _utc_column()
+    # handle -> ISO time of the person's prompt (their local schedule time, or when opened by hand)
+    prompts: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    remind_after: str | None = None
+    closes_at: datetime = _utc_column()
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class CheckinAnswer(SQLModel, table=True):
+    """A participant's answer to a round; edited in place until the round closes, later ones are late."""
+
+    __tablename__ = "checkin_answer"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("checkin_round.id"), nullable=False, index=True)
+    )
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    answers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(description="on_track, at_risk or off_track")
+    version: int = 1
+    late: bool = False
+    submitted_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
+class CheckinSkip(SQLModel, table=True):
+    """A date on which no round opens, added from chat (`/checkin skip`) beside the plan's `skip`."""
+
+    __tablename__ = "checkin_skip"
+    __table_args__ = (UniqueConstraint("study_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    day: date
+    added_by: str
+    added_at: datetime = _utc_column()

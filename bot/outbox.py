@@ -19,6 +19,7 @@ import random
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -151,11 +152,27 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMess
     return rows
 
 
+# notice kind -> check run just before sending: a reason to cancel the message, or None to send it
+_CANCEL_CHECKS: dict[str, Callable[[Session, OutboxMessage], str | None]] = {}
+
+
+def cancel_unless_still_wanted(kind: str):
+    """Register a check for messages of `kind` that may have become pointless while waiting (a reminder
+    to someone who has since answered): it returns why to cancel, or None to send."""
+
+    def register(check: Callable[[Session, OutboxMessage], str | None]):
+        _CANCEL_CHECKS[kind] = check
+        return check
+
+    return register
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retried: int = 0
+    cancelled: int = 0
     next_due: datetime | None = None
 
 
@@ -163,6 +180,7 @@ class DeliveryReport:
 class _Outcome:
     posted: Posted | None = None
     error: DeliveryError | None = None
+    cancelled: str | None = None
     wait_until: datetime | None = None  # not sent, not failed: try again then
 
 
@@ -226,6 +244,10 @@ class DeliveryWorker:
     def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
         try:
             with Session(self.engine) as session:
+                check = _CANCEL_CHECKS.get(row.notice_kind)
+                reason = check(session, row) if check else None
+                if reason:
+                    return _Outcome(cancelled=reason)
                 person, channel, parent = _resolve(session, row)
             if parent is not None and parent.state != "sent":
                 if parent.state == "failed":
@@ -275,6 +297,10 @@ class DeliveryWorker:
         report: DeliveryReport,
     ) -> None:
         row.claim_token, row.claimed_until = None, None
+        if outcome.cancelled:
+            row.state, row.last_error = "cancelled", outcome.cancelled
+            report.cancelled += 1
+            return
         if outcome.posted:
             row.state, row.sent_at, row.last_error = "sent", now, None
             row.platform_channel, row.platform_message_id = outcome.posted.channel, outcome.posted.message_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -101,3 +101,16 @@ def parse_timezone(value: object) -> ZoneInfo:
         return ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown timezone '{value}' (use an IANA name such as Europe/Warsaw)") from None
+
+
+def add_duration(moment: datetime, duration: Duration, zone: ZoneInfo) -> datetime:
+    """`moment` plus `duration`; business days skip Saturdays and Sundays as `zone` sees them."""
+    if not duration.business_days:
+        return moment + duration.as_timedelta()
+    local = moment.astimezone(zone)
+    whole, part = divmod(duration.amount, 1)
+    for _ in range(int(whole)):
+        local += timedelta(days=1)
+        while local.weekday() >= 5:
+            local += timedelta(days=1)
+    return (local + timedelta(days=part)).astimezone(moment.tzinfo)

@@ -44,28 +44,29 @@ def _current() -> Runtime:
     return _runtime
 
 
-def send_checkin_prompts(study_key: str) -> None:
-    """The schedule's moment has come for some of the study's participants: enqueue, then deliver."""
+def run_checkin_schedule(study_key: str) -> None:
+    """A study's check-in time has come in one timezone: open the round (once), then deliver."""
     runtime = _current()
     try:
-        new = run_in_session(
-            runtime.engine, checkins.enqueue_due_prompts, now=runtime.clock.now(), study_key=study_key
+        queued = run_in_session(
+            runtime.engine, checkins.do_due_work, now=runtime.clock.now(), study_key=study_key
         )
-        log.info("check-in prompts for %s: %d new", study_key, new)
+        log.info("check-in work for %s: %d messages queued", study_key, queued)
     except Exception:
-        log.exception("enqueueing check-in prompts for %s failed", study_key)
+        log.exception("check-in work for %s failed", study_key)
     deliver()
 
 
 def tick() -> None:
-    """Due work: catch up on schedules missed while down (within their grace), then deliver what is due."""
+    """Due work: rounds to open (also those missed while down, within the grace), reminders, closings;
+    then deliver what is due."""
     runtime = _current()
     try:
-        new = run_in_session(runtime.engine, checkins.enqueue_due_prompts, now=runtime.clock.now())
-        if new:
-            log.info("caught up %d check-in prompts", new)
+        queued = run_in_session(runtime.engine, checkins.do_due_work, now=runtime.clock.now())
+        if queued:
+            log.info("due work queued %d messages", queued)
     except Exception:
-        log.exception("catching up on check-in prompts failed")
+        log.exception("due work failed")
     deliver()
 
 

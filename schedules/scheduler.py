@@ -76,7 +76,7 @@ class Schedules:
             job_id = f"checkin:{study_key}:{timezone}"
             keep.add(job_id)
             self.scheduler.add_job(
-                jobs.send_checkin_prompts,
+                jobs.run_checkin_schedule,
                 checkin_trigger(schedule, timezone),
                 args=[study_key],
                 id=job_id,

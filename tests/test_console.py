@@ -65,7 +65,7 @@ def test_the_console_reads_until_quit(chat):
 def test_scheduled_prompts_appear_in_the_console_as_direct_messages(engine, study):
     from datetime import UTC, datetime
 
-    from bot.checkins import enqueue_due_prompts
+    from bot.checkins import do_due_work
     from bot.clock import ManualClock
     from bot.db import run_in_session
     from bot.outbox import DeliveryWorker
@@ -73,9 +73,28 @@ def test_scheduled_prompts_appear_in_the_console_as_direct_messages(engine, stud
 
     shown: list[str] = []
     monday_nine_in_warsaw = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    run_in_session(engine, enqueue_due_prompts, now=monday_nine_in_warsaw.now())
+    run_in_session(engine, do_due_work, now=monday_nine_in_warsaw.now())
     DeliveryWorker(engine, ConsoleNotifier(shown.append), monday_nine_in_warsaw).drain()
     raj = next(line for line in shown if line.startswith("[DM to @raj]"))
     assert "Hi Raj, it's check-in time for ACME-201 (week 2026-W48)." in raj
     assert "1. What moved since last week?" in raj
+    assert "/checkin answer <on track|at risk|off track>" in raj
     assert len(shown) == 5  # everyone whose 09:00 it is: Warsaw, Rome and Prague
+
+
+def test_a_checkin_is_answered_by_typing(chat, engine):
+    from datetime import UTC, datetime
+
+    from bot.checkins import do_due_work
+    from bot.db import run_in_session
+
+    run_in_session(engine, do_due_work, now=datetime.now(UTC))
+    assert chat.say("/checkin now").startswith("Opened the check-in for week")
+    assert chat.say("/checkin answer maybe; x").startswith("! 'maybe' is not a status.")
+    assert chat.say("/checkin answer on track; site 3 activated; SIV at site 4; none").startswith(
+        "Thanks: your check-in for week"
+    )
+    assert "Answered: Alice Chen (On track)" in chat.say("/checkin")
+    assert chat.say("/checkin now").startswith("This week's check-in")
+    chat.say("/as ben")
+    assert chat.say("/checkin now").startswith("! Only the plan's admins can open a check-in round.")

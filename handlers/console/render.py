@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
+from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
@@ -117,6 +118,59 @@ def _(result: NotYetAvailable) -> str:
     return f"{result.command} is not available yet — meanwhile, {result.meanwhile}."
 
 
+@render.register
+def _(result: RoundOpened) -> str:
+    if result.already:
+        return (
+            f"This week's check-in ({result.week}) is already {result.already}; no second round was opened."
+        )
+    return (
+        f"Opened the check-in for week {result.week}: {len(result.prompted)} people are being asked. "
+        f"It closes {result.closes_at:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+@render.register
+def _(result: RoundStatus) -> str:
+    if result.week is None:
+        return "No check-in round has opened yet."
+    state = f"open until {result.closes_at:%Y-%m-%d %H:%M} UTC" if result.state == "open" else "closed"
+    answered = (
+        ", ".join(f"{name} ({STATUS_LABELS[status]})" for name, status in result.answered) or "nobody yet"
+    )
+    waiting = ", ".join(result.waiting) or "nobody"
+    return f"Check-in, week {result.week} ({state})\n  Answered: {answered}\n  Waiting for: {waiting}"
+
+
+@render.register
+def _(result: SkipAdded) -> str:
+    return f"No check-in will open on {result.day}." if result.added else f"{result.day} was already skipped."
+
+
+@render.register
+def _(result: AnswerSaved) -> str:
+    text = (
+        f"Thanks: your check-in for week {result.week} is {'updated' if result.edited else 'in'} "
+        f"({STATUS_LABELS[result.status]})."
+    )
+    return text + (" The round had closed, so it was added under the digest." if result.late else "")
+
+
+@render.register
+def _(result: Participation) -> str:
+    if not result.weeks:
+        return "No check-in round has opened yet."
+
+    def rate(answered: int, asked: int) -> str:
+        return f"{answered}/{asked} ({answered * 100 // asked}%)" if asked else "—"
+
+    lines = [f"Check-in participation, last {len(result.weeks)} round(s)"]
+    lines.append("  " + " · ".join(f"{side_label(side)} {rate(a, n)}" for side, a, n in result.sides))
+    for p in sorted(result.people, key=lambda p: (p.side, -p.answered / p.asked, p.name)):
+        lines.append(f"  • {p.name} ({side_label(p.side)}): {rate(p.answered, p.asked)}, streak {p.streak}")
+    return "\n".join(lines)
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -133,14 +187,52 @@ _NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _checkin_prompt(data: dict[str, Any]) -> str:
-    lines = [f"Hi {data['name'].split()[0]}, it's check-in time for {data['study']} (week {data['week']})."]
+STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+
+
+def _checkin_message(data: dict[str, Any], opening: str) -> str:
+    lines = [opening]
     lines += [f"  {i}. {q}" for i, q in enumerate(data["questions"], 1)]
-    lines.append("  Post your update in the study channel, so both sides see it.")
+    if data.get("answered"):
+        lines.append(
+            f"  Answered: {STATUS_LABELS[data['answered']]}. You can edit it until the round closes."
+        )
+    else:
+        lines.append("  Answer: /checkin answer <on track|at risk|off track>; <answer 1>; <answer 2>; …")
     return "\n".join(lines)
 
 
-_NOTICES["checkin_prompt"] = _checkin_prompt
+def _answer_lines(entry: dict[str, Any]) -> list[str]:
+    late = " (late)" if entry.get("late") else ""
+    lines = [f"  [{STATUS_LABELS[entry['status']]}] @{entry['handle']} {entry['name']}{late}"]
+    lines += [
+        f"      {q} {a}" for q, a in zip(entry["questions"], entry["answers"], strict=False) if a.strip()
+    ]
+    return lines
+
+
+def _digest(data: dict[str, Any]) -> str:
+    lines = [f"Check-in digest — {data['study']}, week {data['week']}"]
+    for group in data["groups"]:
+        lines.append(f" {side_label(group['side'])}:")
+        for entry in group["entries"]:
+            lines += _answer_lines(entry)
+    if not data["groups"]:
+        lines.append("  Nobody answered this week.")
+    lines.append(
+        f"  No answer from: {', '.join(data['silent'])}" if data["silent"] else "  Everyone answered."
+    )
+    return "\n".join(lines)
+
+
+_NOTICES["checkin_prompt"] = lambda d: _checkin_message(
+    d, f"Hi {d['name'].split()[0]}, it's check-in time for {d['study']} (week {d['week']})."
+)
+_NOTICES["checkin_reminder"] = lambda d: _checkin_message(
+    d, f"{d['name'].split()[0]}, a reminder: your check-in for {d['study']} (week {d['week']}) is still open."
+)
+_NOTICES["checkin_digest"] = _digest
+_NOTICES["checkin_late_answer"] = lambda d: "\n".join(["Late check-in:", *_answer_lines(d | {"late": True})])
 
 
 def notice_renderer(kind: str):

@@ -13,16 +13,21 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import CadenceError
-from handlers.slack import blocks, commands, events
+from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
 
 
 def build_app(
-    settings: Settings, engine: Engine, *, wake_delivery: Callable[[], None] = lambda: None
+    settings: Settings,
+    engine: Engine,
+    *,
+    wake_delivery: Callable[[], None] = lambda: None,
+    clock: Clock | None = None,
 ) -> AsyncApp:
     """Create the Bolt app for `settings`, talking to the Web API at SLACK_API_URL.
 
@@ -36,7 +41,7 @@ def build_app(
         process_before_response=True,
         logger=logging.getLogger("cadence.bolt"),
     )
-    app.use(inject_services(Database(engine), wake_delivery))
+    app.use(inject_services(Database(engine), wake_delivery, clock or SystemClock()))
     register_listeners(app)
     app.error(handle_error)
     return app
@@ -44,10 +49,12 @@ def build_app(
 
 def register_listeners(app: AsyncApp) -> None:
     commands.register(app)
+    actions.register(app)
+    views.register(app)
     events.register(app)
 
 
-async def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltResponse:
     """Turn our errors into friendly ephemeral replies; anything else is logged, never shown."""
     if isinstance(error, CadenceError):
         log.info("refused %s: %s", _what(body), error.message)
@@ -56,6 +63,9 @@ async def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         reference = secrets.token_hex(3)
         log.exception("failed %s (reference %s)", _what(body), reference, exc_info=error)
         payload = blocks.failure_reply(reference)
+    if body.get("type") == "block_actions" and respond is not None:
+        # A button was acknowledged already: the answer goes to where it was pressed.
+        await respond(**payload, replace_original=False)
     return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
@@ -33,6 +35,11 @@ def context(*texts: str) -> dict[str, Any]:
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": t[:SECTION_LIMIT]} for t in texts[:10]],
     }
+
+
+def slack_time(moment: datetime) -> str:
+    """A time every reader sees in their own timezone (Slack's date formatting), UTC as the fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def message(fallback: str, blocks: list[dict[str, Any]], *, in_channel: bool = False) -> dict[str, Any]:
@@ -225,15 +232,215 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@notice_renderer("checkin_prompt")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    first_name = data["name"].split()[0]
+STATUS_LABELS = {
+    "on_track": ":large_green_circle: On track",
+    "at_risk": ":large_yellow_circle: At risk",
+    "off_track": ":red_circle: Off track",
+}
+
+
+def _checkin_buttons(data: dict[str, Any], *, answered: bool) -> dict[str, Any]:
+    value = f"{data['study']}|{data['week']}"
+    answer = {
+        "type": "button",
+        "action_id": "checkin_answer",
+        "value": value,
+        "style": "primary",
+        "text": {"type": "plain_text", "text": "Edit answer" if answered else "Answer"},
+    }
+    snooze = {
+        "type": "button",
+        "action_id": "checkin_snooze",
+        "value": value,
+        "text": {"type": "plain_text", "text": "Remind me in 2h"},
+    }
+    return {"type": "actions", "block_id": "checkin", "elements": [answer] if answered else [answer, snooze]}
+
+
+def _checkin_message(data: dict[str, Any], opening: str) -> dict[str, Any]:
     study = escape(data["study"])
-    intro = f":wave: Hi {escape(first_name)}, it's check-in time for *{study}* (week {data['week']})."
     questions = "\n".join(f"{i}. {escape(q)}" for i, q in enumerate(data["questions"], 1))
-    where = f"<#{data['channel']}>" if data.get("channel") else "the study channel"
-    blocks = [section(intro)]
+    blocks = [section(opening)]
     if questions:
         blocks.append(section(questions))
-    blocks.append(context(f"Post your update in {where}, so both sides see it."))
-    return message(f"Check-in time for {data['study']} (week {data['week']})", blocks)
+    answered = data.get("answered")
+    if answered:
+        blocks.append(
+            section(
+                f":white_check_mark: Answered: {STATUS_LABELS[answered]}. You can edit it until the "
+                "round closes."
+            )
+        )
+    blocks.append(_checkin_buttons(data, answered=bool(answered)))
+    blocks.append(
+        context(f"{study} · week {data['week']} · the digest goes to the study channel when it closes")
+    )
+    return message(f"Check-in for {data['study']} (week {data['week']})", blocks)
+
+
+@notice_renderer("checkin_prompt")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    first_name = escape(data["name"].split()[0])
+    return _checkin_message(
+        data, f":wave: Hi {first_name}, it's check-in time for *{escape(data['study'])}*."
+    )
+
+
+@notice_renderer("checkin_reminder")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    first_name = escape(data["name"].split()[0])
+    return _checkin_message(
+        data, f":bell: {first_name}, a reminder: your check-in for *{escape(data['study'])}* is still open."
+    )
+
+
+def _answer_lines(entry: dict[str, Any]) -> str:
+    who = f"<@{entry['slack_id']}>" if entry.get("slack_id") else f"*{escape(entry['name'])}*"
+    late = " _(late)_" if entry.get("late") else ""
+    lines = [f"{STATUS_LABELS[entry['status']]} {who}{late}"]
+    for question, answer in zip(entry["questions"], entry["answers"], strict=False):
+        if answer.strip():
+            lines.append(f"> *{escape(question)}* {escape(answer)}")
+    return "\n".join(lines)
+
+
+@notice_renderer("checkin_digest")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    blocks = [section(f":memo: *Check-in digest — {escape(data['study'])}, week {data['week']}*")]
+    for group in data["groups"]:
+        blocks.append(section(f"*{side_label(group['side'])}*"))
+        blocks.extend(section(_answer_lines(entry)) for entry in group["entries"])
+    if not data["groups"]:
+        blocks.append(section("Nobody answered this week."))
+    silent = ", ".join(escape(name) for name in data["silent"])
+    blocks.append(context(f"No answer from: {silent}" if silent else "Everyone answered. :tada:"))
+    answered = len(data["answered"])
+    return message(f"Check-in digest for {data['study']}, week {data['week']}: {answered} answered", blocks)
+
+
+@notice_renderer("checkin_late_answer")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    return message(f"Late check-in from {data['name']}", [section(_answer_lines(data | {"late": True}))])
+
+
+def checkin_modal(form: Any) -> dict[str, Any]:
+    """The Answer modal: one field per question and the status."""
+    status_options = [
+        {"text": {"type": "plain_text", "text": label.split(" ", 1)[1]}, "value": value}
+        for value, label in STATUS_LABELS.items()
+    ]
+    status: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": status_options,
+        "placeholder": {"type": "plain_text", "text": "How is it going?"},
+    }
+    if form.status:
+        status["initial_option"] = next(o for o in status_options if o["value"] == form.status)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "input",
+            "block_id": "status",
+            "label": {"type": "plain_text", "text": "Status"},
+            "element": status,
+        }
+    ]
+    for i, question in enumerate(form.questions):
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": True}
+        if i < len(form.answers) and form.answers[i]:
+            element["initial_value"] = form.answers[i]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"q{i}",
+                "optional": True,
+                "label": {"type": "plain_text", "text": question[:2000]},
+                "element": element,
+            }
+        )
+    if form.closed:
+        blocks.append(context("This round has closed: your answer is added to the digest's thread."))
+    return {
+        "type": "modal",
+        "callback_id": "checkin_answer",
+        "private_metadata": f"{form.study_key}|{form.week}",
+        "title": {"type": "plain_text", "text": f"Check-in {form.week}"[:24]},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+@reply.register
+def _(result: RoundOpened) -> dict[str, Any]:
+    closes = slack_time(result.closes_at)
+    if result.already:
+        text = (
+            f"This week's check-in ({result.week}) is already {result.already}; no second round was opened."
+        )
+        return message(text, [section(text)])
+    text = f"Opened the check-in for week {result.week}: {len(result.prompted)} people are being asked."
+    return message(
+        text, [section(text), context(f"It closes {closes}; the digest then goes to the study channel.")]
+    )
+
+
+@reply.register
+def _(result: RoundStatus) -> dict[str, Any]:
+    if result.week is None:
+        text = "No check-in round has opened yet."
+        return message(text, [section(text)])
+    answered = (
+        "\n".join(f"• {escape(name)}: {STATUS_LABELS[status]}" for name, status in result.answered)
+        or "nobody yet"
+    )
+    waiting = ", ".join(escape(name) for name in result.waiting) or "nobody"
+    closes = slack_time(result.closes_at)
+    state = f"open until {closes}" if result.state == "open" else "closed"
+    blocks = [
+        section(f"*Check-in, week {result.week}* ({state})"),
+        section(f"*Answered*\n{answered}"),
+        section(f"*Waiting for*\n{waiting}"),
+    ]
+    return message(f"Check-in week {result.week}: {len(result.answered)} answered", blocks)
+
+
+@reply.register
+def _(result: SkipAdded) -> dict[str, Any]:
+    text = (
+        f"No check-in will open on {result.day}."
+        if result.added
+        else f"{result.day} was already skipped; nothing changed."
+    )
+    return message(text, [section(text)])
+
+
+@reply.register
+def _(result: AnswerSaved) -> dict[str, Any]:
+    what = "updated" if result.edited else "in"
+    text = f"Thanks: your check-in for week {result.week} is {what} ({STATUS_LABELS[result.status]})."
+    if result.late:
+        text += " The round had closed, so it was added under the digest."
+    return message(text, [section(text)])
+
+
+@reply.register
+def _(result: Participation) -> dict[str, Any]:
+    if not result.weeks:
+        text = "No check-in round has opened yet."
+        return message(text, [section(text)])
+
+    def rate(answered: int, asked: int) -> str:
+        return f"{answered}/{asked} ({answered * 100 // asked}%)" if asked else "—"
+
+    sides = " · ".join(f"{side_label(side)} {rate(a, n)}" for side, a, n in result.sides)
+    people = "\n".join(
+        f"• {escape(p.name)} ({side_label(p.side)}): {rate(p.answered, p.asked)}, streak {p.streak}"
+        for p in sorted(result.people, key=lambda p: (p.side, -p.answered / p.asked, p.name))
+    )
+    blocks = [
+        section(f"*Check-in participation, last {len(result.weeks)} round(s)*"),
+        section(sides),
+        *chunked_sections(people.splitlines()),
+    ]
+    return message(f"Check-in participation over {len(result.weeks)} rounds", blocks)

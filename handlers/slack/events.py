@@ -6,11 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.clock import SystemClock
+from bot.clock import Clock
 from bot.mentions import answer_mention
 from handlers.slack.middleware import Database
-
-_clock = SystemClock()
 
 
 def register(app: AsyncApp) -> None:
@@ -18,7 +16,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle_app_mention(
-    event: dict[str, Any], body: dict[str, Any], db: Database, wake_delivery
+    event: dict[str, Any], body: dict[str, Any], db: Database, clock: Clock, wake_delivery
 ) -> None:
     """Someone wrote @Cadence: answer in the message's thread, through the outbox.
 
@@ -32,7 +30,7 @@ async def handle_app_mention(
         thread_ts=event.get("thread_ts") or event["ts"],
         text=event.get("text", ""),
         key=f"mention:{body['event_id']}",
-        now=_clock.now(),
+        now=clock.now(),
     )
     if queued:
         wake_delivery()

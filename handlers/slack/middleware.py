@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from bot.clock import Clock
 from bot.db import run_in_session
 
 T = TypeVar("T")
@@ -26,12 +27,15 @@ class Database:
         return await asyncio.to_thread(run_in_session, self.engine, function, **kwargs)
 
 
-def inject_services(database: Database, wake_delivery: Callable[[], None]) -> Callable[..., Awaitable[None]]:
-    """Put the database (`db`) and the delivery wake-up (`wake_delivery`) in every request's context."""
+def inject_services(
+    database: Database, wake_delivery: Callable[[], None], clock: Clock
+) -> Callable[..., Awaitable[None]]:
+    """Put the database (`db`), the delivery wake-up (`wake_delivery`) and the `clock` in the context."""
 
     async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
         context["db"] = database
         context["wake_delivery"] = wake_delivery
+        context["clock"] = clock
         await next()
 
     return middleware

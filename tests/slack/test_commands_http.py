@@ -158,7 +158,8 @@ def test_cadence_help_lists_the_commands_from_their_docstrings(slack_url):
     text = post_command(slack_url, "/cadence", "help").text
     assert "*/who-owns* — Find who owns a topic" in text
     assert "*/cadence* — Show what Cadence can do" in text
-    assert "Coming soon: /ask, /escalate, /checkin, /minutes, /actions, /away" in text
+    assert "*/checkin* — Weekly check-ins" in text
+    assert "Coming soon: /ask, /escalate, /minutes, /actions, /away" in text
 
 
 def test_help_works_even_for_a_stranger(slack_url):
