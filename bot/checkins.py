@@ -190,7 +190,7 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
             if person is None or handle in answered:
                 continue
             zone = ZoneInfo(person.timezone)
-            # Counted from when the prompt could go out: a round opened late (Cadence was down) nags no sooner.
+            # Counted from when the prompt could go out: a round opened late (Cadence was down) waits too.
             prompted = max(datetime.fromisoformat(at), round_.opened_at)
             if add_duration(prompted, after, zone) > now or not _in_workday(now, zone):
                 continue
