@@ -121,6 +121,7 @@ def _open_scheduled_rounds(session: Session, study: StudyView, plan: CheckinPlan
             continue
         people = [study.people[h] for h in plan.participants if h in study.people]
         times = {p.handle: prompt_time(plan.schedule, week, p.timezone) for p in people}
+        times = {h: at for h, at in times.items() if not study.away_on(h, at)}  # away: not asked this week
         if not times or min(times.values()) > now:
             continue  # nobody's moment has come yet
         # Someone whose moment passed more than the grace ago (Cadence was down) is left out, not nagged late.
@@ -187,7 +188,7 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
         answered = _answered_handles(session, round_, study)
         for handle, at in round_.prompts.items():
             person = study.people.get(handle)
-            if person is None or handle in answered:
+            if person is None or handle in answered or study.away_on(handle, now):
                 continue
             zone = ZoneInfo(person.timezone)
             # Counted from when the prompt could go out: a round opened late (Cadence was down) waits too.
@@ -446,7 +447,9 @@ def open_round_now(session: Session, *, requester: Requester, now: datetime) -> 
     week = week_of(now.astimezone(ZoneInfo(study.timezone)))
     existing = _round(session, study.id, week)
     if existing is None:
-        people = [study.people[h] for h in plan.participants if h in study.people]
+        people = [
+            study.people[h] for h in plan.participants if h in study.people and not study.away_on(h, now)
+        ]
         _open(session, study, plan, week, {p.handle: now for p in people}, opened_by=requester.actor, now=now)
         existing = _round(session, study.id, week)
         assert existing is not None

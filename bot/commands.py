@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot import away as away_periods
 from bot import checkins, ownership
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
@@ -151,7 +152,7 @@ def who_owns(session: Session, requester: Requester, text: str, now: datetime) -
             role=match["role"].lower(),
             person_reference=match["person"],
         )
-    return ownership.find_owner(session, requester=requester, query=text)
+    return ownership.find_owner(session, requester=requester, query=text, now=now)
 
 
 @command(
@@ -191,6 +192,18 @@ def checkin(session: Session, requester: Requester, text: str, now: datetime) ->
     raise BadCommand(f"/checkin does not know '{verb}'.", hint="Try /checkin help.")
 
 
+@command(
+    "/away",
+    "/away until <YYYY-MM-DD> [backup @person]",
+    "/away off   ·   /away   (where things stand)",
+)
+def away(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Mark yourself away and name who covers: /who-owns points to them, check-ins skip you."""
+    if text.casefold() == "help":
+        return help_for(["/away"])
+    return away_periods.handle_away(session, requester=requester, text=text, now=now)
+
+
 @command("/cadence", "/cadence help", needs_study=False)
 def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
     """Show what Cadence can do and how to ask it."""
@@ -217,4 +230,3 @@ _coming(
 )
 _coming("/minutes", "/minutes [pasted notes]", "post the minutes in the study channel yourself")
 _coming("/actions", "/actions [all]", "the study channel holds the latest minutes")
-_coming("/away", "/away until <date> [backup @person] | /away off", "/who-owns names each topic's backup")

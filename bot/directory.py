@@ -13,12 +13,14 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.models import Person, Responsibility, Study
+from bot.models import AwayPeriod, Person, Responsibility, Study
 
 MAX_AGE_SECONDS = 1.0
 
@@ -47,6 +49,14 @@ class TopicOwners:
 
 
 @dataclass(frozen=True)
+class Away:
+    handle: str
+    starts_on: date
+    until: date  # the last day away
+    cover: str | None  # the handle of who covers, when the person named someone
+
+
+@dataclass(frozen=True)
 class StudyView:
     id: int
     key: str
@@ -56,6 +66,23 @@ class StudyView:
     admins: tuple[str, ...]
     people: dict[str, Contact]  # active people by handle, in plan order
     topics: tuple[TopicOwners, ...]  # active responsibilities, in plan order
+    away: tuple[Away, ...] = ()  # away periods not yet ended
+
+    def away_on(self, handle: str, moment: datetime) -> Away | None:
+        """The person's away period covering `moment` (a day in their own timezone), if any."""
+        person = self.people.get(handle)
+        if person is None:
+            return None
+        day = moment.astimezone(ZoneInfo(person.timezone)).date()
+        return next((a for a in self.away if a.handle == handle and a.starts_on <= day <= a.until), None)
+
+    def stand_in(self, contact: Contact, moment: datetime, fallback: Contact | None = None) -> Contact | None:
+        """Who answers for `contact` at `moment`: their named cover, else `fallback`, when they are away."""
+        away = self.away_on(contact.handle, moment)
+        if away is None:
+            return None
+        named = self.people.get(away.cover) if away.cover else None
+        return named or fallback
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,13 @@ def _load(session: Session) -> DirectoryView:
                 answer_within=row.answer_within,
             )
         )
+    away_of: dict[int, list[Away]] = {}
+    for period in session.exec(select(AwayPeriod).where(AwayPeriod.ended_at == None)):  # noqa: E711
+        person, cover = everyone.get(period.person_id), everyone.get(period.cover_id or -1)
+        if person is not None:
+            away_of.setdefault(period.study_id, []).append(
+                Away(person.handle, period.starts_on, period.until, cover.handle if cover else None)
+            )
     studies = {
         s.id: StudyView(
             id=s.id,
@@ -184,6 +218,7 @@ def _load(session: Session) -> DirectoryView:
             admins=tuple(s.admins),
             people=people_of.get(s.id, {}),
             topics=tuple(topics_of.get(s.id, [])),
+            away=tuple(away_of.get(s.id, [])),
         )
         for s in session.exec(select(Study))
         if s.id is not None

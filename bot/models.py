@@ -179,3 +179,19 @@ class CheckinSkip(SQLModel, table=True):
     day: date
     added_by: str
     added_at: datetime = _utc_column()
+
+
+class AwayPeriod(SQLModel, table=True):
+    """A person away (leave, travel), with who covers for them; kept after it ends, as a record."""
+
+    __tablename__ = "away_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False, index=True))
+    starts_on: date
+    until: date = Field(description="the last day away, in the person's timezone")
+    cover_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("person.id")))
+    set_by: str
+    created_at: datetime = _utc_column()
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

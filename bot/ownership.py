@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from bot import audit, directory
-from bot.directory import Contact, TopicOwners
+from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
 from bot.models import Person, Responsibility, Study, utcnow
 from bot.studies import Requester
@@ -21,12 +22,21 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 @dataclass(frozen=True)
+class Cover:
+    """The owner is away: until when, and who answers meanwhile (their named cover, else the backup)."""
+
+    until: date
+    person: Contact | None
+
+
+@dataclass(frozen=True)
 class OwnerFound:
     query: str
     topic: TopicOwners
     matched: str  # what in the plan the query matched: the topic or one of its keywords
     exact: bool  # False when the match was typo-tolerant
     also: tuple[TopicOwners, ...] = ()  # other topics that fit just as well
+    cover: Cover | None = None  # set when the owner is away
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class TopicsListed:
     study_key: str
     study_name: str
     topics: tuple[TopicOwners, ...]
+    away: dict[str, Cover] = field(default_factory=dict)  # owner handle -> cover, for owners away now
 
 
 @dataclass(frozen=True)
@@ -104,12 +115,15 @@ def rank_topics(query: str, topics: list[TopicOwners]) -> list[_Scored]:
 
 
 def find_owner(
-    session: Session, *, requester: Requester, query: str
+    session: Session, *, requester: Requester, query: str, now: datetime | None = None
 ) -> OwnerFound | NoTopicFound | TopicsListed:
     """Answer `/who-owns [topic]`: the owner of the best-matching topic, all topics, or the closest ones."""
-    topics = list_topics(session, study_id=requester.study_id)
+    now = now or utcnow()
+    study = directory.current(session).studies[requester.study_id]
+    topics = list(study.topics)
     if not query.strip():
-        return TopicsListed(requester.study_key, requester.study_name, tuple(topics))
+        away = {t.owner.handle: c for t in topics if (c := cover_for(study, t, now))}
+        return TopicsListed(requester.study_key, requester.study_name, tuple(topics), away)
     ranked = rank_topics(query, topics)
     if not ranked or ranked[0].score < CONFIDENT:
         return NoTopicFound(
@@ -119,7 +133,22 @@ def find_owner(
         )
     best = ranked[0]
     ties = tuple(s.topic for s in ranked[1:] if s.score >= CONFIDENT and s.score == best.score)
-    return OwnerFound(query=query, topic=best.topic, matched=best.matched, exact=best.score >= 90, also=ties)
+    return OwnerFound(
+        query=query,
+        topic=best.topic,
+        matched=best.matched,
+        exact=best.score >= 90,
+        also=ties,
+        cover=cover_for(study, best.topic, now),
+    )
+
+
+def cover_for(study: StudyView, topic: TopicOwners, now: datetime) -> Cover | None:
+    """When the topic's owner is away: until when, and who stands in (their cover, else the backup)."""
+    away = study.away_on(topic.owner.handle, now)
+    if away is None:
+        return None
+    return Cover(away.until, study.stand_in(topic.owner, now, fallback=topic.backup))
 
 
 def resolve_topic(session: Session, *, study_id: int, query: str) -> Responsibility:

@@ -98,3 +98,11 @@ def test_a_checkin_is_answered_by_typing(chat, engine):
     assert chat.say("/checkin now").startswith("This week's check-in")
     chat.say("/as ben")
     assert chat.say("/checkin now").startswith("! Only the plan's admins can open a check-in round.")
+
+
+def test_away_in_the_console(chat):
+    chat.say("/as mei")
+    assert chat.say("/away until 2099-12-31 backup @omar").startswith("You are away until")
+    chat.say("/as ben")
+    assert "@mei is away until" in chat.say("/who-owns SAE")
+    assert "(away until 31 Dec, ask @omar)" in chat.say("/who-owns")

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
+from bot.away import AwayEnded, AwaySet, AwayShown
 from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
-from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -39,6 +40,7 @@ def _(result: OwnerFound) -> str:
     topic = result.topic
     lines = [
         f"{topic.topic} is owned by {mention(topic.owner)}",
+        *([_cover_line(topic.owner, result.cover)] if result.cover else []),
         _person_line("Owner", topic.owner),
         _person_line("Backup", topic.backup),
     ]
@@ -49,6 +51,11 @@ def _(result: OwnerFound) -> str:
         note += f" · questions answered within {topic.answer_within}"
     lines.append(f"  ({note})")
     return "\n".join(lines)
+
+
+def _cover_line(owner: Contact, cover: Cover) -> str:
+    stand_in = f"ask {mention(cover.person)} meanwhile" if cover.person else "nobody is named to cover"
+    return f"  {mention(owner)} is away until {cover.until:%a %d %b}: {stand_in}."
 
 
 @render.register
@@ -68,7 +75,13 @@ def _(result: TopicsListed) -> str:
             items = ", ".join(
                 t.topic + (f" (backup {mention(t.backup)})" if t.backup else "") for t in topics
             )
-            lines.append(f"  • {mention(owner)}, {owner.role}: {items}")
+            away = result.away.get(owner.handle)
+            note = ""
+            if away:
+                note = f" (away until {away.until:%d %b}" + (
+                    f", ask {mention(away.person)})" if away.person else ")"
+                )
+            lines.append(f"  • {mention(owner)}, {owner.role}{note}: {items}")
     lines.append("Ask about one: /who-owns <topic or keyword>")
     return "\n".join(lines)
 
@@ -111,6 +124,29 @@ def _(result: HelpShown) -> str:
     if result.coming:
         lines.append("Coming soon: " + ", ".join(result.coming))
     return "\n".join(lines)
+
+
+@render.register
+def _(result: AwaySet) -> str:
+    cover = (
+        f" {mention(result.cover)} covers for you."
+        if result.cover
+        else " Your topics' backups cover for you."
+    )
+    return f"You are away until {result.until:%a %d %b %Y}.{cover} /away off when you are back."
+
+
+@render.register
+def _(result: AwayEnded) -> str:
+    return "Welcome back: you are no longer away." if result.was_away else "You were not marked away."
+
+
+@render.register
+def _(result: AwayShown) -> str:
+    if result.away is None:
+        return "You are not marked away."
+    cover = f", covered by {mention(result.cover)}" if result.cover else ""
+    return f"You are away until {result.away.until:%a %d %b %Y}{cover}."
 
 
 @render.register

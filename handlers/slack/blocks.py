@@ -6,11 +6,12 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from bot.away import AwayEnded, AwaySet, AwayShown
 from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
-from bot.ownership import NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -86,6 +87,7 @@ def _(result: OwnerFound) -> dict[str, Any]:
     why = escape(describe_match(result.query, result.matched, topic.topic, result.exact))
     blocks = [
         section(f"*{escape(topic.topic)}* is owned by {mention(topic.owner)}"),
+        *([section(_cover_line(topic.owner, result.cover))] if result.cover else []),
         {
             "type": "section",
             "fields": [_person_field("Owner", topic.owner), _person_field("Backup", topic.backup)],
@@ -99,6 +101,11 @@ def _(result: OwnerFound) -> dict[str, Any]:
         blocks.append(section(f"Also fits: {others}"))
     blocks.append(context(" · ".join(notes)))
     return message(f"{topic.topic}: owner {topic.owner.name}", blocks)
+
+
+def _cover_line(owner: Contact, cover: Cover) -> str:
+    stand_in = f"ask {mention(cover.person)} meanwhile" if cover.person else "nobody is named to cover"
+    return f":palm_tree: {mention(owner)} is away until {cover.until:%a %d %b}: {stand_in}."
 
 
 @reply.register
@@ -120,7 +127,14 @@ def _(result: TopicsListed) -> dict[str, Any]:
             items = ", ".join(
                 f"{escape(t.topic)}" + (f" (backup {mention(t.backup)})" if t.backup else "") for t in topics
             )
-            lines.append(f"• {mention(owner)}, {escape(owner.role)}: {items}")
+            away = result.away.get(owner.handle)
+            note = (
+                f" _(away until {away.until:%d %b}"
+                + (f", ask {mention(away.person)})_" if away.person else ")_")
+                if away
+                else ""
+            )
+            lines.append(f"• {mention(owner)}, {escape(owner.role)}{note}: {items}")
         if len(lines) > 1:
             blocks.extend(chunked_sections(lines))
     blocks.append(context("Ask about one: `/who-owns <topic or keyword>`"))
@@ -166,6 +180,34 @@ def _(result: HelpShown) -> dict[str, Any]:
     if result.coming:
         blocks.append(context("Coming soon: " + ", ".join(result.coming)))
     return message("Cadence help", blocks)
+
+
+@reply.register
+def _(result: AwaySet) -> dict[str, Any]:
+    cover = (
+        f" {mention(result.cover)} covers for you."
+        if result.cover
+        else " Your topics' backups cover for you."
+    )
+    text = f":palm_tree: You are away until {result.until:%a %d %b %Y}.{cover}"
+    note = "/who-owns points people to your cover, and check-ins skip you. /away off when you are back."
+    return message(f"You are away until {result.until}", [section(text), context(note)])
+
+
+@reply.register
+def _(result: AwayEnded) -> dict[str, Any]:
+    text = "Welcome back: you are no longer away." if result.was_away else "You were not marked away."
+    return message(text, [section(text)])
+
+
+@reply.register
+def _(result: AwayShown) -> dict[str, Any]:
+    if result.away is None:
+        text = "You are not marked away. /away until <YYYY-MM-DD> [backup @person] when you will be."
+        return message(text, [section(escape(text))])
+    cover = f", covered by {mention(result.cover)}" if result.cover else ""
+    text = f"You are away until {result.away.until:%a %d %b %Y}{cover}."
+    return message(f"You are away until {result.away.until}", [section(text)])
 
 
 @reply.register

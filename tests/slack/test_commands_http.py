@@ -159,7 +159,8 @@ def test_cadence_help_lists_the_commands_from_their_docstrings(slack_url):
     assert "*/who-owns* — Find who owns a topic" in text
     assert "*/cadence* — Show what Cadence can do" in text
     assert "*/checkin* — Weekly check-ins" in text
-    assert "Coming soon: /ask, /escalate, /minutes, /actions, /away" in text
+    assert "*/away* — Mark yourself away" in text
+    assert "Coming soon: /ask, /escalate, /minutes, /actions" in text
 
 
 def test_help_works_even_for_a_stranger(slack_url):
@@ -246,3 +247,17 @@ def test_a_mention_that_names_no_topic_says_how_to_ask(slack_url, engine):
     body = mention_event("Ev0MENTION2", "<@UBOTCADENCE> hello there")
     assert post(f"{slack_url}/slack/events", body, sign(body), "application/json").status == 200
     assert rows(engine)["mention:Ev0MENTION2"].payload["text"].startswith("Ask me with /who-owns")
+
+
+def test_away_from_slack_and_who_owns_names_the_cover(slack_url):
+    far = "2099-12-31"
+    answer = post_command(slack_url, "/away", f"until {far} backup <@U02OMAR|omar>", user_id=MEI)
+    assert "You are away until" in answer.text and "<@U02OMAR> covers for you" in answer.text
+    text = post_command(slack_url, "/who-owns", "SAE").text
+    assert "<@U02MEI> is away until" in text and "ask <@U02OMAR> meanwhile" in text
+    assert "Welcome back" in post_command(slack_url, "/away", "off", user_id=MEI).text
+    assert "is away" not in post_command(slack_url, "/who-owns", "SAE").text
+
+
+def test_away_with_a_bad_date_explains(slack_url):
+    assert "'soon' is not a date." in post_command(slack_url, "/away", "until soon", user_id=MEI).text
