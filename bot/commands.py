@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, ownership
+from bot import checkins, ownership, questions
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -100,6 +100,9 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "checkin.form": checkins.answer_form,
     "checkin.save": checkins.save_answer,
     "checkin.snooze": checkins.snooze,
+    "question.answered": questions.mark_answered,
+    "question.not_mine": questions.not_mine,
+    "question.topic": questions.choose_topic,
 }
 
 
@@ -193,6 +196,40 @@ def checkin(session: Session, requester: Requester, text: str, now: datetime) ->
 
 
 @command(
+    "/ask",
+    "/ask <question>   (goes to the topic's owner, or their cover)",
+    "/ask list   (my open questions, and those waiting on me)",
+    "/ask answered <id>   ·   /ask not-mine <id>   ·   /ask topic <id> <topic>",
+)
+def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Ask the owner of a topic: Cadence routes the question, and chases it until it is answered."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if verb in {"list", "help"} and not rest.strip():
+        if verb == "help":
+            return help_for(["/ask"])
+        return questions.list_questions(session, requester=requester, now=now)
+    if verb in {"answered", "not-mine", "topic"} and rest.strip():
+        ref, _, topic = rest.strip().partition(" ")
+        question_id = _question_id(ref)
+        if question_id is not None:
+            if verb == "answered":
+                return questions.mark_answered(session, requester=requester, question_id=question_id, now=now)
+            if verb == "not-mine":
+                return questions.not_mine(session, requester=requester, question_id=question_id, now=now)
+            if topic.strip():
+                return questions.choose_topic(
+                    session, requester=requester, question_id=question_id, topic=topic, now=now
+                )
+    return questions.ask(session, requester=requester, text=text, now=now)
+
+
+def _question_id(ref: str) -> int | None:
+    match = re.fullmatch(r"(?:.*-)?Q?(\d+)", ref.strip(), re.I)
+    return int(match.group(1)) if match else None
+
+
+@command(
     "/away",
     "/away until <YYYY-MM-DD> [backup @person]",
     "/away off   ·   /away   (where things stand)",
@@ -222,7 +259,6 @@ def _coming(name: str, usage: str, meanwhile: str) -> None:
     _COMMANDS[name] = _Command(info, not_yet, needs_study=False, available=False)
 
 
-_coming("/ask", "/ask <question>", "/who-owns <topic> tells you whom to ask")
 _coming(
     "/escalate",
     "/escalate [low|medium|high|critical] <summary>",

@@ -195,3 +195,24 @@ class AwayPeriod(SQLModel, table=True):
     set_by: str
     created_at: datetime = _utc_column()
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Question(SQLModel, table=True):
+    """A question routed to a topic's owner by /ask, tracked until it is answered."""
+
+    __tablename__ = "question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    asker_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False, index=True))
+    text: str
+    topic: str | None = Field(default=None, description="the topic it was routed to; None until chosen")
+    assignee_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("person.id"), index=True)
+    )
+    state: str = Field(default="choosing", index=True, description="choosing, open or answered")
+    routes: int = Field(default=0, description="how many times it was routed; more than one means re-routed")
+    asked_at: datetime = _utc_column()
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_by: str | None = None

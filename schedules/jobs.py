@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from bot import checkins
+from bot import checkins, questions
 from bot.clock import Clock
 from bot.db import run_in_session
 from bot.outbox import DeliveryReport, DeliveryWorker
@@ -61,12 +61,13 @@ def tick() -> None:
     """Due work: rounds to open (also those missed while down, within the grace), reminders, closings;
     then deliver what is due."""
     runtime = _current()
-    try:
-        queued = run_in_session(runtime.engine, checkins.do_due_work, now=runtime.clock.now())
-        if queued:
-            log.info("due work queued %d messages", queued)
-    except Exception:
-        log.exception("due work failed")
+    for work in (checkins.do_due_work, questions.chase):
+        try:
+            queued = run_in_session(runtime.engine, work, now=runtime.clock.now())
+            if queued:
+                log.info("%s queued %d messages", work.__qualname__, queued)
+        except Exception:
+            log.exception("%s failed", work.__qualname__)
     deliver()
 
 

@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -207,6 +208,65 @@ def _(result: Participation) -> str:
     return "\n".join(lines)
 
 
+def _who(who: dict[str, Any] | None) -> str:
+    return f"@{who['handle']}" if who else "someone"
+
+
+def _question_notice(data: dict[str, Any]) -> str:
+    cover = f" (covering for {_who(data['covering_for'])}, who is away)" if data.get("covering_for") else ""
+    lines = [
+        f"{data['ref']} · {data['topic']}: {_who(data['to'])}{cover}, {_who(data['asker'])} asks:",
+        f"  > {data['text']}",
+    ]
+    if data.get("answered_by"):
+        lines.append(f"  Answered — marked by {data['answered_by']}")
+    elif data.get("passed_on_by"):
+        lines.append(f"  Passed on by {data['passed_on_by']}")
+    else:
+        lines.append(f"  /ask answered {data['ref']}   ·   /ask not-mine {data['ref']}")
+    return "\n".join(lines)
+
+
+@render.register
+def _(result: Asked) -> str:
+    where = "in the study channel" if result.in_channel else "by direct message, as they prefer"
+    cover = f", covering for {mention(result.covering_for)} who is away" if result.covering_for else ""
+    return (
+        f"Your question {result.ref} went to {mention(result.to)}{cover} ({result.topic}), {where}. "
+        f"Expected answer by {result.due_at:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+@render.register
+def _(result: ChooseTopic) -> str:
+    lead = "fits more than one topic" if result.ambiguous else "fits no topic clearly"
+    lines = [f"Your question {result.ref} {lead}. Choose one:"]
+    lines += [f"  /ask topic {result.ref} {t.topic}" for t in result.options]
+    return "\n".join(lines)
+
+
+@render.register
+def _(result: QuestionClosed) -> str:
+    return f"{result.ref} is answered (marked by {result.by}). Chasing stops."
+
+
+@render.register
+def _(result: Rerouted) -> str:
+    return f"{result.ref} now goes to {mention(result.to)} ({result.topic})."
+
+
+@render.register
+def _(result: QuestionList) -> str:
+    def lines(items, label: str) -> list[str]:
+        out = [f"{label}:"] + [
+            f"  • {q.ref} {q.text[:80]} — {q.who} ({q.age_hours:.0f}h)" + (" overdue" if q.overdue else "")
+            for q in items
+        ]
+        return out + ([] if items else ["  nothing"])
+
+    return "\n".join(lines(result.mine, "My open questions") + lines(result.waiting_on_me, "Waiting on me"))
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -281,3 +341,42 @@ def notice_renderer(kind: str):
 
 def render_notice(notice: Notice) -> str:
     return _NOTICES[notice.kind](notice.data)
+
+
+def _question_reminder(d: dict[str, Any]) -> str:
+    return (
+        f"{d['ref']} ({d['topic']}) from {_who(d['asker'])} is waiting for your answer:\n  > {d['text']}\n"
+        f"  /ask answered {d['ref']}   ·   /ask not-mine {d['ref']}"
+    )
+
+
+def _question_backup(d: dict[str, Any]) -> str:
+    return (
+        f"{d['ref']} ({d['topic']}) has had no answer from {_who(d['assignee'])}; as the backup, "
+        f"can you help {_who(d['asker'])}?\n  > {d['text']}"
+    )
+
+
+def _question_backup_asker(d: dict[str, Any]) -> str:
+    return (
+        f"Your question {d['ref']} has no answer yet from {_who(d['assignee'])}, "
+        f"so Cadence asked {_who(d['backup'])}, the topic's backup, too."
+    )
+
+
+def _question_unclear(d: dict[str, Any]) -> str:
+    return (
+        f"{d['ref']} on {d['topic']} has been routed {d['routes']} times: who owns this topic looks unclear."
+    )
+
+
+_NOTICES.update(
+    {
+        "question": _question_notice,
+        "question_answered": lambda d: f"Your question {d['ref']} was marked answered by {d['by']}.",
+        "question_reminder": _question_reminder,
+        "question_backup": _question_backup,
+        "question_backup_asker": _question_backup_asker,
+        "question_unclear": _question_unclear,
+    }
+)

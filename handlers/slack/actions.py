@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -16,6 +17,7 @@ from handlers.slack.middleware import Database
 def register(app: AsyncApp) -> None:
     app.action("checkin_answer")(open_checkin_answer)
     app.action("checkin_snooze")(snooze_checkin)
+    app.action(re.compile(r"^question_(answered|not_mine|topic_\d+|topic_select)$"))(question_button)
 
 
 def invocation_for(body: dict[str, Any], study_key: str, clock: Clock) -> Invocation:
@@ -61,3 +63,41 @@ async def snooze_checkin(
     await respond(
         text=f"OK, I'll ask again {blocks.slack_time(at)}.", response_type="ephemeral", replace_original=False
     )
+
+
+async def question_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    db: Database,
+    clock: Clock,
+    wake_delivery,
+) -> None:
+    """Answered, Not mine, or a topic chosen for a question: the result goes to whoever pressed."""
+    await ack()
+    value = action.get("value") or action["selected_option"]["value"]
+    action_id = re.sub(r"_\d+$", "", action["action_id"])  # question_topic_3 -> question_topic
+    name, values = _QUESTION_ACTIONS[action_id](value)
+    invocation = Invocation(
+        platform="slack",
+        user_id=body["user"]["id"],
+        channel_id=(body.get("channel") or {}).get("id"),
+        now=clock.now(),
+    )
+    result = await db.call(run_action, name=name, invocation=invocation, **values)
+    await respond(**blocks.reply(result), replace_original=False)
+    wake_delivery()
+
+
+def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
+    question_id, topic = value.split("|", 1)
+    return "question.topic", {"question_id": int(question_id), "topic": topic}
+
+
+_QUESTION_ACTIONS = {
+    "question_answered": lambda value: ("question.answered", {"question_id": int(value)}),
+    "question_not_mine": lambda value: ("question.not_mine", {"question_id": int(value)}),
+    "question_topic": _topic_choice,
+    "question_topic_select": _topic_choice,
+}

@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -486,3 +487,199 @@ def _(result: Participation) -> dict[str, Any]:
         *chunked_sections(people.splitlines()),
     ]
     return message(f"Check-in participation over {len(result.weeks)} rounds", blocks)
+
+
+# --- routed questions ----------------------------------------------------------------------------
+
+
+def _person_mention(who: dict[str, Any] | None) -> str:
+    if not who:
+        return "someone"
+    return f"<@{who['slack_id']}>" if who.get("slack_id") else f"*{escape(who['name'])}*"
+
+
+def _question_buttons(question_id: int) -> dict[str, Any]:
+    def button(action_id: str, label: str, style: str | None = None) -> dict[str, Any]:
+        element = {
+            "type": "button",
+            "action_id": action_id,
+            "value": str(question_id),
+            "text": {"type": "plain_text", "text": label},
+        }
+        return element | ({"style": style} if style else {})
+
+    return {
+        "type": "actions",
+        "block_id": "question",
+        "elements": [
+            button("question_answered", "Answered", "primary"),
+            button("question_not_mine", "Not mine"),
+        ],
+    }
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {escape(line)}" for line in text.splitlines() or [""])
+
+
+@notice_renderer("question")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    to = _person_mention(data["to"])
+    cover = (
+        f" (covering for {_person_mention(data['covering_for'])}, who is away)"
+        if data.get("covering_for")
+        else ""
+    )
+    passed = " (passed on by the person first asked)" if data.get("reason") == "not mine" else ""
+    blocks = [
+        section(
+            f":question: *{escape(data['ref'])}* · {escape(data['topic'])}\n{to}{cover}, "
+            f"{_person_mention(data['asker'])} asks{passed}:\n{_quote(data['text'])}"
+        ),
+    ]
+    due = datetime.fromisoformat(data["due_at"])
+    if data.get("answered_by"):
+        blocks.append(context(f":white_check_mark: Answered — marked by {escape(data['answered_by'])}"))
+    elif data.get("passed_on_by"):
+        blocks.append(context(f":arrow_right: Passed on by {escape(data['passed_on_by'])}"))
+    else:
+        blocks.append(_question_buttons(data["question_id"]))
+        blocks.append(context(f"Answer in the thread · expected by {slack_time(due)}"))
+    return message(f"{data['ref']}: a question for {data['to']['name']}", blocks)
+
+
+@notice_renderer("question_answered")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    ref, by = escape(data["ref"]), escape(data["by"])
+    text = f":white_check_mark: Your question *{ref}* was marked answered by {by}."
+    return message(f"{data['ref']} answered", [section(text), section(_quote(data["text"]))])
+
+
+@notice_renderer("question_reminder")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":bell: *{escape(data['ref'])}* ({escape(data['topic'])}) from {_person_mention(data['asker'])} "
+        f"is waiting for your answer:\n{_quote(data['text'])}"
+    )
+    return message(
+        f"{data['ref']} is waiting for your answer",
+        [section(text), _question_buttons(_question_number(data))],
+    )
+
+
+@notice_renderer("question_backup")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":sos: *{escape(data['ref'])}* ({escape(data['topic'])}) has had no answer from "
+        f"{_person_mention(data['assignee'])}. As the topic's backup, can you help "
+        f"{_person_mention(data['asker'])}?\n{_quote(data['text'])}"
+    )
+    return message(
+        f"{data['ref']} needs the backup", [section(text), _question_buttons(_question_number(data))]
+    )
+
+
+@notice_renderer("question_backup_asker")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f"Your question *{escape(data['ref'])}* has no answer yet from {_person_mention(data['assignee'])}, "
+        f"so Cadence asked {_person_mention(data['backup'])}, the topic's backup, too."
+    )
+    return message(f"{data['ref']}: the backup is asked too", [section(text)])
+
+
+@notice_renderer("question_unclear")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":compass: *{escape(data['ref'])}* on *{escape(data['topic'])}* has been routed {data['routes']} "
+        "times: who owns this topic looks unclear."
+    )
+    hint = "An admin can settle it: /who-owns set <topic> owner|backup @person."
+    return message(
+        f"{data['ref']}: ownership of {data['topic']} looks unclear", [section(text), context(hint)]
+    )
+
+
+def _question_number(data: dict[str, Any]) -> int:
+    return int(data["ref"].rsplit("-Q", 1)[1])
+
+
+@reply.register
+def _(result: Asked) -> dict[str, Any]:
+    where = f"in <#{result.in_channel}>" if result.in_channel else "by direct message, as they prefer"
+    cover = f", covering for {mention(result.covering_for)} who is away" if result.covering_for else ""
+    text = (
+        f":incoming_envelope: Your question *{escape(result.ref)}* went to {mention(result.to)}{cover} "
+        f"({escape(result.topic)}), {where}."
+    )
+    note = (
+        f"Expected answer by {slack_time(result.due_at)}; Cadence chases it until then. /ask list shows it."
+    )
+    return message(f"{result.ref} went to {result.to.name}", [section(text), context(note)])
+
+
+@reply.register
+def _(result: ChooseTopic) -> dict[str, Any]:
+    if result.ambiguous:
+        text = f"Your question *{escape(result.ref)}* fits more than one topic. Which is it about?"
+    else:
+        text = f"No topic fits your question *{escape(result.ref)}* clearly. Which is it about?"
+    options = [(t.topic, f"{result.question_id}|{t.topic}") for t in result.options]
+    if len(options) <= 5:
+        elements = [
+            {
+                "type": "button",
+                "action_id": f"question_topic_{i}",
+                "value": value,
+                "text": {"type": "plain_text", "text": topic[:75]},
+            }
+            for i, (topic, value) in enumerate(options)
+        ]
+    else:
+        elements = [
+            {
+                "type": "static_select",
+                "action_id": "question_topic_select",
+                "placeholder": {"type": "plain_text", "text": "Choose a topic"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": topic[:75]}, "value": value[:150]}
+                    for topic, value in options[:100]
+                ],
+            }
+        ]
+    blocks = [
+        section(text),
+        section(_quote(result.text)),
+        {"type": "actions", "block_id": "question_topic", "elements": elements},
+    ]
+    return message(f"Which topic is {result.ref} about?", blocks)
+
+
+@reply.register
+def _(result: QuestionClosed) -> dict[str, Any]:
+    ref, by = escape(result.ref), escape(result.by)
+    text = f":white_check_mark: *{ref}* is answered (marked by {by}). No more chasing."
+    return message(f"{result.ref} answered", [section(text)])
+
+
+@reply.register
+def _(result: Rerouted) -> dict[str, Any]:
+    text = f":arrow_right: *{escape(result.ref)}* now goes to {mention(result.to)} ({escape(result.topic)})."
+    return message(f"{result.ref} passed to {result.to.name}", [section(text)])
+
+
+@reply.register
+def _(result: QuestionList) -> dict[str, Any]:
+    def lines(items, label: str) -> list[str]:
+        out = [f"*{label}*"]
+        for q in items:
+            late = " :hourglass: overdue" if q.overdue else ""
+            out.append(
+                f"• *{escape(q.ref)}* {escape(q.text[:80])} — {escape(q.who)} ({q.age_hours:.0f}h){late}"
+            )
+        return out + ([] if items else ["nothing"])
+
+    blocks = chunked_sections(lines(result.mine, "My open questions")) + chunked_sections(
+        lines(result.waiting_on_me, "Waiting on me")
+    )
+    return message(f"{len(result.mine)} open, {len(result.waiting_on_me)} waiting on you", blocks)

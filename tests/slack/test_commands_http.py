@@ -160,7 +160,8 @@ def test_cadence_help_lists_the_commands_from_their_docstrings(slack_url):
     assert "*/cadence* — Show what Cadence can do" in text
     assert "*/checkin* — Weekly check-ins" in text
     assert "*/away* — Mark yourself away" in text
-    assert "Coming soon: /ask, /escalate, /minutes, /actions" in text
+    assert "*/ask* — Ask the owner of a topic" in text
+    assert "Coming soon: /escalate, /minutes, /actions" in text
 
 
 def test_help_works_even_for_a_stranger(slack_url):
@@ -173,7 +174,7 @@ def test_every_contract_command_answers_something_useful(slack_url):
     for name in contract:
         answer = post_command(slack_url, name, "")
         assert answer.status == 200 and answer.json()["text"], name
-    assert "/ask is not available yet" in post_command(slack_url, "/ask", "who handles SAEs?").text
+    assert "/escalate is not available yet" in post_command(slack_url, "/escalate", "site down").text
 
 
 def test_healthz_reports_the_database(slack_url):

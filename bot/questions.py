@@ -1,0 +1,433 @@
+"""Routed questions: /ask puts a question in front of the topic's owner and sees that it is answered.
+
+A question is posted in the study channel mentioning whoever answers for the topic (the owner, or
+their cover while they are away), or sent to them directly where they prefer a DM. Past the topic's
+`answer_within` they are reminded once; past twice that, the backup is brought in and the asker
+told. Every message is an outbox row keyed by the question, so nothing goes out twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, or_, select
+
+from bot import audit, directory, outbox, ownership
+from bot.directory import Contact, StudyView, TopicOwners
+from bot.errors import BadCommand, CadenceError, UnknownTopic
+from bot.models import OutboxMessage, Question, Study
+from bot.replies import Notice
+from bot.studies import Requester
+from bot.timing import add_duration, parse_duration
+
+DEFAULT_ANSWER_WITHIN = "1bd"
+UNCLEAR_AFTER = 2  # re-routes of one question that tell the admins ownership is unclear
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Where the question went, for the asker."""
+
+    ref: str
+    topic: str
+    to: Contact
+    in_channel: str | None  # the channel it was posted in; None when sent by direct message
+    due_at: datetime
+    covering_for: Contact | None = None  # the owner, when `to` covers for them while they are away
+
+
+@dataclass(frozen=True)
+class ChooseTopic:
+    """The question fits several topics, or none: the asker picks."""
+
+    ref: str
+    question_id: int
+    text: str
+    options: tuple[TopicOwners, ...]
+    ambiguous: bool  # True: these fit equally; False: nothing fit, here is every topic
+
+
+@dataclass(frozen=True)
+class QuestionClosed:
+    ref: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    ref: str
+    topic: str
+    to: Contact
+
+
+@dataclass(frozen=True)
+class QuestionLine:
+    ref: str
+    text: str
+    topic: str | None
+    who: str  # the asker's or the assignee's name, by list
+    age_hours: float
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QuestionList:
+    mine: tuple[QuestionLine, ...]
+    waiting_on_me: tuple[QuestionLine, ...]
+
+
+def reference(study_key: str, question_id: int) -> str:
+    return f"{study_key}-Q{question_id}"
+
+
+def ask(session: Session, *, requester: Requester, text: str, now: datetime) -> Asked | ChooseTopic:
+    """Route a question to the owner of the topic it is about, or ask the asker to choose the topic."""
+    text = " ".join(text.split())
+    if not text:
+        raise BadCommand(
+            "What would you like to ask?", hint="For example: /ask who reviews the SAE narrative?"
+        )
+    study = _study(session, requester)
+    question = Question(study_id=study.id, asker_id=requester.person_id, text=text, asked_at=now)
+    session.add(question)
+    session.flush()
+    ranked = ownership.rank_topics(text, list(study.topics))
+    confident = [s for s in ranked if s.score >= ownership.CONFIDENT]
+    if confident and (len(confident) == 1 or confident[1].score < confident[0].score):
+        return _route(session, study, question, confident[0].topic, requester, now)
+    ties = tuple(s.topic for s in confident if s.score == confident[0].score) if confident else ()
+    audit.record(
+        session,
+        action="question.asked",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=reference(study.key, question.id),
+        detail={"text": text, "routed": False},
+    )
+    return ChooseTopic(reference(study.key, question.id), question.id, text, ties or study.topics, bool(ties))
+
+
+def choose_topic(
+    session: Session, *, requester: Requester, question_id: int, topic: str, now: datetime
+) -> Asked:
+    """The asker picked the topic of a question that fitted several, or none."""
+    study = _study(session, requester)
+    question = _question(session, study, question_id)
+    if question.asker_id != requester.person_id:
+        raise CadenceError("Only the person who asked can choose the topic.")
+    if question.state != "choosing":
+        raise CadenceError(f"{reference(study.key, question.id)} went to its owner already.")
+    chosen = next((t for t in study.topics if t.topic.casefold() == topic.strip().casefold()), None)
+    if chosen is None:
+        ranked = ownership.rank_topics(topic, list(study.topics))
+        if not ranked or ranked[0].score < ownership.CONFIDENT:
+            raise UnknownTopic(f"No topic is called '{topic}'.", hint="Pick one of the study's topics.")
+        chosen = ranked[0].topic
+    return _route(session, study, question, chosen, requester, now)
+
+
+def _route(
+    session: Session,
+    study: StudyView,
+    question: Question,
+    topic: TopicOwners,
+    requester: Requester | None,
+    now: datetime,
+    *,
+    to: Contact | None = None,
+    reason: str = "asked",
+) -> Asked:
+    owner = to or topic.owner
+    stand_in = study.stand_in(owner, now, fallback=topic.backup if owner == topic.owner else None)
+    answerer = stand_in or owner
+    question.topic, question.assignee_id, question.state = topic.topic, answerer.id, "open"
+    question.routes += 1
+    question.due_at = add_duration(
+        now, parse_duration(_answer_within(session, study, topic)), ZoneInfo(answerer.timezone)
+    )
+    ref = reference(study.key, question.id)
+    asker = _person(study, question.asker_id)
+    channel = None if answerer.prefers == "dm" or not study.channel else study.channel
+    notice = Notice("question", {
+        "ref": ref, "question_id": question.id, "text": question.text, "topic": topic.topic,
+        "asker": _who(asker), "to": _who(answerer), "covering_for": _who(owner) if stand_in else None,
+        "due_at": question.due_at.isoformat(), "reason": reason, "study": study.key,
+    })  # fmt: skip
+    destination = outbox.Destination.channel(channel) if channel else outbox.Destination.person(answerer.id)
+    outbox.enqueue(
+        session, key=_key("ask", study, question), to=destination, notice=notice, now=now, study_id=study.id
+    )
+    audit.record(
+        session,
+        action="question.routed",
+        actor=requester.actor if requester else "cadence",
+        study_id=study.id,
+        subject=ref,
+        detail={"topic": topic.topic, "to": answerer.handle, "reason": reason, "route": question.routes},
+    )
+    return Asked(ref, topic.topic, answerer, channel, question.due_at, owner if stand_in else None)
+
+
+def mark_answered(
+    session: Session, *, requester: Requester, question_id: int, now: datetime
+) -> QuestionClosed:
+    """The assignee, the asker, the topic's owner or an admin says it is answered: chasing stops."""
+    study = _study(session, requester)
+    question = _question(session, study, question_id)
+    ref = reference(study.key, question.id)
+    if question.state == "answered":
+        return QuestionClosed(ref, question.answered_by or "")
+    allowed = {question.assignee_id, question.asker_id, *_owner_ids(study, question)}
+    if requester.person_id not in allowed and not requester.is_admin:
+        raise CadenceError(
+            f"Only the person asked, the asker or an admin can close {ref}.",
+            hint="Reply in its thread instead; the asker can then mark it answered.",
+        )
+    question.state, question.answered_at, question.answered_by = "answered", now, requester.name
+    audit.record(
+        session,
+        action="question.answered",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=ref,
+        detail={"by": requester.handle, "hours": round((now - question.asked_at).total_seconds() / 3600, 2)},
+    )
+    _update_posted(session, study, question, now, answered_by=requester.name)
+    if requester.person_id != question.asker_id:
+        asker = _person(study, question.asker_id)
+        outbox.enqueue(
+            session,
+            key=_key("ask-answered", study, question),
+            to=outbox.Destination.person(asker.id),
+            notice=Notice("question_answered", {"ref": ref, "text": question.text, "by": requester.name}),
+            now=now,
+            study_id=study.id,
+        )
+    return QuestionClosed(ref, requester.name)
+
+
+def not_mine(session: Session, *, requester: Requester, question_id: int, now: datetime) -> Rerouted:
+    """Whoever was asked says it is not theirs: it goes to the topic's backup, and the turn is recorded."""
+    study = _study(session, requester)
+    question = _question(session, study, question_id)
+    ref = reference(study.key, question.id)
+    if question.state != "open":
+        raise CadenceError(f"{ref} is not waiting on anyone.")
+    if requester.person_id != question.assignee_id and not requester.is_admin:
+        raise CadenceError(f"Only the person {ref} went to can pass it on.")
+    topic = next(t for t in study.topics if t.topic == question.topic)
+    candidates = [p for p in (topic.backup, topic.owner) if p and p.id != question.assignee_id]
+    if not candidates:
+        raise CadenceError(
+            f"{question.topic} has nobody else to ask.",
+            hint="An admin can name a backup: /who-owns set <topic> backup @person.",
+        )
+    _update_posted(session, study, question, now, passed_on_by=requester.name)
+    routed = _route(session, study, question, topic, requester, now, to=candidates[0], reason="not mine")
+    if question.routes > UNCLEAR_AFTER:
+        _tell_admins(session, study, question, now)
+    return Rerouted(ref, topic.topic, routed.to)
+
+
+def list_questions(session: Session, *, requester: Requester, now: datetime) -> QuestionList:
+    """My open questions, and those waiting on me."""
+    study = _study(session, requester)
+    rows = session.exec(
+        select(Question).where(
+            Question.study_id == study.id, Question.state != "answered",
+            or_(Question.asker_id == requester.person_id, Question.assignee_id == requester.person_id),
+        ).order_by(col(Question.asked_at))
+    )  # fmt: skip
+
+    def line(q: Question, who_id: int | None) -> QuestionLine:
+        who = _person(study, who_id).name if who_id else "nobody yet: choose a topic"
+        overdue = q.due_at is not None and q.due_at < now
+        age = (now - q.asked_at).total_seconds() / 3600
+        return QuestionLine(reference(study.key, q.id), q.text, q.topic, who, age, overdue)
+
+    rows = list(rows)
+    mine = tuple(line(q, q.assignee_id) for q in rows if q.asker_id == requester.person_id)
+    waiting = tuple(
+        line(q, q.asker_id) for q in rows if q.assignee_id == requester.person_id and q.state == "open"
+    )
+    return QuestionList(mine, waiting)
+
+
+def chase(session: Session, *, now: datetime) -> int:
+    """Remind whoever was asked once past the deadline; past twice the deadline bring in the backup."""
+    view = directory.current(session)
+    queued = 0
+    for question in session.exec(select(Question).where(Question.state == "open", Question.due_at <= now)):
+        study = view.studies.get(question.study_id)
+        if study is None or question.due_at is None:
+            continue
+        ref = reference(study.key, question.id)
+        assignee = _person(study, question.assignee_id)
+        queued += outbox.enqueue(
+            session,
+            key=_key("ask-reminder", study, question),
+            to=outbox.Destination.person(assignee.id),
+            notice=Notice(
+                "question_reminder",
+                {
+                    "ref": ref,
+                    "text": question.text,
+                    "topic": question.topic,
+                    "asker": _who(_person(study, question.asker_id)),
+                },
+            ),
+            now=now,
+            study_id=study.id,
+        )
+        asked_for = question.due_at - _routed_at(session, study, question)
+        if now >= question.due_at + asked_for:
+            queued += _bring_in_backup(session, study, question, now)
+    return queued
+
+
+def _bring_in_backup(session: Session, study: StudyView, question: Question, now: datetime) -> int:
+    topic = next((t for t in study.topics if t.topic == question.topic), None)
+    backup = topic.backup if topic and topic.backup and topic.backup.id != question.assignee_id else None
+    if backup is None:
+        return 0
+    ref = reference(study.key, question.id)
+    data = {
+        "ref": ref,
+        "text": question.text,
+        "topic": question.topic,
+        "backup": _who(backup),
+        "asker": _who(_person(study, question.asker_id)),
+        "assignee": _who(_person(study, question.assignee_id)),
+    }
+    queued = outbox.enqueue(
+        session,
+        key=_key("ask-backup", study, question),
+        to=outbox.Destination.person(backup.id),
+        notice=Notice("question_backup", data),
+        now=now,
+        study_id=study.id,
+    )
+    if queued:
+        queued += outbox.enqueue(
+            session,
+            key=_key("ask-backup-asker", study, question),
+            to=outbox.Destination.person(question.asker_id),
+            notice=Notice("question_backup_asker", data),
+            now=now,
+            study_id=study.id,
+        )
+        audit.record(
+            session,
+            action="question.backup_brought_in",
+            actor="cadence",
+            study_id=study.id,
+            subject=ref,
+            detail={"backup": backup.handle},
+        )
+    return queued
+
+
+@outbox.cancel_unless_still_wanted("question_reminder")
+@outbox.cancel_unless_still_wanted("question_backup")
+@outbox.cancel_unless_still_wanted("question_backup_asker")
+def _still_open(session: Session, row: OutboxMessage) -> str | None:
+    question = session.get(Question, row.payload.get("question_id") or _id_from_ref(row.payload["ref"]))
+    return None if question is not None and question.state == "open" else "answered meanwhile"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _key(kind: str, study: StudyView, question: Question) -> str:
+    # The route number keeps a re-routed question's messages apart from the first route's.
+    return f"{kind}:{study.key}:{question.id}:{question.routes}"
+
+
+def _id_from_ref(ref: str) -> int:
+    return int(ref.rsplit("-Q", 1)[1])
+
+
+def _routed_at(session: Session, study: StudyView, question: Question) -> datetime:
+    row = outbox.message(session, _key("ask", study, question))
+    return row.created_at if row else question.asked_at
+
+
+def _update_posted(
+    session: Session, study: StudyView, question: Question, now: datetime, **change: str
+) -> None:
+    """Show on the posted question that it is answered, or passed on, without its buttons."""
+    original = outbox.message(session, _key("ask", study, question))
+    if original is None:
+        return
+    outbox.enqueue(
+        session,
+        key=f"{_key('ask-update', study, question)}:{question.state}",
+        now=now,
+        to=outbox.Destination.update(original.key),
+        study_id=study.id,
+        notice=Notice("question", {**original.payload, **change}),
+    )
+
+
+def _tell_admins(session: Session, study: StudyView, question: Question, now: datetime) -> None:
+    ref = reference(study.key, question.id)
+    audit.record(
+        session,
+        action="question.ownership_unclear",
+        actor="cadence",
+        study_id=study.id,
+        subject=ref,
+        detail={"topic": question.topic, "routes": question.routes},
+    )
+    for handle in study.admins:
+        admin = study.people.get(handle)
+        if admin:
+            outbox.enqueue(
+                session,
+                key=f"ask-unclear:{study.key}:{question.id}:{handle}",
+                to=outbox.Destination.person(admin.id),
+                now=now,
+                study_id=study.id,
+                notice=Notice(
+                    "question_unclear",
+                    {"ref": ref, "text": question.text, "topic": question.topic, "routes": question.routes},
+                ),
+            )
+
+
+def _answer_within(session: Session, study: StudyView, topic: TopicOwners) -> str:
+    if topic.answer_within:
+        return topic.answer_within
+    plan = (session.get(Study, study.id) or Study(key="", name="", timezone="UTC")).plan or {}
+    return ((plan.get("cadence") or {}).get("answer_within")) or DEFAULT_ANSWER_WITHIN
+
+
+def _owner_ids(study: StudyView, question: Question) -> set[int]:
+    topic = next((t for t in study.topics if t.topic == question.topic), None)
+    return {topic.owner.id} if topic else set()
+
+
+def _study(session: Session, requester: Requester) -> StudyView:
+    return directory.current(session).studies[requester.study_id]
+
+
+def _question(session: Session, study: StudyView, question_id: int) -> Question:
+    question = session.get(Question, question_id)
+    if question is None or question.study_id != study.id:
+        raise BadCommand(
+            f"There is no question {reference(study.key, question_id)}.", hint="/ask list shows yours."
+        )
+    return question
+
+
+def _person(study: StudyView, person_id: int | None) -> Contact:
+    found = next((p for p in study.people.values() if p.id == person_id), None)
+    if found is None:
+        raise CadenceError("That person is no longer in the study's plan.")
+    return found
+
+
+def _who(person: Contact) -> dict[str, str | None]:
+    return {"name": person.name, "handle": person.handle, "slack_id": person.slack_id}

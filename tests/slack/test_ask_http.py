@@ -1,0 +1,111 @@
+"""/ask over signed Slack HTTP against the fake Web API, with answer_within 3s for Safety reporting."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import questions
+from bot.clock import ManualClock
+from bot.config import EXAMPLE_PLAN
+from bot.db import run_in_session
+from bot.plan import load_plan
+from bot.studies import apply_plan
+from handlers.slack.app import build_app
+from handlers.slack.server import build_asgi
+from tests.conftest import serve_in_thread
+from tests.payloads import BEN, MEI, post_command
+from tests.slack.test_checkin_http import deliver, press
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def url(settings, engine, study, clock):
+    text = EXAMPLE_PLAN.read_text().replace(
+        "    answer_within: 4h       # tighter", "    answer_within: 3s       # tighter"
+    )
+    run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine, clock=clock), engine))
+    yield url
+    stop()
+
+
+def question_id(answer) -> int:
+    return int(re.search(r"-Q(\d+)", answer.text).group(1))
+
+
+def said(call) -> str:
+    """What a response_url message says: its fallback and its blocks' text."""
+    blocks = call.params.get("blocks") or []
+    return call.params["text"] + json.dumps(blocks)
+
+
+def posted(fake_slack, prefix):
+    return [p for p in fake_slack.posted if (p.key or "").startswith(prefix)]
+
+
+def test_an_sae_question_is_chased_once_each_until_answered(url, engine, fake_slack, clock):
+    answer = post_command(url, "/ask", "Is the SAE narrative for patient 12 filed?", user_id=BEN)
+    assert "went to <@U02MEI>" in answer.text and "in <#C0STUDY>" in answer.text
+    deliver(engine, fake_slack, clock)
+    [question] = posted(fake_slack, "ask:")
+    assert question.channel == "C0STUDY" and "<@U02MEI>" in question.blocks[0]["text"]["text"]
+    assert [b["action_id"] for b in question.blocks[1]["elements"]] == [
+        "question_answered",
+        "question_not_mine",
+    ]
+
+    for seconds in (4, 5, 7, 8):
+        clock.set(NOW + timedelta(seconds=seconds))
+        run_in_session(engine, questions.chase, now=clock.now())
+        deliver(engine, fake_slack, clock)
+    assert [p.channel for p in posted(fake_slack, "ask-reminder:")] == ["D02MEI"]
+    assert [p.channel for p in posted(fake_slack, "ask-backup:")] == ["D02RAJ"]
+    assert [p.channel for p in posted(fake_slack, "ask-backup-asker:")] == ["D01BEN"]
+
+    assert press(url, fake_slack, MEI, "question_answered", str(question_id(answer))) == 200
+    deliver(engine, fake_slack, clock)
+    [confirmation] = fake_slack.calls_to("question_answered")
+    assert "is answered (marked by Mei Lin)" in said(confirmation)
+    before = len(fake_slack.posted)
+    clock.advance(seconds=30)
+    run_in_session(engine, questions.chase, now=clock.now())
+    deliver(engine, fake_slack, clock)
+    assert len(fake_slack.posted) == before  # no more chasing
+    assert [c.params["ts"] for c in fake_slack.calls_to("chat.update")] == [question.ts]
+
+
+def test_not_mine_reroutes_to_the_backup(url, engine, fake_slack, clock):
+    answer = post_command(url, "/ask", "SAE reconciliation status?", user_id=BEN)
+    assert press(url, fake_slack, "U02OMAR", "question_not_mine", str(question_id(answer))) == 200
+    [refusal] = fake_slack.calls_to("question_not_mine")
+    assert "Only the person" in said(refusal)  # Omar was not asked, and is no admin
+    assert press(url, fake_slack, MEI, "question_not_mine", str(question_id(answer))) == 200
+    deliver(engine, fake_slack, clock)
+    routed = posted(fake_slack, "ask:")
+    assert len(routed) == 2 and "<@U02RAJ>" in routed[1].blocks[0]["text"]["text"]
+
+
+def test_with_the_owner_away_the_question_goes_to_the_cover(url, engine, fake_slack, clock):
+    post_command(url, "/away", "until 2026-12-04 backup <@U02OMAR|omar>", user_id=MEI)
+    answer = post_command(url, "/ask", "SAE narrative for patient 12?", user_id=BEN)
+    assert "went to <@U02OMAR>, covering for <@U02MEI> who is away" in answer.text
+
+
+def test_a_question_that_fits_two_topics_offers_buttons(url, fake_slack):
+    answer = post_command(url, "/ask", "kit shipment invoice?", user_id=BEN)
+    actions = next(b for b in answer.json()["blocks"] if b["type"] == "actions")
+    assert sorted(e["text"]["text"] for e in actions["elements"]) == ["Budget and invoices", "Product supply"]
+    value = next(e["value"] for e in actions["elements"] if e["text"]["text"] == "Product supply")
+    assert press(url, fake_slack, BEN, "question_topic_0", value) == 200
+    [routed] = fake_slack.calls_to("question_topic_0")
+    assert "went to <@U01BEN>" in said(routed)
