@@ -231,6 +231,40 @@ def not_mine(session: Session, *, requester: Requester, question_id: int, now: d
     return Rerouted(ref, topic.topic, routed.to)
 
 
+def thread_reply(session: Session, *, channel: str, thread_ts: str, user_id: str, now: datetime) -> bool:
+    """Someone replied in a question's thread: ask the asker, once per route, whether that answers it."""
+    posted = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.platform_channel == channel, OutboxMessage.platform_message_id == thread_ts,
+            col(OutboxMessage.key).startswith("ask:"),
+        )
+    ).first()  # fmt: skip
+    if posted is None:
+        return False
+    question = session.get(Question, posted.payload["question_id"])
+    study = directory.current(session).studies.get(question.study_id) if question else None
+    if question is None or study is None or question.state != "open":
+        return False
+    asker = _person(study, question.asker_id)
+    if asker.slack_id == user_id:
+        return False  # the asker's own follow-up is not an answer
+    replier = next((p for p in study.people.values() if p.slack_id == user_id), None)
+    data = {
+        "ref": reference(study.key, question.id),
+        "question_id": question.id,
+        "text": question.text,
+        "by": replier.name if replier else "someone",
+    }
+    return outbox.enqueue(
+        session,
+        key=_key("ask-replied", study, question),
+        to=outbox.Destination.person(asker.id),
+        notice=Notice("question_replied", data),
+        now=now,
+        study_id=study.id,
+    )
+
+
 def list_questions(session: Session, *, requester: Requester, now: datetime) -> QuestionList:
     """My open questions, and those waiting on me."""
     study = _study(session, requester)
@@ -329,6 +363,7 @@ def _bring_in_backup(session: Session, study: StudyView, question: Question, now
     return queued
 
 
+@outbox.cancel_unless_still_wanted("question_replied")
 @outbox.cancel_unless_still_wanted("question_reminder")
 @outbox.cancel_unless_still_wanted("question_backup")
 @outbox.cancel_unless_still_wanted("question_backup_asker")

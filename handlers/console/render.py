@@ -375,6 +375,9 @@ _NOTICES.update(
         "question": _question_notice,
         "question_answered": lambda d: f"Your question {d['ref']} was marked answered by {d['by']}.",
         "question_reminder": _question_reminder,
+        "question_replied": lambda d: (
+            f"{d['by']} replied to your question {d['ref']}. Answered? /ask answered {d['ref']}"
+        ),
         "question_backup": _question_backup,
         "question_backup_asker": _question_backup_asker,
         "question_unclear": _question_unclear,

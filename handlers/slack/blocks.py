@@ -555,6 +555,27 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
     return message(f"{data['ref']} answered", [section(text), section(_quote(data["text"]))])
 
 
+@notice_renderer("question_replied")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":speech_balloon: {escape(data['by'])} replied to your question *{escape(data['ref'])}*. "
+        "Does that answer it?"
+    )
+    button = {
+        "type": "button",
+        "action_id": "question_answered",
+        "value": str(data["question_id"]),
+        "style": "primary",
+        "text": {"type": "plain_text", "text": "Yes, it's answered"},
+    }
+    blocks = [
+        section(text),
+        section(_quote(data["text"])),
+        {"type": "actions", "block_id": "question", "elements": [button]},
+    ]
+    return message(f"{data['by']} replied to {data['ref']}", blocks)
+
+
 @notice_renderer("question_reminder")
 def _(data: dict[str, Any]) -> dict[str, Any]:
     text = (

@@ -8,11 +8,25 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.clock import Clock
 from bot.mentions import answer_mention
+from bot.questions import thread_reply
 from handlers.slack.middleware import Database
 
 
 def register(app: AsyncApp) -> None:
     app.event("app_mention")(handle_app_mention)
+    app.event("message")(handle_message)
+
+
+async def handle_message(event: dict[str, Any], db: Database, clock: Clock, wake_delivery) -> None:
+    """A reply in the thread of a routed question: the asker is asked whether it answers it."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts") or event.get("subtype") or event.get("bot_id"):
+        return  # not a person's reply in a thread
+    queued = await db.call(
+        thread_reply, channel=event["channel"], thread_ts=thread_ts, user_id=event["user"], now=clock.now()
+    )
+    if queued:
+        wake_delivery()
 
 
 async def handle_app_mention(

@@ -109,3 +109,27 @@ def test_a_question_that_fits_two_topics_offers_buttons(url, fake_slack):
     assert press(url, fake_slack, BEN, "question_topic_0", value) == 200
     [routed] = fake_slack.calls_to("question_topic_0")
     assert "went to <@U01BEN>" in said(routed)
+
+
+def thread_message(event_id: str, user: str, thread_ts: str, ts: str) -> str:
+    return json.dumps({
+        "type": "event_callback", "team_id": "T0SPONSOR", "api_app_id": "A0CADENCE", "event_id": event_id,
+        "event_time": 1800000000,
+        "event": {"type": "message", "channel": "C0STUDY", "user": user, "text": "Filed yesterday.",
+                  "ts": ts, "thread_ts": thread_ts, "channel_type": "channel"},
+    })  # fmt: skip
+
+
+def test_a_reply_in_the_thread_asks_the_asker_to_confirm(url, engine, fake_slack, clock):
+    from tests.payloads import post, sign
+
+    answer = post_command(url, "/ask", "Is the SAE narrative for patient 12 filed?", user_id=BEN)
+    deliver(engine, fake_slack, clock)
+    [question] = posted(fake_slack, "ask:")
+    for event_id, user, ts in (("Ev1", BEN, "1.1"), ("Ev2", MEI, "1.2"), ("Ev3", MEI, "1.3")):
+        body = thread_message(event_id, user, question.ts, ts)
+        assert post(f"{url}/slack/events", body, sign(body), "application/json").status == 200
+    deliver(engine, fake_slack, clock)
+    [asked] = posted(fake_slack, "ask-replied:")  # once, and not for the asker's own reply
+    assert asked.channel == "D01BEN" and "Mei Lin replied to your question" in asked.blocks[0]["text"]["text"]
+    assert asked.blocks[-1]["elements"][0]["value"] == str(question_id(answer))
