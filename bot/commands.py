@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, ownership, questions
+from bot import checkins, ownership, questions, reviews
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -103,6 +103,8 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "question.answered": questions.mark_answered,
     "question.not_mine": questions.not_mine,
     "question.topic": questions.choose_topic,
+    "ownership.confirm": reviews.confirm_topics,
+    "ownership.handover": reviews.hand_over,
 }
 
 
@@ -136,11 +138,16 @@ _SET_OWNER = re.compile(r"^set\s+(?P<topic>.+?)\s+(?P<role>owner|backup)\s+(?P<p
     "/who-owns <topic or keyword>",
     "/who-owns   (every topic and its owner)",
     "/who-owns set <topic> owner|backup @person   (admins)",
+    "/who-owns confirm   ·   /who-owns handover <topic>   (owners)",
 )
 def who_owns(session: Session, requester: Requester, text: str, now: datetime) -> Any:
     """Find who owns a topic: owner, backup, their side, role and preferred contact."""
     if text.casefold() == "help":
         return help_for(["/who-owns"])
+    if text.casefold() == "confirm":
+        return reviews.confirm_topics(session, requester=requester, now=now)
+    if text.casefold().startswith("handover "):
+        return reviews.hand_over(session, requester=requester, topic=text[len("handover ") :], now=now)
     if text.casefold() == "set" or text.casefold().startswith("set "):
         match = _SET_OWNER.match(text)
         if not match:

@@ -82,6 +82,8 @@ class Responsibility(SQLModel, table=True):
     answer_within: str | None = None
     position: int = 0
     active: bool = True
+    # When the owner last confirmed the topic is theirs (a plan or chat change of owner counts).
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class AuditEvent(SQLModel, table=True):

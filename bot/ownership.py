@@ -212,6 +212,8 @@ def change_ownership(
     )
     before = {"owner": row.owner_id, "backup": row.backup_id}
     swapped = _assign(row, role, person)
+    if row.owner_id != before["owner"]:
+        row.confirmed_at = utcnow()
     after = {"owner": row.owner_id, "backup": row.backup_id}
     changed = before != after
     if changed:

@@ -29,7 +29,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "study": ("id", "name", "timezone", "channel", "admins"),
     "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
     "responsibility": ("topic", "keywords", "owner", "backup", "answer_within"),
-    "cadence": ("answer_within", "checkin"),
+    "cadence": ("answer_within", "confirm_every", "checkin"),
     "checkin": ("schedule", "participants", "questions", "remind_after", "close_after", "grace", "skip"),
     "escalation": ("levels", "severities"),
     "level": ("name", "who", "ack_within"),
@@ -428,7 +428,12 @@ class _Checker:
         if cadence is None:
             return None
         within = self.converted(cadence.get("answer_within"), "cadence.answer_within", parse_duration)
-        return {"answer_within": str(within) if within else None, "checkin": self.check_checkin(cadence)}
+        confirm = self.converted(cadence.get("confirm_every"), "cadence.confirm_every", parse_duration)
+        return {
+            "answer_within": str(within) if within else None,
+            "confirm_every": str(confirm) if confirm else None,
+            "checkin": self.check_checkin(cadence),
+        }
 
     def check_checkin(self, cadence: dict) -> dict[str, Any] | None:
         path = "cadence.checkin"

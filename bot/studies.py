@@ -103,9 +103,13 @@ def _apply_responsibilities(session: Session, study: Study, plan: Plan, people: 
         }
         row = existing.pop(key, None)
         if row is None:
-            session.add(Responsibility(study_id=study.id, topic_key=key, **values))
+            session.add(
+                Responsibility(study_id=study.id, topic_key=key, confirmed_at=study.updated_at, **values)
+            )
             added.append(spec.topic)
         elif any(getattr(row, k) != v for k, v in values.items()):
+            if row.owner_id != values["owner_id"]:
+                row.confirmed_at = study.updated_at  # a new owner agreed to it in the plan
             for name, value in values.items():
                 setattr(row, name, value)
             updated.append(spec.topic)

@@ -14,6 +14,7 @@ from bot.errors import CadenceError
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
+from bot.reviews import HandedOver, TopicsConfirmed
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 
@@ -267,6 +268,17 @@ def _(result: QuestionList) -> str:
     return "\n".join(lines(result.mine, "My open questions") + lines(result.waiting_on_me, "Waiting on me"))
 
 
+@render.register
+def _(result: TopicsConfirmed) -> str:
+    return "Thanks, confirmed: " + ", ".join(result.topics) + "."
+
+
+@render.register
+def _(result: HandedOver) -> str:
+    admins = " and ".join(result.admins) or "the admins"
+    return f"Noted: {admins} will name a new owner for {result.topic}. Until then it stays with you."
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -381,5 +393,23 @@ _NOTICES.update(
         "question_backup": _question_backup,
         "question_backup_asker": _question_backup_asker,
         "question_unclear": _question_unclear,
+    }
+)
+
+
+_NOTICES.update(
+    {
+        "ownership_review": lambda d: (
+            f"Are these {d['study']} topics still yours? "
+            + ", ".join(d["topics"])
+            + "\n  /who-owns confirm   ·   /who-owns handover <topic>"
+        ),
+        "ownership_unconfirmed": lambda d: (
+            f"{d['owner']} has not confirmed owning " + ", ".join(d["topics"]) + "."
+        ),
+        "ownership_handover": lambda d: (
+            f"{d['owner']} hands over {d['topic']}: name a new owner with "
+            f"/who-owns set {d['topic']} owner @person."
+        ),
     }
 )

@@ -18,6 +18,7 @@ def register(app: AsyncApp) -> None:
     app.action("checkin_answer")(open_checkin_answer)
     app.action("checkin_snooze")(snooze_checkin)
     app.action(re.compile(r"^question_(answered|not_mine|topic_\d+|topic_select)$"))(question_button)
+    app.action(re.compile(r"^ownership_(confirm|handover_\d+)$"))(ownership_button)
 
 
 def invocation_for(body: dict[str, Any], study_key: str, clock: Clock) -> Invocation:
@@ -101,3 +102,24 @@ _QUESTION_ACTIONS = {
     "question_topic": _topic_choice,
     "question_topic_select": _topic_choice,
 }
+
+
+async def ownership_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    db: Database,
+    clock: Clock,
+    wake_delivery,
+) -> None:
+    """Yes, still mine / Hand over <topic> on an ownership review."""
+    await ack()
+    study_key, _, topic = action["value"].partition("|")
+    invocation = invocation_for(body, study_key, clock)
+    if action["action_id"] == "ownership_confirm":
+        result = await db.call(run_action, name="ownership.confirm", invocation=invocation)
+    else:
+        result = await db.call(run_action, name="ownership.handover", invocation=invocation, topic=topic)
+    await respond(**blocks.reply(result), replace_original=False)
+    wake_delivery()

@@ -14,6 +14,7 @@ from bot.errors import CadenceError
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
+from bot.reviews import HandedOver, TopicsConfirmed
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
@@ -704,3 +705,75 @@ def _(result: QuestionList) -> dict[str, Any]:
         lines(result.waiting_on_me, "Waiting on me")
     )
     return message(f"{len(result.mine)} open, {len(result.waiting_on_me)} waiting on you", blocks)
+
+
+# --- owners confirm the map -----------------------------------------------------------------------
+
+
+@notice_renderer("ownership_review")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    topics = "\n".join(f"• {escape(t)}" for t in data["topics"])
+    confirm = {
+        "type": "button",
+        "action_id": "ownership_confirm",
+        "value": data["study"],
+        "style": "primary",
+        "text": {"type": "plain_text", "text": "Yes, still mine"},
+    }
+    handovers = [
+        {
+            "type": "button",
+            "action_id": f"ownership_handover_{i}",
+            "value": f"{data['study']}|{t}"[:150],
+            "text": {"type": "plain_text", "text": f"Hand over {t}"[:75]},
+        }
+        for i, t in enumerate(data["topics"][:4])
+    ]
+    blocks = [
+        section(
+            f":clipboard: A check of the {escape(data['study'])} responsibilities map: are these still "
+            f"yours?\n{topics}"
+        ),
+        {"type": "actions", "block_id": "ownership", "elements": [confirm, *handovers]},
+        context("Unconfirmed topics are flagged to the plan's admins after a week."),
+    ]
+    return message(f"Are these {data['study']} topics still yours?", blocks)
+
+
+@notice_renderer("ownership_unconfirmed")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    topics = ", ".join(escape(t) for t in data["topics"])
+    text = (
+        f":hourglass: {escape(data['owner'])} has not confirmed owning {topics} in {escape(data['study'])}."
+    )
+    return message(
+        f"{data['owner']} has not confirmed their topics",
+        [
+            section(text),
+            context("Check with them, or name a new owner: /who-owns set <topic> owner @person."),
+        ],
+    )
+
+
+@notice_renderer("ownership_handover")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":arrows_counterclockwise: {escape(data['owner'])} hands over *{escape(data['topic'])}* in "
+        f"{escape(data['study'])}. Name a new owner: `/who-owns set {escape(data['topic'])} owner @person`."
+    )
+    return message(f"{data['owner']} hands over {data['topic']}", [section(text)])
+
+
+@reply.register
+def _(result: TopicsConfirmed) -> dict[str, Any]:
+    text = ":white_check_mark: Thanks, confirmed: " + ", ".join(escape(t) for t in result.topics) + "."
+    return message("Topics confirmed", [section(text)])
+
+
+@reply.register
+def _(result: HandedOver) -> dict[str, Any]:
+    admins = " and ".join(escape(a) for a in result.admins) or "the admins"
+    text = (
+        f"Noted: {admins} will name a new owner for *{escape(result.topic)}*. Until then it stays with you."
+    )
+    return message(f"Handing over {result.topic}", [section(text)])

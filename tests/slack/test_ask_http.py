@@ -133,3 +133,18 @@ def test_a_reply_in_the_thread_asks_the_asker_to_confirm(url, engine, fake_slack
     [asked] = posted(fake_slack, "ask-replied:")  # once, and not for the asker's own reply
     assert asked.channel == "D01BEN" and "Mei Lin replied to your question" in asked.blocks[0]["text"]["text"]
     assert asked.blocks[-1]["elements"][0]["value"] == str(question_id(answer))
+
+
+def test_an_owner_confirms_their_topics_with_one_click(url, fake_slack):
+    from tests.slack.test_checkin_http import interaction
+
+    payload = {
+        "type": "block_actions", "user": {"id": BEN, "team_id": "T0SPONSOR"}, "api_app_id": "A0CADENCE",
+        "trigger_id": "1.2.3", "team": {"id": "T0SPONSOR"}, "channel": {"id": "D01BEN"},
+        "response_url": f"{fake_slack.url}response/ownership",
+        "actions": [{"action_id": "ownership_confirm", "block_id": "ownership", "value": "ACME-201",
+                     "type": "button", "action_ts": "1.1"}],
+    }  # fmt: skip
+    assert interaction(url, payload) == 200
+    [reply] = fake_slack.calls_to("ownership")
+    assert "confirmed: Budget and invoices, Product supply" in said(reply)

@@ -1,0 +1,141 @@
+"""Owners confirm the map: every `cadence.confirm_every` (default 90 days) each owner is asked to
+confirm their topics with one click or hand one over; what stays unconfirmed is flagged to admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot import audit, directory, outbox
+from bot.directory import Contact, StudyView
+from bot.errors import BadCommand
+from bot.models import Responsibility, Study
+from bot.replies import Notice
+from bot.studies import Requester
+from bot.timing import parse_duration
+
+DEFAULT_EVERY = "90d"
+FLAG_AFTER = timedelta(days=7)  # unconfirmed this long after the request: the admins hear of it
+
+
+@dataclass(frozen=True)
+class TopicsConfirmed:
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    topic: str
+    admins: tuple[str, ...]
+
+
+def ask_owners_to_confirm(session: Session, *, now: datetime) -> int:
+    """Ask each owner whose topics are due for review, once per review; flag the long unconfirmed."""
+    queued = 0
+    for study in directory.current(session).studies.values():
+        row = session.get(Study, study.id)
+        every = parse_duration(
+            ((row.plan if row else {}).get("cadence") or {}).get("confirm_every") or DEFAULT_EVERY
+        )
+        due_by_owner: dict[int, list[Responsibility]] = {}
+        for topic in _topics(session, study.id):
+            if topic.confirmed_at is None or topic.confirmed_at + every.as_timedelta() <= now:
+                due_by_owner.setdefault(topic.owner_id, []).append(topic)
+        for owner_id, topics in due_by_owner.items():
+            owner = next((p for p in study.people.values() if p.id == owner_id), None)
+            if owner is not None:
+                queued += _ask(session, study, owner, topics, every.as_timedelta(), now)
+    return queued
+
+
+def _ask(
+    session: Session,
+    study: StudyView,
+    owner: Contact,
+    topics: list[Responsibility],
+    every: timedelta,
+    now: datetime,
+) -> int:
+    # The review is named by when it fell due, so each is asked (and flagged) once.
+    due = min((t.confirmed_at + every) if t.confirmed_at else now for t in topics)
+    names = [t.topic for t in topics]
+    data = {"study": study.key, "owner": owner.name, "handle": owner.handle, "topics": names}
+    queued = outbox.enqueue(
+        session,
+        key=f"confirm:{study.key}:{owner.handle}:{due.date()}",
+        to=outbox.Destination.person(owner.id),
+        notice=Notice("ownership_review", data),
+        now=now,
+        study_id=study.id,
+    )
+    if now >= due + FLAG_AFTER:
+        for handle in study.admins:
+            admin = study.people.get(handle)
+            if admin:
+                queued += outbox.enqueue(
+                    session,
+                    key=f"confirm-overdue:{study.key}:{owner.handle}:{due.date()}:{handle}",
+                    to=outbox.Destination.person(admin.id),
+                    notice=Notice("ownership_unconfirmed", data),
+                    now=now,
+                    study_id=study.id,
+                )
+    return queued
+
+
+def confirm_topics(session: Session, *, requester: Requester, now: datetime) -> TopicsConfirmed:
+    """The requester confirms every topic they own."""
+    topics = [t for t in _topics(session, requester.study_id) if t.owner_id == requester.person_id]
+    if not topics:
+        raise BadCommand("You own no topics in this study.", hint="/who-owns shows who owns what.")
+    for topic in topics:
+        topic.confirmed_at = now
+    audit.record(
+        session,
+        action="ownership.confirmed",
+        actor=requester.actor,
+        study_id=requester.study_id,
+        subject=requester.handle,
+        detail={"topics": [t.topic for t in topics]},
+    )
+    return TopicsConfirmed(tuple(t.topic for t in topics))
+
+
+def hand_over(session: Session, *, requester: Requester, topic: str, now: datetime) -> HandedOver:
+    """The owner says a topic is no longer theirs: the admins are asked to name a new owner."""
+    mine = [t for t in _topics(session, requester.study_id) if t.owner_id == requester.person_id]
+    row = next((t for t in mine if t.topic.casefold() == topic.strip().casefold()), None)
+    if row is None:
+        owned = ", ".join(t.topic for t in mine) or "none"
+        raise BadCommand(f"You do not own a topic called '{topic}'.", hint=f"Your topics: {owned}.")
+    study = directory.current(session).studies[requester.study_id]
+    audit.record(
+        session,
+        action="ownership.handover_requested",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=row.topic,
+        detail={"by": requester.handle},
+    )
+    admins = [study.people[h] for h in study.admins if h in study.people]
+    for admin in admins:
+        outbox.enqueue(
+            session,
+            key=f"handover:{study.key}:{row.id}:{requester.handle}:{now.date()}:{admin.handle}",
+            to=outbox.Destination.person(admin.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice(
+                "ownership_handover", {"study": study.key, "topic": row.topic, "owner": requester.name}
+            ),
+        )
+    return HandedOver(row.topic, tuple(a.name for a in admins))
+
+
+def _topics(session: Session, study_id: int) -> list[Responsibility]:
+    return list(session.exec(
+        select(Responsibility).where(Responsibility.study_id == study_id, Responsibility.active == True)  # noqa: E712
+        .order_by(col(Responsibility.position))
+    ))  # fmt: skip
