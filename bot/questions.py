@@ -277,6 +277,10 @@ def list_questions(session: Session, *, requester: Requester, now: datetime) -> 
 
     def line(q: Question, who_id: int | None) -> QuestionLine:
         who = _person(study, who_id).name if who_id else "nobody yet: choose a topic"
+        away = study.away_on(_person(study, who_id).handle, now) if who_id else None
+        if away is not None:
+            cover = study.people.get(away.cover) if away.cover else None
+            who += f" (away until {away.until:%d %b}" + (f"; {cover.name} covers)" if cover else ")")
         overdue = q.due_at is not None and q.due_at < now
         age = (now - q.asked_at).total_seconds() / 3600
         return QuestionLine(reference(study.key, q.id), q.text, q.topic, who, age, overdue)
@@ -299,10 +303,13 @@ def chase(session: Session, *, now: datetime) -> int:
             continue
         ref = reference(study.key, question.id)
         assignee = _person(study, question.assignee_id)
+        topic = next((t for t in study.topics if t.topic == question.topic), None)
+        # Away since it was asked: the reminder goes to whoever covers.
+        reminded = study.stand_in(assignee, now, fallback=topic.backup if topic else None) or assignee
         queued += outbox.enqueue(
             session,
             key=_key("ask-reminder", study, question),
-            to=outbox.Destination.person(assignee.id),
+            to=outbox.Destination.person(reminded.id),
             notice=Notice(
                 "question_reminder",
                 {

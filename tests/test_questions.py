@@ -197,3 +197,19 @@ def test_nothing_is_sent_twice_after_a_restart(engine, fast, fake_slack):
         DeliveryWorker(engine, notifier, clock).drain()
     keys = [k for k in fake_slack.posted_keys()]
     assert len(keys) == len(set(keys)) == 4  # the question, one reminder, the backup, the asker told
+
+
+def test_away_after_being_asked_the_reminder_goes_to_the_cover_and_lists_show_it(engine, fast):
+    ask(engine, "SAE follow-up?")
+    run_in_session(
+        engine,
+        handle_away,
+        requester=as_person(engine, "mei"),
+        text="until 2026-12-04 backup @omar",
+        now=MONDAY,
+    )
+    chase(engine, MONDAY + timedelta(seconds=4))
+    [reminder] = outbox_rows(engine, "ask-reminder:")
+    assert reminder.recipient == str(as_person(engine, "omar").person_id)
+    mine = run_in_session(engine, questions.list_questions, requester=as_person(engine, "ben"), now=MONDAY)
+    assert mine.mine[0].who == "Mei Lin (away until 04 Dec; Omar Haddad covers)"
