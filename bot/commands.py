@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, ownership, questions, reviews
+from bot import checkins, escalation, ownership, questions, reviews
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -103,6 +103,10 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "question.answered": questions.mark_answered,
     "question.not_mine": questions.not_mine,
     "question.topic": questions.choose_topic,
+    "escalation.raise": escalation.raise_issue,
+    "escalation.acknowledge": escalation.acknowledge,
+    "escalation.resolve": escalation.resolve,
+    "escalation.climb": escalation.escalate_now,
     "ownership.confirm": reviews.confirm_topics,
     "ownership.handover": reviews.hand_over,
 }
@@ -237,6 +241,43 @@ def _question_id(ref: str) -> int | None:
 
 
 @command(
+    "/escalate",
+    "/escalate [low|medium|high|critical] <summary>   (alone: a form)",
+    "/escalate list   ·   /escalate show <id>",
+    "/escalate ack <id>   ·   /escalate resolve <id> <note>   ·   /escalate up <id> <reason>",
+)
+def escalate(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Raise a problem along the agreed escalation path; it climbs until someone acknowledges it."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if not text:
+        return escalation.escalation_form(session, requester=requester)
+    if verb == "help" and not rest:
+        return help_for(["/escalate"])
+    if verb == "list" and not rest:
+        return escalation.list_open(session, requester=requester, now=now)
+    if verb in {"show", "ack", "resolve", "up"}:
+        ref, _, words = rest.strip().partition(" ")
+        issue_id = _issue_id(ref)
+        if issue_id is None:
+            raise BadCommand(f"Which issue? Give its id after {verb}.", hint="/escalate list shows them.")
+        if verb == "show":
+            return escalation.show(session, requester=requester, issue_id=issue_id)
+        if verb == "ack":
+            return escalation.acknowledge(session, requester=requester, issue_id=issue_id, now=now)
+        if verb == "resolve":
+            return escalation.resolve(session, requester=requester, issue_id=issue_id, note=words, now=now)
+        return escalation.escalate_now(session, requester=requester, issue_id=issue_id, reason=words, now=now)
+    severity, summary = escalation.parse_escalate(text)
+    return escalation.raise_issue(session, requester=requester, severity=severity, summary=summary, now=now)
+
+
+def _issue_id(ref: str) -> int | None:
+    match = re.fullmatch(r"(?:.*-)?E?(\d+)", ref.strip(), re.I)
+    return int(match.group(1)) if match else None
+
+
+@command(
     "/away",
     "/away until <YYYY-MM-DD> [backup @person]",
     "/away off   ·   /away   (where things stand)",
@@ -266,10 +307,5 @@ def _coming(name: str, usage: str, meanwhile: str) -> None:
     _COMMANDS[name] = _Command(info, not_yet, needs_study=False, available=False)
 
 
-_coming(
-    "/escalate",
-    "/escalate [low|medium|high|critical] <summary>",
-    "/who-owns names the owner to raise it with",
-)
 _coming("/minutes", "/minutes [pasted notes]", "post the minutes in the study channel yourself")
 _coming("/actions", "/actions [all]", "the study channel holds the latest minutes")

@@ -218,3 +218,34 @@ class Question(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_by: str | None = None
+
+
+class Escalation(SQLModel, table=True):
+    """A problem raised with /escalate, walking up the plan's escalation path until acknowledged."""
+
+    __tablename__ = "escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    summary: str
+    severity: str
+    topic: str | None = None
+    impact: str = ""
+    tried: str = ""
+    reporter_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    level: int = Field(description="1-based level of the path the issue is at")
+    state: str = Field(default="open", index=True, description="open, acknowledged or resolved")
+    version: int = Field(
+        default=1, description="bumped by every change; guards against two instances at once"
+    )
+    raised_at: datetime = _utc_column()
+    level_since: datetime = _utc_column()
+    deadline: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    reminders: int = 0
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    resolved_by: str | None = None
+    resolution: str | None = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from bot import checkins, questions, reviews
+from bot import checkins, escalation, questions, reviews
 from bot.clock import Clock
 from bot.db import run_in_session
 from bot.outbox import DeliveryReport, DeliveryWorker
@@ -61,7 +61,12 @@ def tick() -> None:
     """Due work: rounds to open (also those missed while down, within the grace), reminders, closings;
     then deliver what is due."""
     runtime = _current()
-    for work in (checkins.do_due_work, questions.chase, reviews.ask_owners_to_confirm):
+    for work in (
+        escalation.climb_overdue,
+        checkins.do_due_work,
+        questions.chase,
+        reviews.ask_owners_to_confirm,
+    ):
         try:
             queued = run_in_session(runtime.engine, work, now=runtime.clock.now())
             if queued:

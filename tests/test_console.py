@@ -106,3 +106,19 @@ def test_away_in_the_console(chat):
     chat.say("/as ben")
     assert "@mei is away until" in chat.say("/who-owns SAE")
     assert "(away until 31 Dec, ask @omar)" in chat.say("/who-owns")
+
+
+def test_an_escalation_in_the_console_with_buttons_typed(chat):
+    chat.say("/as sofia")
+    raised = chat.say("/escalate high Temperature excursion on kit shipment 14")
+    assert raised.startswith("Raised ACME-201-E1; Project managers are notified.")
+    assert "/escalate ack ACME-201-E1" in raised
+    assert chat.say("/escalate ack E1").startswith("! Only Project managers")
+    chat.say("/as ben")
+    assert chat.say("/escalate ack E1").startswith("ACME-201-E1 acknowledged.")
+    assert chat.say("/escalate resolve E1").startswith("! Add a short resolution note.")
+    assert chat.say("/escalate resolve E1 Kits quarantined").startswith("ACME-201-E1 resolved.")
+    history = chat.say("/escalate show E1")
+    assert "raised (high) at level 1" in history and "resolved: Kits quarantined" in history
+    assert chat.say("/escalate list") == "No open issues in this study."
+    assert chat.say("/escalate").startswith("Say what the problem is")

@@ -11,6 +11,7 @@ from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, S
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
+from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
@@ -279,6 +280,68 @@ def _(result: HandedOver) -> str:
     return f"Noted: {admins} will name a new owner for {result.topic}. Until then it stays with you."
 
 
+def _issue_text(d: dict[str, Any]) -> str:
+    lines = [f"{d['ref']} [{d['severity']}] {d['summary']}"]
+    if d["state"] == "resolved":
+        lines.append(f"  Resolved by {d['resolved_by']}: {d['resolution']}")
+    elif d["state"] == "acknowledged":
+        lines.append(f"  Acknowledged by {d['acknowledged_by']}")
+    else:
+        people = ", ".join(f"@{p['handle']}" for p in d["people"]) or "nobody"
+        within = f" — acknowledge within {d['ack_within']}" if d.get("ack_within") else ""
+        lines.append(f"  Level {d['level']} of {d['levels']}, {d['level_name']}: {people}{within}")
+    lines.append(
+        f"  Raised by @{d['reporter']['handle']}" + (f" · topic: {d['topic']}" if d.get("topic") else "")
+    )
+    if d["state"] != "resolved":
+        lines.append(
+            f"  /escalate ack {d['ref']}   ·   /escalate resolve {d['ref']} <note>"
+            + (f"   ·   /escalate up {d['ref']} <reason>" if d.get("next_level") else "")
+        )
+    return "\n".join(lines)
+
+
+@render.register
+def _(result: EscalationForm) -> str:
+    return (
+        "Say what the problem is: /escalate [low|medium|high|critical] <summary>, "
+        "e.g. /escalate high Temperature excursion on kit shipment 14"
+    )
+
+
+@render.register
+def _(result: IssueChanged) -> str:
+    data = snapshot(result.issue)
+    if result.what == "raised":
+        lead = f"Raised {result.issue.ref}; {result.issue.level.name} are notified."
+    elif result.what == "already":
+        lead = f"{result.issue.ref} is {result.issue.state} already; nothing changed."
+    else:
+        lead = f"{result.issue.ref} {result.what}."
+    return f"{lead}\n{_issue_text(data)}"
+
+
+@render.register
+def _(result: IssueList) -> str:
+    if not result.issues:
+        return "No open issues in this study."
+    lines = ["Open issues:"]
+    for issue in result.issues:
+        age = (result.now - issue.raised_at).total_seconds() / 3600
+        people = ", ".join(mention(p) for p in issue.level.people)
+        lines.append(
+            f"  • {issue.ref} [{issue.severity}] {issue.summary[:80]} — {issue.state}, level "
+            f"{issue.level.number} {issue.level.name} ({people}), {age:.0f}h old"
+        )
+    return "\n".join(lines)
+
+
+@render.register
+def _(result: IssueHistory) -> str:
+    history = [f"  {when:%Y-%m-%d %H:%M} UTC · {who}: {what}" for when, who, what in result.events]
+    return "\n".join([_issue_text(snapshot(result.issue)), "History:", *history])
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -411,5 +474,20 @@ _NOTICES.update(
             f"{d['owner']} hands over {d['topic']}: name a new owner with "
             f"/who-owns set {d['topic']} owner @person."
         ),
+    }
+)
+
+
+_NOTICES.update(
+    {
+        "escalation_card": _issue_text,
+        "escalation_notify": lambda d: (
+            f"{d['ref']} is with {d['level_name']} now ({d['why']}); per the agreed "
+            f"path you are asked to pick it up.\n{_issue_text(d)}"
+        ),
+        "escalation_moved": lambda d: (
+            f"{d['ref']} moved from {d['from_level']} to {d['level_name']} ({d['why']})."
+        ),
+        "escalation_reporter": lambda d: f"{d['ref']}: {d['event']}.\n{_issue_text(d)}",
     }
 )

@@ -19,6 +19,9 @@ def register(app: AsyncApp) -> None:
     app.action("checkin_snooze")(snooze_checkin)
     app.action(re.compile(r"^question_(answered|not_mine|topic_\d+|topic_select)$"))(question_button)
     app.action(re.compile(r"^ownership_(confirm|handover_\d+)$"))(ownership_button)
+    app.action("esc_ack")(acknowledge_issue)
+    app.action("esc_resolve")(ask_for_a_note)
+    app.action("esc_climb")(ask_for_a_note)
 
 
 def invocation_for(body: dict[str, Any], study_key: str, clock: Clock) -> Invocation:
@@ -123,3 +126,39 @@ async def ownership_button(
         result = await db.call(run_action, name="ownership.handover", invocation=invocation, topic=topic)
     await respond(**blocks.reply(result), replace_original=False)
     wake_delivery()
+
+
+async def acknowledge_issue(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    db: Database,
+    clock: Clock,
+    wake_delivery,
+) -> None:
+    """Acknowledge on an issue's card or notification: the climb stops (refused politely off the path)."""
+    await ack()
+    invocation = Invocation(
+        platform="slack",
+        user_id=body["user"]["id"],
+        now=clock.now(),
+        channel_id=(body.get("channel") or {}).get("id"),
+    )
+    result = await db.call(
+        run_action, name="escalation.acknowledge", invocation=invocation, issue_id=int(action["value"])
+    )
+    await respond(**blocks.reply(result), replace_original=False)
+    wake_delivery()
+
+
+async def ask_for_a_note(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Resolve asks for a resolution note, Escalate now for a reason: a one-field form."""
+    await ack()
+    if action["action_id"] == "esc_resolve":
+        view = blocks.note_modal("escalation_resolve", int(action["value"]), "Resolve", "Resolution note")
+    else:
+        view = blocks.note_modal("escalation_climb", int(action["value"]), "Escalate now", "Why now?")
+    await client.views_open(trigger_id=body["trigger_id"], view=view)

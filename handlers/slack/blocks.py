@@ -11,6 +11,7 @@ from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, S
 from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
+from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
@@ -777,3 +778,271 @@ def _(result: HandedOver) -> dict[str, Any]:
         f"Noted: {admins} will name a new owner for *{escape(result.topic)}*. Until then it stays with you."
     )
     return message(f"Handing over {result.topic}", [section(text)])
+
+
+# --- escalation -----------------------------------------------------------------------------------
+
+SEVERITY_LABELS = {
+    "low": ":white_circle: Low",
+    "medium": ":large_yellow_circle: Medium",
+    "high": ":large_orange_circle: High",
+    "critical": ":red_circle: Critical",
+}
+STATE_LABELS = {"open": "waiting for acknowledgement", "acknowledged": "acknowledged", "resolved": "resolved"}
+
+
+def _people(people: list[dict[str, Any]]) -> str:
+    return ", ".join(_person_mention(p) for p in people) or "nobody"
+
+
+def _issue_lines(data: dict[str, Any]) -> list[str]:
+    """The card's facts: what, how bad, where it stands, who is on it, by when."""
+    lines = [f"*{escape(data['ref'])}* · {SEVERITY_LABELS[data['severity']]} · {escape(data['summary'])}"]
+    if data["state"] == "resolved":
+        lines.append(
+            f":white_check_mark: Resolved by {escape(data['resolved_by'] or '')}: "
+            f"{escape(data['resolution'] or '')}"
+        )
+    elif data["state"] == "acknowledged":
+        at = datetime.fromisoformat(data["acknowledged_at"])
+        lines.append(
+            f":raised_hand: Acknowledged by {escape(data['acknowledged_by'] or '')} {slack_time(at)}"
+        )
+    else:
+        deadline = ""
+        if data.get("deadline") and data.get("ack_within"):
+            due = slack_time(datetime.fromisoformat(data["deadline"]))
+            deadline = f" — acknowledge within {data['ack_within']} ({due})"
+        lines.append(
+            f"Level {data['level']} of {data['levels']}, *{escape(data['level_name'])}*: "
+            f"{_people(data['people'])}{deadline}"
+        )
+    details = [f"Raised by {_person_mention(data['reporter'])}"]
+    if data.get("topic"):
+        details.append(f"topic: {escape(data['topic'])}")
+    lines.append(" · ".join(details))
+    if data.get("impact"):
+        lines.append(f"*Impact:* {escape(data['impact'])}")
+    if data.get("tried"):
+        lines.append(f"*Tried so far:* {escape(data['tried'])}")
+    return lines
+
+
+def _issue_buttons(data: dict[str, Any]) -> dict[str, Any]:
+    value = str(data["issue_id"])
+    elements = []
+    if data["state"] == "open":
+        elements.append(
+            {
+                "type": "button",
+                "action_id": "esc_ack",
+                "value": value,
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+            }
+        )
+    elements.append(
+        {
+            "type": "button",
+            "action_id": "esc_resolve",
+            "value": value,
+            "text": {"type": "plain_text", "text": "Resolve"},
+        }
+    )
+    if data.get("next_level"):
+        elements.append(
+            {
+                "type": "button",
+                "action_id": "esc_climb",
+                "value": value,
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Escalate now"},
+            }
+        )
+    return {"type": "actions", "block_id": "escalation", "elements": elements}
+
+
+@notice_renderer("escalation_card")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    blocks = [section("\n".join(_issue_lines(data)))]
+    if data["state"] != "resolved":
+        blocks.append(_issue_buttons(data))
+    blocks.append(
+        context(
+            f"Status: {STATE_LABELS[data['state']]} · the agreed escalation path · "
+            f"/escalate show {escape(data['ref'])}"
+        )
+    )
+    return message(f"{data['ref']} ({data['severity']}): {data['summary']}", blocks)
+
+
+@notice_renderer("escalation_notify")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    lead = (
+        f":rotating_light: *{escape(data['ref'])}* is with *{escape(data['level_name'])}* now "
+        f"({escape(data['why'])}). Per the agreed path, you are asked to pick it up."
+    )
+    blocks = [section(lead), section("\n".join(_issue_lines(data))), _issue_buttons(data)]
+    if data.get("history"):
+        blocks.append(context("\n".join(escape(h) for h in data["history"][-8:])))
+    return message(f"{data['ref']} needs acknowledging: {data['summary']}", blocks)
+
+
+@notice_renderer("escalation_moved")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":arrow_up: *{escape(data['ref'])}* moved from {escape(data['from_level'])} to "
+        f"*{escape(data['level_name'])}* ({escape(data['why'])}), as the path agreed at kickoff says."
+    )
+    return message(f"{data['ref']} moved to {data['level_name']}", [section(text)])
+
+
+@notice_renderer("escalation_reporter")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    event = data["event"]
+    ref = escape(data["ref"])
+    if event == "acknowledged":
+        text = f":raised_hand: *{ref}* was acknowledged by {escape(data['acknowledged_by'] or '')}."
+    elif event == "resolved":
+        text = (
+            f":white_check_mark: *{ref}* was resolved by {escape(data['resolved_by'] or '')}: "
+            f"{escape(data['resolution'] or '')}"
+        )
+    else:
+        text = f":arrow_up: *{ref}* is now with *{escape(data['level_name'])}*: {_people(data['people'])}."
+    return message(f"{data['ref']}: {event}", [section(text)])
+
+
+@reply.register
+def _(result: IssueChanged) -> dict[str, Any]:
+    data = _issue_data(result.issue)
+    if result.what == "raised":
+        nxt = (
+            f" If nobody acknowledges in time, it goes to {escape(result.issue.next_level.name)}."
+            if result.issue.next_level
+            else ""
+        )
+        text = (
+            f":white_check_mark: Raised *{escape(result.issue.ref)}*. {escape(result.issue.level.name)} "
+            f"({_people(data['people'])}) are notified and the card is in the study channel.{nxt}"
+        )
+    elif result.what == "already":
+        text = f"*{escape(result.issue.ref)}* is {STATE_LABELS[result.issue.state]} already; nothing changed."
+    else:
+        text = f"*{escape(result.issue.ref)}* {result.what}."
+    return message(
+        f"{result.issue.ref}: {result.what}", [section(text), section("\n".join(_issue_lines(data)))]
+    )
+
+
+@reply.register
+def _(result: IssueList) -> dict[str, Any]:
+    if not result.issues:
+        return message("No open issues", [section("No open issues in this study. :tada:")])
+    lines = ["*Open issues*"]
+    for issue in result.issues:
+        age = (result.now - issue.raised_at).total_seconds() / 3600
+        lines.append(
+            f"• *{escape(issue.ref)}* {SEVERITY_LABELS[issue.severity]} {escape(issue.summary[:80])} — "
+            f"{STATE_LABELS[issue.state]}, level {issue.level.number} {escape(issue.level.name)} "
+            f"({', '.join(mention(p) for p in issue.level.people)}), {age:.0f}h old"
+        )
+    return message(f"{len(result.issues)} open issues", chunked_sections(lines))
+
+
+@reply.register
+def _(result: IssueHistory) -> dict[str, Any]:
+    data = _issue_data(result.issue)
+    history = [f"{slack_time(when)} · {escape(who)}: {escape(what)}" for when, who, what in result.events]
+    return message(
+        f"{result.issue.ref} and its history",
+        [section("\n".join(_issue_lines(data))), *chunked_sections(history)],
+    )
+
+
+def _issue_data(issue: Any) -> dict[str, Any]:
+    return snapshot(issue)  # the same plain data the notices carry
+
+
+@singledispatch
+def modal_for(result: Any) -> dict[str, Any] | None:
+    """A result that asks for a form is shown as a modal instead of a message."""
+    return None
+
+
+@modal_for.register
+def _(result: EscalationForm) -> dict[str, Any]:
+    def option(text: str, value: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text[:75]}, "value": value[:150]}
+
+    def text_input(block_id: str, label: str, *, optional: bool, multiline: bool = False) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": optional,
+            "label": {"type": "plain_text", "text": label},
+            "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline},
+        }
+
+    severity = {
+        "type": "static_select",
+        "action_id": "value",
+        "initial_option": option("Medium", "medium"),
+        "options": [option(s.capitalize(), s) for s in result.severities],
+    }
+    blocks = [
+        text_input("summary", "What is the problem?", optional=False),
+        {
+            "type": "input",
+            "block_id": "severity",
+            "label": {"type": "plain_text", "text": "Severity"},
+            "element": severity,
+        },
+    ]
+    if result.topics:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": "topic",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Topic"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [option(t, t) for t in result.topics[:100]],
+                },
+            }
+        )
+    blocks += [
+        text_input("impact", "Impact", optional=True, multiline=True),
+        text_input("tried", "What has been tried", optional=True, multiline=True),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": "escalation_form",
+        "private_metadata": result.study_key,
+        "title": {"type": "plain_text", "text": "Escalate"},
+        "submit": {"type": "plain_text", "text": "Raise"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def note_modal(callback_id: str, issue_id: int, title: str, label: str) -> dict[str, Any]:
+    """A one-field modal: the resolution note, or the reason to escalate now."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": str(issue_id),
+        "title": {"type": "plain_text", "text": title[:24]},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": {"type": "plain_text", "text": label},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
+            }
+        ],
+    }

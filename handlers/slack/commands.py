@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.commands import Invocation, command_names, run_command
@@ -18,7 +19,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle_slash_command(
-    ack: AsyncAck, command: dict[str, Any], db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock, wake_delivery
 ) -> None:
     """Answer in the acknowledgement itself: lookups need no second round trip to Slack."""
     invocation = Invocation(
@@ -27,5 +28,10 @@ async def handle_slash_command(
     result = await db.call(
         run_command, name=command["command"], text=command.get("text", ""), invocation=invocation
     )
+    modal = blocks.modal_for(result)
+    if modal is not None:  # the command asks for a form (e.g. /escalate alone)
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=modal)
+        return
     await ack(**blocks.reply(result))
     wake_delivery()  # whatever the command queued (prompts, a digest) goes out now

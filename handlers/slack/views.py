@@ -14,6 +14,9 @@ from handlers.slack.middleware import Database
 
 def register(app: AsyncApp) -> None:
     app.view("checkin_answer")(submit_checkin_answer)
+    app.view("escalation_form")(submit_escalation)
+    app.view("escalation_resolve")(submit_issue_note)
+    app.view("escalation_climb")(submit_issue_note)
 
 
 async def submit_checkin_answer(
@@ -41,6 +44,70 @@ async def submit_checkin_answer(
         )
     except CadenceError as error:  # a modal shows its errors on the form, not in a message
         await ack(response_action="errors", errors={"status": error.message})
+        return
+    await ack()
+    wake_delivery()
+
+
+def _value(values: dict[str, Any], block_id: str) -> str:
+    element = (values.get(block_id) or {}).get("value") or {}
+    selected = element.get("selected_option")
+    return (selected or {}).get("value") or element.get("value") or ""
+
+
+async def submit_escalation(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+) -> None:
+    """The Escalate form: raise the issue; a problem is shown on the form, which stays open."""
+    values = view["state"]["values"]
+    invocation = Invocation(
+        platform="slack", user_id=body["user"]["id"], study_key=view["private_metadata"], now=clock.now()
+    )
+    try:
+        await db.call(
+            run_action,
+            name="escalation.raise",
+            invocation=invocation,
+            summary=_value(values, "summary"),
+            severity=_value(values, "severity") or "medium",
+            topic=_value(values, "topic") or None,
+            impact=_value(values, "impact"),
+            tried=_value(values, "tried"),
+        )
+    except CadenceError as error:
+        await ack(response_action="errors", errors={"summary": error.message})
+        return
+    await ack()
+    wake_delivery()
+
+
+async def submit_issue_note(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+) -> None:
+    """The resolution note, or the reason to escalate now."""
+    note = _value(view["state"]["values"], "note")
+    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    try:
+        if view["callback_id"] == "escalation_resolve":
+            await db.call(
+                run_action,
+                name="escalation.resolve",
+                invocation=invocation,
+                issue_id=int(view["private_metadata"]),
+                note=note,
+            )
+        else:
+            await db.call(
+                run_action,
+                name="escalation.climb",
+                invocation=invocation,
+                issue_id=int(view["private_metadata"]),
+                reason=note,
+            )
+    except CadenceError as error:
+        await ack(
+            response_action="errors", errors={"note": " ".join(filter(None, [error.message, error.hint]))}
+        )
         return
     await ack()
     wake_delivery()
