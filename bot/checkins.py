@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, outbox
+from bot import audit, directory, minutes, outbox
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotAnAdmin
@@ -556,7 +556,9 @@ def build_digest(session: Session, round_: CheckinRound, study: StudyView) -> di
         if any(e["side"] == side for e in entries)
     ]
     silent = sorted(study.people[h].name for h in round_.prompts if h not in answers and h in study.people)
+    overdue = minutes.overdue_items(session, study_id=study.id, on=round_.closes_at.date())
     return {
+        "overdue": overdue,
         "study": study.key, "week": round_.week, "questions": list(round_.questions), "groups": groups,
         "answered": sorted(e["name"] for e in entries), "silent": silent, "blocker": blocker,
     }  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, escalation, ownership, questions, reviews
+from bot import checkins, escalation, minutes, ownership, questions, reviews
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -107,6 +107,11 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "escalation.acknowledge": escalation.acknowledge,
     "escalation.resolve": escalation.resolve,
     "escalation.climb": escalation.escalate_now,
+    "minutes.draft": minutes.draft_minutes,
+    "minutes.post": minutes.post_minutes,
+    "minutes.cancel": minutes.cancel_minutes,
+    "action.done": minutes.complete_action,
+    "action.reschedule": minutes.reschedule_action,
     "ownership.confirm": reviews.confirm_topics,
     "ownership.handover": reviews.hand_over,
 }
@@ -278,6 +283,81 @@ def _issue_id(ref: str) -> int | None:
 
 
 @command(
+    "/minutes",
+    "/minutes   (a form)   ·   /minutes <pasted notes>",
+    "   lines like ACTION @raj: send the plan by Friday · DECISION: screening window 21 days",
+    "/minutes post <id>   ·   /minutes cancel <id>",
+)
+def minutes_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Post meeting minutes: decisions and action items with owners and due dates, reminded until done."""
+    if not text:
+        return minutes.minutes_form(session, requester=requester, now=now)
+    verb, _, rest = text.partition(" ")
+    if verb.casefold() in {"post", "cancel"} and (number := _number(rest, "M")) is not None:
+        action = minutes.post_minutes if verb.casefold() == "post" else minutes.cancel_minutes
+        return action(session, requester=requester, minutes_id=number, now=now)
+    if verb.casefold() == "help" and not rest:
+        return help_for(["/minutes"])
+    return minutes.draft_minutes(session, requester=requester, text=text, now=now)
+
+
+@command(
+    "/actions",
+    "/actions   (mine)   ·   /actions all   (the study's, overdue first)",
+    "/actions done <id>   ·   /actions move <id> <new date> <reason>",
+)
+def actions_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Open action items from the minutes: yours or everyone's; close them or move their date."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if verb in {"", "all", "mine"} and not rest:
+        return minutes.list_actions(session, requester=requester, everyone=verb == "all", now=now)
+    if verb == "done" and (number := _number(rest, "A")) is not None:
+        return minutes.complete_action(session, requester=requester, item_id=number, now=now)
+    if verb == "move":
+        item, _, remainder = rest.strip().partition(" ")
+        words = remainder.split()
+        number = _number(item, "A")
+        if number is not None and words:
+            # The date is one or two words ("2026-12-12", "next Friday"); the rest is the reason.
+            take = 2 if len(words) > 1 and words[0].casefold() in {"next", "in", "end"} else 1
+            return minutes.reschedule_action(
+                session,
+                requester=requester,
+                item_id=number,
+                new_date=" ".join(words[:take]),
+                reason=" ".join(words[take:]),
+                now=now,
+            )
+    if verb == "help":
+        return help_for(["/actions"])
+    raise BadCommand(f"/actions does not know '{text}'.", hint="Try /actions help.")
+
+
+@command("/decisions", "/decisions   ·   /decisions change <id> <the new decision>   (admins)")
+def decisions_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """The study's decisions with their meeting and date; a change supersedes, never edits."""
+    verb, _, rest = text.partition(" ")
+    if not text:
+        return minutes.decision_log(session, requester=requester)
+    if verb.casefold() == "change":
+        item, _, new_text = rest.strip().partition(" ")
+        number = _number(item, "D")
+        if number is not None:
+            return minutes.supersede_decision(
+                session, requester=requester, decision_id=number, text=new_text, now=now
+            )
+    if verb.casefold() == "help":
+        return help_for(["/decisions"])
+    raise BadCommand(f"/decisions does not know '{text}'.", hint="Try /decisions help.")
+
+
+def _number(ref: str, letter: str) -> int | None:
+    match = re.fullmatch(rf"(?:.*-)?{letter}?(\d+)", ref.strip(), re.I)
+    return int(match.group(1)) if match else None
+
+
+@command(
     "/away",
     "/away until <YYYY-MM-DD> [backup @person]",
     "/away off   ·   /away   (where things stand)",
@@ -305,7 +385,3 @@ def _coming(name: str, usage: str, meanwhile: str) -> None:
 
     info = CommandInfo(name, (usage,), f"{name} is not available yet.")
     _COMMANDS[name] = _Command(info, not_yet, needs_study=False, available=False)
-
-
-_coming("/minutes", "/minutes [pasted notes]", "post the minutes in the study channel yourself")
-_coming("/actions", "/actions [all]", "the study channel holds the latest minutes")

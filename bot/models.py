@@ -249,3 +249,51 @@ class Escalation(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     resolved_by: str | None = None
     resolution: str | None = None
+
+
+class Minutes(SQLModel, table=True):
+    """A meeting's minutes: a draft until the note taker confirms what Cadence read, then posted."""
+
+    __tablename__ = "minutes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    meeting: str = Field(description="the plan meeting's name, or 'Ad hoc meeting'")
+    held_on: date
+    attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    parsed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note_taker_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    state: str = Field(default="draft", description="draft, posted or cancelled")
+    created_at: datetime = _utc_column()
+    posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ActionItem(SQLModel, table=True):
+    __tablename__ = "action_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    minutes_id: int = Field(sa_column=Column(Integer, ForeignKey("minutes.id"), nullable=False, index=True))
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False, index=True))
+    text: str
+    due_on: date | None = None
+    state: str = Field(default="open", index=True, description="open or done")
+    created_at: datetime = _utc_column()
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    done_by: str | None = None
+
+
+class Decision(SQLModel, table=True):
+    """Never edited: a change is a new decision that supersedes the old one."""
+
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    minutes_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("minutes.id")))
+    text: str
+    decided_on: date
+    supersedes_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("decision.id")))
+    recorded_by: str
+    created_at: datetime = _utc_column()

@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
+from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
@@ -342,6 +343,86 @@ def _(result: IssueHistory) -> str:
     return "\n".join([_issue_text(snapshot(result.issue)), "History:", *history])
 
 
+def _due_words(due: str | None) -> str:
+    return f"due {due}" if due else "no due date"
+
+
+def _minutes_text(d: dict[str, Any], *, preview: bool) -> str:
+    lines = [f"Minutes — {d['meeting']}, {d['held_on']} ({d['ref']})"]
+    if d["attendees"]:
+        lines.append("  Attendees: " + ", ".join(f"@{a['handle']}" for a in d["attendees"]))
+    lines += ["  Decisions:", *(f"    • {x}" for x in d["decisions"])] if d["decisions"] else []
+    tracked = [a for a in d["actions"] if a["owner"]]
+    if tracked:
+        lines.append("  Action items:")
+        lines += [f"    • @{a['owner']['handle']} — {a['text']} ({_due_words(a['due'])})" for a in tracked]
+    unowned = [a for a in d["actions"] if not a["owner"]]
+    lines += ["  Needs an owner:", *(f"    • {a['line']}" for a in unowned)] if unowned else []
+    lines += ["  Notes:", *(f"    {n}" for n in d["notes"])] if d["notes"] else []
+    if preview and d["problems"]:
+        lines += ["  Not fully understood (kept as written):", *(f"    • {p}" for p in d["problems"])]
+    lines.append(f"  Note taker: @{d['note_taker']['handle']}")
+    return "\n".join(lines)
+
+
+@render.register
+def _(result: MinutesForm) -> str:
+    return "Paste the notes after /minutes: lines like ACTION @raj: send the plan by Friday, and DECISION: …"
+
+
+@render.register
+def _(result: MinutesDraft) -> str:
+    return (
+        f"{_minutes_text(result.data, preview=True)}\nPost them: /minutes post {result.ref}   ·   "
+        f"discard: /minutes cancel {result.ref}"
+    )
+
+
+@render.register
+def _(result: MinutesPosted) -> str:
+    if result.actions == result.decisions == 0 and result.channel is None:
+        return f"Discarded the draft {result.ref}."
+    return (
+        f"Posted {result.ref}: {result.decisions} decision(s), {result.actions} action item(s); "
+        "each owner got theirs."
+    )
+
+
+def _action_text(item: Any) -> str:
+    due = f"due {item.due_on}" if item.due_on else "no due date"
+    return f"A{item.id} {item.text} — {item.owner}, {due}" + (" OVERDUE" if item.overdue else "")
+
+
+@render.register
+def _(result: ActionList) -> str:
+    title = "The study's open action items:" if result.everyone else "Your open action items:"
+    return (
+        "\n".join([title, *(f"  • {_action_text(i)}" for i in result.items)] or [])
+        if result.items
+        else f"{title} nothing open."
+    )
+
+
+@render.register
+def _(result: ActionChanged) -> str:
+    return {"done": "Done", "moved": "Moved", "already": "Already done"}[
+        result.what
+    ] + f": {_action_text(result.item)}"
+
+
+@render.register
+def _(result: DecisionLog) -> str:
+    if not result.decisions:
+        return "No decisions are recorded yet."
+    lines = ["Decisions:"]
+    for d in result.decisions:
+        note = (f" (superseded by D{d.superseded_by})" if d.superseded_by else "") + (
+            f" (supersedes D{d.supersedes})" if d.supersedes else ""
+        )
+        lines.append(f"  • D{d.id} {d.decided_on}{' — ' + d.meeting if d.meeting else ''}: {d.text}{note}")
+    return "\n".join(lines)
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -489,5 +570,33 @@ _NOTICES.update(
             f"{d['ref']} moved from {d['from_level']} to {d['level_name']} ({d['why']})."
         ),
         "escalation_reporter": lambda d: f"{d['ref']}: {d['event']}.\n{_issue_text(d)}",
+    }
+)
+
+
+_NOTICES.update(
+    {
+        "minutes": lambda d: _minutes_text(d, preview=False),
+        "minutes_actions": lambda d: (
+            "Your action items from "
+            + d["meeting"]
+            + ":\n"
+            + "\n".join(
+                f"  • {a['text']} ({_due_words(a['due'])})   /actions done A{a['id']}" for a in d["actions"]
+            )
+        ),
+        "action_done": lambda d: f"Done: {d['text']} ({d['owner']})",
+        "action_reminder": lambda d: (
+            f"Your action item A{d['id']} is "
+            + {"before": "due tomorrow", "due": "due today"}.get(d["kind"], "overdue")
+            + f": {d['text']}"
+        ),
+        "minutes_chase": lambda d: (
+            f"The minutes of {d['meeting']} ({d['held_on']}) are not posted yet: /minutes"
+        ),
+        "minutes_chase_admins": lambda d: (
+            f"The minutes of {d['meeting']} ({d['held_on']}) are still not posted; "
+            f"{d['note_taker']} takes the notes for it."
+        ),
     }
 )

@@ -22,6 +22,8 @@ def register(app: AsyncApp) -> None:
     app.action("esc_ack")(acknowledge_issue)
     app.action("esc_resolve")(ask_for_a_note)
     app.action("esc_climb")(ask_for_a_note)
+    app.action(re.compile(r"^(minutes_post|minutes_cancel|action_done)$"))(minutes_button)
+    app.action("action_cant")(ask_for_a_new_date)
 
 
 def invocation_for(body: dict[str, Any], study_key: str, clock: Clock) -> Invocation:
@@ -162,3 +164,41 @@ async def ask_for_a_note(
     else:
         view = blocks.note_modal("escalation_climb", int(action["value"]), "Escalate now", "Why now?")
     await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+_MINUTES_ACTIONS = {
+    "minutes_post": ("minutes.post", "minutes_id"),
+    "minutes_cancel": ("minutes.cancel", "minutes_id"),
+    "action_done": ("action.done", "item_id"),
+}
+
+
+async def minutes_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    db: Database,
+    clock: Clock,
+    wake_delivery,
+) -> None:
+    """Post minutes / Discard on a preview; Done on an action item (only its owner)."""
+    await ack()
+    name, argument = _MINUTES_ACTIONS[action["action_id"]]
+    invocation = Invocation(
+        platform="slack",
+        user_id=body["user"]["id"],
+        now=clock.now(),
+        channel_id=(body.get("channel") or {}).get("id"),
+    )
+    result = await db.call(run_action, name=name, invocation=invocation, **{argument: int(action["value"])})
+    await respond(**blocks.reply(result), replace_original=False)
+    wake_delivery()
+
+
+async def ask_for_a_new_date(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Can't make it: a form for the new date and the reason."""
+    await ack()
+    await client.views_open(trigger_id=body["trigger_id"], view=blocks.reschedule_modal(int(action["value"])))

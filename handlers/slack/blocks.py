@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
+from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
@@ -359,6 +360,9 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
         blocks.append(section("Nobody answered this week."))
     silent = ", ".join(escape(name) for name in data["silent"])
     blocks.append(context(f"No answer from: {silent}" if silent else "Everyone answered. :tada:"))
+    if data.get("overdue"):
+        overdue = [f"• {escape(i['text'])} — {escape(i['owner'])}, due {i['due']}" for i in data["overdue"]]
+        blocks.extend(chunked_sections(["*Overdue action items*", *overdue]))
     answered = len(data["answered"])
     return message(f"Check-in digest for {data['study']}, week {data['week']}: {answered} answered", blocks)
 
@@ -1044,5 +1048,316 @@ def note_modal(callback_id: str, issue_id: int, title: str, label: str) -> dict[
                 "label": {"type": "plain_text", "text": label},
                 "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
             }
+        ],
+    }
+
+
+# --- minutes, actions, decisions ------------------------------------------------------------------
+
+
+def _due(due: str | None) -> str:
+    return f"due {date_label(due)}" if due else "no due date"
+
+
+def date_label(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%a %d %b %Y") if "T" not in iso else iso
+
+
+def _minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[dict[str, Any]]:
+    head = f":spiral_note_pad: *Minutes — {escape(data['meeting'])}, {date_label(data['held_on'])}*"
+    by_side: dict[str, list[str]] = {}
+    for person in data["attendees"]:
+        by_side.setdefault(person["side"], []).append(_person_mention(person))
+    attendees = " · ".join(f"{side_label(side)}: {', '.join(names)}" for side, names in by_side.items())
+    blocks = [section(head)]
+    if attendees:
+        blocks.append(context(f"Attendees — {attendees}"))
+    if data["decisions"]:
+        blocks.extend(chunked_sections(["*Decisions*", *(f"• {escape(d)}" for d in data["decisions"])]))
+    tracked = [a for a in data["actions"] if a["owner"]]
+    if tracked:
+        lines = ["*Action items*"] + [
+            f"• {_person_mention(a['owner'])} — {escape(a['text'])} ({_due(a['due'])})" for a in tracked
+        ]
+        blocks.extend(chunked_sections(lines))
+    unowned = [a for a in data["actions"] if not a["owner"]]
+    if unowned:
+        blocks.extend(chunked_sections(["*Needs an owner*", *(f"• {escape(a['line'])}" for a in unowned)]))
+    if data["notes"]:
+        blocks.extend(chunked_sections(["*Notes*", *(escape(n) for n in data["notes"])]))
+    if preview and data["problems"]:
+        blocks.extend(
+            chunked_sections(
+                [
+                    ":warning: *Not fully understood* (kept as written)",
+                    *(f"• {escape(p)}" for p in data["problems"]),
+                ]
+            )
+        )
+    blocks.append(context(f"Note taker: {_person_mention(data['note_taker'])} · {escape(data['ref'])}"))
+    return blocks
+
+
+@notice_renderer("minutes")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    return message(f"Minutes: {data['meeting']}, {data['held_on']}", _minutes_blocks(data, preview=False))
+
+
+@notice_renderer("minutes_actions")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    blocks = [
+        section(
+            f":spiral_note_pad: From the minutes of *{escape(data['meeting'])}* "
+            f"({date_label(data['held_on'])}), your action items:"
+        )
+    ]
+    for action in data["actions"]:
+        blocks.append(section(f"• {escape(action['text'])} ({_due(action['due'])})"))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"action_{action['id']}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "action_done",
+                        "value": str(action["id"]),
+                        "style": "primary",
+                        "text": {"type": "plain_text", "text": "Done"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "action_cant",
+                        "value": str(action["id"]),
+                        "text": {"type": "plain_text", "text": "Can't make it"},
+                    },
+                ],
+            }
+        )
+    return message(f"Your action items from {data['meeting']}", blocks)
+
+
+@notice_renderer("action_done")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = f":white_check_mark: Done: {escape(data['text'])} ({escape(data['owner'])})"
+    return message(f"Done: {data['text']}", [section(text)])
+
+
+@notice_renderer("action_reminder")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    when = {"before": "is due tomorrow", "due": "is due today"}.get(data["kind"], "is overdue")
+    text = f":alarm_clock: Your action item {when} ({date_label(data['due'])}): {escape(data['text'])}"
+    buttons = {
+        "type": "actions",
+        "block_id": "action",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "action_done",
+                "value": str(data["id"]),
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Done"},
+            },
+            {
+                "type": "button",
+                "action_id": "action_cant",
+                "value": str(data["id"]),
+                "text": {"type": "plain_text", "text": "Can't make it"},
+            },
+        ],
+    }
+    return message(f"Action item {when}", [section(text), context(escape(data["meeting"])), buttons])
+
+
+@notice_renderer("minutes_chase")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":spiral_note_pad: The minutes of *{escape(data['meeting'])}* ({date_label(data['held_on'])}) are "
+        "not posted yet. Paste your notes with /minutes, or open the form with /minutes alone."
+    )
+    return message(f"Minutes of {data['meeting']} are due", [section(text)])
+
+
+@notice_renderer("minutes_chase_admins")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    text = (
+        f":spiral_note_pad: The minutes of *{escape(data['meeting'])}* ({date_label(data['held_on'])}) are "
+        f"still not posted; {escape(data['note_taker'])} takes the notes for it."
+    )
+    return message(f"Minutes of {data['meeting']} are late", [section(text)])
+
+
+@reply.register
+def _(result: MinutesDraft) -> dict[str, Any]:
+    intro = section(f"Here is what Cadence read. Post *{escape(result.ref)}* to the study channel?")
+    buttons = {
+        "type": "actions",
+        "block_id": "minutes",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "minutes_post",
+                "value": str(result.minutes_id),
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Post minutes"},
+            },
+            {
+                "type": "button",
+                "action_id": "minutes_cancel",
+                "value": str(result.minutes_id),
+                "text": {"type": "plain_text", "text": "Discard"},
+            },
+        ],
+    }
+    return message(
+        f"Confirm the minutes {result.ref}", [intro, *_minutes_blocks(result.data, preview=True), buttons]
+    )
+
+
+@reply.register
+def _(result: MinutesPosted) -> dict[str, Any]:
+    if result.actions == result.decisions == 0 and result.channel is None:
+        text = f"Discarded the draft {escape(result.ref)}."
+    else:
+        where = f"<#{result.channel}>" if result.channel else "your direct messages"
+        text = (
+            f":white_check_mark: Posted *{escape(result.ref)}* in {where}: {result.decisions} decision(s), "
+            f"{result.actions} action item(s); each owner got theirs."
+        )
+    return message(f"{result.ref}", [section(text)])
+
+
+def _action_line(item: Any) -> str:
+    due = f"due {item.due_on:%a %d %b}" if item.due_on else "no due date"
+    late = " :hourglass: *overdue*" if item.overdue else ""
+    return f"• *A{item.id}* {escape(item.text)} — {escape(item.owner)}, {due}{late}"
+
+
+@reply.register
+def _(result: ActionList) -> dict[str, Any]:
+    title = "*The study's open action items*" if result.everyone else "*Your open action items*"
+    if not result.items:
+        return message("No open action items", [section(f"{title}\nnothing open. :tada:")])
+    return message(
+        f"{len(result.items)} open action items",
+        chunked_sections([title, *(_action_line(i) for i in result.items)]),
+    )
+
+
+@reply.register
+def _(result: ActionChanged) -> dict[str, Any]:
+    text = {"done": ":white_check_mark: Done", "moved": ":calendar: Moved", "already": "Already done"}[
+        result.what
+    ]
+    return message(f"{text}: {result.item.text}", [section(f"{text}: {_action_line(result.item)[2:]}")])
+
+
+@reply.register
+def _(result: DecisionLog) -> dict[str, Any]:
+    if not result.decisions:
+        return message("No decisions yet", [section("No decisions are recorded yet.")])
+    lines = ["*Decisions*"]
+    for d in result.decisions:
+        where = f" — {escape(d.meeting)}" if d.meeting else ""
+        note = f" _(superseded by D{d.superseded_by})_" if d.superseded_by else ""
+        note += f" _(supersedes D{d.supersedes})_" if d.supersedes else ""
+        lines.append(f"• *D{d.id}* {d.decided_on:%d %b %Y}{where}: {escape(d.text)}{note}")
+    return message(f"{len(result.decisions)} decisions", chunked_sections(lines))
+
+
+@modal_for.register
+def _(result: MinutesForm) -> dict[str, Any]:
+    def option(text: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text[:75]}, "value": text[:150]}
+
+    def area(block_id: str, label: str, hint: str) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": True,
+            "label": {"type": "plain_text", "text": label},
+            "hint": {"type": "plain_text", "text": hint},
+            "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
+        }
+
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "meeting",
+            "label": {"type": "plain_text", "text": "Meeting"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "initial_option": option(result.meetings[0]),
+                "options": [option(m) for m in result.meetings],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "held_on",
+            "label": {"type": "plain_text", "text": "Date"},
+            "element": {"type": "datepicker", "action_id": "value", "initial_date": result.today.isoformat()},
+        },
+        {
+            "type": "input",
+            "block_id": "attendees",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Attendees"},
+            "element": {"type": "multi_users_select", "action_id": "value"},
+        },
+        area("notes", "Paste notes", "Lines like ACTION @raj: … by Friday and DECISION: … are recognised."),
+        area("decisions", "Decisions", "One per line."),
+        area(
+            "actions",
+            "Action items",
+            "One per line: owner, what, by when — e.g. Omar to close the queries by Dec 5",
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": "minutes_form",
+        "private_metadata": result.study_key,
+        "title": {"type": "plain_text", "text": "Minutes"},
+        "submit": {"type": "plain_text", "text": "Preview"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def draft_modal(result: MinutesDraft) -> dict[str, Any]:
+    """The form's second page: what Cadence read, to confirm before posting."""
+    return {
+        "type": "modal",
+        "callback_id": "minutes_confirm",
+        "private_metadata": str(result.minutes_id),
+        "title": {"type": "plain_text", "text": "Confirm minutes"},
+        "submit": {"type": "plain_text", "text": "Post"},
+        "close": {"type": "plain_text", "text": "Discard"},
+        "notify_on_close": True,
+        "blocks": _minutes_blocks(result.data, preview=True)[:100],
+    }
+
+
+def reschedule_modal(item_id: int) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "action_reschedule",
+        "private_metadata": str(item_id),
+        "title": {"type": "plain_text", "text": "Can't make it"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "due",
+                "label": {"type": "plain_text", "text": "New date"},
+                "element": {"type": "datepicker", "action_id": "value"},
+            },
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "Why"},
+                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
+            },
         ],
     }

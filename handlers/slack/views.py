@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -9,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.clock import Clock
 from bot.commands import Invocation, run_action
 from bot.errors import CadenceError
+from handlers.slack import blocks
 from handlers.slack.middleware import Database
 
 
@@ -17,6 +19,9 @@ def register(app: AsyncApp) -> None:
     app.view("escalation_form")(submit_escalation)
     app.view("escalation_resolve")(submit_issue_note)
     app.view("escalation_climb")(submit_issue_note)
+    app.view("minutes_form")(preview_minutes)
+    app.view("minutes_confirm")(confirm_minutes)
+    app.view("action_reschedule")(submit_new_date)
 
 
 async def submit_checkin_answer(
@@ -111,3 +116,64 @@ async def submit_issue_note(
         return
     await ack()
     wake_delivery()
+
+
+async def preview_minutes(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
+) -> None:
+    """The Minutes form: read it, and show what was understood on the form's next page to confirm."""
+    values = view["state"]["values"]
+    lines = [_value(values, "notes")]
+    lines += [f"DECISION: {line}" for line in _value(values, "decisions").splitlines() if line.strip()]
+    lines += [f"ACTION: {line}" for line in _value(values, "actions").splitlines() if line.strip()]
+    attendees = (values.get("attendees", {}).get("value") or {}).get("selected_users") or []
+    held_on = (values.get("held_on", {}).get("value") or {}).get("selected_date")
+    invocation = Invocation(
+        platform="slack", user_id=body["user"]["id"], study_key=view["private_metadata"], now=clock.now()
+    )
+    try:
+        draft = await db.call(
+            run_action,
+            name="minutes.draft",
+            invocation=invocation,
+            text="\n".join(lines),
+            meeting=_value(values, "meeting") or None,
+            held_on=date.fromisoformat(held_on) if held_on else None,
+            attendee_ids=attendees,
+        )
+    except CadenceError as error:
+        await ack(response_action="errors", errors={"notes": error.message})
+        return
+    await ack(response_action="update", view=blocks.draft_modal(draft))
+
+
+async def confirm_minutes(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+) -> None:
+    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    await db.call(
+        run_action, name="minutes.post", invocation=invocation, minutes_id=int(view["private_metadata"])
+    )
+    await ack()
+    wake_delivery()
+
+
+async def submit_new_date(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
+) -> None:
+    values = view["state"]["values"]
+    new_date = (values.get("due", {}).get("value") or {}).get("selected_date") or ""
+    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    try:
+        await db.call(
+            run_action,
+            name="action.reschedule",
+            invocation=invocation,
+            item_id=int(view["private_metadata"]),
+            new_date=new_date,
+            reason=_value(values, "reason"),
+        )
+    except CadenceError as error:
+        await ack(response_action="errors", errors={"due": error.message})
+        return
+    await ack()

@@ -1,0 +1,636 @@
+"""Minutes, decisions and action items: written from a form or pasted notes, confirmed, posted to the
+study channel; each action owned, dated, reminded and closed with a click; late minutes chased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot import audit, directory, outbox
+from bot.directory import Contact, StudyView
+from bot.errors import BadCommand, CadenceError
+from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
+from bot.notes import parse_due, parse_notes
+from bot.replies import Notice
+from bot.studies import Requester
+from bot.timing import add_duration, parse_duration, parse_schedule
+
+AD_HOC = "Ad hoc meeting"
+OVERDUE_NUDGES = 5  # daily nudges once an item is overdue, then Cadence stops
+REMIND_AT = time(9, 0)  # reminders go out at this hour of the owner's own day
+
+
+@dataclass(frozen=True)
+class MinutesForm:
+    study_key: str
+    meetings: tuple[str, ...]
+    today: date
+
+
+@dataclass(frozen=True)
+class MinutesDraft:
+    minutes_id: int
+    ref: str
+    data: dict[str, Any]  # what the minutes will say: see _minutes_data
+
+
+@dataclass(frozen=True)
+class MinutesPosted:
+    ref: str
+    actions: int
+    decisions: int
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    id: int
+    text: str
+    owner: str
+    due_on: date | None
+    overdue: bool
+    meeting: str
+
+
+@dataclass(frozen=True)
+class ActionList:
+    items: tuple[ActionLine, ...]
+    everyone: bool
+
+
+@dataclass(frozen=True)
+class ActionChanged:
+    item: ActionLine
+    what: str  # done, moved, already
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    id: int
+    text: str
+    meeting: str | None
+    decided_on: date
+    superseded_by: int | None
+    supersedes: int | None
+
+
+@dataclass(frozen=True)
+class DecisionLog:
+    decisions: tuple[DecisionLine, ...]
+
+
+def ref(study_key: str, minutes_id: int) -> str:
+    return f"{study_key}-M{minutes_id}"
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def minutes_form(session: Session, *, requester: Requester, now: datetime) -> MinutesForm:
+    study = _study(session, requester)
+    return MinutesForm(
+        study.key, (*(m["name"] for m in _meetings(session, study)), AD_HOC), _today(study, now)
+    )
+
+
+def draft_minutes(
+    session: Session,
+    *,
+    requester: Requester,
+    text: str,
+    now: datetime,
+    meeting: str | None = None,
+    held_on: date | None = None,
+    attendees: list[str] | None = None,
+    attendee_ids: list[str] | None = None,
+) -> MinutesDraft:
+    """Read pasted notes (or a form) into a draft the note taker confirms before it is posted."""
+    if not text.strip():
+        raise BadCommand(
+            "Paste the notes after /minutes, or use /minutes alone for the form.",
+            hint="Lines like ACTION @raj: send the plan by Friday and DECISION: … are recognised.",
+        )
+    study = _study(session, requester)
+    people = list(study.people.values())
+    if attendee_ids:  # picked in a form by platform id
+        attendees = [p.handle for p in people if p.slack_id in attendee_ids or p.teams_id in attendee_ids]
+    month_first = study.timezone.startswith("America/")
+    parsed = parse_notes(text, people, _today(study, now), month_first=month_first)
+    meetings = [m["name"] for m in _meetings(session, study)]
+    meeting = meeting or (meetings[0] if len(meetings) == 1 else AD_HOC)
+    minutes = Minutes(
+        study_id=study.id,
+        meeting=meeting,
+        held_on=held_on or _today(study, now),
+        attendees=sorted(set(attendees or _default_attendees(session, study, meeting))),
+        notes=list(parsed.notes),
+        parsed={
+            "actions": [
+                {
+                    "text": a.text,
+                    "owner": a.owner.handle if a.owner else None,
+                    "due": a.due.isoformat() if a.due else None,
+                    "line": a.line,
+                    "problems": list(a.problems),
+                }
+                for a in parsed.actions
+            ],
+            "decisions": list(parsed.decisions),
+            "problems": list(parsed.problems),
+        },
+        note_taker_id=requester.person_id,
+        created_at=now,
+    )
+    session.add(minutes)
+    session.flush()
+    return MinutesDraft(minutes.id, ref(study.key, minutes.id), _minutes_data(study, minutes))
+
+
+def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now: datetime) -> MinutesPosted:
+    """Post confirmed minutes: the channel gets them, each owner their actions; tracking starts."""
+    study = _study(session, requester)
+    minutes = _minutes(session, study, minutes_id)
+    if minutes.note_taker_id != requester.person_id and not requester.is_admin:
+        raise CadenceError("Only the note taker (or an admin) can post these minutes.")
+    moved = session.exec(  # type: ignore[call-overload]
+        update(Minutes)
+        .where(col(Minutes.id) == minutes.id, col(Minutes.state) == "draft")
+        .values(state="posted", posted_at=now)
+    )
+    if moved.rowcount != 1:
+        session.refresh(minutes)
+        raise CadenceError(f"{ref(study.key, minutes.id)} is {minutes.state} already; nothing changed.")
+    session.refresh(minutes)
+    items = []
+    for action in minutes.parsed["actions"]:
+        owner = study.people.get(action["owner"] or "")
+        if owner is None or not action["text"]:
+            continue  # shown in the minutes as needing an owner; not tracked
+        item = ActionItem(
+            study_id=study.id,
+            minutes_id=minutes.id,
+            owner_id=owner.id,
+            text=action["text"],
+            due_on=date.fromisoformat(action["due"]) if action["due"] else None,
+            created_at=now,
+        )
+        session.add(item)
+        items.append(item)
+    for text in minutes.parsed["decisions"]:
+        session.add(
+            Decision(
+                study_id=study.id,
+                minutes_id=minutes.id,
+                text=text,
+                decided_on=minutes.held_on,
+                recorded_by=requester.actor,
+                created_at=now,
+            )
+        )
+    session.flush()
+    data = _minutes_data(study, minutes, items)
+    key = f"minutes:{study.key}:{minutes.id}"
+    destination = (
+        outbox.Destination.channel(study.channel)
+        if study.channel
+        else outbox.Destination.person(requester.person_id)
+    )
+    outbox.enqueue(
+        session, key=key, to=destination, notice=Notice("minutes", data), now=now, study_id=study.id
+    )
+    for owner_id in sorted({i.owner_id for i in items}):
+        owner = _person(study, owner_id)
+        mine = [a for a in data["actions"] if a.get("id") and a["owner"]["handle"] == owner.handle]
+        outbox.enqueue(
+            session,
+            key=f"minutes-actions:{study.key}:{minutes.id}:{owner.handle}",
+            to=outbox.Destination.person(owner.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice("minutes_actions", {**data, "actions": mine}),
+        )
+    audit.record(
+        session,
+        action="minutes.posted",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=ref(study.key, minutes.id),
+        detail={
+            "meeting": minutes.meeting,
+            "held_on": minutes.held_on.isoformat(),
+            "actions": len(items),
+            "decisions": len(minutes.parsed["decisions"]),
+        },
+    )
+    return MinutesPosted(
+        ref(study.key, minutes.id), len(items), len(minutes.parsed["decisions"]), study.channel
+    )
+
+
+def cancel_minutes(
+    session: Session, *, requester: Requester, minutes_id: int, now: datetime
+) -> MinutesPosted:
+    study = _study(session, requester)
+    minutes = _minutes(session, study, minutes_id)
+    if minutes.note_taker_id != requester.person_id and not requester.is_admin:
+        raise CadenceError("Only the note taker (or an admin) can discard this draft.")
+    if minutes.state == "draft":
+        minutes.state = "cancelled"
+    return MinutesPosted(ref(study.key, minutes.id), 0, 0, None)
+
+
+# --- tracking ------------------------------------------------------------------------------------
+
+
+def list_actions(session: Session, *, requester: Requester, everyone: bool, now: datetime) -> ActionList:
+    """My open action items, or the study's (overdue first)."""
+    study = _study(session, requester)
+    query = select(ActionItem).where(ActionItem.study_id == study.id, ActionItem.state == "open")
+    if not everyone:
+        query = query.where(ActionItem.owner_id == requester.person_id)
+    today = _today(study, now)
+    lines = [_line(session, study, item, today) for item in session.exec(query)]
+    lines.sort(key=lambda line: (not line.overdue, line.due_on or date.max, line.id))
+    return ActionList(tuple(lines), everyone)
+
+
+def complete_action(session: Session, *, requester: Requester, item_id: int, now: datetime) -> ActionChanged:
+    """Done: only the owner (or an admin); the meeting's thread hears of it."""
+    study = _study(session, requester)
+    item = _item(session, study, item_id)
+    line = _line(session, study, item, _today(study, now))
+    if item.state == "done":
+        return ActionChanged(line, "already")
+    if item.owner_id != requester.person_id and not requester.is_admin:
+        raise CadenceError(
+            f"Only {line.owner} (or an admin) can close this action.", hint="/actions shows yours."
+        )
+    item.state, item.done_at, item.done_by = "done", now, requester.name
+    audit.record(
+        session,
+        action="action.done",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=f"A{item.id}",
+        detail={
+            "text": item.text,
+            "due": item.due_on.isoformat() if item.due_on else None,
+            "late": bool(item.due_on and _today(study, now) > item.due_on),
+        },
+    )
+    outbox.enqueue(
+        session,
+        key=f"action-done:{study.key}:{item.id}",
+        now=now,
+        study_id=study.id,
+        to=outbox.Destination.thread(f"minutes:{study.key}:{item.minutes_id}"),
+        notice=Notice("action_done", {"text": item.text, "owner": line.owner, "by": requester.name}),
+    )
+    return ActionChanged(_line(session, study, item, _today(study, now)), "done")
+
+
+def reschedule_action(
+    session: Session, *, requester: Requester, item_id: int, new_date: str, reason: str, now: datetime
+) -> ActionChanged:
+    """Can't make it: a new date and a reason, recorded; reminders follow the new date."""
+    study = _study(session, requester)
+    item = _item(session, study, item_id)
+    if item.owner_id != requester.person_id and not requester.is_admin:
+        raise CadenceError("Only the action's owner (or an admin) can move its date.")
+    if item.state == "done":
+        raise CadenceError("This action is done already.")
+    due = parse_due(new_date, _today(study, now), month_first=study.timezone.startswith("America/"))
+    if due is None or due < _today(study, now):
+        raise BadCommand(
+            f"'{new_date}' is not a date to come.", hint="For example: 2026-12-12, or next Friday."
+        )
+    if not reason.strip():
+        raise BadCommand("Add the reason for the new date.", hint="It is recorded with the change.")
+    before = item.due_on
+    item.due_on = due
+    audit.record(
+        session,
+        action="action.rescheduled",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=f"A{item.id}",
+        detail={
+            "from": before.isoformat() if before else None,
+            "to": due.isoformat(),
+            "reason": reason.strip(),
+        },
+    )
+    return ActionChanged(_line(session, study, item, _today(study, now)), "moved")
+
+
+def remind_actions(session: Session, *, now: datetime) -> int:
+    """One business day before, on the day, then daily while overdue (bounded), at 09:00 the owner's time."""
+    queued = 0
+    view = directory.current(session)
+    for item in session.exec(
+        select(ActionItem).where(ActionItem.state == "open", col(ActionItem.due_on).is_not(None))
+    ):
+        study = view.studies.get(item.study_id)
+        owner = next((p for p in study.people.values() if p.id == item.owner_id), None) if study else None
+        if study is None or owner is None or item.due_on is None:
+            continue
+        zone = ZoneInfo(owner.timezone)
+        local = now.astimezone(zone)
+        if local.time() < REMIND_AT:
+            continue
+        day = local.date()
+        before = _business_day_before(item.due_on)
+        if day == before:
+            kind = "before"
+        elif day == item.due_on:
+            kind = "due"
+        elif day > item.due_on and (day - item.due_on).days <= OVERDUE_NUDGES:
+            kind = f"overdue-{(day - item.due_on).days}"
+        else:
+            continue
+        line = _line(session, study, item, day)
+        queued += outbox.enqueue(
+            session,
+            key=f"action-reminder:{study.key}:{item.id}:{item.due_on}:{kind}",
+            to=outbox.Destination.person(owner.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice(
+                "action_reminder",
+                {
+                    "id": item.id,
+                    "text": item.text,
+                    "due": item.due_on.isoformat(),
+                    "kind": kind,
+                    "meeting": line.meeting,
+                    "study": study.key,
+                },
+            ),
+        )
+    return queued
+
+
+@outbox.cancel_unless_still_wanted("action_reminder")
+def _action_still_open(session: Session, row: OutboxMessage) -> str | None:
+    item = session.get(ActionItem, row.payload["id"])
+    if item is None or item.state != "open":
+        return "done meanwhile"
+    return None if item.due_on and item.due_on.isoformat() == row.payload["due"] else "its date moved"
+
+
+def overdue_items(session: Session, *, study_id: int, on: date) -> list[dict[str, Any]]:
+    """Open items past their date, for the weekly check-in digest."""
+    study = directory.current(session).studies[study_id]
+    items = session.exec(
+        select(ActionItem)
+        .where(ActionItem.study_id == study_id, ActionItem.state == "open", col(ActionItem.due_on) < on)
+        .order_by(col(ActionItem.due_on))
+    )
+    return [
+        {"text": i.text, "owner": _person(study, i.owner_id).name, "due": i.due_on.isoformat()}
+        for i in items
+        if i.due_on
+    ]
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+def decision_log(session: Session, *, requester: Requester) -> DecisionLog:
+    """The study's decisions, newest first, each with its meeting and date and what superseded it."""
+    study = _study(session, requester)
+    rows = list(
+        session.exec(
+            select(Decision)
+            .where(Decision.study_id == study.id)
+            .order_by(col(Decision.decided_on).desc(), col(Decision.id).desc())
+        )
+    )
+    superseded_by = {d.supersedes_id: d.id for d in rows if d.supersedes_id}
+    meetings = {m.id: m.meeting for m in session.exec(select(Minutes).where(Minutes.study_id == study.id))}
+    return DecisionLog(
+        tuple(
+            DecisionLine(
+                d.id,
+                d.text,
+                meetings.get(d.minutes_id or -1),
+                d.decided_on,
+                superseded_by.get(d.id),
+                d.supersedes_id,
+            )
+            for d in rows
+        )
+    )
+
+
+def supersede_decision(
+    session: Session, *, requester: Requester, decision_id: int, text: str, now: datetime
+) -> DecisionLog:
+    """A change to a decision is a new decision that supersedes the old one (admins or note takers)."""
+    study = _study(session, requester)
+    old = session.get(Decision, decision_id)
+    if old is None or old.study_id != study.id:
+        raise BadCommand(f"There is no decision D{decision_id}.", hint="/decisions lists them.")
+    if not text.strip():
+        raise BadCommand("Say what the decision is now.", hint="/decisions change <id> <the new decision>")
+    if not requester.is_admin:
+        raise CadenceError(
+            "Only the plan's admins can change a decision.", hint="Raise it at the next meeting."
+        )
+    if session.exec(select(Decision).where(Decision.supersedes_id == old.id)).first():
+        raise CadenceError(f"D{old.id} was superseded already; change the newer decision.")
+    new = Decision(
+        study_id=study.id,
+        text=text.strip(),
+        decided_on=_today(study, now),
+        supersedes_id=old.id,
+        recorded_by=requester.actor,
+        created_at=now,
+    )
+    session.add(new)
+    session.flush()
+    audit.record(
+        session,
+        action="decision.superseded",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=f"D{old.id}",
+        detail={"by": f"D{new.id}", "text": new.text},
+    )
+    return decision_log(session, requester=requester)
+
+
+# --- chasing the note taker ------------------------------------------------------------------------
+
+
+def chase_note_takers(session: Session, *, now: datetime) -> int:
+    """A plan meeting passed and no minutes within `minutes_due`: remind the note taker, then the admins."""
+    queued = 0
+    for study in directory.current(session).studies.values():
+        zone = ZoneInfo(study.timezone)
+        for meeting in _meetings(session, study):
+            if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
+                continue
+            held = _last_meeting_end(meeting, zone, now)
+            if held is None:
+                continue
+            due = add_duration(held, parse_duration(meeting["minutes_due"]), zone)
+            if now < due or _minutes_posted_for(session, study, meeting["name"], held.date()):
+                continue
+            note_taker = study.people.get(meeting["note_taker"])
+            data = {
+                "study": study.key,
+                "meeting": meeting["name"],
+                "held_on": held.date().isoformat(),
+                "note_taker": note_taker.name if note_taker else meeting["note_taker"],
+            }
+            if note_taker:
+                queued += outbox.enqueue(
+                    session,
+                    key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
+                    to=outbox.Destination.person(note_taker.id),
+                    now=now,
+                    study_id=study.id,
+                    notice=Notice("minutes_chase", data),
+                )
+            if now >= add_duration(due, parse_duration(meeting["minutes_due"]), zone):
+                for handle in study.admins:
+                    admin = study.people.get(handle)
+                    if admin:
+                        queued += outbox.enqueue(
+                            session,
+                            key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}:{handle}",
+                            to=outbox.Destination.person(admin.id),
+                            now=now,
+                            study_id=study.id,
+                            notice=Notice("minutes_chase_admins", data),
+                        )
+    return queued
+
+
+def _last_meeting_end(meeting: dict[str, Any], zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The end of the meeting's latest occurrence in the last week, or None."""
+    schedule = parse_schedule(meeting["schedule"])
+    length = (
+        parse_duration(meeting["duration"]).as_timedelta() if meeting.get("duration") else timedelta(hours=1)
+    )
+    local = now.astimezone(zone)
+    for back in range(8):
+        day = local.date() - timedelta(days=back)
+        if day.strftime("%a").casefold() in schedule.days:
+            end = datetime.combine(day, schedule.at, tzinfo=zone) + length
+            if end <= now:
+                return end
+    return None
+
+
+def _minutes_posted_for(session: Session, study: StudyView, meeting: str, held_on: date) -> bool:
+    return (
+        session.exec(
+            select(Minutes).where(
+                Minutes.study_id == study.id,
+                Minutes.meeting == meeting,
+                Minutes.state == "posted",
+                col(Minutes.held_on) >= held_on - timedelta(days=1),
+            )
+        ).first()
+        is not None
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _minutes_data(
+    study: StudyView, minutes: Minutes, items: list[ActionItem] | None = None
+) -> dict[str, Any]:
+    """What the minutes say, as plain data for the preview, the channel post and the owners' DMs."""
+    by_text = {(i.owner_id, i.text): i.id for i in items or []}
+
+    def who(handle: str | None) -> dict[str, Any] | None:
+        person = study.people.get(handle or "")
+        return (
+            {"name": person.name, "handle": person.handle, "slack_id": person.slack_id, "side": person.side}
+            if person
+            else None
+        )
+
+    actions = []
+    for action in minutes.parsed["actions"]:
+        owner = who(action["owner"])
+        item_id = by_text.get((study.people[action["owner"]].id, action["text"])) if owner else None
+        actions.append({**action, "owner": owner, "id": item_id})
+    attendees = [who(h) for h in minutes.attendees if h in study.people]
+    note_taker = _person(study, minutes.note_taker_id)
+    return {
+        "ref": ref(study.key, minutes.id),
+        "minutes_id": minutes.id,
+        "study": study.key,
+        "meeting": minutes.meeting,
+        "held_on": minutes.held_on.isoformat(),
+        "attendees": attendees,
+        "notes": minutes.notes,
+        "decisions": minutes.parsed["decisions"],
+        "actions": actions,
+        "problems": minutes.parsed["problems"],
+        "note_taker": who(note_taker.handle),
+    }
+
+
+def _line(session: Session, study: StudyView, item: ActionItem, today: date) -> ActionLine:
+    minutes = session.get(Minutes, item.minutes_id)
+    owner = _person(study, item.owner_id)
+    overdue = item.state == "open" and item.due_on is not None and item.due_on < today
+    meeting = f"{minutes.meeting} ({minutes.held_on})" if minutes else ""
+    return ActionLine(item.id, item.text, owner.name, item.due_on, overdue, meeting)
+
+
+def _business_day_before(day: date) -> date:
+    before = day - timedelta(days=1)
+    while before.weekday() >= 5:
+        before -= timedelta(days=1)
+    return before
+
+
+def _meetings(session: Session, study: StudyView) -> list[dict[str, Any]]:
+    row = session.get(Study, study.id)
+    return list((row.plan if row else {}).get("meetings") or [])
+
+
+def _default_attendees(session: Session, study: StudyView, meeting: str) -> list[str]:
+    return next((m.get("attendees") or [] for m in _meetings(session, study) if m["name"] == meeting), [])
+
+
+def _today(study: StudyView, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(study.timezone)).date()
+
+
+def _study(session: Session, requester: Requester) -> StudyView:
+    return directory.current(session).studies[requester.study_id]
+
+
+def _minutes(session: Session, study: StudyView, minutes_id: int) -> Minutes:
+    minutes = session.get(Minutes, minutes_id)
+    if minutes is None or minutes.study_id != study.id:
+        raise BadCommand(f"There are no minutes {ref(study.key, minutes_id)}.")
+    return minutes
+
+
+def _item(session: Session, study: StudyView, item_id: int) -> ActionItem:
+    item = session.get(ActionItem, item_id)
+    if item is None or item.study_id != study.id:
+        raise BadCommand(f"There is no action A{item_id}.", hint="/actions all lists them.")
+    return item
+
+
+def _person(study: StudyView, person_id: int) -> Contact:
+    found = next((p for p in study.people.values() if p.id == person_id), None)
+    if found is None:
+        raise CadenceError("That person is no longer in the study's plan.")
+    return found
