@@ -122,3 +122,21 @@ def test_an_escalation_in_the_console_with_buttons_typed(chat):
     assert "raised (high) at level 1" in history and "resolved: Kits quarantined" in history
     assert chat.say("/escalate list") == "No open issues in this study."
     assert chat.say("/escalate").startswith("Say what the problem is")
+
+
+def test_minutes_and_actions_in_the_console(chat):
+    chat.say("/as raj")
+    drafted = chat.say("/minutes ACTION @omar: close the open EDC queries by 2099-12-05")
+    assert "@omar — Close the open EDC queries (due 2099-12-05)" in drafted
+    assert "/minutes post ACME-201-M1" in drafted
+    assert chat.say("/minutes post ACME-201-M1").startswith(
+        "Posted ACME-201-M1: 0 decision(s), 1 action item(s)"
+    )
+    assert "A1 Close the open EDC queries — Omar Haddad, due 2099-12-05" in chat.say("/actions all")
+    chat.say("/as ben")
+    assert chat.say("/actions done A1").startswith("! Only Omar Haddad")
+    chat.say("/as omar")
+    assert chat.say("/actions move A1 2099-12-12 vendor delay").startswith("Moved: A1")
+    assert chat.say("/actions done A1").startswith("Done: A1")
+    assert chat.say("/actions") == "Your open action items: nothing open."
+    assert chat.say("/decisions") == "No decisions are recorded yet."
