@@ -3,31 +3,88 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
-from bot.commands import Invocation, run_action
+from bot.commands import run_action
 from handlers.slack import blocks
-from handlers.slack.middleware import Database
+from handlers.slack.middleware import Database, invocation_for
+
+
+def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
+    question_id, topic = value.split("|", 1)
+    return "question.topic", {"question_id": int(question_id), "topic": topic}
+
+
+def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
+    def values(value: str) -> tuple[str, dict[str, Any]]:
+        _study, _, topic = value.partition("|")
+        return name, ({"topic": topic} if topic else {})
+
+    return values
+
+
+def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
+    return lambda value: (name, {argument: int(value)})
+
+
+# A button's action id (less a trailing _N) -> the core action it runs and that action's values.
+BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
+    "question_answered": _by_id("question.answered", "question_id"),
+    "question_not_mine": _by_id("question.not_mine", "question_id"),
+    "question_topic": _topic_choice,
+    "question_topic_select": _topic_choice,
+    "ownership_confirm": _ownership("ownership.confirm"),
+    "ownership_handover": _ownership("ownership.handover"),
+    "esc_ack": _by_id("escalation.acknowledge", "issue_id"),
+    "minutes_post": _by_id("minutes.post", "minutes_id"),
+    "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
+    "action_done": _by_id("action.done", "item_id"),
+}
 
 
 def register(app: AsyncApp) -> None:
     app.action("checkin_answer")(open_checkin_answer)
     app.action("checkin_snooze")(snooze_checkin)
-    app.action(re.compile(r"^question_(answered|not_mine|topic_\d+|topic_select)$"))(question_button)
-    app.action(re.compile(r"^ownership_(confirm|handover_\d+)$"))(ownership_button)
-    app.action("esc_ack")(acknowledge_issue)
-    app.action("esc_resolve")(ask_for_a_note)
-    app.action("esc_climb")(ask_for_a_note)
-    app.action(re.compile(r"^(minutes_post|minutes_cancel|action_done)$"))(minutes_button)
-    app.action("action_cant")(ask_for_a_new_date)
+    app.action(re.compile(rf"^({'|'.join(BUTTONS)})(_\d+)?$"))(press_button)
+    app.action(re.compile(r"^(esc_resolve|esc_climb|action_cant)$"))(open_a_note_form)
 
 
-def invocation_for(body: dict[str, Any], study_key: str, clock: Clock) -> Invocation:
-    return Invocation(platform="slack", user_id=body["user"]["id"], study_key=study_key, now=clock.now())
+async def press_button(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    db: Database,
+    clock: Clock,
+    wake_delivery,
+) -> None:
+    """Answered, Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
+    await ack()
+    value = action.get("value") or action["selected_option"]["value"]
+    name, values = BUTTONS[re.sub(r"_\d+$", "", action["action_id"])](value)
+    study_key = value.partition("|")[0] if name.startswith("ownership.") else None
+    result = await db.call(run_action, name=name, invocation=invocation_for(body, clock, study_key), **values)
+    await respond(**blocks.reply(result), replace_original=False)
+    wake_delivery()
+
+
+async def open_a_note_form(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Resolve asks for a resolution note, Escalate now for a reason, Can't make it for a new date."""
+    await ack()
+    number = int(action["value"])
+    view = {
+        "esc_resolve": lambda: blocks.note_modal("escalation_resolve", number, "Resolve", "Resolution note"),
+        "esc_climb": lambda: blocks.note_modal("escalation_climb", number, "Escalate now", "Why now?"),
+        "action_cant": lambda: blocks.reschedule_modal(number),
+    }[action["action_id"]]()
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def open_checkin_answer(
@@ -42,7 +99,7 @@ async def open_checkin_answer(
     await ack()
     study_key, week = action["value"].split("|", 1)
     form = await db.call(
-        run_action, name="checkin.form", invocation=invocation_for(body, study_key, clock), week=week
+        run_action, name="checkin.form", invocation=invocation_for(body, clock, study_key), week=week
     )
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.checkin_modal(form))
 
@@ -62,143 +119,10 @@ async def snooze_checkin(
     at = await db.call(
         run_action,
         name="checkin.snooze",
-        invocation=invocation_for(body, study_key, clock),
+        invocation=invocation_for(body, clock, study_key),
         week=week,
         token=message_ts,
     )
     await respond(
         text=f"OK, I'll ask again {blocks.slack_time(at)}.", response_type="ephemeral", replace_original=False
     )
-
-
-async def question_button(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    db: Database,
-    clock: Clock,
-    wake_delivery,
-) -> None:
-    """Answered, Not mine, or a topic chosen for a question: the result goes to whoever pressed."""
-    await ack()
-    value = action.get("value") or action["selected_option"]["value"]
-    action_id = re.sub(r"_\d+$", "", action["action_id"])  # question_topic_3 -> question_topic
-    name, values = _QUESTION_ACTIONS[action_id](value)
-    invocation = Invocation(
-        platform="slack",
-        user_id=body["user"]["id"],
-        channel_id=(body.get("channel") or {}).get("id"),
-        now=clock.now(),
-    )
-    result = await db.call(run_action, name=name, invocation=invocation, **values)
-    await respond(**blocks.reply(result), replace_original=False)
-    wake_delivery()
-
-
-def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
-    question_id, topic = value.split("|", 1)
-    return "question.topic", {"question_id": int(question_id), "topic": topic}
-
-
-_QUESTION_ACTIONS = {
-    "question_answered": lambda value: ("question.answered", {"question_id": int(value)}),
-    "question_not_mine": lambda value: ("question.not_mine", {"question_id": int(value)}),
-    "question_topic": _topic_choice,
-    "question_topic_select": _topic_choice,
-}
-
-
-async def ownership_button(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    db: Database,
-    clock: Clock,
-    wake_delivery,
-) -> None:
-    """Yes, still mine / Hand over <topic> on an ownership review."""
-    await ack()
-    study_key, _, topic = action["value"].partition("|")
-    invocation = invocation_for(body, study_key, clock)
-    if action["action_id"] == "ownership_confirm":
-        result = await db.call(run_action, name="ownership.confirm", invocation=invocation)
-    else:
-        result = await db.call(run_action, name="ownership.handover", invocation=invocation, topic=topic)
-    await respond(**blocks.reply(result), replace_original=False)
-    wake_delivery()
-
-
-async def acknowledge_issue(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    db: Database,
-    clock: Clock,
-    wake_delivery,
-) -> None:
-    """Acknowledge on an issue's card or notification: the climb stops (refused politely off the path)."""
-    await ack()
-    invocation = Invocation(
-        platform="slack",
-        user_id=body["user"]["id"],
-        now=clock.now(),
-        channel_id=(body.get("channel") or {}).get("id"),
-    )
-    result = await db.call(
-        run_action, name="escalation.acknowledge", invocation=invocation, issue_id=int(action["value"])
-    )
-    await respond(**blocks.reply(result), replace_original=False)
-    wake_delivery()
-
-
-async def ask_for_a_note(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-) -> None:
-    """Resolve asks for a resolution note, Escalate now for a reason: a one-field form."""
-    await ack()
-    if action["action_id"] == "esc_resolve":
-        view = blocks.note_modal("escalation_resolve", int(action["value"]), "Resolve", "Resolution note")
-    else:
-        view = blocks.note_modal("escalation_climb", int(action["value"]), "Escalate now", "Why now?")
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-_MINUTES_ACTIONS = {
-    "minutes_post": ("minutes.post", "minutes_id"),
-    "minutes_cancel": ("minutes.cancel", "minutes_id"),
-    "action_done": ("action.done", "item_id"),
-}
-
-
-async def minutes_button(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    db: Database,
-    clock: Clock,
-    wake_delivery,
-) -> None:
-    """Post minutes / Discard on a preview; Done on an action item (only its owner)."""
-    await ack()
-    name, argument = _MINUTES_ACTIONS[action["action_id"]]
-    invocation = Invocation(
-        platform="slack",
-        user_id=body["user"]["id"],
-        now=clock.now(),
-        channel_id=(body.get("channel") or {}).get("id"),
-    )
-    result = await db.call(run_action, name=name, invocation=invocation, **{argument: int(action["value"])})
-    await respond(**blocks.reply(result), replace_original=False)
-    wake_delivery()
-
-
-async def ask_for_a_new_date(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-) -> None:
-    """Can't make it: a form for the new date and the reason."""
-    await ack()
-    await client.views_open(trigger_id=body["trigger_id"], view=blocks.reschedule_modal(int(action["value"])))

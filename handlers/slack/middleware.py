@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
+from bot.commands import Invocation
 from bot.db import run_in_session
 
 T = TypeVar("T")
@@ -39,3 +40,11 @@ def inject_services(
         await next()
 
     return middleware
+
+
+def invocation_for(body: dict[str, Any], clock: Clock, study_key: str | None = None) -> Invocation:
+    """Who pressed a button or sent a form, from where, and when."""
+    channel = (body.get("channel") or {}).get("id")
+    return Invocation(
+        platform="slack", user_id=body["user"]["id"], channel_id=channel, study_key=study_key, now=clock.now()
+    )

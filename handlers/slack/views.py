@@ -8,10 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.clock import Clock
-from bot.commands import Invocation, run_action
+from bot.commands import run_action
 from bot.errors import CadenceError
 from handlers.slack import blocks
-from handlers.slack.middleware import Database
+from handlers.slack.middleware import Database, invocation_for
 
 
 def register(app: AsyncApp) -> None:
@@ -35,9 +35,7 @@ async def submit_checkin_answer(
         return
     answers = [(values[f"q{i}"]["value"].get("value") or "") for i in range(len(values)) if f"q{i}" in values]
     study_key, week = view["private_metadata"].split("|", 1)
-    invocation = Invocation(
-        platform="slack", user_id=body["user"]["id"], study_key=study_key, now=clock.now()
-    )
+    invocation = invocation_for(body, clock, study_key)
     try:
         await db.call(
             run_action,
@@ -65,9 +63,7 @@ async def submit_escalation(
 ) -> None:
     """The Escalate form: raise the issue; a problem is shown on the form, which stays open."""
     values = view["state"]["values"]
-    invocation = Invocation(
-        platform="slack", user_id=body["user"]["id"], study_key=view["private_metadata"], now=clock.now()
-    )
+    invocation = invocation_for(body, clock, view["private_metadata"])
     try:
         await db.call(
             run_action,
@@ -91,7 +87,7 @@ async def submit_issue_note(
 ) -> None:
     """The resolution note, or the reason to escalate now."""
     note = _value(view["state"]["values"], "note")
-    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    invocation = invocation_for(body, clock)
     try:
         if view["callback_id"] == "escalation_resolve":
             await db.call(
@@ -128,9 +124,7 @@ async def preview_minutes(
     lines += [f"ACTION: {line}" for line in _value(values, "actions").splitlines() if line.strip()]
     attendees = (values.get("attendees", {}).get("value") or {}).get("selected_users") or []
     held_on = (values.get("held_on", {}).get("value") or {}).get("selected_date")
-    invocation = Invocation(
-        platform="slack", user_id=body["user"]["id"], study_key=view["private_metadata"], now=clock.now()
-    )
+    invocation = invocation_for(body, clock, view["private_metadata"])
     try:
         draft = await db.call(
             run_action,
@@ -150,7 +144,7 @@ async def preview_minutes(
 async def confirm_minutes(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
 ) -> None:
-    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    invocation = invocation_for(body, clock)
     await db.call(
         run_action, name="minutes.post", invocation=invocation, minutes_id=int(view["private_metadata"])
     )
@@ -163,7 +157,7 @@ async def submit_new_date(
 ) -> None:
     values = view["state"]["values"]
     new_date = (values.get("due", {}).get("value") or {}).get("selected_date") or ""
-    invocation = Invocation(platform="slack", user_id=body["user"]["id"], now=clock.now())
+    invocation = invocation_for(body, clock)
     try:
         await db.call(
             run_action,
