@@ -135,9 +135,9 @@ def load_with_asyncio(port: int, seconds: int, connections: int) -> Result:
 
 
 def measure(name: str, command: list[str], env: dict[str, str], port: int, expected: str, args) -> Result:
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+    log = tempfile.NamedTemporaryFile("w+", prefix="cadence-bench-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         wait_until_up(port, process)
         check_answer(port, expected)

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv()
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # every job run is not news
     try:
         return args.run(args, Settings.from_env())
     except Stop as stop:

@@ -113,7 +113,15 @@ def enqueue(
         "next_attempt_at": due,
         "created_at": now,
     }
-    return insert_once(session, OutboxMessage, values)
+    inserted = insert_once(session, OutboxMessage, values)
+    if inserted:
+        session.info["outbox_queued"] = True
+    return inserted
+
+
+def queued_in(session: Session) -> bool:
+    """Whether this session queued a new message (its owner wakes delivery once it has committed)."""
+    return bool(session.info.get("outbox_queued"))
 
 
 def message(session: Session, key: str) -> OutboxMessage | None:

@@ -61,7 +61,6 @@ async def press_button(
     respond: AsyncRespond,
     db: Database,
     clock: Clock,
-    wake_delivery,
 ) -> None:
     """Answered, Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
     await ack()
@@ -70,7 +69,6 @@ async def press_button(
     study_key = value.partition("|")[0] if name.startswith("ownership.") else None
     result = await db.call(run_action, name=name, invocation=invocation_for(body, clock, study_key), **values)
     await respond(**blocks.reply(result), replace_original=False)
-    wake_delivery()
 
 
 async def open_a_note_form(

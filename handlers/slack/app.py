@@ -41,7 +41,7 @@ def build_app(
         process_before_response=True,
         logger=logging.getLogger("cadence.bolt"),
     )
-    app.use(inject_services(Database(engine), wake_delivery, clock or SystemClock()))
+    app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
     register_listeners(app)
     app.error(handle_error)
     return app

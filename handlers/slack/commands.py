@@ -19,7 +19,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle_slash_command(
-    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock
 ) -> None:
     """Answer in the acknowledgement itself: lookups need no second round trip to Slack."""
     invocation = Invocation(
@@ -34,4 +34,3 @@ async def handle_slash_command(
         await client.views_open(trigger_id=command["trigger_id"], view=modal)
         return
     await ack(**blocks.reply(result))
-    wake_delivery()  # whatever the command queued (prompts, a digest) goes out now

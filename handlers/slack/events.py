@@ -17,26 +17,22 @@ def register(app: AsyncApp) -> None:
     app.event("message")(handle_message)
 
 
-async def handle_message(event: dict[str, Any], db: Database, clock: Clock, wake_delivery) -> None:
+async def handle_message(event: dict[str, Any], db: Database, clock: Clock) -> None:
     """A reply in the thread of a routed question: the asker is asked whether it answers it."""
     thread_ts = event.get("thread_ts")
     if not thread_ts or thread_ts == event.get("ts") or event.get("subtype") or event.get("bot_id"):
         return  # not a person's reply in a thread
-    queued = await db.call(
+    await db.call(
         thread_reply, channel=event["channel"], thread_ts=thread_ts, user_id=event["user"], now=clock.now()
     )
-    if queued:
-        wake_delivery()
 
 
-async def handle_app_mention(
-    event: dict[str, Any], body: dict[str, Any], db: Database, clock: Clock, wake_delivery
-) -> None:
+async def handle_app_mention(event: dict[str, Any], body: dict[str, Any], db: Database, clock: Clock) -> None:
     """Someone wrote @Cadence: answer in the message's thread, through the outbox.
 
     The reply's key is the event's id, so Slack's retries of the event (X-Slack-Retry-Num) add nothing.
     """
-    queued = await db.call(
+    await db.call(
         answer_mention,
         platform="slack",
         user_id=event["user"],
@@ -46,5 +42,3 @@ async def handle_app_mention(
         key=f"mention:{body['event_id']}",
         now=clock.now(),
     )
-    if queued:
-        wake_delivery()

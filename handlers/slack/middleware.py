@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from bot import outbox
 from bot.clock import Clock
 from bot.commands import Invocation
-from bot.db import run_in_session
+from bot.db import session_scope
 
 T = TypeVar("T")
 
@@ -18,24 +19,32 @@ T = TypeVar("T")
 class Database:
     """Runs a core call in a worker thread, in a session of its own that commits or rolls back.
 
-    The core is synchronous; running it off the event loop keeps every other request flowing.
+    The core is synchronous; running it off the event loop keeps every other request flowing. When
+    the call queued messages, delivery is woken once it has committed, so they go out now rather
+    than at the next tick.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, wake_delivery: Callable[[], None] = lambda: None):
         self.engine = engine
+        self.wake_delivery = wake_delivery
 
     async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
-        return await asyncio.to_thread(run_in_session, self.engine, function, **kwargs)
+        return await asyncio.to_thread(self._run, function, kwargs)
+
+    def _run(self, function: Callable[..., T], kwargs: dict[str, Any]) -> T:
+        with session_scope(self.engine) as session:
+            result = function(session, **kwargs)
+            queued = outbox.queued_in(session)
+        if queued:
+            self.wake_delivery()
+        return result
 
 
-def inject_services(
-    database: Database, wake_delivery: Callable[[], None], clock: Clock
-) -> Callable[..., Awaitable[None]]:
-    """Put the database (`db`), the delivery wake-up (`wake_delivery`) and the `clock` in the context."""
+def inject_services(database: Database, clock: Clock) -> Callable[..., Awaitable[None]]:
+    """Put the database (`db`) and the `clock` in every request's context."""
 
     async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
         context["db"] = database
-        context["wake_delivery"] = wake_delivery
         context["clock"] = clock
         await next()
 

@@ -25,7 +25,7 @@ def register(app: AsyncApp) -> None:
 
 
 async def submit_checkin_answer(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
 ) -> None:
     """The Answer modal: store the answer; a problem is shown on the form, which stays open."""
     values = view["state"]["values"]
@@ -49,7 +49,6 @@ async def submit_checkin_answer(
         await ack(response_action="errors", errors={"status": error.message})
         return
     await ack()
-    wake_delivery()
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
@@ -59,7 +58,7 @@ def _value(values: dict[str, Any], block_id: str) -> str:
 
 
 async def submit_escalation(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
 ) -> None:
     """The Escalate form: raise the issue; a problem is shown on the form, which stays open."""
     values = view["state"]["values"]
@@ -79,11 +78,10 @@ async def submit_escalation(
         await ack(response_action="errors", errors={"summary": error.message})
         return
     await ack()
-    wake_delivery()
 
 
 async def submit_issue_note(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
 ) -> None:
     """The resolution note, or the reason to escalate now."""
     note = _value(view["state"]["values"], "note")
@@ -111,7 +109,6 @@ async def submit_issue_note(
         )
         return
     await ack()
-    wake_delivery()
 
 
 async def preview_minutes(
@@ -142,14 +139,13 @@ async def preview_minutes(
 
 
 async def confirm_minutes(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock, wake_delivery
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], db: Database, clock: Clock
 ) -> None:
     invocation = invocation_for(body, clock)
     await db.call(
         run_action, name="minutes.post", invocation=invocation, minutes_id=int(view["private_metadata"])
     )
     await ack()
-    wake_delivery()
 
 
 async def submit_new_date(

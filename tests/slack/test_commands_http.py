@@ -267,3 +267,22 @@ def test_away_from_slack_and_who_owns_names_the_cover(slack_url):
 
 def test_away_with_a_bad_date_explains(slack_url):
     assert "'soon' is not a date." in post_command(slack_url, "/away", "until soon", user_id=MEI).text
+
+
+def test_delivery_is_woken_only_when_a_request_queued_messages(settings, engine, study):
+    from handlers.slack.app import build_app
+    from handlers.slack.server import build_asgi
+    from tests.conftest import serve_in_thread
+
+    wakes: list[int] = []
+    url, stop = serve_in_thread(
+        build_asgi(build_app(settings, engine, wake_delivery=lambda: wakes.append(1)), engine)
+    )
+    try:
+        post_command(url, "/who-owns", "SAE")
+        assert wakes == []  # a lookup queues nothing: no delivery run for it
+        answer = post_command(url, "/escalate", "high Temperature excursion", user_id=RAJ)
+        assert "Raised" in answer.text, answer.text
+        assert wakes == [1]
+    finally:
+        stop()
