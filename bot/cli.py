@@ -114,8 +114,8 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
     engine = prepare_database(settings)
     run_in_session(engine, apply_plan, plan=plan, actor="console")
-    session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle)
     schedules = build_schedules(settings, engine, ConsoleNotifier())
+    session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle, wake=schedules.wake)
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
     schedules.start()
     try:

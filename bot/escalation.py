@@ -227,7 +227,7 @@ def raise_issue(
         now=now,
         study_id=study.id,
     )
-    _notify_level(session, study, issue, levels, now, why="raised")
+    _notify_level(session, study, issue, levels, now, why="just raised")
     return IssueChanged(view, "raised")
 
 

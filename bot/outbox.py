@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -44,6 +44,7 @@ from bot.replies import (
 )
 
 log = logging.getLogger("cadence.outbox")
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 15  # transient failures only; with the backoff below that is about two hours of trying
 BACKOFF_BASE = timedelta(seconds=2)
@@ -122,6 +123,19 @@ def enqueue(
 def queued_in(session: Session) -> bool:
     """Whether this session queued a new message (its owner wakes delivery once it has committed)."""
     return bool(session.info.get("outbox_queued"))
+
+
+def run_then_wake(
+    engine: Engine, wake: Callable[[], None], function: Callable[..., T], /, **kwargs: Any
+) -> T:
+    """`function(session, **kwargs)` in a session of its own; once committed, `wake()` if it queued messages,
+    so they go out now rather than at the next tick."""
+    with session_scope(engine) as session:
+        result = function(session, **kwargs)
+        queued = queued_in(session)
+    if queued:
+        wake()
+    return result
 
 
 def message(session: Session, key: str) -> OutboxMessage | None:

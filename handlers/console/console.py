@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot import outbox
 from bot.commands import Invocation, command_names, run_command
 from bot.db import run_in_session
 from bot.errors import CadenceError
@@ -28,8 +29,16 @@ CONSOLE_HELP = """Console commands:
 class ConsoleSession:
     """One person's chat with Cadence in one study; `say` takes a line and returns Cadence's answer."""
 
-    def __init__(self, engine: Engine, *, study_key: str, handle: str | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        study_key: str,
+        handle: str | None = None,
+        wake: Callable[[], None] = lambda: None,
+    ):
         self.engine = engine
+        self.wake = wake  # what the commands queue (DMs, cards) shows at once, not at the next tick
         self.study_key = study_key
         people = run_in_session(engine, _people_of, study_key=study_key)
         self.handles = [h for h, _ in people]
@@ -59,7 +68,9 @@ class ConsoleSession:
     def run(self, name: str, text: str) -> str:
         invocation = Invocation(platform="console", user_id=self.handle, study_key=self.study_key)
         try:
-            result = run_in_session(self.engine, run_command, name=name, text=text, invocation=invocation)
+            result = outbox.run_then_wake(
+                self.engine, self.wake, run_command, name=name, text=text, invocation=invocation
+            )
         except CadenceError as error:
             return render_error(error)
         except Exception:

@@ -30,7 +30,7 @@ class ConsoleNotifier:
         self._lock = threading.Lock()
 
     def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._print(f"#{channel}", notice, key)
+        return self._print(f"#{channel}", notice, key, channel=channel)
 
     def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
         return self._print(f"#{channel} (thread {thread})", notice, key, channel=channel)

@@ -296,7 +296,8 @@ def _issue_text(d: dict[str, Any]) -> str:
     )
     if d["state"] != "resolved":
         lines.append(
-            f"  /escalate ack {d['ref']}   ·   /escalate resolve {d['ref']} <note>"
+            (f"  /escalate ack {d['ref']}   ·   " if d["state"] == "open" else "  ")
+            + f"/escalate resolve {d['ref']} <note>"
             + (f"   ·   /escalate up {d['ref']} <reason>" if d.get("next_level") else "")
         )
     return "\n".join(lines)

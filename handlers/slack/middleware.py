@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 from bot import outbox
 from bot.clock import Clock
 from bot.commands import Invocation
-from bot.db import session_scope
 
 T = TypeVar("T")
 
@@ -29,15 +28,9 @@ class Database:
         self.wake_delivery = wake_delivery
 
     async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
-        return await asyncio.to_thread(self._run, function, kwargs)
-
-    def _run(self, function: Callable[..., T], kwargs: dict[str, Any]) -> T:
-        with session_scope(self.engine) as session:
-            result = function(session, **kwargs)
-            queued = outbox.queued_in(session)
-        if queued:
-            self.wake_delivery()
-        return result
+        return await asyncio.to_thread(
+            outbox.run_then_wake, self.engine, self.wake_delivery, function, **kwargs
+        )
 
 
 def inject_services(database: Database, clock: Clock) -> Callable[..., Awaitable[None]]:
