@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from bot import checkins, escalation, questions, reviews
+from bot import checkins, escalation, questions, reports, reviews
 from bot.clock import Clock
 from bot.db import run_in_session
 from bot.outbox import DeliveryReport, DeliveryWorker
@@ -66,6 +66,8 @@ def tick() -> None:
         checkins.do_due_work,
         questions.chase,
         reviews.ask_owners_to_confirm,
+        reports.weekly_reports,
+        reports.refresh_homes,
     ):
         try:
             queued = run_in_session(runtime.engine, work, now=runtime.clock.now())
