@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, escalation, minutes, ownership, questions, reviews
+from bot import checkins, escalation, minutes, ownership, questions, reports, reviews
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -54,14 +54,14 @@ class NotYetAvailable:
 class _Command:
     info: CommandInfo
     handler: Callable[..., Any]
-    needs_study: bool
+    needs_study: bool | Callable[[str], bool]
     available: bool
 
 
 _COMMANDS: dict[str, _Command] = {}
 
 
-def command(name: str, *usage: str, needs_study: bool = True, available: bool = True):
+def command(name: str, *usage: str, needs_study: bool | Callable[[str], bool] = True, available: bool = True):
     """Register a command handler under its slash name; its docstring's first line is its summary."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,7 +84,8 @@ def run_command(session: Session, *, name: str, text: str, invocation: Invocatio
     if entry is None:
         raise BadCommand(f"Cadence has no {name} command.", hint="Try /cadence help.")
     requester = None
-    if entry.needs_study:
+    needs_study = entry.needs_study(text or "") if callable(entry.needs_study) else entry.needs_study
+    if needs_study:
         requester = find_requester(
             session,
             platform=invocation.platform,
@@ -112,6 +113,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "minutes.cancel": minutes.cancel_minutes,
     "action.done": minutes.complete_action,
     "action.reschedule": minutes.reschedule_action,
+    "home": reports.home_for,
     "ownership.confirm": reviews.confirm_topics,
     "ownership.handover": reviews.hand_over,
 }
@@ -369,13 +371,24 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     return away_periods.handle_away(session, requester=requester, text=text, now=now)
 
 
-@command("/cadence", "/cadence help", needs_study=False)
+@command(
+    "/cadence",
+    "/cadence help",
+    "/cadence report [weeks]   (check-ins, answer and acknowledgement times, actions; with a chart)",
+    "/cadence home   (what waits on you)",
+    needs_study=lambda text: text.strip().casefold().split(" ")[0] in {"report", "home", "export"},
+)
 def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
-    """Show what Cadence can do and how to ask it."""
-    if text.casefold() in {"", "help", "?"}:
+    """Show what Cadence can do and how to ask it; the cadence report; what waits on you."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if verb in {"", "help", "?"}:
         return help_for()
-    if text.casefold().startswith("report"):
-        return NotYetAvailable("/cadence report", "the weekly cadence report is on its way")
+    if verb == "report":
+        weeks = int(rest) if rest.strip().isdigit() else 4
+        return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)
+    if verb == "home":
+        return reports.home_for(session, requester=requester, now=now)
     raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
 
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import secrets
@@ -292,8 +293,22 @@ class DeliveryWorker:
         self, row: OutboxMessage, person: Contact | None, channel: str | None, parent: OutboxMessage | None
     ):
         notice = Notice(row.notice_kind, row.payload)
+        if "content_b64" in row.payload:  # a file to share
+            thread = parent.platform_message_id if parent is not None else None
+            return self.notifier.upload_file(
+                channel=parent.platform_channel if parent is not None else channel,
+                person=person,
+                thread=thread,
+                filename=row.payload["filename"],
+                content=base64.b64decode(row.payload["content_b64"]),
+                title=row.payload.get("title", row.payload["filename"]),
+                key=row.key,
+            )
         if row.recipient_kind == "person":
             assert person is not None
+            if row.notice_kind == "home":  # a person's App Home is published, not messaged
+                self.notifier.publish_view(person, notice)
+                return Posted(person.slack_id or person.handle, row.key)
             return self.notifier.direct_message(person, notice, key=row.key)
         if row.recipient_kind == "reply":
             assert channel is not None and row.thread_of

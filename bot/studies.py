@@ -206,3 +206,8 @@ def _requester(study: StudyView, person: Contact, platform: str, user_id: str) -
         is_admin=person.handle in study.admins,
         actor=f"{platform}:{user_id}",
     )
+
+
+def requester_for(study: StudyView, person: Contact) -> Requester:
+    """The requester a job acts as when it works for a person (their App Home, say)."""
+    return _requester(study, person, "cadence", person.handle)

@@ -64,6 +64,8 @@ class FakeSlack:
         self._window: list[float] = []
         self._responders: dict[str, Responder] = {}
         self.ts_clock: Callable[[], float] = time.time  # where message timestamps come from
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded to its URL
+        self.shared: list[dict[str, Any]] = []  # files.completeUploadExternal calls: files, channel, thread
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -100,6 +102,21 @@ class FakeSlack:
             return 200, {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BCADENCE", "team_id": TEAM_ID}, {}
         if call.method == "chat.postMessage":
             return self._post_message(call)
+        if call.method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + len(self.shared) + 1:06d}{int(time.time() * 1000) % 100000}"
+            return 200, {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}, {}
+        if call.method == "files.completeUploadExternal":
+            files = call.params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            with self._lock:
+                self.shared.append(
+                    {
+                        "files": files,
+                        "channel": call.params.get("channel_id"),
+                        "thread_ts": call.params.get("thread_ts"),
+                    }
+                )
+            return 200, {"ok": True, "files": files}, {}
         if call.method == "chat.update":
             return 200, {"ok": True, "channel": call.params["channel"], "ts": call.params["ts"]}, {}
         if call.method == "conversations.open":
@@ -161,7 +178,16 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length).decode()
+                data = self.rfile.read(length)
+                if "/upload/" in self.path:  # the URL files.getUploadURLExternal handed out: raw file bytes
+                    with fake._lock:
+                        fake.uploads[self.path.rsplit("/", 1)[-1]] = data
+                    self.send_response(200)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                raw = data.decode()
                 if self.headers.get("content-type", "").startswith("application/json"):
                     params = json.loads(raw or "{}")
                 else:

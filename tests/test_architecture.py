@@ -67,3 +67,13 @@ def test_env_example_lists_every_setting():
     assert settings.port == 1 and settings.tick_seconds == 2 and settings.slack_bot_token == "xoxb-s1"
     assert settings.plan_file is None  # blank counts as unset
     assert not any(secret in repr(settings) for secret in secrets.values())  # secrets stay out of logs
+
+
+def test_every_notifier_implements_the_whole_port():
+    from bot.replies import Notifier
+    from handlers.console.notifier import ConsoleNotifier
+    from handlers.slack.notifier import SlackNotifier
+
+    port = {name for name in vars(Notifier) if not name.startswith("_") and callable(getattr(Notifier, name))}
+    for adapter in (SlackNotifier, ConsoleNotifier):
+        assert port <= set(dir(adapter)), f"{adapter.__name__} lacks {port - set(dir(adapter))}"

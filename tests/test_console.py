@@ -140,3 +140,23 @@ def test_minutes_and_actions_in_the_console(chat):
     assert chat.say("/actions done A1").startswith("Done: A1")
     assert chat.say("/actions") == "Your open action items: nothing open."
     assert chat.say("/decisions") == "No decisions are recorded yet."
+
+
+def test_home_and_report_in_the_console(chat, engine, tmp_path):
+    from datetime import UTC, datetime
+
+    from bot.clock import ManualClock
+    from bot.outbox import DeliveryWorker
+    from handlers.console.notifier import ConsoleNotifier
+
+    assert chat.say("/cadence home").startswith("ACME-201 — what waits on you, Alice Chen")
+    assert chat.say("/cadence report 2") == "The cadence report for the last 2 week(s) is on its way."
+    shown: list[str] = []
+    DeliveryWorker(
+        engine, ConsoleNotifier(shown.append, files=tmp_path), ManualClock(datetime.now(UTC))
+    ).drain()
+    report = next(line for line in shown if "Cadence report — ACME-201" in line)
+    assert "Check-ins answered" in report
+    chart = next(line for line in shown if line.endswith(".png"))
+    path = chart.rsplit(": ", 1)[1]
+    assert open(path, "rb").read().startswith(b"\x89PNG")

@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.directory import Contact
 from bot.replies import Notice, PermanentFailure, Posted
@@ -23,8 +24,9 @@ class Shown:
 class ConsoleNotifier:
     platform = "console"
 
-    def __init__(self, show: Callable[[str], None] = print):
+    def __init__(self, show: Callable[[str], None] = print, files: Path | None = None):
         self.show = show
+        self.files = files or Path.cwd() / "cadence-files"  # where shared files (charts, exports) are written
         self.log: list[Shown] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -47,6 +49,28 @@ class ConsoleNotifier:
 
     def publish_view(self, person: Contact, view: Notice) -> None:
         self._print(f"Home of @{person.handle}", view, None)
+
+    def upload_file(
+        self,
+        *,
+        channel: str | None,
+        person: Contact | None,
+        thread: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        key: str,
+    ) -> Posted:
+        """The console writes the file where it can be opened and prints its path."""
+        self.files.mkdir(parents=True, exist_ok=True)
+        path = self.files / filename
+        path.write_bytes(content)
+        where = f"DM to @{person.handle}" if person else f"#{channel}"
+        with self._lock:
+            message_id = str(next(self._ids))
+            self.log.append(Shown(where, str(path), key, message_id))
+        self.show(f"[{where}] {title}: {path}")
+        return Posted(channel or where, message_id)
 
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float

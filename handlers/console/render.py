@@ -16,6 +16,7 @@ from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, Mi
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
+from bot.reports import HomeView, ReportRequested
 from bot.reviews import HandedOver, TopicsConfirmed
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -424,6 +425,57 @@ def _(result: DecisionLog) -> str:
     return "\n".join(lines)
 
 
+def _home_text(d: dict[str, Any]) -> str:
+    lines = [f"{d['study']} — what waits on you, {d['name']}"]
+    if d.get("away_until"):
+        lines.append(
+            f"  You are away until {d['away_until']}" + (f"; {d['cover']} covers" if d.get("cover") else "")
+        )
+    lines.append("  Your open action items:")
+    lines += [
+        f"    • A{a['id']} {a['text']} — {'due ' + a['due'] if a['due'] else 'no due date'}"
+        + (" OVERDUE" if a["overdue"] else "")
+        for a in d["actions"]
+    ] or ["    nothing open"]
+    lines.append("  Questions waiting on you:")
+    lines += [f"    • {r} {t[:80]} — from {a}" for r, t, a in d["questions"]] or ["    none"]
+    lines.append("  Escalations with your level:")
+    lines += [f"    • {r} [{s}] {t[:80]} — {level}" for r, s, t, level in d["escalations"]] or ["    none"]
+    if d.get("next_checkin"):
+        lines.append(f"  Next check-in: {d['next_checkin'][:16].replace('T', ' ')}")
+    if d["milestones"]:
+        lines.append("  Milestones: " + "; ".join(f"{n} {due} ({o})" for n, due, o in d["milestones"]))
+    return "\n".join(lines)
+
+
+def _report_text(d: dict[str, Any]) -> str:
+    cur = d["current"]
+    sides = (
+        ", ".join(f"{side_label(s)} {r['percent']}%" for s, r in cur["response_by_side"].items())
+        or "no rounds"
+    )
+    return "\n".join(
+        [
+            f"Cadence report — {d['study']}, {d['from']} to {d['to']}",
+            f"  Check-ins answered: {sides}",
+            f"  Median time to answer questions: {cur['median_hours_to_answer']} h; "
+            f"to acknowledge escalations: {cur['median_minutes_to_acknowledge']} min",
+            f"  Action items due: {cur['actions_on_time']} on time, {cur['actions_late']} late; "
+            f"{cur['actions_open']} open and not yet due",
+        ]
+    )
+
+
+@render.register
+def _(result: HomeView) -> str:
+    return _home_text(result.as_data())
+
+
+@render.register
+def _(result: ReportRequested) -> str:
+    return f"The cadence report for the last {result.weeks} week(s) is on its way."
+
+
 def render_error(error: CadenceError) -> str:
     lines = [f"! {error.message}"]
     if error.hint:
@@ -601,3 +653,6 @@ _NOTICES.update(
         ),
     }
 )
+
+
+_NOTICES.update({"home": _home_text, "report": _report_text})

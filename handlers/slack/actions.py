@@ -59,6 +59,7 @@ async def press_button(
     body: dict[str, Any],
     action: dict[str, Any],
     respond: AsyncRespond,
+    client: AsyncWebClient,
     db: Database,
     clock: Clock,
 ) -> None:
@@ -67,7 +68,12 @@ async def press_button(
     value = action.get("value") or action["selected_option"]["value"]
     name, values = BUTTONS[re.sub(r"_\d+$", "", action["action_id"])](value)
     study_key = value.partition("|")[0] if name.startswith("ownership.") else None
-    result = await db.call(run_action, name=name, invocation=invocation_for(body, clock, study_key), **values)
+    invocation = invocation_for(body, clock, study_key)
+    result = await db.call(run_action, name=name, invocation=invocation, **values)
+    if (body.get("view") or {}).get("type") == "home":  # pressed in the App Home: show it as it is now
+        home = await db.call(run_action, name="home", invocation=invocation)
+        await client.views_publish(user_id=body["user"]["id"], view=blocks.home_view(home.as_data()))
+        return
     await respond(**blocks.reply(result), replace_original=False)
 
 

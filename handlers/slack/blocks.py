@@ -16,6 +16,7 @@ from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, Mi
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
+from bot.reports import HomeView, ReportRequested
 from bot.reviews import HandedOver, TopicsConfirmed
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
@@ -1361,3 +1362,126 @@ def reschedule_modal(item_id: int) -> dict[str, Any]:
             },
         ],
     }
+
+
+# --- visibility: App Home and the cadence report ---------------------------------------------------
+
+
+def _home_blocks(data: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        section(f"*{escape(data['study'])}* — what waits on you, {escape(data['name'])}")
+    ]
+    if data.get("away_until"):
+        cover = f"; {escape(data['cover'])} covers" if data.get("cover") else ""
+        blocks.append(context(f":palm_tree: You are away until {date_label(data['away_until'])}{cover}."))
+    if data["actions"]:
+        blocks.append(section("*Your open action items*"))
+        for item in data["actions"][:15]:
+            due = f"due {date_label(item['due'])}" if item["due"] else "no due date"
+            late = " :hourglass: *overdue*" if item["overdue"] else ""
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": f"{escape(item['text'])} — {due}{late}"},
+                    "accessory": {
+                        "type": "button",
+                        "action_id": "action_done",
+                        "value": str(item["id"]),
+                        "text": {"type": "plain_text", "text": "Done"},
+                    },
+                }
+            )
+    else:
+        blocks.append(section("*Your open action items*\nnothing open. :tada:"))
+    questions = [f"• *{escape(r)}* {escape(t[:80])} — from {escape(a)}" for r, t, a in data["questions"]]
+    blocks.extend(chunked_sections(["*Questions waiting on you*", *(questions or ["none"])]))
+    issues = [
+        f"• *{escape(r)}* {SEVERITY_LABELS[s]} {escape(t[:80])} — {escape(level)}"
+        for r, s, t, level in data["escalations"]
+    ]
+    blocks.extend(chunked_sections(["*Escalations with your level*", *(issues or ["none"])]))
+    if data.get("next_checkin"):
+        last = {True: "You answered the last one.", False: "You did not answer the last one.", None: ""}[
+            data["answered_last"]
+        ]
+        blocks.append(
+            section(f"*Next check-in* {slack_time(datetime.fromisoformat(data['next_checkin']))}. {last}")
+        )
+    if data["milestones"]:
+        blocks.extend(
+            chunked_sections(
+                [
+                    "*Milestones*",
+                    *(f"• {escape(n)} — {date_label(d)}, {escape(o)}" for n, d, o in data["milestones"]),
+                ]
+            )
+        )
+    return blocks[:100]
+
+
+def home_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The App Home tab (views.publish)."""
+    return {"type": "home", "blocks": _home_blocks(data)}
+
+
+@reply.register
+def _(result: HomeView) -> dict[str, Any]:
+    return message(f"What waits on you in {result.study_key}", _home_blocks(result.as_data())[:50])
+
+
+@reply.register
+def _(result: ReportRequested) -> dict[str, Any]:
+    where = f"<#{result.channel}>" if result.channel else "your direct messages"
+    text = f":bar_chart: The cadence report for the last {result.weeks} week(s) is on its way to {where}."
+    return message("The cadence report is on its way", [section(text)])
+
+
+def _percent(rate: dict[str, Any] | None) -> str:
+    if not rate or rate.get("percent") is None:
+        return "—"
+    return f"{rate['percent']}% ({rate['answered']}/{rate['asked']})"
+
+
+def _trend(now: float | None, before: float | None, unit: str, lower_is_better: bool = True) -> str:
+    if now is None:
+        return "—"
+    if before is None:
+        return f"{now:g} {unit}"
+    arrow = "→" if now == before else ("↓" if now < before else "↑")
+    good = (now < before) == lower_is_better if now != before else None
+    mark = {True: " :white_check_mark:", False: " :warning:", None: ""}[good]
+    return f"{now:g} {unit} ({arrow} from {before:g}){mark}"
+
+
+@notice_renderer("report")
+def _(data: dict[str, Any]) -> dict[str, Any]:
+    cur, prev = data["current"], data["previous"]
+    sides = " · ".join(
+        f"{side_label(side)} {_percent(rate)}" for side, rate in cur["response_by_side"].items()
+    )
+    people = ", ".join(f"{escape(name)} {_percent(rate)}" for name, rate in cur["response_by_person"].items())
+    lines = [
+        f":bar_chart: *Cadence report — {escape(data['study'])}, {date_label(data['from'])} to "
+        f"{date_label(data['to'])}* ({data['weeks']} week(s))",
+        f"*Check-ins answered:* {sides or 'no rounds'}",
+        f"*Time to answer routed questions (median):* "
+        f"{_trend(cur['median_hours_to_answer'], prev['median_hours_to_answer'], 'h')}",
+        f"*Time to acknowledge escalations (median):* "
+        f"{_trend(cur['median_minutes_to_acknowledge'], prev['median_minutes_to_acknowledge'], 'min')}",
+        f"*Action items due:* {cur['actions_on_time']} on time, {cur['actions_late']} late; "
+        f"{cur['actions_open']} open and not yet due",
+    ]
+    blocks = [section("\n".join(lines))]
+    if people:
+        blocks.append(context(f"By person: {people}"))
+    if data["milestones"]:
+        blocks.append(
+            section(
+                "*Milestones ahead:* "
+                + "; ".join(
+                    f"{escape(m['name'])} {date_label(m['due'])} ({escape(m['owner'])})"
+                    for m in data["milestones"]
+                )
+            )
+        )
+    return message(f"Cadence report for {data['study']}", blocks)

@@ -5,16 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.commands import Invocation, run_action
 from bot.mentions import answer_mention
 from bot.questions import thread_reply
+from handlers.slack import blocks
 from handlers.slack.middleware import Database
 
 
 def register(app: AsyncApp) -> None:
     app.event("app_mention")(handle_app_mention)
     app.event("message")(handle_message)
+    app.event("app_home_opened")(publish_home)
+
+
+async def publish_home(event: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock) -> None:
+    """The person opened Cadence's Home tab: publish what waits on them."""
+    if event.get("tab", "home") != "home":
+        return
+    invocation = Invocation(platform="slack", user_id=event["user"], now=clock.now())
+    home = await db.call(run_action, name="home", invocation=invocation)
+    await client.views_publish(user_id=event["user"], view=blocks.home_view(home.as_data()))
 
 
 async def handle_message(event: dict[str, Any], db: Database, clock: Clock) -> None:

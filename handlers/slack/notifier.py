@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory import Contact
 from bot.replies import Notice, PermanentFailure, Posted, RateLimited, TemporaryFailure
-from handlers.slack.blocks import render_notice
+from handlers.slack.blocks import home_view, render_notice
 
 # Errors where trying again cannot help; anything else is retried a bounded number of times.
 PERMANENT_ERRORS = frozenset(
@@ -68,7 +68,30 @@ class SlackNotifier:
     def publish_view(self, person: Contact, view: Notice) -> None:
         if not person.slack_id:
             raise PermanentFailure("no_slack_id_in_plan")
-        self._call("views_publish", user_id=person.slack_id, view=view.data)
+        self._call("views_publish", user_id=person.slack_id, view=home_view(view.data))
+
+    def upload_file(
+        self,
+        *,
+        channel: str | None,
+        person: Contact | None,
+        thread: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        key: str,
+    ) -> Posted:
+        """Slack's two-step upload (files.getUploadURLExternal, then files.completeUploadExternal)."""
+        if channel is None:
+            if person is None or not person.slack_id:
+                raise PermanentFailure("no_slack_id_in_plan")
+            channel = self._call("conversations_open", users=person.slack_id)["channel"]["id"]
+        extra = {"thread_ts": thread} if thread else {}
+        response = self._call(
+            "files_upload_v2", channel=channel, content=content, filename=filename, title=title, **extra
+        )
+        uploaded = (response.get("files") or [response.get("file") or {}])[0]
+        return Posted(channel, uploaded.get("id") or key)
 
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float

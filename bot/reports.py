@@ -1,0 +1,368 @@
+"""Visibility: each person's home (what waits on them) and the weekly cadence report with its chart."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot import checkins, directory, outbox
+from bot.directory import StudyView
+from bot.escalation import reference as issue_ref
+from bot.minutes import list_actions
+from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, Question, Study
+from bot.questions import reference as question_ref
+from bot.replies import Notice
+from bot.studies import Requester, requester_for
+from bot.timing import DAYS
+
+REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
+
+
+@dataclass(frozen=True)
+class HomeView:
+    study_key: str
+    name: str
+    actions: tuple  # ActionLine
+    questions: tuple[tuple[str, str, str], ...]  # ref, text, asker
+    escalations: tuple[tuple[str, str, str, str], ...]  # ref, severity, summary, level
+    next_checkin: datetime | None
+    answered_last: bool | None  # None when there was no round for them
+    milestones: tuple[tuple[str, str, str], ...]  # name, due, owner
+    away_until: date | None
+    cover: str | None
+
+    def as_data(self) -> dict:
+        """Plain data for a notice (the App Home is published through the outbox)."""
+        return {
+            "study": self.study_key,
+            "name": self.name,
+            "actions": [
+                {
+                    "id": a.id,
+                    "text": a.text,
+                    "due": a.due_on.isoformat() if a.due_on else None,
+                    "overdue": a.overdue,
+                }
+                for a in self.actions
+            ],
+            "questions": [list(q) for q in self.questions],
+            "escalations": [list(e) for e in self.escalations],
+            "next_checkin": self.next_checkin.isoformat() if self.next_checkin else None,
+            "answered_last": self.answered_last,
+            "milestones": [list(m) for m in self.milestones],
+            "away_until": self.away_until.isoformat() if self.away_until else None,
+            "cover": self.cover,
+        }
+
+
+@dataclass(frozen=True)
+class ReportRequested:
+    weeks: int
+    channel: str | None
+
+
+def home_for(session: Session, *, requester: Requester, now: datetime) -> HomeView:
+    """What the person's App Home shows: what waits on them, their check-in, the study's milestones."""
+    study = directory.current(session).studies[requester.study_id]
+    me = study.people[requester.handle]
+    actions = list_actions(session, requester=requester, everyone=False, now=now).items
+    questions = tuple(
+        (question_ref(study.key, q.id), q.text, _name(study, q.asker_id))
+        for q in session.exec(
+            select(Question).where(
+                Question.study_id == study.id, Question.state == "open", Question.assignee_id == me.id
+            )
+        )
+    )
+    escalations = []
+    config = (session.get(Study, study.id).plan or {}).get("escalation") or {}
+    levels = config.get("levels") or []
+    for issue in session.exec(
+        select(Escalation).where(Escalation.study_id == study.id, Escalation.state == "open")
+    ):
+        level = levels[issue.level - 1] if issue.level <= len(levels) else None
+        if level and me.handle in level["who"]:
+            escalations.append((issue_ref(study.key, issue.id), issue.severity, issue.summary, level["name"]))
+    plan = checkins.checkin_plan(session.get(Study, study.id))
+    next_checkin = _next_checkin(plan, me.timezone, now) if plan and me.handle in plan.participants else None
+    last = session.exec(
+        select(CheckinRound)
+        .where(CheckinRound.study_id == study.id)
+        .order_by(col(CheckinRound.opened_at).desc())
+    ).first()
+    answered_last = None
+    if last is not None and me.handle in last.prompts:
+        answered_last = (
+            session.exec(
+                select(CheckinAnswer).where(
+                    CheckinAnswer.round_id == last.id, CheckinAnswer.person_id == me.id
+                )
+            ).first()
+            is not None
+        )
+    milestones = tuple(
+        (m["name"], m["due"], study.people[m["owner"]].name if m.get("owner") in study.people else "")
+        for m in sorted(
+            (session.get(Study, study.id).plan or {}).get("milestones") or [], key=lambda m: m["due"]
+        )
+        if m.get("due") and m["due"] >= now.date().isoformat()
+    )
+    away = study.away_on(me.handle, now)
+    cover = study.people[away.cover].name if away and away.cover in study.people else None
+    return HomeView(
+        study.key,
+        me.name,
+        tuple(actions),
+        questions,
+        tuple(escalations),
+        next_checkin,
+        answered_last,
+        milestones,
+        away.until if away else None,
+        cover,
+    )
+
+
+def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(zone))
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        moment = datetime.combine(day, plan.schedule.at, tzinfo=ZoneInfo(zone))
+        if DAYS[day.weekday()] == plan.schedule.days[0] and moment > now:
+            return moment
+    return local + timedelta(days=7)
+
+
+# --- the cadence report ------------------------------------------------------------------------------
+
+
+def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) -> dict:
+    """The report's figures for the last `weeks` weeks, beside the `weeks` before them."""
+    study = directory.current(session).studies[study_id]
+    end = now
+    start = end - timedelta(weeks=weeks)
+    before = start - timedelta(weeks=weeks)
+    current, previous = _figures(session, study, start, end), _figures(session, study, before, start)
+    row = session.get(Study, study.id)
+    milestones = [
+        {
+            "name": m["name"],
+            "due": m["due"],
+            "owner": study.people[m["owner"]].name if m.get("owner") in study.people else "",
+        }
+        for m in (row.plan or {}).get("milestones") or []
+        if m.get("due")
+        and now.date().isoformat() <= m["due"] <= (now + timedelta(weeks=weeks)).date().isoformat()
+    ]
+    weekly = _weekly_rates(session, study, now, weeks)
+    return {
+        "study": study.key,
+        "weeks": weeks,
+        "from": start.date().isoformat(),
+        "to": end.date().isoformat(),
+        "current": current,
+        "previous": previous,
+        "milestones": milestones,
+        "weekly": weekly,
+    }
+
+
+def _figures(session: Session, study: StudyView, start: datetime, end: datetime) -> dict:
+    rounds = [
+        r
+        for r in session.exec(select(CheckinRound).where(CheckinRound.study_id == study.id))
+        if start <= r.opened_at < end
+    ]
+    by_side: dict[str, list[int]] = {"sponsor": [0, 0], "cro": [0, 0]}
+    by_person: dict[str, list[int]] = {}
+    for round_ in rounds:
+        answered = {
+            a.person_id
+            for a in session.exec(select(CheckinAnswer).where(CheckinAnswer.round_id == round_.id))
+        }
+        for handle in round_.prompts:
+            person = study.people.get(handle)
+            if person is None:
+                continue
+            hit = int(person.id in answered)
+            by_side.setdefault(person.side, [0, 0])
+            by_side[person.side][0] += hit
+            by_side[person.side][1] += 1
+            by_person.setdefault(person.name, [0, 0])
+            by_person[person.name][0] += hit
+            by_person[person.name][1] += 1
+    answered_questions = [
+        q
+        for q in session.exec(select(Question).where(Question.study_id == study.id))
+        if q.answered_at and start <= q.answered_at < end
+    ]
+    acked = [
+        e
+        for e in session.exec(select(Escalation).where(Escalation.study_id == study.id))
+        if e.acknowledged_at and start <= e.acknowledged_at < end
+    ]
+    items = list(session.exec(select(ActionItem).where(ActionItem.study_id == study.id)))
+    due_in = [i for i in items if i.due_on and start.date() <= i.due_on < end.date()]
+    on_time = sum(1 for i in due_in if i.state == "done" and i.done_at and i.done_at.date() <= i.due_on)
+    late = sum(
+        1
+        for i in due_in
+        if (i.state == "done" and i.done_at and i.done_at.date() > i.due_on) or i.state == "open"
+    )
+    return {
+        "response_by_side": {side: _rate(*counts) for side, counts in by_side.items() if counts[1]},
+        "response_by_person": {name: _rate(*counts) for name, counts in sorted(by_person.items())},
+        "rounds": len(rounds),
+        "median_hours_to_answer": _median(
+            [(q.answered_at - q.asked_at).total_seconds() / 3600 for q in answered_questions]
+        ),
+        "median_minutes_to_acknowledge": _median(
+            [(e.acknowledged_at - e.raised_at).total_seconds() / 60 for e in acked]
+        ),
+        "actions_on_time": on_time,
+        "actions_late": late,
+        "actions_open": sum(
+            1 for i in items if i.state == "open" and (not i.due_on or i.due_on >= end.date())
+        ),
+    }
+
+
+def _weekly_rates(session: Session, study: StudyView, now: datetime, weeks: int) -> list[dict]:
+    series = []
+    for back in range(weeks - 1, -1, -1):
+        end = now - timedelta(weeks=back)
+        figures = _figures(session, study, end - timedelta(weeks=1), end)
+        series.append(
+            {
+                "week": checkins.week_of(end),
+                **{side: figures["response_by_side"].get(side) for side in ("sponsor", "cro")},
+            }
+        )
+    return series
+
+
+def _rate(hits: int, total: int) -> dict:
+    return {"answered": hits, "asked": total, "percent": round(100 * hits / total) if total else None}
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def chart_png(report: dict) -> bytes:
+    """A bar chart of the weekly check-in response rate per side (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    weeks = [w["week"].split("-")[1] for w in report["weekly"]]
+    figure, axes = plt.subplots(figsize=(7, 3.2), dpi=100)
+    width = 0.38
+    for offset, side, label in ((-width / 2, "sponsor", "Sponsor"), (width / 2, "cro", "CRO")):
+        values = [(w[side] or {}).get("percent") or 0 for w in report["weekly"]]
+        axes.bar([i + offset for i in range(len(weeks))], values, width, label=label)
+    axes.set_xticks(range(len(weeks)), weeks)
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("check-ins answered (%)")
+    axes.set_title(f"{report['study']}: weekly check-in response by side")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def send_report(
+    session: Session, *, study_id: int, weeks: int, now: datetime, key: str, to: outbox.Destination
+) -> bool:
+    """Queue the report's figures, and its chart as an upload in their thread."""
+    report = build_report(session, study_id=study_id, weeks=weeks, now=now)
+    queued = outbox.enqueue(
+        session, key=key, to=to, notice=Notice("report", report), now=now, study_id=study_id
+    )
+    if queued:
+        chart = {
+            "filename": f"cadence-{report['study']}-{report['to']}.png",
+            "title": "Check-in response by side",
+            "content_b64": base64.b64encode(chart_png(report)).decode(),
+            "study": report["study"],
+        }
+        outbox.enqueue(
+            session,
+            key=f"{key}:chart",
+            to=outbox.Destination.thread(key),
+            notice=Notice("report_chart", chart),
+            now=now,
+            study_id=study_id,
+        )
+    return queued
+
+
+def request_report(session: Session, *, requester: Requester, weeks: int, now: datetime) -> ReportRequested:
+    """`/cadence report [weeks]`: the report goes to the study channel (or to the person without one)."""
+    study = directory.current(session).studies[requester.study_id]
+    to = (
+        outbox.Destination.channel(study.channel)
+        if study.channel
+        else outbox.Destination.person(requester.person_id)
+    )
+    send_report(
+        session, study_id=study.id, weeks=weeks, now=now, key=f"report:{study.key}:{now.isoformat()}", to=to
+    )
+    return ReportRequested(weeks, study.channel)
+
+
+def weekly_reports(session: Session, *, now: datetime) -> int:
+    """Monday 08:00 in the study's timezone: last week's report to the study channel, once."""
+    queued = 0
+    for study in directory.current(session).studies.values():
+        local = now.astimezone(ZoneInfo(study.timezone))
+        if (
+            not study.channel
+            or DAYS[local.weekday()] != REPORT_DAY
+            or (local.hour, local.minute) < REPORT_TIME
+        ):
+            continue
+        queued += send_report(
+            session,
+            study_id=study.id,
+            weeks=1,
+            now=now,
+            key=f"report:{study.key}:{checkins.week_of(local)}",
+            to=outbox.Destination.channel(study.channel),
+        )
+    return queued
+
+
+def _name(study: StudyView, person_id: int) -> str:
+    return next((p.name for p in study.people.values() if p.id == person_id), "someone")
+
+
+def refresh_homes(session: Session, *, now: datetime) -> int:
+    """Republish the App Home of whoever's home changed: keyed by its content, so once per change."""
+    queued = 0
+    for study in directory.current(session).studies.values():
+        for person in study.people.values():
+            if not person.slack_id:
+                continue
+            data = home_for(session, requester=requester_for(study, person), now=now).as_data()
+            digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+            queued += outbox.enqueue(
+                session,
+                key=f"home:{study.key}:{person.handle}:{digest}",
+                to=outbox.Destination.person(person.id),
+                notice=Notice("home", data),
+                now=now,
+                study_id=study.id,
+            )
+    return queued
