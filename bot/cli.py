@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -64,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--as", dest="handle", help="whom to act as (default: the plan's first admin)")
     console.set_defaults(run=cmd_console)
 
+    export = commands.add_parser("export", help="write a study's records for the Trial Master File")
+    export.add_argument("--study", required=True, help="the study's id, e.g. ACME-201")
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    export.add_argument("--out", required=True, help="the folder to write the PDFs and index.csv to")
+    export.set_defaults(run=cmd_export)
+
     plan = commands.add_parser("plan", help="validate or apply a communication plan")
     plan_commands = plan.add_subparsers(required=True, metavar="ACTION")
     validate = plan_commands.add_parser("validate", help="check a plan and list every problem")
@@ -89,6 +97,25 @@ def cmd_plan_apply(args: argparse.Namespace, settings: Settings) -> int:
     engine = prepare_database(settings)
     result = run_in_session(engine, apply_plan, plan=plan, actor="cli")
     print(result.summary)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import CadenceError
+    from bot.export import export_study
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        raise Stop("--from and --to take dates as YYYY-MM-DD.", code=2) from None
+    engine = prepare_database(settings)
+    try:
+        exported = run_in_session(
+            engine, export_study, study_key=args.study, start=start, end=end, out=Path(args.out)
+        )
+    except CadenceError as error:
+        raise Stop(error.message) from None
+    print(f"Wrote {len(exported.files)} files to {args.out}: index.csv and one PDF per record.")
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, escalation, minutes, ownership, questions, reports, reviews
+from bot import checkins, escalation, export, minutes, ownership, questions, reports, reviews
 from bot.errors import BadCommand
 from bot.studies import Requester, find_requester
 
@@ -376,6 +376,7 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     "/cadence help",
     "/cadence report [weeks]   (check-ins, answer and acknowledgement times, actions; with a chart)",
     "/cadence home   (what waits on you)",
+    "/cadence export [from] [to]   (admins: the Trial Master File files, by direct message)",
     needs_study=lambda text: text.strip().casefold().split(" ")[0] in {"report", "home", "export"},
 )
 def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
@@ -389,6 +390,8 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
         return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)
     if verb == "home":
         return reports.home_for(session, requester=requester, now=now)
+    if verb == "export":
+        return export.export_for_admin(session, requester=requester, text=rest, now=now)
     raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
 
 

@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
+from bot.export import ExportSent
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
@@ -474,6 +475,11 @@ def _(result: HomeView) -> str:
 @render.register
 def _(result: ReportRequested) -> str:
     return f"The cadence report for the last {result.weeks} week(s) is on its way."
+
+
+@render.register
+def _(result: ExportSent) -> str:
+    return f"The export ({result.files} files, zipped) is on its way to you by direct message."
 
 
 def render_error(error: CadenceError) -> str:

@@ -12,6 +12,7 @@ from bot.commands import HelpShown, NotYetAvailable
 from bot.directory import Contact, TopicOwners
 from bot.errors import CadenceError
 from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
+from bot.export import ExportSent
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
@@ -1485,3 +1486,9 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
             )
         )
     return message(f"Cadence report for {data['study']}", blocks)
+
+
+@reply.register
+def _(result: ExportSent) -> dict[str, Any]:
+    text = f":file_folder: The export ({result.files} files, zipped) is on its way to you by direct message."
+    return message("The export is on its way", [section(text)])

@@ -1,0 +1,301 @@
+"""The Trial Master File export: one PDF per record (minutes, escalations, routed questions) and an index
+CSV with the metadata a TMF needs. The same records give the same bytes, and no secret is ever written."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from fpdf import FPDF
+from sqlmodel import Session, col, select
+
+from bot import directory, outbox
+from bot.directory import StudyView
+from bot.errors import BadCommand, CadenceError, NotAnAdmin
+from bot.escalation import reference as issue_ref
+from bot.escalation import show as issue_history
+from bot.minutes import ref as minutes_ref
+from bot.models import ActionItem, Decision, Escalation, Minutes, Question
+from bot.questions import reference as question_ref
+from bot.replies import Notice
+from bot.studies import Requester, requester_for
+
+MEETING_MATERIAL = ("Other Meeting Material", "01.05.03")
+COMMUNICATIONS = ("Relevant Communications", "01.05.01")
+INDEX_COLUMNS = (
+    "file",
+    "study_id",
+    "tmf_artifact",
+    "tmf_reference",
+    "date",
+    "title",
+    "participants",
+    "version",
+)
+
+
+@dataclass(frozen=True)
+class Exported:
+    files: tuple[str, ...]
+    archive: bytes  # the same files, zipped, for chat
+
+
+def export_study(
+    session: Session, *, study_key: str, start: date, end: date, out: Path | None = None
+) -> Exported:
+    """Write the records dated start..end (inclusive) as PDFs plus index.csv; return them zipped too."""
+    if end < start:
+        raise BadCommand("The end date is before the start date.")
+    study = directory.current(session).study_by_key(study_key)
+    if study is None:
+        raise BadCommand(f"There is no study {study_key}.")
+    documents = (
+        _minutes(session, study, start, end)
+        + _escalations(session, study, start, end)
+        + _questions(session, study, start, end)
+    )
+    rows, files = [], {}
+    for name, pdf, meta in sorted(documents, key=lambda d: d[0]):
+        files[name] = pdf
+        rows.append({"file": name, "study_id": study.key, **meta, "version": "1.0"})
+    index = io.StringIO()
+    writer = csv.DictWriter(index, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    files["index.csv"] = index.getvalue().encode()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (out / name).write_bytes(content)
+    return Exported(tuple(files), _zip(files))
+
+
+@dataclass(frozen=True)
+class ExportSent:
+    files: int
+
+
+def export_for_admin(session: Session, *, requester: Requester, text: str, now: datetime) -> ExportSent:
+    """`/cadence export [from] [to]` (admins): the files come by direct message, zipped."""
+    if not requester.is_admin:
+        raise NotAnAdmin("Only the plan's admins can export the study's records.")
+    words = text.split()
+    try:
+        start = date.fromisoformat(words[0]) if words else date(2000, 1, 1)
+        end = date.fromisoformat(words[1]) if len(words) > 1 else now.date()
+    except ValueError:
+        raise BadCommand(
+            "Give the dates as YYYY-MM-DD.", hint="/cadence export 2026-01-01 2026-12-31"
+        ) from None
+    exported = export_study(session, study_key=requester.study_key, start=start, end=end)
+    name = f"{requester.study_key}-tmf-{start}-{end}.zip"
+    outbox.enqueue(
+        session,
+        key=f"export:{requester.study_key}:{requester.handle}:{now.isoformat()}",
+        to=outbox.Destination.person(requester.person_id),
+        now=now,
+        study_id=requester.study_id,
+        notice=Notice(
+            "export_file",
+            {
+                "filename": name,
+                "title": f"Trial Master File export {start} to {end}",
+                "content_b64": base64.b64encode(exported.archive).decode(),
+            },
+        ),
+    )
+    return ExportSent(len(exported.files))
+
+
+def _minutes(session: Session, study: StudyView, start: date, end: date) -> list:
+    documents = []
+    query = select(Minutes).where(Minutes.study_id == study.id, Minutes.state == "posted")
+    for minutes in session.exec(query.order_by(col(Minutes.id))):
+        if not start <= minutes.held_on <= end:
+            continue
+        ref = minutes_ref(study.key, minutes.id)
+        people = [study.people[h] for h in minutes.attendees if h in study.people]
+        pdf = _Pdf(f"Minutes — {minutes.meeting}", ref, minutes.held_on)
+        pdf.field("Study", f"{study.key} — {study.name}")
+        pdf.field("Meeting", f"{minutes.meeting}, {minutes.held_on}")
+        pdf.field("Attendees", "; ".join(f"{p.name} ({_org(p.side)})" for p in people) or "—")
+        decisions = session.exec(
+            select(Decision).where(Decision.minutes_id == minutes.id).order_by(col(Decision.id))
+        )
+        pdf.section("Decisions", [f"D{d.id}: {d.text}" for d in decisions])
+        items = session.exec(
+            select(ActionItem).where(ActionItem.minutes_id == minutes.id).order_by(col(ActionItem.id))
+        )
+        pdf.section(
+            "Action items",
+            [
+                f"A{i.id}: {i.text} — {_name(study, i.owner_id)}, due {i.due_on or '—'}, {i.state}"
+                for i in items
+            ],
+        )
+        pdf.section("Notes", list(minutes.notes))
+        artifact, reference = MEETING_MATERIAL
+        documents.append(
+            (
+                f"{ref}.pdf",
+                pdf.bytes(),
+                {
+                    "tmf_artifact": artifact,
+                    "tmf_reference": reference,
+                    "date": minutes.held_on.isoformat(),
+                    "title": f"Minutes: {minutes.meeting}",
+                    "participants": _participants(people),
+                },
+            )
+        )
+    return documents
+
+
+def _escalations(session: Session, study: StudyView, start: date, end: date) -> list:
+    documents = []
+    for issue in session.exec(
+        select(Escalation).where(Escalation.study_id == study.id).order_by(col(Escalation.id))
+    ):
+        raised = issue.raised_at.date()
+        if not start <= raised <= end:
+            continue
+        reporter = next((p for p in study.people.values() if p.id == issue.reporter_id), None)
+        history = (
+            issue_history(session, requester=requester_for(study, reporter), issue_id=issue.id)
+            if reporter
+            else None
+        )
+        ref = issue_ref(study.key, issue.id)
+        pdf = _Pdf(f"Escalation — {issue.summary}", ref, raised)
+        pdf.field("Severity", issue.severity)
+        pdf.field("Status", issue.state + (f": {issue.resolution}" if issue.resolution else ""))
+        pdf.field("Raised by", f"{reporter.name} ({_org(reporter.side)})" if reporter else "—")
+        for label, value in (("Topic", issue.topic), ("Impact", issue.impact), ("Tried", issue.tried)):
+            if value:
+                pdf.field(label, value)
+        pdf.section(
+            "Audit trail (UTC)",
+            [
+                f"{when:%Y-%m-%d %H:%M} — {who}: {what}"
+                for when, who, what in (history.events if history else ())
+            ],
+        )
+        artifact, reference = COMMUNICATIONS
+        documents.append(
+            (
+                f"{ref}.pdf",
+                pdf.bytes(),
+                {
+                    "tmf_artifact": artifact,
+                    "tmf_reference": reference,
+                    "date": raised.isoformat(),
+                    "title": f"Escalation: {issue.summary}",
+                    "participants": _participants([reporter] if reporter else []),
+                },
+            )
+        )
+    return documents
+
+
+def _questions(session: Session, study: StudyView, start: date, end: date) -> list:
+    documents = []
+    for question in session.exec(
+        select(Question).where(Question.study_id == study.id).order_by(col(Question.id))
+    ):
+        asked = question.asked_at.date()
+        if not start <= asked <= end or question.state == "choosing":
+            continue
+        people = [p for p in study.people.values() if p.id in {question.asker_id, question.assignee_id}]
+        ref = question_ref(study.key, question.id)
+        pdf = _Pdf(f"Routed question {ref}", ref, asked)
+        pdf.field("Question", question.text)
+        pdf.field("Topic", question.topic or "—")
+        pdf.field("Asked by", _name(study, question.asker_id))
+        pdf.field("Asked of", _name(study, question.assignee_id) if question.assignee_id else "—")
+        pdf.field(
+            "Status", question.state + (f", marked by {question.answered_by}" if question.answered_by else "")
+        )
+        artifact, reference = COMMUNICATIONS
+        documents.append(
+            (
+                f"{ref}.pdf",
+                pdf.bytes(),
+                {
+                    "tmf_artifact": artifact,
+                    "tmf_reference": reference,
+                    "date": asked.isoformat(),
+                    "title": f"Question: {question.text[:80]}",
+                    "participants": _participants(people),
+                },
+            )
+        )
+    return documents
+
+
+class _Pdf:
+    """A plain, reproducible PDF: a Unicode font shipped with matplotlib, a creation date from the record."""
+
+    def __init__(self, title: str, ref: str, day: date):
+        import matplotlib
+
+        self.pdf = FPDF()
+        self.pdf.set_creation_date(datetime.combine(day, time(), tzinfo=UTC))
+        self.pdf.set_title(title)
+        self.pdf.add_page()
+        font = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
+        self.pdf.add_font("DejaVu", fname=font)
+        self.pdf.set_font("DejaVu", size=14)
+        self._line(8, title)
+        self.pdf.set_font("DejaVu", size=9)
+        self._line(6, f"{ref} · version 1.0")
+        self.pdf.ln(2)
+        self.pdf.set_font("DejaVu", size=10)
+
+    def field(self, label: str, value: str) -> None:
+        self._line(6, f"{label}: {value}")
+
+    def section(self, heading: str, lines: list[str]) -> None:
+        self.pdf.ln(2)
+        self.pdf.set_font("DejaVu", size=11)
+        self._line(7, heading)
+        self.pdf.set_font("DejaVu", size=10)
+        for line in lines or ["—"]:
+            self._line(6, f"• {line}")
+
+    def _line(self, height: int, text: str) -> None:
+        self.pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+    def bytes(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(
+                name, date_time=(2000, 1, 1, 0, 0, 0)
+            )  # fixed: the same records, the same zip
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def _org(side: str) -> str:
+    return {"sponsor": "Sponsor", "cro": "CRO"}.get(side, side)
+
+
+def _participants(people) -> str:
+    return "; ".join(f"{p.name} ({_org(p.side)})" for p in people if p)
+
+
+def _name(study: StudyView, person_id: int | None) -> str:
+    person = next((p for p in study.people.values() if p.id == person_id), None)
+    if person is None:
+        raise CadenceError("That person is no longer in the study's plan.")
+    return person.name
