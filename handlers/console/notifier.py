@@ -48,7 +48,11 @@ class ConsoleNotifier:
         raise PermanentFailure("the console has no modals; type the command's arguments instead")
 
     def publish_view(self, person: Contact, view: Notice) -> None:
-        self._print(f"Home of @{person.handle}", view, None)
+        # The terminal has no Home tab to keep current: /cadence home shows it on request.
+        with self._lock:
+            self.log.append(
+                Shown(f"Home of @{person.handle}", render_notice(view), None, str(next(self._ids)))
+            )
 
     def upload_file(
         self,
