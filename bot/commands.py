@@ -229,7 +229,7 @@ def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any
         return questions.list_questions(session, requester=requester, now=now)
     if verb in {"answered", "not-mine", "topic"} and rest.strip():
         ref, _, topic = rest.strip().partition(" ")
-        question_id = _question_id(ref)
+        question_id = _number(ref, "Q")
         if question_id is not None:
             if verb == "answered":
                 return questions.mark_answered(session, requester=requester, question_id=question_id, now=now)
@@ -240,11 +240,6 @@ def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any
                     session, requester=requester, question_id=question_id, topic=topic, now=now
                 )
     return questions.ask(session, requester=requester, text=text, now=now)
-
-
-def _question_id(ref: str) -> int | None:
-    match = re.fullmatch(r"(?:.*-)?Q?(\d+)", ref.strip(), re.I)
-    return int(match.group(1)) if match else None
 
 
 @command(
@@ -265,7 +260,7 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
         return escalation.list_open(session, requester=requester, now=now)
     if verb in {"show", "ack", "resolve", "up"}:
         ref, _, words = rest.strip().partition(" ")
-        issue_id = _issue_id(ref)
+        issue_id = _number(ref, "E")
         if issue_id is None:
             raise BadCommand(f"Which issue? Give its id after {verb}.", hint="/escalate list shows them.")
         if verb == "show":
@@ -277,11 +272,6 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
         return escalation.escalate_now(session, requester=requester, issue_id=issue_id, reason=words, now=now)
     severity, summary = escalation.parse_escalate(text)
     return escalation.raise_issue(session, requester=requester, severity=severity, summary=summary, now=now)
-
-
-def _issue_id(ref: str) -> int | None:
-    match = re.fullmatch(r"(?:.*-)?E?(\d+)", ref.strip(), re.I)
-    return int(match.group(1)) if match else None
 
 
 @command(
@@ -355,6 +345,7 @@ def decisions_command(session: Session, requester: Requester, text: str, now: da
 
 
 def _number(ref: str, letter: str) -> int | None:
+    """The number in a reference as people type it: ACME-201-E7, E7 or 7."""
     match = re.fullmatch(rf"(?:.*-)?{letter}?(\d+)", ref.strip(), re.I)
     return int(match.group(1)) if match else None
 

@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.errors import CadenceError
 from bot.models import AwayPeriod, Person, Responsibility, Study
 
 MAX_AGE_SECONDS = 1.0
@@ -67,6 +68,17 @@ class StudyView:
     people: dict[str, Contact]  # active people by handle, in plan order
     topics: tuple[TopicOwners, ...]  # active responsibilities, in plan order
     away: tuple[Away, ...] = ()  # away periods not yet ended
+
+    def person(self, person_id: int | None) -> Contact | None:
+        """The active person with this id, if they are still in the plan."""
+        return next((p for p in self.people.values() if p.id == person_id), None)
+
+    def member(self, person_id: int | None) -> Contact:
+        """The active person with this id; a clear error when they have left the plan."""
+        found = self.person(person_id)
+        if found is None:
+            raise CadenceError("That person is no longer in the study's plan.")
+        return found
 
     def away_on(self, handle: str, moment: datetime) -> Away | None:
         """The person's away period covering `moment` (a day in their own timezone), if any."""

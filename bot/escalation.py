@@ -596,7 +596,7 @@ def _after_change(
 def _view(session: Session, study: StudyView, issue: Escalation, levels: list[Level]) -> IssueView:
     level = levels[min(issue.level, len(levels)) - 1]
     within = level_deadline_duration(session, study, issue.severity, level)
-    reporter = next((p for p in study.people.values() if p.id == issue.reporter_id), None) or Contact(
+    reporter = study.person(issue.reporter_id) or Contact(
         issue.reporter_id, "former", "someone no longer in the plan", "", "", None, None, None, None, "UTC"
     )
     return IssueView(

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot import directory, outbox
 from bot.directory import StudyView
-from bot.errors import BadCommand, CadenceError, NotAnAdmin
+from bot.errors import BadCommand, NotAnAdmin
 from bot.escalation import reference as issue_ref
 from bot.escalation import show as issue_history
 from bot.minutes import ref as minutes_ref
@@ -135,7 +135,7 @@ def _minutes(session: Session, study: StudyView, start: date, end: date) -> list
         pdf.section(
             "Action items",
             [
-                f"A{i.id}: {i.text} — {_name(study, i.owner_id)}, due {i.due_on or '—'}, {i.state}"
+                f"A{i.id}: {i.text} — {study.member(i.owner_id).name}, due {i.due_on or '—'}, {i.state}"
                 for i in items
             ],
         )
@@ -165,7 +165,7 @@ def _escalations(session: Session, study: StudyView, start: date, end: date) -> 
         raised = issue.raised_at.date()
         if not start <= raised <= end:
             continue
-        reporter = next((p for p in study.people.values() if p.id == issue.reporter_id), None)
+        reporter = study.person(issue.reporter_id)
         history = (
             issue_history(session, requester=requester_for(study, reporter), issue_id=issue.id)
             if reporter
@@ -216,8 +216,8 @@ def _questions(session: Session, study: StudyView, start: date, end: date) -> li
         pdf = _Pdf(f"Routed question {ref}", ref, asked)
         pdf.field("Question", question.text)
         pdf.field("Topic", question.topic or "—")
-        pdf.field("Asked by", _name(study, question.asker_id))
-        pdf.field("Asked of", _name(study, question.assignee_id) if question.assignee_id else "—")
+        pdf.field("Asked by", study.member(question.asker_id).name)
+        pdf.field("Asked of", study.member(question.assignee_id).name if question.assignee_id else "—")
         pdf.field(
             "Status", question.state + (f", marked by {question.answered_by}" if question.answered_by else "")
         )
@@ -292,10 +292,3 @@ def _org(side: str) -> str:
 
 def _participants(people) -> str:
     return "; ".join(f"{p.name} ({_org(p.side)})" for p in people if p)
-
-
-def _name(study: StudyView, person_id: int | None) -> str:
-    person = next((p for p in study.people.values() if p.id == person_id), None)
-    if person is None:
-        raise CadenceError("That person is no longer in the study's plan.")
-    return person.name

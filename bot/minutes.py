@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, outbox
-from bot.directory import Contact, StudyView
+from bot.directory import StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
 from bot.notes import parse_due, parse_notes
@@ -205,7 +205,7 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         session, key=key, to=destination, notice=Notice("minutes", data), now=now, study_id=study.id
     )
     for owner_id in sorted({i.owner_id for i in items}):
-        owner = _person(study, owner_id)
+        owner = study.member(owner_id)
         mine = [a for a in data["actions"] if a.get("id") and a["owner"]["handle"] == owner.handle]
         outbox.enqueue(
             session,
@@ -337,7 +337,7 @@ def remind_actions(session: Session, *, now: datetime) -> int:
         select(ActionItem).where(ActionItem.state == "open", col(ActionItem.due_on).is_not(None))
     ):
         study = view.studies.get(item.study_id)
-        owner = next((p for p in study.people.values() if p.id == item.owner_id), None) if study else None
+        owner = study.person(item.owner_id) if study else None
         if study is None or owner is None or item.due_on is None:
             continue
         zone = ZoneInfo(owner.timezone)
@@ -393,7 +393,7 @@ def overdue_items(session: Session, *, study_id: int, on: date) -> list[dict[str
         .order_by(col(ActionItem.due_on))
     )
     return [
-        {"text": i.text, "owner": _person(study, i.owner_id).name, "due": i.due_on.isoformat()}
+        {"text": i.text, "owner": study.member(i.owner_id).name, "due": i.due_on.isoformat()}
         for i in items
         if i.due_on
     ]
@@ -567,7 +567,7 @@ def _minutes_data(
         item_id = by_text.get((study.people[action["owner"]].id, action["text"])) if owner else None
         actions.append({**action, "owner": owner, "id": item_id})
     attendees = [who(h) for h in minutes.attendees if h in study.people]
-    note_taker = _person(study, minutes.note_taker_id)
+    note_taker = study.member(minutes.note_taker_id)
     return {
         "ref": ref(study.key, minutes.id),
         "minutes_id": minutes.id,
@@ -585,7 +585,7 @@ def _minutes_data(
 
 def _line(session: Session, study: StudyView, item: ActionItem, today: date) -> ActionLine:
     minutes = session.get(Minutes, item.minutes_id)
-    owner = _person(study, item.owner_id)
+    owner = study.member(item.owner_id)
     overdue = item.state == "open" and item.due_on is not None and item.due_on < today
     meeting = f"{minutes.meeting} ({minutes.held_on})" if minutes else ""
     return ActionLine(item.id, item.text, owner.name, item.due_on, overdue, meeting)
@@ -627,10 +627,3 @@ def _item(session: Session, study: StudyView, item_id: int) -> ActionItem:
     if item is None or item.study_id != study.id:
         raise BadCommand(f"There is no action A{item_id}.", hint="/actions all lists them.")
     return item
-
-
-def _person(study: StudyView, person_id: int) -> Contact:
-    found = next((p for p in study.people.values() if p.id == person_id), None)
-    if found is None:
-        raise CadenceError("That person is no longer in the study's plan.")
-    return found

@@ -148,7 +148,7 @@ def _route(
         now, parse_duration(_answer_within(session, study, topic)), ZoneInfo(answerer.timezone)
     )
     ref = reference(study.key, question.id)
-    asker = _person(study, question.asker_id)
+    asker = study.member(question.asker_id)
     channel = None if answerer.prefers == "dm" or not study.channel else study.channel
     notice = Notice("question", {
         "ref": ref, "question_id": question.id, "text": question.text, "topic": topic.topic,
@@ -196,7 +196,7 @@ def mark_answered(
     )
     _update_posted(session, study, question, now, answered_by=requester.name)
     if requester.person_id != question.asker_id:
-        asker = _person(study, question.asker_id)
+        asker = study.member(question.asker_id)
         outbox.enqueue(
             session,
             key=_key("ask-answered", study, question),
@@ -245,7 +245,7 @@ def thread_reply(session: Session, *, channel: str, thread_ts: str, user_id: str
     study = directory.current(session).studies.get(question.study_id) if question else None
     if question is None or study is None or question.state != "open":
         return False
-    asker = _person(study, question.asker_id)
+    asker = study.member(question.asker_id)
     if asker.slack_id == user_id:
         return False  # the asker's own follow-up is not an answer
     replier = next((p for p in study.people.values() if p.slack_id == user_id), None)
@@ -276,8 +276,8 @@ def list_questions(session: Session, *, requester: Requester, now: datetime) -> 
     )  # fmt: skip
 
     def line(q: Question, who_id: int | None) -> QuestionLine:
-        who = _person(study, who_id).name if who_id else "nobody yet: choose a topic"
-        away = study.away_on(_person(study, who_id).handle, now) if who_id else None
+        who = study.member(who_id).name if who_id else "nobody yet: choose a topic"
+        away = study.away_on(study.member(who_id).handle, now) if who_id else None
         if away is not None:
             cover = study.people.get(away.cover) if away.cover else None
             who += f" (away until {away.until:%d %b}" + (f"; {cover.name} covers)" if cover else ")")
@@ -302,7 +302,7 @@ def chase(session: Session, *, now: datetime) -> int:
         if study is None or question.due_at is None:
             continue
         ref = reference(study.key, question.id)
-        assignee = _person(study, question.assignee_id)
+        assignee = study.member(question.assignee_id)
         topic = next((t for t in study.topics if t.topic == question.topic), None)
         # Away since it was asked: the reminder goes to whoever covers.
         reminded = study.stand_in(assignee, now, fallback=topic.backup if topic else None) or assignee
@@ -316,7 +316,7 @@ def chase(session: Session, *, now: datetime) -> int:
                     "ref": ref,
                     "text": question.text,
                     "topic": question.topic,
-                    "asker": _who(_person(study, question.asker_id)),
+                    "asker": _who(study.member(question.asker_id)),
                 },
             ),
             now=now,
@@ -339,8 +339,8 @@ def _bring_in_backup(session: Session, study: StudyView, question: Question, now
         "text": question.text,
         "topic": question.topic,
         "backup": _who(backup),
-        "asker": _who(_person(study, question.asker_id)),
-        "assignee": _who(_person(study, question.assignee_id)),
+        "asker": _who(study.member(question.asker_id)),
+        "assignee": _who(study.member(question.assignee_id)),
     }
     queued = outbox.enqueue(
         session,
@@ -462,13 +462,6 @@ def _question(session: Session, study: StudyView, question_id: int) -> Question:
             f"There is no question {reference(study.key, question_id)}.", hint="/ask list shows yours."
         )
     return question
-
-
-def _person(study: StudyView, person_id: int | None) -> Contact:
-    found = next((p for p in study.people.values() if p.id == person_id), None)
-    if found is None:
-        raise CadenceError("That person is no longer in the study's plan.")
-    return found
 
 
 def _who(person: Contact) -> dict[str, str | None]:

@@ -75,7 +75,11 @@ def home_for(session: Session, *, requester: Requester, now: datetime) -> HomeVi
     me = study.people[requester.handle]
     actions = list_actions(session, requester=requester, everyone=False, now=now).items
     questions = tuple(
-        (question_ref(study.key, q.id), q.text, _name(study, q.asker_id))
+        (
+            question_ref(study.key, q.id),
+            q.text,
+            getattr(study.person(q.asker_id), "name", "someone"),
+        )
         for q in session.exec(
             select(Question).where(
                 Question.study_id == study.id, Question.state == "open", Question.assignee_id == me.id
@@ -342,10 +346,6 @@ def weekly_reports(session: Session, *, now: datetime) -> int:
             to=outbox.Destination.channel(study.channel),
         )
     return queued
-
-
-def _name(study: StudyView, person_id: int) -> str:
-    return next((p.name for p in study.people.values() if p.id == person_id), "someone")
 
 
 def refresh_homes(session: Session, *, now: datetime) -> int:

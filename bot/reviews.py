@@ -44,7 +44,7 @@ def ask_owners_to_confirm(session: Session, *, now: datetime) -> int:
             if topic.confirmed_at is None or topic.confirmed_at + every.as_timedelta() <= now:
                 due_by_owner.setdefault(topic.owner_id, []).append(topic)
         for owner_id, topics in due_by_owner.items():
-            owner = next((p for p in study.people.values() if p.id == owner_id), None)
+            owner = study.person(owner_id)
             if owner is not None:
                 queued += _ask(session, study, owner, topics, every.as_timedelta(), now)
     return queued
