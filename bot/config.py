@@ -21,6 +21,13 @@ class Settings:
     plan_file: str | None = None
     port: int = 3000
     tick_seconds: float = 30.0
+    teams_client_id: str | None = None
+    teams_client_secret: str | None = field(default=None, repr=False)
+    teams_tenant_id: str | None = None
+    # Local development only (Agents Playground): accept /api/messages without a Bot Framework token.
+    teams_allow_unauthenticated: bool = False
+    teams_cloud: str = "Public"
+    teams_openid_url: str | None = None  # where the Bot Framework's signing keys are described
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -40,11 +47,23 @@ class Settings:
             plan_file=get("CADENCE_PLAN"),
             port=int(get("PORT") or 3000),
             tick_seconds=float(get("CADENCE_TICK_SECONDS") or 30),
+            teams_client_id=get("TEAMS_CLIENT_ID"),
+            teams_client_secret=get("TEAMS_CLIENT_SECRET"),
+            teams_tenant_id=get("TEAMS_TENANT_ID"),
+            teams_allow_unauthenticated=(get("TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED") or "").lower()
+            in {"1", "true", "yes"},
+            teams_cloud=get("TEAMS_CLOUD") or "Public",
+            teams_openid_url=get("TEAMS_OPENID_METADATA_URL"),
         )
 
     @property
     def slack_http_ready(self) -> bool:
         return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_ready(self) -> bool:
+        """Teams is served when its Entra app is configured, or explicitly unauthenticated for local use."""
+        return bool(self.teams_client_id and self.teams_client_secret) or self.teams_allow_unauthenticated
 
     @property
     def slack_socket_ready(self) -> bool:

@@ -297,3 +297,32 @@ class Decision(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("decision.id")))
     recorded_by: str
     created_at: datetime = _utc_column()
+
+
+class TeamsConversation(SQLModel, table=True):
+    """A conversation reference Teams gave the bot (installation, a message): where proactive messages go."""
+
+    __tablename__ = "teams_conversation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(unique=True, description="19:…@thread.tacv2, a:… (personal)")
+    kind: str = Field(description="personal, channel or groupChat")
+    service_url: str
+    tenant_id: str | None = None
+    user_aad_id: str | None = Field(default=None, index=True, description="personal: whose chat this is")
+    updated_at: datetime = _utc_column()
+
+
+class TeamsMember(SQLModel, table=True):
+    """Someone the bot met in Teams: their Entra object id, Teams user id and e-mail, to reach them."""
+
+    __tablename__ = "teams_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    aad_object_id: str = Field(unique=True)
+    user_id: str = Field(description="the Teams user id (29:…) used in conversations")
+    name: str | None = None
+    email: str | None = Field(default=None, index=True, description="lower case: e-mail or UPN")
+    tenant_id: str | None = None
+    service_url: str
+    updated_at: datetime = _utc_column()

@@ -3,54 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import forms
 from bot.clock import Clock
 from bot.commands import run_action
 from handlers.slack import blocks
 from handlers.slack.middleware import Database, invocation_for
 
 
-def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
-    question_id, topic = value.split("|", 1)
-    return "question.topic", {"question_id": int(question_id), "topic": topic}
-
-
-def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
-    def values(value: str) -> tuple[str, dict[str, Any]]:
-        _study, _, topic = value.partition("|")
-        return name, ({"topic": topic} if topic else {})
-
-    return values
-
-
-def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
-    return lambda value: (name, {argument: int(value)})
-
-
-# A button's action id (less a trailing _N) -> the core action it runs and that action's values.
-BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
-    "question_answered": _by_id("question.answered", "question_id"),
-    "question_not_mine": _by_id("question.not_mine", "question_id"),
-    "question_topic": _topic_choice,
-    "question_topic_select": _topic_choice,
-    "ownership_confirm": _ownership("ownership.confirm"),
-    "ownership_handover": _ownership("ownership.handover"),
-    "esc_ack": _by_id("escalation.acknowledge", "issue_id"),
-    "minutes_post": _by_id("minutes.post", "minutes_id"),
-    "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
-    "action_done": _by_id("action.done", "item_id"),
-}
-
-
 def register(app: AsyncApp) -> None:
     app.action("checkin_answer")(open_checkin_answer)
     app.action("checkin_snooze")(snooze_checkin)
-    app.action(re.compile(rf"^({'|'.join(BUTTONS)})(_\d+)?$"))(press_button)
+    app.action(re.compile(rf"^({'|'.join(forms.BUTTONS)})(_\d+)?$"))(press_button)
     app.action(re.compile(r"^(esc_resolve|esc_climb|action_cant)$"))(open_a_note_form)
 
 
@@ -66,10 +34,10 @@ async def press_button(
     """Answered, Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
     await ack()
     value = action.get("value") or action["selected_option"]["value"]
-    name, values = BUTTONS[re.sub(r"_\d+$", "", action["action_id"])](value)
-    study_key = value.partition("|")[0] if name.startswith("ownership.") else None
-    invocation = invocation_for(body, clock, study_key)
-    result = await db.call(run_action, name=name, invocation=invocation, **values)
+    invocation = invocation_for(body, clock)
+    result = await db.call(
+        forms.press_button, action_id=action["action_id"], value=value, invocation=invocation
+    )
     if (body.get("view") or {}).get("type") == "home":  # pressed in the App Home: show it as it is now
         home = await db.call(run_action, name="home", invocation=invocation)
         await client.views_publish(user_id=body["user"]["id"], view=blocks.home_view(home.as_data()))

@@ -1,0 +1,203 @@
+"""What a button or a form does, whatever the chat it came from.
+
+Each adapter draws buttons and forms in its own way (Block Kit, Adaptive Cards) but they carry the
+same ids: a button's action id and value, a form's name, its hidden context and its fields by id.
+These functions turn those into one core action, so Slack and Teams cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.commands import Invocation, run_action
+from bot.errors import CadenceError
+
+
+class FormProblem(CadenceError):
+    """A form's answer that cannot be taken as it is; `field` names the input to show it on."""
+
+    def __init__(self, field: str, message: str, hint: str | None = None):
+        super().__init__(message, hint)
+        self.field = field
+
+
+def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
+    question_id, topic = value.split("|", 1)
+    return "question.topic", {"question_id": int(question_id), "topic": topic}
+
+
+def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
+    def values(value: str) -> tuple[str, dict[str, Any]]:
+        _study, _, topic = value.partition("|")
+        return name, ({"topic": topic} if topic else {})
+
+    return values
+
+
+def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
+    return lambda value: (name, {argument: int(value)})
+
+
+# A button's action id (less a trailing _N) -> the core action it runs and that action's values.
+BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
+    "question_answered": _by_id("question.answered", "question_id"),
+    "question_not_mine": _by_id("question.not_mine", "question_id"),
+    "question_topic": _topic_choice,
+    "question_topic_select": _topic_choice,
+    "ownership_confirm": _ownership("ownership.confirm"),
+    "ownership_handover": _ownership("ownership.handover"),
+    "esc_ack": _by_id("escalation.acknowledge", "issue_id"),
+    "minutes_post": _by_id("minutes.post", "minutes_id"),
+    "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
+    "action_done": _by_id("action.done", "item_id"),
+}
+# Buttons that open a form rather than act at once (the adapter shows the form).
+FORM_BUTTONS = frozenset({"checkin_answer", "esc_resolve", "esc_climb", "action_cant"})
+
+
+def button_base(action_id: str) -> str:
+    """Several buttons of one kind in a message get numbered ids (question_topic_2): the kind."""
+    return re.sub(r"_\d+$", "", action_id)
+
+
+def press_button(session: Session, *, action_id: str, value: str, invocation: Invocation) -> Any:
+    """Run the core action behind a button for whoever pressed it."""
+    name, values = BUTTONS[button_base(action_id)](value)
+    if name.startswith("ownership."):  # the review's buttons say which study they belong to
+        invocation = replace(invocation, study_key=value.partition("|")[0])
+    return run_action(session, name=name, invocation=invocation, **values)
+
+
+def _text(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _study(invocation: Invocation, study_key: str) -> Invocation:
+    return replace(invocation, study_key=study_key)
+
+
+def _checkin_answer(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    status = _text(fields, "status")
+    if not status:
+        raise FormProblem("status", "Choose how it is going.")
+    study_key, week = meta.split("|", 1)
+    answers, index = [], 0
+    while f"q{index}" in fields:
+        answers.append(_text(fields, f"q{index}"))
+        index += 1
+    return _on_field(
+        "status",
+        run_action,
+        session,
+        name="checkin.save",
+        invocation=_study(invocation, study_key),
+        week=week,
+        status=status,
+        answers=answers,
+    )
+
+
+def _escalation(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    return _on_field(
+        "summary",
+        run_action,
+        session,
+        name="escalation.raise",
+        invocation=_study(invocation, meta),
+        summary=_text(fields, "summary"),
+        severity=_text(fields, "severity") or "medium",
+        topic=_text(fields, "topic") or None,
+        impact=_text(fields, "impact"),
+        tried=_text(fields, "tried"),
+    )
+
+
+def _issue_note(name: str, argument: str):
+    def submit(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+        values = {"issue_id": int(meta), argument: _text(fields, "note")}
+        try:
+            return run_action(session, name=name, invocation=invocation, **values)
+        except CadenceError as error:
+            raise FormProblem("note", " ".join(filter(None, [error.message, error.hint]))) from None
+
+    return submit
+
+
+def _minutes(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    """The minutes form: its notes, decisions and actions read as one set of notes."""
+    lines = [_text(fields, "notes")]
+    lines += [f"DECISION: {line}" for line in _text(fields, "decisions").splitlines() if line.strip()]
+    lines += [f"ACTION: {line}" for line in _text(fields, "actions").splitlines() if line.strip()]
+    held_on = _text(fields, "held_on")
+    try:
+        held = date.fromisoformat(held_on) if held_on else None
+    except ValueError:
+        raise FormProblem("held_on", f"“{held_on}” is not a date (YYYY-MM-DD).") from None
+    attendees = fields.get("attendees") or []
+    return _on_field(
+        "notes",
+        run_action,
+        session,
+        name="minutes.draft",
+        invocation=_study(invocation, meta),
+        text="\n".join(lines),
+        meeting=_text(fields, "meeting") or None,
+        held_on=held,
+        attendee_ids=list(attendees) if isinstance(attendees, list | tuple) else [],
+    )
+
+
+def _minutes_confirm(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    return run_action(session, name="minutes.post", invocation=invocation, minutes_id=int(meta))
+
+
+def _reschedule(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    return _on_field(
+        "due",
+        run_action,
+        session,
+        name="action.reschedule",
+        invocation=invocation,
+        item_id=int(meta),
+        new_date=_text(fields, "due"),
+        reason=_text(fields, "reason"),
+    )
+
+
+def _on_field(field: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Call `function`; a problem it reports belongs on `field` of the form."""
+    try:
+        return function(*args, **kwargs)
+    except FormProblem:
+        raise
+    except CadenceError as error:
+        raise FormProblem(field, error.message, error.hint) from None
+
+
+# A form's name (Slack's callback_id) -> what submitting it does.
+FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
+    "checkin_answer": _checkin_answer,
+    "escalation_form": _escalation,
+    "escalation_resolve": _issue_note("escalation.resolve", "note"),
+    "escalation_climb": _issue_note("escalation.climb", "reason"),
+    "minutes_form": _minutes,
+    "minutes_confirm": _minutes_confirm,
+    "action_reschedule": _reschedule,
+}
+
+
+def submit_form(
+    session: Session, *, form: str, meta: str, fields: dict[str, Any], invocation: Invocation
+) -> Any:
+    """Run what a submitted form asks; a FormProblem names the field that needs another look."""
+    submit = FORMS.get(form)
+    if submit is None:
+        raise CadenceError("That form is no longer in use.", hint="Start again from the command.")
+    return submit(session, invocation, meta, fields)
