@@ -19,6 +19,7 @@ from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, run_in_session
 from bot.outbox import DeliveryWorker
 from bot.plan import Plan, PlanInvalid, load_plan_file
+from bot.routing import RoutingNotifier
 from bot.studies import apply_plan
 
 log = logging.getLogger("cadence")
@@ -122,7 +123,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.slack_socket_ready:
         return _serve_socket_mode(settings)
-    if settings.slack_http_ready:
+    if settings.slack_http_ready or settings.teams_ready:
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     plan_file = settings.plan_file or str(EXAMPLE_PLAN)
     database = _redacted(settings.database_url)
@@ -153,28 +154,51 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.slack.app import build_app
-    from handlers.slack.server import build_asgi, make_server
+    from handlers.server import build_asgi, make_server
 
-    if not settings.slack_http_ready:
-        raise Stop("cadence serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see .env.example).", code=2)
+    if not (settings.slack_http_ready or settings.teams_ready):
+        raise Stop(
+            "cadence serve needs Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) or Teams (TEAMS_CLIENT_ID "
+            "and TEAMS_CLIENT_SECRET) credentials (see .env.example).",
+            code=2,
+        )
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
-    schedules = build_schedules(settings, engine, slack_notifier(settings))
+    wake: list = []
+    slack_app, teams_app, routes, notifiers = None, None, None, {}
+    if settings.slack_http_ready:
+        from handlers.slack.app import build_app
+
+        slack_app = build_app(settings, engine, wake_delivery=lambda: wake[0]())
+        notifiers["slack"] = slack_notifier(settings)
+    if settings.teams_ready:
+        from handlers.teams.app import build_teams_app, teams_notifier
+
+        teams_app, routes = build_teams_app(settings, engine, wake_delivery=lambda: wake[0]())
+        notifiers["teams"] = teams_notifier(teams_app, engine, settings)
+    schedules = build_schedules(settings, engine, RoutingNotifier(notifiers))
+    wake.append(schedules.wake)
 
     async def start() -> None:
+        if teams_app is not None:
+            await teams_app.initialize()
         schedules.start()
 
     async def stop() -> None:
         schedules.stop()
 
-    app = build_app(settings, engine, wake_delivery=schedules.wake)
     port = args.port or settings.port
     server = make_server(
-        build_asgi(app, engine, on_startup=start, on_shutdown=stop), host=args.host, port=port
+        build_asgi(slack_app, engine, teams=routes, on_startup=start, on_shutdown=stop),
+        host=args.host,
+        port=port,
     )
+    served = [
+        path for path, on in (("/slack/events", slack_app), ("/api/messages", teams_app)) if on is not None
+    ]
     log.info(
-        "serving Slack on http://%s:%s/slack/events (database %s)",
+        "serving %s on http://%s:%s (database %s)",
+        " and ".join(served),
         args.host,
         port,
         _redacted(settings.database_url),
@@ -188,8 +212,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve_socket_mode(settings: Settings) -> int:
+    from handlers.server import run_socket_mode
     from handlers.slack.app import build_app
-    from handlers.slack.server import run_socket_mode
 
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)

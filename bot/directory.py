@@ -112,6 +112,8 @@ class DirectoryView:
                 for platform, ident in (
                     ("slack", person.slack_id),
                     ("teams", person.teams_id),
+                    # Teams users the plan names by e-mail only: the adapter looks their address up
+                    ("teams", person.email.lower() if person.email and not person.teams_id else None),
                     ("console", person.handle),
                 ):
                     if ident:
@@ -236,3 +238,21 @@ def _load(session: Session) -> DirectoryView:
         if s.id is not None
     }
     return DirectoryView(studies)
+
+
+def channel_platform(channel_id: str) -> str:
+    """The chat a channel id belongs to: Teams conversation ids look like 19:…@thread.tacv2 (or a:…)."""
+    return "teams" if channel_id.startswith(("19:", "a:", "29:")) else "slack"
+
+
+def person_platform(person: Contact) -> str | None:
+    """Where a person gets Cadence: the chat they prefer, else Slack if the plan has their id, else Teams."""
+    on = {"slack": bool(person.slack_id), "teams": bool(person.teams_id or person.email)}
+    if person.prefers in on and on[person.prefers]:
+        return person.prefers
+    return next((platform for platform, known in on.items() if known), None)
+
+
+def reachable_in(person: Contact, channel_id: str) -> bool:
+    """Whether a mention in this channel reaches the person (they use the chat the channel is on)."""
+    return person_platform(person) == channel_platform(channel_id)

@@ -23,6 +23,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 _HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_TEAMS_CHANNEL = re.compile(r"^19:[^\s;]+@thread\.[a-z0-9]+$")  # what Cadence says when added to a team
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     "": ("study", "people", "responsibilities", "cadence", "escalation", "meetings", "milestones"),
@@ -317,9 +318,11 @@ class _Checker:
             study.get("timezone"), "study.timezone", parse_timezone, required=bool(study)
         )
         channel = self.text(study.get("channel"), "study.channel")
-        if channel and not _SLACK_CHANNEL.match(channel):
+        if channel and not (_SLACK_CHANNEL.match(channel) or _TEAMS_CHANNEL.match(channel)):
             self.error(
-                "study.channel", f"'{channel}' is not a Slack channel id (C…); names change, ids do not"
+                "study.channel",
+                f"'{channel}' is not a Slack channel id (C…) nor a Teams conversation id (19:…@thread.…); "
+                "names change, ids do not",
             )
         admins = self.people_list(study.get("admins"), "study.admins", required=bool(study))
         return {

@@ -149,7 +149,10 @@ def _route(
     )
     ref = reference(study.key, question.id)
     asker = study.member(question.asker_id)
-    channel = None if answerer.prefers == "dm" or not study.channel else study.channel
+    in_channel = (
+        study.channel and answerer.prefers != "dm" and directory.reachable_in(answerer, study.channel)
+    )
+    channel = study.channel if in_channel else None
     notice = Notice("question", {
         "ref": ref, "question_id": question.id, "text": question.text, "topic": topic.topic,
         "asker": _who(asker), "to": _who(answerer), "covering_for": _who(owner) if stand_in else None,

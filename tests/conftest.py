@@ -19,8 +19,8 @@ from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, normalize_url, run_in_session
 from bot.plan import Plan, load_plan_file
 from bot.studies import apply_plan
+from handlers.server import bind, build_asgi, make_server
 from handlers.slack.app import build_app
-from handlers.slack.server import bind, build_asgi, make_server
 from tests.fake_slack import FakeSlack
 from tests.payloads import BOT_TOKEN, SIGNING_SECRET
 

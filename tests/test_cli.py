@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import EXAMPLE_PLAN
-from handlers.slack.server import bind
+from handlers.server import bind
 from tests.payloads import BOT_TOKEN, SIGNING_SECRET, post_command
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
@@ -29,8 +32,30 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Another chat drawing from these layouts (Teams) names people its own way: (name, slack id, handle) -> text.
+_MENTION_STYLE: ContextVar[Callable[[str, str | None, str | None], str] | None] = ContextVar(
+    "mention_style", default=None
+)
+
+
+@contextmanager
+def mentions_drawn_by(style: Callable[[str, str | None, str | None], str]) -> Iterator[None]:
+    token = _MENTION_STYLE.set(style)
+    try:
+        yield
+    finally:
+        _MENTION_STYLE.reset(token)
+
+
+def _named(name: str, slack_id: str | None, handle: str | None) -> str:
+    style = _MENTION_STYLE.get()
+    if style is not None:
+        return style(name, slack_id, handle)
+    return f"<@{slack_id}>" if slack_id else f"*{escape(name)}*"
+
+
 def mention(contact: Contact) -> str:
-    return f"<@{contact.slack_id}>" if contact.slack_id else f"*{escape(contact.name)}*"
+    return _named(contact.name, contact.slack_id, contact.handle)
 
 
 def section(text: str) -> dict[str, Any]:
@@ -343,7 +368,7 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answer_lines(entry: dict[str, Any]) -> str:
-    who = f"<@{entry['slack_id']}>" if entry.get("slack_id") else f"*{escape(entry['name'])}*"
+    who = _named(entry["name"], entry.get("slack_id"), entry.get("handle"))
     late = " _(late)_" if entry.get("late") else ""
     lines = [f"{STATUS_LABELS[entry['status']]} {who}{late}"]
     for question, answer in zip(entry["questions"], entry["answers"], strict=False):
@@ -503,7 +528,7 @@ def _(result: Participation) -> dict[str, Any]:
 def _person_mention(who: dict[str, Any] | None) -> str:
     if not who:
         return "someone"
-    return f"<@{who['slack_id']}>" if who.get("slack_id") else f"*{escape(who['name'])}*"
+    return _named(who["name"], who.get("slack_id"), who.get("handle"))
 
 
 def _question_buttons(question_id: int) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from bot.config import EXAMPLE_PLAN
 from bot.db import run_in_session
 from bot.plan import load_plan
 from bot.studies import apply_plan
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from handlers.slack.server import build_asgi
 from tests.conftest import serve_in_thread
 from tests.payloads import BEN, MEI, post_command
 from tests.slack.test_checkin_http import deliver, press

@@ -17,8 +17,8 @@ from bot.models import CheckinAnswer
 from bot.outbox import DeliveryWorker
 from bot.plan import load_plan
 from bot.studies import apply_plan
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from handlers.slack.server import build_asgi
 from tests.conftest import serve_in_thread
 from tests.payloads import ALICE, BEN, post, post_command, sign
 from tests.test_outbox import notifier_for

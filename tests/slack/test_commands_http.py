@@ -190,8 +190,8 @@ def test_healthz_reports_the_database(slack_url):
 def test_an_unexpected_failure_reaches_the_user_as_an_apology_not_a_traceback(settings, tmp_path, fake_slack):
     # A database that was never migrated: every query fails inside the core.
     from bot.db import make_engine
+    from handlers.server import build_asgi
     from handlers.slack.app import build_app
-    from handlers.slack.server import build_asgi
     from tests.conftest import serve_in_thread
 
     broken = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
@@ -270,8 +270,8 @@ def test_away_with_a_bad_date_explains(slack_url):
 
 
 def test_delivery_is_woken_only_when_a_request_queued_messages(settings, engine, study):
+    from handlers.server import build_asgi
     from handlers.slack.app import build_app
-    from handlers.slack.server import build_asgi
     from tests.conftest import serve_in_thread
 
     wakes: list[int] = []

@@ -13,8 +13,8 @@ from bot.config import EXAMPLE_PLAN
 from bot.db import run_in_session
 from bot.plan import load_plan
 from bot.studies import apply_plan
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from handlers.slack.server import build_asgi
 from tests.conftest import serve_in_thread
 from tests.payloads import ALICE, BEN, post_command
 from tests.slack.test_ask_http import said

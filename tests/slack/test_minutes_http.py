@@ -10,8 +10,8 @@ import pytest
 from bot import minutes
 from bot.clock import ManualClock
 from bot.db import run_in_session
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from handlers.slack.server import build_asgi
 from tests.conftest import serve_in_thread
 from tests.payloads import BEN, RAJ, post_command
 from tests.slack.test_ask_http import said

@@ -12,8 +12,8 @@ from bot import minutes, reports
 from bot.clock import ManualClock
 from bot.db import run_in_session
 from bot.studies import find_requester
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from handlers.slack.server import build_asgi
 from tests.conftest import serve_in_thread
 from tests.payloads import post, post_command, sign
 from tests.slack.test_checkin_http import deliver, interaction

@@ -1,4 +1,5 @@
-"""Serving: the ASGI app (`POST /slack/events`, `GET /healthz`) under uvicorn, or Socket Mode."""
+"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`), or
+Slack's Socket Mode."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
@@ -17,27 +18,72 @@ from sqlalchemy.engine import Engine
 from bot.db import database_ok
 
 log = logging.getLogger("cadence.server")
+TEAMS_PATH = "/api/messages"
+MAX_ACTIVITY_BYTES = 1_000_000  # an activity is a few kilobytes; Teams caps messages near 100 KB
 Hook = Callable[[], Awaitable[None]]
 
 
+class ActivityEndpoint(Protocol):
+    """The Teams app's route (handlers.teams.app.Routes): a Bot Framework activity in, a response out."""
+
+    async def handle(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]: ...
+
+
 def build_asgi(
-    app: AsyncApp, engine: Engine, *, on_startup: Hook | None = None, on_shutdown: Hook | None = None
+    app: AsyncApp | None,
+    engine: Engine,
+    *,
+    teams: ActivityEndpoint | None = None,
+    on_startup: Hook | None = None,
+    on_shutdown: Hook | None = None,
 ):
-    """The HTTP surface: Slack's requests go to Bolt, `/healthz` checks the database."""
-    bolt = AsyncSlackRequestHandler(app, path="/slack/events")
+    """The HTTP surface: Slack's requests go to Bolt, Teams' activities to the Teams SDK (each when
+    configured), `/healthz` checks the database."""
+    bolt = AsyncSlackRequestHandler(app, path="/slack/events") if app is not None else None
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send, on_startup, on_shutdown)
-        elif scope["type"] == "http" and scope["path"] == "/healthz":
+        elif scope["type"] != "http":
+            return
+        elif scope["path"] == "/healthz":
             healthy = await asyncio.to_thread(database_ok, engine)
             await _send_json(
                 send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
             )
-        else:
+        elif scope["path"] == TEAMS_PATH and teams is not None:
+            await _serve_activity(teams, scope, receive, send)
+        elif bolt is not None and scope["path"] == "/slack/events":
             await bolt(scope, receive, send)
+        else:
+            await _send_json(send, 404, {"error": "not found"})
 
     return asgi
+
+
+async def _serve_activity(teams: ActivityEndpoint, scope: dict[str, Any], receive: Callable, send: Callable):
+    if scope["method"] != "POST":
+        await _send_json(send, 405, {"error": "POST activities here"})
+        return
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if len(raw) > MAX_ACTIVITY_BYTES:
+            await _send_json(send, 413, {"error": "too large"})
+            return
+        if not message.get("more_body"):
+            break
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        await _send_json(send, 400, {"error": "an activity is a JSON object"})
+        return
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    response = await teams.handle(body, headers)
+    await _send_json(send, response["status"], response.get("body") or {})
 
 
 async def _lifespan(

@@ -1,0 +1,384 @@
+"""The Teams app: the Teams SDK's App, serving Bot Framework activities at /api/messages.
+
+Commands are messages to the bot (`who-owns SAE`, with or without a leading slash, @-mentioning
+Cadence in a channel); answers are Adaptive Cards; buttons are Action.Submit and come back as
+messages carrying a value; forms are cards with inputs. Every activity's conversation reference is
+kept (handlers.teams.people) so that the outbox can reach people later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from microsoft_teams.api import ApiClient, Attachment, MessageActivityInput
+from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
+from microsoft_teams.apps import App
+from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpResponse, HttpRouteHandler
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import forms, outbox
+from bot.clock import Clock, SystemClock
+from bot.commands import HelpShown, Invocation, command_names, help_for, run_action, run_command
+from bot.config import Settings
+from bot.errors import CadenceError
+from bot.minutes import MinutesDraft
+from handlers.slack import blocks
+from handlers.teams import cards, people
+
+log = logging.getLogger("cadence.teams")
+T = TypeVar("T")
+MESSAGES_PATH = "/api/messages"
+_FORM_KEYS = {"cadence", "form", "meta"}
+TEAMS_HOW_TO = (
+    "In Teams, write the command to Cadence in a chat, with or without the slash (`who-owns SAE`), "
+    "or @Cadence in the study's channel. Name people with @mentions."
+)
+
+
+class Routes:
+    """The SDK's HTTP server adapter, kept by our ASGI app: the SDK registers its route, we serve it."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, HttpRouteHandler] = {}
+
+    def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
+        self.handlers[path] = handler
+
+    def serve_static(self, path: str, directory: str) -> None:
+        """Cadence serves no static files."""
+
+    async def start(self, port: int) -> None:
+        raise NotImplementedError("Cadence serves Teams from its own ASGI app (cadence serve)")
+
+    async def stop(self) -> None:
+        """The ASGI server stops with the process."""
+
+    async def handle(self, body: dict[str, Any], headers: dict[str, str]) -> HttpResponse:
+        return await self.handlers[MESSAGES_PATH](HttpRequest(body=body, headers=headers))
+
+
+class TeamsBot:
+    """Turns activities into core calls and core results into cards."""
+
+    def __init__(self, engine: Engine, wake_delivery: Callable[[], None], clock: Clock):
+        self.engine = engine
+        self.wake_delivery = wake_delivery
+        self.clock = clock
+        self._known: set[tuple] = set()  # references already stored by this process
+
+    async def db(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        return await asyncio.to_thread(
+            outbox.run_then_wake, self.engine, self.wake_delivery, function, **kwargs
+        )
+
+    # --- who and where ---------------------------------------------------------------------------
+
+    async def note_reference(self, ctx: Any) -> None:
+        """Keep the activity's conversation reference and sender; look up their e-mail once if needed."""
+        activity = ctx.activity
+        sender = activity.from_
+        seen = people.Seen(
+            conversation_id=activity.conversation.id.split(";", 1)[0],
+            kind=activity.conversation.conversation_type or "personal",
+            service_url=activity.service_url or ctx.api.service_url,
+            tenant_id=activity.conversation.tenant_id or _tenant(activity),
+            aad_id=getattr(sender, "aad_object_id", None),
+            user_id=sender.id if sender else None,
+            name=getattr(sender, "name", None),
+        )
+        if seen not in self._known:
+            await self.db(people.remember, seen=seen, now=self.clock.now())
+            self._known.add(seen)
+        if seen.aad_id and await self.db(people.needs_email, aad_id=seen.aad_id):
+            await self._look_up_email(ctx, seen)
+
+    async def _look_up_email(self, ctx: Any, seen: people.Seen) -> None:
+        try:
+            account = await ctx.api.conversations.get_member_by_id(seen.conversation_id, seen.user_id)
+        except Exception as error:  # no roster access (a guest, a chat the bot left): identify by id only
+            log.info("could not look up a Teams member's e-mail: %s", type(error).__name__)
+            return
+        await self._remember_accounts([account], seen.service_url, seen.tenant_id)
+
+    async def _remember_accounts(self, accounts: list[Any], service_url: str, tenant_id: str | None) -> None:
+        for account in accounts:
+            aad_id = getattr(account, "aad_object_id", None)
+            if not aad_id:
+                continue
+            email = getattr(account, "email", None) or getattr(account, "user_principal_name", None)
+            met = people.Met(aad_id, account.id, getattr(account, "name", None), email)
+            await self.db(
+                people.remember_member,
+                met=met,
+                service_url=service_url,
+                tenant_id=tenant_id,
+                now=self.clock.now(),
+            )
+
+    async def command_text(self, activity: Any) -> str:
+        """What was typed: the @Cadence mention dropped, other people's mentions as the @handles the
+        commands take (`away until 2026-12-04 backup @ben`)."""
+        text = activity.text or ""
+        bot_id = activity.recipient.id if activity.recipient else None
+        for tag, user_id, name in _mentions(activity):
+            if user_id == bot_id:
+                text = text.replace(tag, " ")
+            else:
+                handle = await self.db(people.handle_for, user_id=user_id)
+                text = text.replace(tag, f"@{handle}" if handle else name)
+        return _collapse(text)
+
+    async def invocation(self, ctx: Any) -> Invocation:
+        activity = ctx.activity
+        aad_id = getattr(activity.from_, "aad_object_id", None) or activity.from_.id
+        user_id = await self.db(people.identity, aad_id=aad_id)
+        kind = activity.conversation.conversation_type or "personal"
+        channel = None if kind == "personal" else activity.conversation.id.split(";", 1)[0]
+        return Invocation(platform="teams", user_id=user_id, channel_id=channel, now=self.clock.now())
+
+    # --- messages --------------------------------------------------------------------------------
+
+    async def on_message(self, ctx: Any) -> None:
+        try:
+            await self.note_reference(ctx)
+            invocation = await self.invocation(ctx)
+            value = ctx.activity.value
+            if isinstance(value, dict) and value.get("cadence") == "button":
+                await self.press(ctx, invocation, value.get("action_id", ""), str(value.get("value", "")))
+            elif isinstance(value, dict) and value.get("cadence") == "form":
+                await self.submit(ctx, invocation, value)
+            else:
+                await self.command(ctx, invocation, await self.command_text(ctx.activity))
+        except CadenceError as error:
+            log.info("refused a Teams message: %s", error.message)
+            refusal = blocks.error_reply(error)
+            await self.show(ctx, lambda: refusal)
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("failed a Teams message (reference %s)", reference)
+            await self.show(ctx, lambda: blocks.failure_reply(reference))
+
+    async def command(self, ctx: Any, invocation: Invocation, text: str) -> None:
+        word, _, rest = text.strip().partition(" ")
+        name = "/" + word.lower().lstrip("/")
+        if not word or name == "/help":
+            name, rest = "/cadence", "help"
+        if name not in command_names():
+            await self.reply(ctx, help_for())
+            return
+        result = await self.db(run_command, name=name, text=rest.strip(), invocation=invocation)
+        modal = blocks.modal_for(result)
+        if modal is not None:  # the command asks for a form (e.g. escalate alone)
+            await self.show(ctx, lambda: modal, form=True)
+            return
+        await self.reply(ctx, result)
+
+    async def press(self, ctx: Any, invocation: Invocation, action_id: str, value: str) -> None:
+        """A card's button: the same action ids as Slack's, so the same core actions."""
+        base = forms.button_base(action_id)
+        if base in forms.BUTTONS:
+            result = await self.db(
+                forms.press_button, action_id=action_id, value=value, invocation=invocation
+            )
+            await self.reply(ctx, result)
+        elif base == "checkin_answer":
+            study_key, week = value.split("|", 1)
+            form = await self.db(
+                run_action,
+                name="checkin.form",
+                invocation=replace(invocation, study_key=study_key),
+                week=week,
+            )
+            await self.show(ctx, lambda: blocks.checkin_modal(form), form=True)
+        elif base == "checkin_snooze":
+            await self.snooze(ctx, invocation, value)
+        elif base in {"esc_resolve", "esc_climb"}:
+            name, title, label = {
+                "esc_resolve": ("escalation_resolve", "Resolve", "Resolution note"),
+                "esc_climb": ("escalation_climb", "Escalate now", "Why now?"),
+            }[base]
+            await self.show(ctx, lambda: blocks.note_modal(name, int(value), title, label), form=True)
+        elif base == "action_cant":
+            await self.show(ctx, lambda: blocks.reschedule_modal(int(value)), form=True)
+        else:
+            raise CadenceError("That button is no longer in use.", hint="Type help to see what Cadence does.")
+
+    async def snooze(self, ctx: Any, invocation: Invocation, value: str) -> None:
+        study_key, week = value.split("|", 1)
+        at = await self.db(
+            run_action,
+            name="checkin.snooze",
+            invocation=replace(invocation, study_key=study_key),
+            week=week,
+            token=ctx.activity.reply_to_id or ctx.activity.id or week,
+        )
+        await self.show(ctx, lambda: {"text": f"OK, I'll ask again {blocks.slack_time(at)}."})
+
+    async def submit(self, ctx: Any, invocation: Invocation, value: dict[str, Any]) -> None:
+        fields = {k: v for k, v in value.items() if k not in _FORM_KEYS}
+        if isinstance(fields.get("attendees"), str):  # the people picker answers "id1,id2"
+            fields["attendees"] = [a for a in fields["attendees"].split(",") if a]
+        try:
+            result = await self.db(
+                forms.submit_form,
+                form=str(value.get("form", "")),
+                meta=str(value.get("meta", "")),
+                fields=fields,
+                invocation=invocation,
+            )
+        except forms.FormProblem as problem:  # the card keeps what was typed: fix it and send again
+            text = " ".join(filter(None, [problem.message, problem.hint]))
+            await self.show(ctx, lambda: {"text": f":warning: {blocks.escape(text)}"})
+            return
+        if isinstance(result, MinutesDraft):  # the form's next page: what was read, to confirm
+            await self.show(ctx, lambda: blocks.draft_modal(result), form=True)
+            return
+        await self.reply(ctx, result)
+
+    async def reply(self, ctx: Any, result: Any) -> None:
+        await self.show(ctx, lambda: _result_layout(result))
+
+    async def show(self, ctx: Any, layout: Callable[[], dict[str, Any]], *, form: bool = False) -> None:
+        """Send a Slack-shaped message or modal as an Adaptive Card in the conversation it answers."""
+        content = await asyncio.to_thread(draw_card, self.engine, layout, form=form)
+        await ctx.send(card_activity(content))
+
+    # --- installation ----------------------------------------------------------------------------
+
+    async def on_conversation_update(self, ctx: Any) -> None:
+        """Added to a team or a chat: keep the reference, learn the roster, and say how to connect it."""
+        activity = ctx.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not any(m.id == bot_id for m in (activity.members_added or [])):
+            return
+        await self.note_reference(ctx)
+        conversation_id = activity.conversation.id.split(";", 1)[0]
+        try:
+            roster = await ctx.api.conversations.get_members(conversation_id)
+        except Exception as error:
+            log.info("could not read a Teams roster: %s", type(error).__name__)
+            roster = []
+        await self._remember_accounts(list(roster), activity.service_url, activity.conversation.tenant_id)
+        await self.welcome(ctx, conversation_id, activity.conversation.conversation_type or "personal")
+
+    async def on_install(self, ctx: Any) -> None:
+        await self.note_reference(ctx)
+        await self.welcome(ctx, ctx.activity.conversation.id, ctx.activity.conversation.conversation_type)
+
+    async def welcome(self, ctx: Any, conversation_id: str, kind: str | None) -> None:
+        lines = [":wave: *Cadence* keeps the sponsor and the CRO on the communication plan they agreed."]
+        if kind and kind != "personal":
+            lines.append(
+                f"To connect this conversation to a study, an admin sets `study.channel: {conversation_id}` "
+                "in the plan and applies it."
+            )
+        lines.append("Type *help* (or @Cadence help in a channel) to see the commands.")
+        await self.show(ctx, lambda: {"blocks": [blocks.section("\n".join(lines))]})
+
+
+def _tenant(activity: Any) -> str | None:
+    data = activity.channel_data
+    tenant = getattr(data, "tenant", None) if data else None
+    return getattr(tenant, "id", None)
+
+
+def _mentions(activity: Any) -> list[tuple[str, str, str]]:
+    """The @-mentions in a message: (the tag in the text, the mentioned user's id, their name)."""
+    found = []
+    for entity in activity.entities or []:
+        mentioned = getattr(entity, "mentioned", None)
+        if (
+            getattr(entity, "type", None) == "mention"
+            and mentioned is not None
+            and getattr(entity, "text", None)
+        ):
+            found.append((entity.text, mentioned.id, mentioned.name or ""))
+    return found
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+
+
+def _result_layout(result: Any) -> dict[str, Any]:
+    try:
+        layout = blocks.reply(result)
+    except TypeError:  # a result with nothing to show (a form that closed): confirm it went through
+        return {"text": ":white_check_mark: Done."}
+    if isinstance(result, HelpShown):
+        layout["blocks"] = [*layout["blocks"], blocks.context(TEAMS_HOW_TO)]
+    return layout
+
+
+def draw_card(engine: Engine, layout: Callable[[], dict[str, Any]], *, form: bool = False) -> dict[str, Any]:
+    """Lay out with Slack's renderers and draw the card, naming people as Teams mentions."""
+    with Session(engine) as session, cards.drawing(people.resolver(session)) as mentions:
+        drawn = layout()
+        return cards.form_card(drawn, mentions) if form else cards.message_card(drawn, mentions)
+
+
+def card_activity(content: dict[str, Any]) -> MessageActivityInput:
+    return MessageActivityInput(attachments=[Attachment(content_type=cards.CARD_TYPE, content=content)])
+
+
+def build_teams_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    wake_delivery: Callable[[], None] = lambda: None,
+    clock: Clock | None = None,
+    token: Callable[..., Any] | None = None,
+) -> tuple[App, Routes]:
+    """The Teams SDK app with Cadence's handlers, and the route our ASGI app serves it through.
+
+    Bot Framework tokens are validated unless TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED is set for
+    local development (Agents Playground). `token` replaces the client secret with another source
+    of app tokens (the SDK's token credentials), as a managed identity would.
+    """
+    routes = Routes()
+    cloud = from_name(settings.teams_cloud)
+    if settings.teams_openid_url:
+        cloud = with_overrides(cloud, openid_metadata_url=settings.teams_openid_url)
+    options: dict[str, Any] = {
+        "client_id": settings.teams_client_id,
+        "tenant_id": settings.teams_tenant_id,
+        "http_server_adapter": routes,
+        "cloud": cloud,
+        "dangerously_allow_unauthenticated_requests": settings.teams_allow_unauthenticated,
+    }
+    if token is not None:
+        options["token"] = token
+    else:
+        options["client_secret"] = settings.teams_client_secret
+    if settings.teams_allow_unauthenticated:
+        log.warning(
+            "TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED is set: %s accepts requests WITHOUT a Bot Framework "
+            "token. Use this only on a development machine (Agents Playground), never in production.",
+            MESSAGES_PATH,
+        )
+    app = App(**options)
+    bot = TeamsBot(engine, wake_delivery, clock or SystemClock())
+    app.on_message(bot.on_message)
+    app.on_conversation_update(bot.on_conversation_update)
+    app.on_install_add(bot.on_install)
+    return app, routes
+
+
+DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
+
+
+def teams_notifier(app: App, engine: Engine, settings: Settings, clock: Clock | None = None):
+    """The outbox's way into Teams: the Bot Connector API with the app's own tokens."""
+    from handlers.teams.notifier import TeamsNotifier
+
+    def api() -> ApiClient:
+        return ApiClient(DEFAULT_SERVICE_URL, cloud=app.cloud, token_provider=app.token_provider)
+
+    return TeamsNotifier(engine, api, bot_id=app.id, tenant_id=settings.teams_tenant_id, clock=clock)

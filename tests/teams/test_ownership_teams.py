@@ -1,0 +1,27 @@
+"""who-owns and help in Teams: messages to the bot over HTTP, answered with Adaptive Cards."""
+
+from __future__ import annotations
+
+from tests.teams.conftest import ALICE, STRANGER, message
+
+
+def test_who_owns_answers_in_a_card_naming_the_owner_as_a_mention(teams, fake_teams):
+    teams.say(ALICE, "who-owns SAE")
+    answer = teams.answer(ALICE)
+    assert answer.activity["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "**Safety reporting** is owned by <at>Mei Lin</at>" in answer.text
+    mentioned = {e["mentioned"]["name"] for e in answer.card["msteams"]["entities"]}
+    assert "Mei Lin" in mentioned
+
+
+def test_requests_without_a_valid_bot_framework_token_are_refused(teams, fake_teams):
+    activity = message(fake_teams, ALICE, "who-owns SAE")
+    assert teams.post(activity, token=None) == 401
+    assert teams.post(activity, token="not-a-jwt") == 401
+    assert teams.post(activity, token=fake_teams.activity_token(audience="another-bot")) == 401
+    assert fake_teams.sent == []
+
+
+def test_a_stranger_is_told_kindly_and_nothing_changes(teams, fake_teams):
+    teams.say(STRANGER, "who-owns SAE")
+    assert "not in any study" in teams.answer(STRANGER).text
