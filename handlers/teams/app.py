@@ -304,7 +304,9 @@ def _mentions(activity: Any) -> list[tuple[str, str, str]]:
 
 
 def _collapse(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+    """Spaces tidied line by line; the lines stay (pasted minutes are read line by line)."""
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.replace("\r\n", "\n").split("\n"))
+    return "\n".join(lines).strip()
 
 
 def _result_layout(result: Any) -> dict[str, Any]:

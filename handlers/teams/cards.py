@@ -40,6 +40,7 @@ Resolver = Callable[[str | None, str | None], str | None]
 
 _PLACEHOLDER = re.compile(r"\x02(\d+)\x03")
 _SLACK_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*\|[^>]*>")
+_SLACK_CHANNEL = re.compile(r"<#[^|>]+(?:\|([^>]*))?>")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
 _SLACK_BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _SLACK_STRIKE = re.compile(r"(?<![~\w])~(?=\S)([^~\n]+?)(?<=\S)~(?![~\w])")
@@ -84,6 +85,7 @@ def markdown(text: str, mentions: _Mentions | None = None) -> str:
     """Slack's mrkdwn as Adaptive Card Markdown; text users typed stays inert."""
     text = _SLACK_DATE.sub(lambda m: _local_time(int(m.group(1))), text)
     text = _SLACK_LINK.sub(lambda m: f"[{m.group(2) or m.group(1)}]({m.group(1)})", text)
+    text = _SLACK_CHANNEL.sub(lambda m: f"**{m.group(1) or 'the study channel'}**", text)
     text = _SLACK_BOLD.sub(r"**\1**", text)
     text = _SLACK_STRIKE.sub(r"\1", text)
     text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)

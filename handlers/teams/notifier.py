@@ -96,8 +96,10 @@ class TeamsNotifier:
     def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
         service_url = self._service_url(channel)
         activity = self._activity(notice)
-        api = self._api.clone(service_url=service_url)
-        self._call(lambda: api.conversations.activities(channel).update(message_id, activity))
+        conversations = self._api.conversations
+        self._call(
+            lambda: conversations.update_activity(channel, message_id, activity, service_url=service_url)
+        )
         return Posted(channel, message_id)
 
     def open_view(self, trigger_id: str, view: Notice) -> None:
@@ -157,8 +159,10 @@ class TeamsNotifier:
         return self._post(conversation_id, self._activity(notice), service_url)
 
     def _post(self, conversation_id: str, activity: MessageActivityInput, service_url: str) -> Posted:
-        api = self._api.clone(service_url=service_url)
-        sent = self._call(lambda: api.conversations.activities(conversation_id).create(activity))
+        conversations = self._api.conversations
+        sent = self._call(
+            lambda: conversations.create_activity(conversation_id, activity, service_url=service_url)
+        )
         return Posted(conversation_id.split(";", 1)[0], sent.id)
 
     def _service_url(self, conversation_id: str) -> str:

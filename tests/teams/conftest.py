@@ -47,8 +47,8 @@ class User:
 
     @property
     def chat(self) -> str:
-        """Their personal chat with Cadence."""
-        return f"a:chat-{self.handle}"
+        """Their personal chat with Cadence (the id the fake gives a chat it opens with them)."""
+        return f"a:chat-{self.user_id}"
 
 
 def _user(handle: str, name: str, email: str) -> User:
@@ -147,6 +147,13 @@ class TeamsBot:
 
     def deliver(self) -> None:
         self.worker.drain()
+
+    def posts(self) -> list:
+        """What Cadence posted at the top level of the study channel (not thread replies, not edits)."""
+        return [s for s in self.fake.sent if s.conversation == CHANNEL and not s.update_of]
+
+    def dms(self, user: User) -> list:
+        return self.fake.to(user.chat)
 
 
 def message(

@@ -1,0 +1,50 @@
+"""Escalation in Teams: raised in the channel, cards and DMs through the outbox, acknowledged by a button."""
+
+from __future__ import annotations
+
+from tests.teams.conftest import BEN, CHANNEL, MEI, RAJ, SOFIA
+
+
+def test_an_issue_raised_in_the_channel_reaches_level_one_in_their_chats_and_is_acknowledged(
+    teams, fake_teams
+):
+    teams.say(SOFIA, "escalate high Temperature excursion on kit shipment 14", channel=True)
+    reply = teams.answer(SOFIA, channel=True)
+    assert reply.conversation.startswith(f"{CHANNEL};messageid=")  # answered in the message's thread
+    assert "Raised **ACME-201-E1**" in reply.text
+
+    teams.deliver()
+    [card] = teams.posts()
+    assert "Temperature excursion on kit shipment 14" in card.text
+    assert [b["data"]["action_id"] for b in card.buttons()] == ["esc_ack", "esc_resolve", "esc_climb"]
+    # Level 1 (Raj, Ben) had never written to Cadence: their chats are opened from the team's roster.
+    assert sorted(c["members"][0]["id"] for c in fake_teams.created) == ["29:aad-ben", "29:aad-raj"]
+    [to_ben] = teams.dms(BEN)
+    assert "ACME-201-E1" in to_ben.text and teams.dms(RAJ)
+
+    # Mei is not on the path: a polite refusal; Ben acknowledges from his chat; a second press is a no-op.
+    teams.press(MEI, card.button("Acknowledge"), channel=True)
+    assert "Only" in teams.answer(MEI, channel=True).text
+    teams.press(BEN, to_ben.button("Acknowledge"))
+    assert "acknowledged" in teams.answer(BEN).text.lower()
+    teams.press(BEN, to_ben.button("Acknowledge"))
+    assert "nothing changed" in teams.answer(BEN).text
+
+    # The channel's card is edited in place to show who acknowledged.
+    teams.deliver()
+    [edit] = [s for s in fake_teams.sent if s.update_of == card.activity_id]
+    assert "Ben Okafor" in edit.text or "<at>Ben Okafor</at>" in edit.text
+
+
+def test_escalate_alone_opens_a_form_whose_submission_raises_the_issue(teams, fake_teams):
+    teams.say(SOFIA, "escalate")
+    form = teams.answer(SOFIA)
+    inputs = {e["id"]: e for e in form.card["body"] if e["type"].startswith("Input.")}
+    assert {"summary", "severity"} <= set(inputs)
+    submit = form.button("Raise")
+    assert submit["data"]["form"] == "escalation_form"
+
+    teams.press(SOFIA, submit, summary="", severity="high")  # a required field left empty
+    assert "⚠️" in teams.answer(SOFIA).text
+    teams.press(SOFIA, submit, summary="Unblinding risk at site 12", severity="high")
+    assert "Raised **ACME-201-E1**" in teams.answer(SOFIA).text

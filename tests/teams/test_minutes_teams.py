@@ -1,0 +1,47 @@
+"""Minutes and action items in Teams: pasted notes, the confirmation card, owners' cards with Done."""
+
+from __future__ import annotations
+
+from tests.teams.conftest import RAJ, SOFIA, message
+
+NOTES = (
+    "Weekly sponsor–CRO call\n"
+    "DECISION: screening window stays at 21 days\n"
+    "ACTION <at>Sofia Novak</at>: send the monitoring plan by 2026-11-27\n"
+    "ACTION @raj: circulate the recruitment forecast by 2026-11-30"
+)
+
+
+def test_minutes_from_pasted_notes_reach_each_owner_who_closes_the_item(teams, fake_teams):
+    activity = message(fake_teams, RAJ, f"minutes {NOTES}")
+    activity["entities"] = [
+        {"type": "mention", "text": "<at>Sofia Novak</at>", "mentioned": {"id": SOFIA.user_id, "name": "Sofia Novak"}}
+    ]
+    teams.post(activity)
+    draft = teams.answer(RAJ)
+    assert "screening window stays at 21 days" in draft.text
+    assert "Send the monitoring plan" in draft.text and "<at>Sofia Novak</at>" in draft.text
+
+    teams.press(RAJ, draft.button("Post minutes"))
+    assert "Posted **ACME-201-M1**" in teams.answer(RAJ).text
+    teams.deliver()
+    assert any("screening window stays at 21 days" in p.text for p in teams.posts())
+    [for_sofia] = teams.dms(SOFIA)
+    assert "Send the monitoring plan" in for_sofia.text
+
+    teams.press(SOFIA, for_sofia.button("Done"))
+    assert "✅ Done" in teams.answer(SOFIA).text
+    teams.say(SOFIA, "actions")
+    assert "nothing open" in teams.answer(SOFIA).text
+
+
+def test_cant_make_it_asks_for_a_new_date_on_a_form(teams, fake_teams):
+    teams.say(RAJ, f"minutes {NOTES}")
+    teams.press(RAJ, teams.answer(RAJ).button("Post minutes"))
+    teams.deliver()
+    [for_raj] = [s for s in teams.dms(RAJ) if any(b["title"] == "Can't make it" for b in s.buttons())]
+    teams.press(RAJ, for_raj.button("Can't make it"))
+    form = teams.answer(RAJ)
+    assert {e["id"] for e in form.card["body"] if e["type"].startswith("Input.")} >= {"due", "reason"}
+    teams.press(RAJ, form.buttons()[-1], due="2026-12-07", reason="waiting for site 5 numbers")
+    assert "Moved" in teams.answer(RAJ).text
