@@ -91,6 +91,7 @@ class FakeTeams:
     created: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers to give next
+    require_auth: bool = True  # Agents Playground, like a bot in development mode, sends no token
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -196,7 +197,7 @@ class FakeTeams:
         if path == "/v1/.well-known/keys":
             key = json.loads(RSAAlgorithm.to_jwk(_KEY.public_key()))
             return 200, {"keys": [{**key, "kid": _KID, "use": "sig", "alg": "RS256"}]}, {}
-        if not self._authorized(authorization):
+        if self.require_auth and not self._authorized(authorization):
             return 401, {"error": {"code": "Unauthorized", "message": "no valid bot token"}}, {}
         with self._lock:
             if self.failures:

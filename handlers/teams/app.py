@@ -163,7 +163,14 @@ class TeamsBot:
         except Exception:
             reference = secrets.token_hex(3)
             log.exception("failed a Teams message (reference %s)", reference)
+            await self.apologise(ctx, reference)
+
+    async def apologise(self, ctx: Any, reference: str) -> None:
+        """Say something broke, without details; if even that cannot be sent, the log has it."""
+        try:
             await self.show(ctx, lambda: blocks.failure_reply(reference))
+        except Exception as error:
+            log.warning("could not tell a Teams user about failure %s: %s", reference, type(error).__name__)
 
     async def command(self, ctx: Any, invocation: Invocation, text: str) -> None:
         word, _, rest = text.strip().partition(" ")
@@ -253,6 +260,12 @@ class TeamsBot:
     # --- installation ----------------------------------------------------------------------------
 
     async def on_conversation_update(self, ctx: Any) -> None:
+        try:
+            await self.added(ctx)
+        except Exception:
+            log.exception("could not take in being added to a Teams conversation")
+
+    async def added(self, ctx: Any) -> None:
         """Added to a team or a chat: keep the reference, learn the roster, and say how to connect it."""
         activity = ctx.activity
         bot_id = activity.recipient.id if activity.recipient else None
@@ -269,8 +282,11 @@ class TeamsBot:
         await self.welcome(ctx, conversation_id, activity.conversation.conversation_type or "personal")
 
     async def on_install(self, ctx: Any) -> None:
-        await self.note_reference(ctx)
-        await self.welcome(ctx, ctx.activity.conversation.id, ctx.activity.conversation.conversation_type)
+        try:
+            await self.note_reference(ctx)
+            await self.welcome(ctx, ctx.activity.conversation.id, ctx.activity.conversation.conversation_type)
+        except Exception:
+            log.exception("could not take in an installation in Teams")
 
     async def welcome(self, ctx: Any, conversation_id: str, kind: str | None) -> None:
         lines = [":wave: *Cadence* keeps the sponsor and the CRO on the communication plan they agreed."]

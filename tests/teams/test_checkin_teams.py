@@ -48,7 +48,9 @@ def test_one_round_reaches_two_people_on_slack_and_two_on_teams_each_once(
         "participants: [alice, ben, carla, raj, mei, omar, sofia]", "participants: [alice, raj, ben, sofia]"
     )
     run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
-    both = RoutingNotifier({"slack": notifier_for(fake_slack), "teams": teams.worker.notifier.notifiers["teams"]})
+    both = RoutingNotifier(
+        {"slack": notifier_for(fake_slack), "teams": teams.worker.notifier.notifiers["teams"]}
+    )
     worker = DeliveryWorker(engine, both, clock)
 
     teams.say(BEN, "checkin now")  # Ben is no admin: refused

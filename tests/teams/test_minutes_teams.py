@@ -15,7 +15,11 @@ NOTES = (
 def test_minutes_from_pasted_notes_reach_each_owner_who_closes_the_item(teams, fake_teams):
     activity = message(fake_teams, RAJ, f"minutes {NOTES}")
     activity["entities"] = [
-        {"type": "mention", "text": "<at>Sofia Novak</at>", "mentioned": {"id": SOFIA.user_id, "name": "Sofia Novak"}}
+        {
+            "type": "mention",
+            "text": "<at>Sofia Novak</at>",
+            "mentioned": {"id": SOFIA.user_id, "name": "Sofia Novak"},
+        }
     ]
     teams.post(activity)
     draft = teams.answer(RAJ)

@@ -14,9 +14,11 @@ def test_a_question_goes_to_the_owner_in_the_channel_and_is_marked_answered(team
     teams.deliver()
     [question] = teams.posts()
     assert "When is the next SAE reconciliation due?" in question.text
-    assert {"type": "mention", "text": "<at>Mei Lin</at>", "mentioned": {"id": "aad-mei", "name": "Mei Lin"}} in (
-        question.card["msteams"]["entities"]
-    )
+    assert {
+        "type": "mention",
+        "text": "<at>Mei Lin</at>",
+        "mentioned": {"id": "aad-mei", "name": "Mei Lin"},
+    } in (question.card["msteams"]["entities"])
     teams.press(MEI, question.button("Answered"), channel=True)
     assert "ACME-201-Q1" in teams.answer(MEI, channel=True).text
     teams.say(ALICE, "ask list")
@@ -26,7 +28,11 @@ def test_a_question_goes_to_the_owner_in_the_channel_and_is_marked_answered(team
 def test_away_names_the_cover_by_an_at_mention(teams, fake_teams):
     activity = message(fake_teams, BEN, "away until 2026-12-04 backup <at>Raj Patel</at>")
     activity["entities"] = [
-        {"type": "mention", "text": "<at>Raj Patel</at>", "mentioned": {"id": RAJ.user_id, "name": "Raj Patel"}}
+        {
+            "type": "mention",
+            "text": "<at>Raj Patel</at>",
+            "mentioned": {"id": RAJ.user_id, "name": "Raj Patel"},
+        }
     ]
     teams.post(activity)
     assert "You are away until Fri 04 Dec 2026. <at>Raj Patel</at> covers for you." in teams.answer(BEN).text
