@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="Socket Mode, the HTTP server or the local console, by what is set")
     run.set_defaults(run=cmd_run)
 
-    serve = commands.add_parser("serve", help="serve Slack over HTTP: POST /slack/events, GET /healthz")
+    serve = commands.add_parser(
+        "serve", help="serve over HTTP: POST /slack/events, POST /api/messages (Teams), GET /healthz"
+    )
     serve.add_argument("--port", type=int, help="port (default: PORT, else 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.set_defaults(run=cmd_serve)
@@ -73,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="the folder to write the PDFs and index.csv to")
     export.set_defaults(run=cmd_export)
 
+    teams = commands.add_parser("teams", help="the Microsoft Teams app")
+    teams_commands = teams.add_subparsers(required=True, metavar="ACTION")
+    package = teams_commands.add_parser("package", help="zip the Teams app package (manifest and icons)")
+    package.add_argument("--app-id", help="the bot's Entra app id (default: TEAMS_CLIENT_ID)")
+    package.add_argument(
+        "--website", default="https://cadence.example/", help="the developer's https:// site"
+    )
+    package.add_argument("--out", default="cadence-teams.zip", help="the zip to write (default: %(default)s)")
+    package.set_defaults(run=cmd_teams_package)
+
     plan = commands.add_parser("plan", help="validate or apply a communication plan")
     plan_commands = plan.add_subparsers(required=True, metavar="ACTION")
     validate = plan_commands.add_parser("validate", help="check a plan and list every problem")
@@ -82,6 +94,20 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("file")
     apply.set_defaults(run=cmd_plan_apply)
     return parser
+
+
+def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.teams.package import PackageProblem, build_package
+
+    app_id = args.app_id or settings.teams_client_id
+    if not app_id:
+        raise Stop("cadence teams package needs the bot's app id: --app-id or TEAMS_CLIENT_ID.", code=2)
+    try:
+        out = build_package(app_id=app_id, website=args.website, out=Path(args.out))
+    except PackageProblem as problem:
+        raise Stop(str(problem), code=2) from None
+    print(f"Wrote {out}: upload it in Teams under Apps > Manage your apps > Upload an app.")
+    return 0
 
 
 def cmd_plan_validate(args: argparse.Namespace, settings: Settings) -> int:

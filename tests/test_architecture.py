@@ -18,8 +18,10 @@ def imports_of(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handlers"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module if node.module.startswith("handlers") else node.module.split(".")[0])
+            found.add(node.module.split(".")[0])
     return found
 
 
@@ -33,10 +35,17 @@ def test_the_core_imports_no_adapter_scheduler_or_chat_sdk():
 
 
 def test_adapters_do_not_import_each_other():
-    for adapter in ("slack", "console"):
+    """Teams draws its cards from Slack's layouts (handlers.slack.blocks) and from nothing else of Slack's."""
+    allowed = {"teams": ("handlers.slack.blocks",)}
+    for adapter in ("slack", "console", "teams"):
         others = {f"handlers.{o}" for o in ("slack", "console", "teams") if o != adapter}
         for path in (REPO / "handlers" / adapter).rglob("*.py"):
-            bad = {name for name in imports_of(path) if any(name.startswith(o) for o in others)}
+            bad = {
+                name
+                for name in imports_of(path)
+                if any(name.startswith(o) for o in others)
+                and not name.startswith(allowed.get(adapter, ()) or "-")
+            }
             assert not bad, f"{path.relative_to(REPO)} imports {bad}"
 
 
@@ -60,9 +69,20 @@ def test_env_example_lists_every_setting():
         "CADENCE_PLAN",
         "PORT",
         "CADENCE_TICK_SECONDS",
+        "TEAMS_CLIENT_ID",
+        "TEAMS_CLIENT_SECRET",
+        "TEAMS_TENANT_ID",
+        "TEAMS_CLOUD",
+        "TEAMS_OPENID_METADATA_URL",
+        "TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED",
     }
     assert expected <= listed
-    secrets = {"SLACK_BOT_TOKEN": "xoxb-s1", "SLACK_SIGNING_SECRET": "sig-s2", "SLACK_APP_TOKEN": "xapp-s3"}
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-s1",
+        "SLACK_SIGNING_SECRET": "sig-s2",
+        "SLACK_APP_TOKEN": "xapp-s3",
+        "TEAMS_CLIENT_SECRET": "teams-s4",
+    }
     settings = Settings.from_env(secrets | {"PORT": "1", "CADENCE_TICK_SECONDS": "2", "CADENCE_PLAN": " "})
     assert settings.port == 1 and settings.tick_seconds == 2 and settings.slack_bot_token == "xoxb-s1"
     assert settings.plan_file is None  # blank counts as unset
@@ -71,9 +91,11 @@ def test_env_example_lists_every_setting():
 
 def test_every_notifier_implements_the_whole_port():
     from bot.replies import Notifier
+    from bot.routing import RoutingNotifier
     from handlers.console.notifier import ConsoleNotifier
     from handlers.slack.notifier import SlackNotifier
+    from handlers.teams.notifier import TeamsNotifier
 
     port = {name for name in vars(Notifier) if not name.startswith("_") and callable(getattr(Notifier, name))}
-    for adapter in (SlackNotifier, ConsoleNotifier):
+    for adapter in (SlackNotifier, ConsoleNotifier, TeamsNotifier, RoutingNotifier):
         assert port <= set(dir(adapter)), f"{adapter.__name__} lacks {port - set(dir(adapter))}"
