@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -141,3 +142,37 @@ def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_
         process.terminate()
         output, _ = process.communicate(timeout=10)
     assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+
+
+def test_serve_with_teams_credentials_only_answers_teams_and_refuses_unsigned_activities(env):
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    env = env | {"TEAMS_CLIENT_ID": "00000000-0000-4000-8000-00000000b07a", "TEAMS_CLIENT_SECRET": "teams-secret-1",
+                 "CADENCE_PLAN": str(EXAMPLE_PLAN), "PORT": str(port)}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    assert json.load(response) == {"status": "ok"}
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "cadence serve did not start"
+                time.sleep(0.1)
+        activity = json.dumps({"type": "message", "text": "who-owns SAE"}).encode()
+        for path, status in (("/api/messages", 401), ("/slack/events", 404)):
+            request = urllib.request.Request(f"{url}{path}", data=activity, method="POST")
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            assert refused.value.code == status
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "serving /api/messages on http://127.0.0.1" in output
+    assert "teams-secret-1" not in output
