@@ -299,7 +299,10 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
         f"A message from Cadence for {data['study']} could not be delivered to {data['recipient']}: "
         f"{data['reason']}."
     )
-    hint = "Check that Cadence is in the channel and that the person's Slack id in the plan is current."
+    hint = (
+        "Check that Cadence is in the channel (in Teams: in the team) and that the person's Slack or "
+        "Teams id in the plan is current."
+    )
     return message(
         text, [section(f":warning: {escape(text)}"), context(escape(hint), f"`{escape(data['key'])}`")]
     )
