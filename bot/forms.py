@@ -57,8 +57,9 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
     "action_done": _by_id("action.done", "item_id"),
 }
-# Buttons that open a form rather than act at once (the adapter shows the form).
-FORM_BUTTONS = frozenset({"checkin_answer", "esc_resolve", "esc_climb", "action_cant"})
+# Buttons that open a short form rather than act at once (the adapter shows it; the check-in's
+# Answer opens the check-in form, prefilled, and is handled on its own).
+FORM_BUTTONS = frozenset({"esc_resolve", "esc_climb", "action_cant"})
 
 
 def button_base(action_id: str) -> str:

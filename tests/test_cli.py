@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -106,26 +108,21 @@ def test_serve_without_credentials_says_what_is_missing(env):
     assert done.returncode == 2 and "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in done.stderr
 
 
-def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_slack):
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """`cadence serve` in a process of its own on a free port, once /healthz answers; its output after."""
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     sock.close()
-    env = env | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "CADENCE_PLAN": str(EXAMPLE_PLAN),
-        "PORT": str(port),
-    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
-        env=env,
+        env=env | {"PORT": str(port)},
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url, output = f"http://127.0.0.1:{port}", []
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -136,43 +133,34 @@ def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_
             except OSError:
                 assert process.poll() is None and time.monotonic() < deadline, "cadence serve did not start"
                 time.sleep(0.1)
-        answer = post_command(url, "/who-owns", "SAE")
-        assert answer.status == 200 and "owned by <@U02MEI>" in answer.text
+        yield url, output
     finally:
         process.terminate()
-        output, _ = process.communicate(timeout=10)
-    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+        output.append(process.communicate(timeout=10)[0])
+
+
+def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_slack):
+    env = env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_PLAN": str(EXAMPLE_PLAN),
+    }
+    with serving(env) as (url, output):
+        answer = post_command(url, "/who-owns", "SAE")
+        assert answer.status == 200 and "owned by <@U02MEI>" in answer.text
+    assert BOT_TOKEN not in output[0] and SIGNING_SECRET not in output[0]
 
 
 def test_serve_with_teams_credentials_only_answers_teams_and_refuses_unsigned_activities(env):
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    sock.close()
     env = env | {"TEAMS_CLIENT_ID": "00000000-0000-4000-8000-00000000b07a", "TEAMS_CLIENT_SECRET": "teams-secret-1",
-                 "CADENCE_PLAN": str(EXAMPLE_PLAN), "PORT": str(port)}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                    assert json.load(response) == {"status": "ok"}
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "cadence serve did not start"
-                time.sleep(0.1)
+                 "CADENCE_PLAN": str(EXAMPLE_PLAN)}  # fmt: skip
+    with serving(env) as (url, output):
         activity = json.dumps({"type": "message", "text": "who-owns SAE"}).encode()
         for path, status in (("/api/messages", 401), ("/slack/events", 404)):
             request = urllib.request.Request(f"{url}{path}", data=activity, method="POST")
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(request, timeout=5)
             assert refused.value.code == status
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=10)
-    assert "serving /api/messages on http://127.0.0.1" in output
-    assert "teams-secret-1" not in output
+    assert "serving /api/messages on http://127.0.0.1" in output[0]
+    assert "teams-secret-1" not in output[0]

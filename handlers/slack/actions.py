@@ -19,7 +19,7 @@ def register(app: AsyncApp) -> None:
     app.action("checkin_answer")(open_checkin_answer)
     app.action("checkin_snooze")(snooze_checkin)
     app.action(re.compile(rf"^({'|'.join(forms.BUTTONS)})(_\d+)?$"))(press_button)
-    app.action(re.compile(r"^(esc_resolve|esc_climb|action_cant)$"))(open_a_note_form)
+    app.action(re.compile(rf"^({'|'.join(forms.FORM_BUTTONS)})$"))(open_a_note_form)
 
 
 async def press_button(
@@ -48,14 +48,9 @@ async def press_button(
 async def open_a_note_form(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
 ) -> None:
-    """Resolve asks for a resolution note, Escalate now for a reason, Can't make it for a new date."""
+    """Resolve, Escalate now and Can't make it each open a short form."""
     await ack()
-    number = int(action["value"])
-    view = {
-        "esc_resolve": lambda: blocks.note_modal("escalation_resolve", number, "Resolve", "Resolution note"),
-        "esc_climb": lambda: blocks.note_modal("escalation_climb", number, "Escalate now", "Why now?"),
-        "action_cant": lambda: blocks.reschedule_modal(number),
-    }[action["action_id"]]()
+    view = blocks.form_for_button(action["action_id"], action["value"])
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

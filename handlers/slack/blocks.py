@@ -1062,6 +1062,17 @@ def _(result: EscalationForm) -> dict[str, Any]:
     }
 
 
+def form_for_button(action_id: str, value: str) -> dict[str, Any]:
+    """The form a button opens: Resolve asks for a resolution note, Escalate now for a reason, Can't
+    make it for a new date."""
+    number = int(value)
+    return {
+        "esc_resolve": lambda: note_modal("escalation_resolve", number, "Resolve", "Resolution note"),
+        "esc_climb": lambda: note_modal("escalation_climb", number, "Escalate now", "Why now?"),
+        "action_cant": lambda: reschedule_modal(number),
+    }[action_id]()
+
+
 def note_modal(callback_id: str, issue_id: int, title: str, label: str) -> dict[str, Any]:
     """A one-field modal: the resolution note, or the reason to escalate now."""
     return {

@@ -206,14 +206,8 @@ class TeamsBot:
             await self.show(ctx, lambda: blocks.checkin_modal(form), form=True)
         elif base == "checkin_snooze":
             await self.snooze(ctx, invocation, value)
-        elif base in {"esc_resolve", "esc_climb"}:
-            name, title, label = {
-                "esc_resolve": ("escalation_resolve", "Resolve", "Resolution note"),
-                "esc_climb": ("escalation_climb", "Escalate now", "Why now?"),
-            }[base]
-            await self.show(ctx, lambda: blocks.note_modal(name, int(value), title, label), form=True)
-        elif base == "action_cant":
-            await self.show(ctx, lambda: blocks.reschedule_modal(int(value)), form=True)
+        elif base in forms.FORM_BUTTONS:  # Resolve, Escalate now, Can't make it
+            await self.show(ctx, lambda: blocks.form_for_button(base, value), form=True)
         else:
             raise CadenceError("That button is no longer in use.", hint="Type help to see what Cadence does.")
 
