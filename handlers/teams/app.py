@@ -195,14 +195,8 @@ class TeamsBot:
                 forms.press_button, action_id=action_id, value=value, invocation=invocation
             )
             await self.reply(ctx, result)
-        elif base == "checkin_answer":
-            study_key, week = value.split("|", 1)
-            form = await self.db(
-                run_action,
-                name="checkin.form",
-                invocation=replace(invocation, study_key=study_key),
-                week=week,
-            )
+        elif base == "checkin_answer":  # the form, prefilled with the answer so far
+            form = await self.checkin_action(invocation, value, "checkin.form")
             await self.show(ctx, lambda: blocks.checkin_modal(form), form=True)
         elif base == "checkin_snooze":
             await self.snooze(ctx, invocation, value)
@@ -212,15 +206,15 @@ class TeamsBot:
             raise CadenceError("That button is no longer in use.", hint="Type help to see what Cadence does.")
 
     async def snooze(self, ctx: Any, invocation: Invocation, value: str) -> None:
-        study_key, week = value.split("|", 1)
-        at = await self.db(
-            run_action,
-            name="checkin.snooze",
-            invocation=replace(invocation, study_key=study_key),
-            week=week,
-            token=ctx.activity.reply_to_id or ctx.activity.id or week,
-        )
+        token = ctx.activity.reply_to_id or ctx.activity.id or value
+        at = await self.checkin_action(invocation, value, "checkin.snooze", token=token)
         await self.show(ctx, lambda: {"text": f"OK, I'll ask again {blocks.slack_time(at)}."})
+
+    async def checkin_action(self, invocation: Invocation, value: str, name: str, **values: Any) -> Any:
+        """A check-in prompt's buttons carry "study|week"."""
+        study_key, week = value.split("|", 1)
+        study = replace(invocation, study_key=study_key)
+        return await self.db(run_action, name=name, invocation=study, week=week, **values)
 
     async def submit(self, ctx: Any, invocation: Invocation, value: dict[str, Any]) -> None:
         fields = {k: v for k, v in value.items() if k not in _FORM_KEYS}
