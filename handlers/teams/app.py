@@ -35,6 +35,7 @@ from handlers.teams import cards, people
 log = logging.getLogger("cadence.teams")
 T = TypeVar("T")
 MESSAGES_PATH = "/api/messages"
+KNOWN_REFERENCES = 10_000  # (conversation, sender) pairs remembered in memory, to skip rewriting them
 _FORM_KEYS = {"cadence", "form", "meta"}
 TEAMS_HOW_TO = (
     "In Teams, write the command to Cadence in a chat, with or without the slash (`who-owns SAE`), "
@@ -95,6 +96,8 @@ class TeamsBot:
         )
         if seen not in self._known:
             await self.db(people.remember, seen=seen, now=self.clock.now())
+            if len(self._known) >= KNOWN_REFERENCES:
+                self._known.clear()
             self._known.add(seen)
         if seen.aad_id and await self.db(people.needs_email, aad_id=seen.aad_id):
             await self._look_up_email(ctx, seen)
@@ -270,9 +273,9 @@ class TeamsBot:
         await self.welcome(ctx, conversation_id, activity.conversation.conversation_type or "personal")
 
     async def on_install(self, ctx: Any) -> None:
+        """Installed: keep the reference. Teams follows with a conversationUpdate, which says hello."""
         try:
             await self.note_reference(ctx)
-            await self.welcome(ctx, ctx.activity.conversation.id, ctx.activity.conversation.conversation_type)
         except Exception:
             log.exception("could not take in an installation in Teams")
 
