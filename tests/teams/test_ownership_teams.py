@@ -19,6 +19,9 @@ def test_requests_without_a_valid_bot_framework_token_are_refused(teams, fake_te
     assert teams.post(activity, token=None) == 401
     assert teams.post(activity, token="not-a-jwt") == 401
     assert teams.post(activity, token=fake_teams.activity_token(audience="another-bot")) == 401
+    # A genuine token replayed with another service URL: replies must not go to an attacker's server.
+    assert teams.post(activity, token=fake_teams.activity_token(service_url="https://evil.example")) == 401
+    assert teams.post(activity, token=fake_teams.activity_token(exp=1_000_000)) == 401  # long expired
     assert fake_teams.sent == []
 
 
