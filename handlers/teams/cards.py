@@ -116,6 +116,13 @@ def _text_block(text: str, mentions: _Mentions | None, **style: Any) -> dict[str
     return {"type": "TextBlock", "text": markdown(text, mentions), "wrap": True, **style}
 
 
+def _text_blocks(text: str, mentions: _Mentions | None, **style: Any) -> list[dict[str, Any]]:
+    """A block of lines as one TextBlock a line: Teams clients disagree on single newlines in Markdown."""
+    lines = [line for line in text.split("\n") if line.strip()] or [" "]
+    first, *rest = (_text_block(line, mentions, **style) for line in lines)
+    return [first, *({**block, "spacing": "None"} for block in rest)]
+
+
 def button(element: dict[str, Any]) -> dict[str, Any]:
     """A Block Kit button as an Action.Submit that carries its action id and value back."""
     title = _plain(element.get("text"))
@@ -206,10 +213,10 @@ def _body(layout: list[dict[str, Any]], mentions: _Mentions | None) -> list[dict
             items.append(_text_block(_plain(block.get("text")), mentions, weight="Bolder", size="Medium"))
         elif kind == "section":
             if block.get("text"):
-                items.append(_text_block(block["text"]["text"], mentions))
+                items.extend(_text_blocks(block["text"]["text"], mentions))
             if block.get("fields"):
                 columns = [
-                    {"type": "Column", "width": "stretch", "items": [_text_block(f["text"], mentions)]}
+                    {"type": "Column", "width": "stretch", "items": _text_blocks(f["text"], mentions)}
                     for f in block["fields"]
                 ]
                 items.append({"type": "ColumnSet", "columns": columns})
@@ -219,7 +226,7 @@ def _body(layout: list[dict[str, Any]], mentions: _Mentions | None) -> list[dict
         elif kind == "context":
             texts = [e["text"] for e in block.get("elements", []) if "text" in e]
             if texts:
-                items.append(_text_block(" · ".join(texts), mentions, isSubtle=True, size="Small"))
+                items.extend(_text_blocks(" · ".join(texts), mentions, isSubtle=True, size="Small"))
         elif kind == "actions":
             actions = _actions(block.get("elements", []))
             if actions:
