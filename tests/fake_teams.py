@@ -99,6 +99,8 @@ class FakeTeams:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real Bot Connector
+
             def log_message(self, *args: Any) -> None:
                 pass
 

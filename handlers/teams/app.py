@@ -81,8 +81,9 @@ class TeamsBot:
 
     # --- who and where ---------------------------------------------------------------------------
 
-    async def note_reference(self, ctx: Any) -> None:
-        """Keep the activity's conversation reference and sender; look up their e-mail once if needed."""
+    async def note_reference(self, ctx: Any) -> str:
+        """Keep the activity's conversation reference and sender, look up their e-mail once if the plan
+        may know them by it; the id the plan knows the sender by."""
         activity = ctx.activity
         sender = activity.from_
         seen = people.Seen(
@@ -99,8 +100,12 @@ class TeamsBot:
             if len(self._known) >= KNOWN_REFERENCES:
                 self._known.clear()
             self._known.add(seen)
-        if seen.aad_id and await self.db(people.needs_email, aad_id=seen.aad_id):
+        aad_id = seen.aad_id or seen.user_id or ""
+        user_id, needs_email = await self.db(people.recognise, aad_id=aad_id)
+        if needs_email and seen.aad_id:
             await self._look_up_email(ctx, seen)
+            user_id, _ = await self.db(people.recognise, aad_id=aad_id)
+        return user_id
 
     async def _look_up_email(self, ctx: Any, seen: people.Seen) -> None:
         try:
@@ -138,10 +143,8 @@ class TeamsBot:
                 text = text.replace(tag, f"@{handle}" if handle else name)
         return _collapse(text)
 
-    async def invocation(self, ctx: Any) -> Invocation:
+    def invocation(self, ctx: Any, user_id: str) -> Invocation:
         activity = ctx.activity
-        aad_id = getattr(activity.from_, "aad_object_id", None) or activity.from_.id
-        user_id = await self.db(people.identity, aad_id=aad_id)
         kind = activity.conversation.conversation_type or "personal"
         channel = None if kind == "personal" else activity.conversation.id.split(";", 1)[0]
         return Invocation(platform="teams", user_id=user_id, channel_id=channel, now=self.clock.now())
@@ -150,8 +153,7 @@ class TeamsBot:
 
     async def on_message(self, ctx: Any) -> None:
         try:
-            await self.note_reference(ctx)
-            invocation = await self.invocation(ctx)
+            invocation = self.invocation(ctx, await self.note_reference(ctx))
             value = ctx.activity.value
             if isinstance(value, dict) and value.get("cadence") == "button":
                 await self.press(ctx, invocation, value.get("action_id", ""), str(value.get("value", "")))
@@ -181,72 +183,70 @@ class TeamsBot:
         if not word or name == "/help":
             name, rest = "/cadence", "help"
         if name not in command_names():
-            await self.reply(ctx, help_for())
+            await self.respond(ctx, lambda session: help_for())
             return
-        result = await self.db(run_command, name=name, text=rest.strip(), invocation=invocation)
-        modal = blocks.modal_for(result)
-        if modal is not None:  # the command asks for a form (e.g. escalate alone)
-            await self.show(ctx, lambda: modal, form=True)
-            return
-        await self.reply(ctx, result)
+        await self.respond(
+            ctx, lambda session: run_command(session, name=name, text=rest.strip(), invocation=invocation)
+        )
 
     async def press(self, ctx: Any, invocation: Invocation, action_id: str, value: str) -> None:
         """A card's button: the same action ids as Slack's, so the same core actions."""
         base = forms.button_base(action_id)
         if base in forms.BUTTONS:
-            result = await self.db(
-                forms.press_button, action_id=action_id, value=value, invocation=invocation
+            await self.respond(
+                ctx,
+                lambda session: forms.press_button(
+                    session, action_id=action_id, value=value, invocation=invocation
+                ),
             )
-            await self.reply(ctx, result)
         elif base == "checkin_answer":  # the form, prefilled with the answer so far
-            form = await self.checkin_action(invocation, value, "checkin.form")
-            await self.show(ctx, lambda: blocks.checkin_modal(form), form=True)
-        elif base == "checkin_snooze":
-            await self.snooze(ctx, invocation, value)
+            await self.respond(
+                ctx,
+                lambda session: _checkin_action(session, invocation, value, "checkin.form"),
+                present=lambda form: (blocks.checkin_modal(form), True),
+            )
+        elif base == "checkin_snooze":  # the prompt comes again in 2h, unless answered by then
+            token = ctx.activity.reply_to_id or ctx.activity.id or value
+            await self.respond(
+                ctx,
+                lambda session: _checkin_action(session, invocation, value, "checkin.snooze", token=token),
+                present=lambda at: ({"text": f"OK, I'll ask again {blocks.slack_time(at)}."}, False),
+            )
         elif base in forms.FORM_BUTTONS:  # Resolve, Escalate now, Can't make it
             await self.show(ctx, lambda: blocks.form_for_button(base, value), form=True)
         else:
             raise CadenceError("That button is no longer in use.", hint="Type help to see what Cadence does.")
 
-    async def snooze(self, ctx: Any, invocation: Invocation, value: str) -> None:
-        token = ctx.activity.reply_to_id or ctx.activity.id or value
-        at = await self.checkin_action(invocation, value, "checkin.snooze", token=token)
-        await self.show(ctx, lambda: {"text": f"OK, I'll ask again {blocks.slack_time(at)}."})
-
-    async def checkin_action(self, invocation: Invocation, value: str, name: str, **values: Any) -> Any:
-        """A check-in prompt's buttons carry "study|week"."""
-        study_key, week = value.split("|", 1)
-        study = replace(invocation, study_key=study_key)
-        return await self.db(run_action, name=name, invocation=study, week=week, **values)
-
     async def submit(self, ctx: Any, invocation: Invocation, value: dict[str, Any]) -> None:
         fields = {k: v for k, v in value.items() if k not in _FORM_KEYS}
         if isinstance(fields.get("attendees"), str):  # the people picker answers "id1,id2"
             fields["attendees"] = [a for a in fields["attendees"].split(",") if a]
+        form, meta = str(value.get("form", "")), str(value.get("meta", ""))
         try:
-            result = await self.db(
-                forms.submit_form,
-                form=str(value.get("form", "")),
-                meta=str(value.get("meta", "")),
-                fields=fields,
-                invocation=invocation,
+            await self.respond(
+                ctx,
+                lambda session: forms.submit_form(
+                    session, form=form, meta=meta, fields=fields, invocation=invocation
+                ),
+                present=_present_submitted,
             )
         except forms.FormProblem as problem:  # the card keeps what was typed: fix it and send again
             text = " ".join(filter(None, [problem.message, problem.hint]))
             await self.show(ctx, lambda: {"text": f":warning: {blocks.escape(text)}"})
-            return
-        if isinstance(result, MinutesDraft):  # the form's next page: what was read, to confirm
-            await self.show(ctx, lambda: blocks.draft_modal(result), form=True)
-            return
-        await self.reply(ctx, result)
 
-    async def reply(self, ctx: Any, result: Any) -> None:
-        await self.show(ctx, lambda: _result_layout(result))
+    async def respond(
+        self,
+        ctx: Any,
+        core: Callable[[Session], Any],
+        present: Callable[[Any], tuple[dict[str, Any], bool]] | None = None,
+    ) -> None:
+        """Run a core call and draw its answer in one trip to a worker thread, then send the card."""
+        content = await self.db(_act_and_draw, core=core, present=present or _present)
+        await ctx.send(card_activity(content))
 
     async def show(self, ctx: Any, layout: Callable[[], dict[str, Any]], *, form: bool = False) -> None:
         """Send a Slack-shaped message or modal as an Adaptive Card in the conversation it answers."""
-        content = await asyncio.to_thread(draw_card, self.engine, layout, form=form)
-        await ctx.send(card_activity(content))
+        await self.respond(ctx, lambda session: None, present=lambda _none: (layout(), form))
 
     # --- installation ----------------------------------------------------------------------------
 
@@ -326,11 +326,38 @@ def _result_layout(result: Any) -> dict[str, Any]:
     return layout
 
 
-def draw_card(engine: Engine, layout: Callable[[], dict[str, Any]], *, form: bool = False) -> dict[str, Any]:
-    """Lay out with Slack's renderers and draw the card, naming people as Teams mentions."""
-    with Session(engine) as session, cards.drawing(people.resolver(session)) as mentions:
-        drawn = layout()
-        return cards.form_card(drawn, mentions) if form else cards.message_card(drawn, mentions)
+def _present(result: Any) -> tuple[dict[str, Any], bool]:
+    """A result as a message, or as a form where it asks for one (escalate alone)."""
+    modal = blocks.modal_for(result)
+    return (modal, True) if modal is not None else (_result_layout(result), False)
+
+
+def _present_submitted(result: Any) -> tuple[dict[str, Any], bool]:
+    """After a form: the minutes form goes on to its next page, what was read, to confirm."""
+    if isinstance(result, MinutesDraft):
+        return blocks.draft_modal(result), True
+    return _present(result)
+
+
+def _act_and_draw(
+    session: Session,
+    *,
+    core: Callable[[Session], Any],
+    present: Callable[[Any], tuple[dict[str, Any], bool]],
+) -> dict[str, Any]:
+    """The core call, then its answer laid out by Slack's renderers and drawn as a card, naming people
+    as Teams mentions; all in the one session."""
+    result = core(session)
+    with cards.drawing(people.resolver(session)) as mentions:
+        layout, form = present(result)
+        return cards.form_card(layout, mentions) if form else cards.message_card(layout, mentions)
+
+
+def _checkin_action(session: Session, invocation: Invocation, value: str, name: str, **values: Any) -> Any:
+    """A check-in prompt's buttons carry "study|week"."""
+    study_key, week = value.split("|", 1)
+    study = replace(invocation, study_key=study_key)
+    return run_action(session, name=name, invocation=study, week=week, **values)
 
 
 def card_activity(content: dict[str, Any]) -> MessageActivityInput:

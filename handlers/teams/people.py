@@ -93,23 +93,16 @@ def member(session: Session, aad_id: str) -> TeamsMember | None:
     return session.exec(select(TeamsMember).where(TeamsMember.aad_object_id == aad_id)).first()
 
 
-def identity(session: Session, aad_id: str) -> str:
-    """The id a plan knows this Teams user by: their Entra object id, or else their e-mail."""
+def recognise(session: Session, aad_id: str) -> tuple[str, bool]:
+    """The id a plan knows this Teams user by (their Entra object id, or else their e-mail), and
+    whether their e-mail still has to be looked up to tell."""
     view = directory.current(session)
-    if view.memberships("teams", aad_id):
-        return aad_id
+    if view.memberships("teams", aad_id):  # in the plan by id: nothing to look up
+        return aad_id, False
     known = member(session, aad_id)
-    if known and known.email and view.memberships("teams", known.email):
-        return known.email
-    return aad_id
-
-
-def needs_email(session: Session, aad_id: str) -> bool:
-    """Whether the plan does not know this user by id and their e-mail has not been looked up yet."""
-    if directory.current(session).memberships("teams", aad_id):
-        return False
-    known = member(session, aad_id)
-    return known is None or not known.email
+    if known is None or not known.email:
+        return aad_id, True
+    return (known.email if view.memberships("teams", known.email) else aad_id), False
 
 
 def handle_for(session: Session, user_id: str) -> str | None:
@@ -149,13 +142,24 @@ def conversation(session: Session, conversation_id: str) -> TeamsConversation | 
 
 
 def resolver(session: Session):
-    """(slack id, handle) -> Entra object id, for naming people in cards as Teams mentions."""
+    """(slack id, handle) -> Entra object id, for naming people in cards as Teams mentions. People in
+    the plan by e-mail are looked up together, once, the first time one is named."""
     people = [p for s in directory.current(session).studies.values() for p in s.people.values()]
     by_slack = {p.slack_id: p for p in people if p.slack_id}
     by_handle = {p.handle: p for p in people}
+    by_email: dict[str, str] | None = None
 
     def resolve(slack_id: str | None, handle: str | None) -> str | None:
+        nonlocal by_email
         contact = by_slack.get(slack_id or "") or by_handle.get(handle or "")
-        return entra_id(session, contact) if contact else None
+        if contact is None or contact.teams_id or not contact.email:
+            return contact.teams_id if contact else None
+        if by_email is None:
+            wanted = {p.email.lower() for p in people if p.email and not p.teams_id}
+            rows = session.exec(
+                select(TeamsMember.email, TeamsMember.aad_object_id).where(col(TeamsMember.email).in_(wanted))
+            )
+            by_email = {email: aad for email, aad in rows if email}
+        return by_email.get(contact.email.lower())
 
     return resolve

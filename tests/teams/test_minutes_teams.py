@@ -49,3 +49,28 @@ def test_cant_make_it_asks_for_a_new_date_on_a_form(teams, fake_teams):
     assert {e["id"] for e in form.card["body"] if e["type"].startswith("Input.")} >= {"due", "reason"}
     teams.press(RAJ, form.buttons()[-1], due="2026-12-07", reason="waiting for site 5 numbers")
     assert "Moved" in teams.answer(RAJ).text
+
+
+def test_the_minutes_form_reads_the_notes_then_asks_to_confirm_before_posting(teams, fake_teams):
+    teams.say(RAJ, "minutes")
+    form = teams.answer(RAJ)
+    inputs = {e["id"]: e for e in form.card["body"] if e["type"].startswith("Input.")}
+    assert {"notes", "decisions", "actions", "held_on", "attendees"} <= set(inputs)
+    assert (
+        inputs["attendees"]["choices.data"]["dataset"] == "graph.microsoft.com/users"
+    )  # Teams' people picker
+    teams.press(
+        RAJ,
+        form.buttons()[-1],
+        meeting="Weekly sponsor–CRO call",
+        notes="Kit supply reviewed",
+        decisions="screening window stays at 21 days",
+        actions="@sofia send the monitoring plan by 2026-11-27",
+        held_on="2026-11-19",
+        attendees=f"{RAJ.aad_id},{SOFIA.aad_id}",
+    )
+    confirm = teams.answer(RAJ)
+    assert "screening window stays at 21 days" in confirm.text and "Thu 19 Nov 2026" in confirm.text
+    assert confirm.buttons()[-1]["data"]["form"] == "minutes_confirm"
+    teams.press(RAJ, confirm.buttons()[-1])
+    assert "Posted **ACME-201-M1**" in teams.answer(RAJ).text
