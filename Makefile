@@ -23,6 +23,7 @@ lint: $(BIN)/cadence
 
 bench: $(BIN)/cadence
 	$(BIN)/python bench/who_owns_http.py
+	$(BIN)/python bench/teams_http.py
 	$(BIN)/python bench/fanout.py
 
 clean:
