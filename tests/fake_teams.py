@@ -14,6 +14,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,37 +49,12 @@ class Sent:
     def text(self) -> str:
         """Every piece of text in the message and its card, joined: what a reader sees."""
         parts = [self.activity.get("text") or ""]
-
-        def walk(node: Any) -> None:
-            if isinstance(node, dict):
-                for key in ("text", "title", "label"):
-                    if isinstance(node.get(key), str):
-                        parts.append(node[key])
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
-        walk(self.card.get("body"))
-        walk(self.card.get("actions"))
+        for node in dicts_in([self.card.get("body"), self.card.get("actions")]):
+            parts += [node[key] for key in ("text", "title", "label") if isinstance(node.get(key), str)]
         return "\n".join(p for p in parts if p)
 
     def buttons(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-
-        def walk(node: Any) -> None:
-            if isinstance(node, dict):
-                if node.get("type") == "Action.Submit":
-                    found.append(node)
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
-        walk(self.card)
-        return found
+        return submit_actions(self.card)
 
     def button(self, title_part: str) -> dict[str, Any]:
         return next(b for b in self.buttons() if title_part in b["title"])
@@ -231,6 +207,22 @@ class FakeTeams:
         with self._lock:
             self.created.append(body)
         return 200, {"id": f"a:chat-{member}", "serviceUrl": self.url}, {}
+
+
+def dicts_in(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in a card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from dicts_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from dicts_in(value)
+
+
+def submit_actions(card: Any) -> list[dict[str, Any]]:
+    """A card's Action.Submit buttons, in order."""
+    return [node for node in dicts_in(card) if node.get("type") == "Action.Submit"]
 
 
 def account(aad_id: str, name: str, email: str | None = None) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.teams.app import build_teams_app, teams_notifier
 from tests.conftest import serve_in_thread
+from tests.fake_teams import submit_actions
 
 PLAYGROUND = Path(__file__).resolve().parent.parent / "playground"
 CLI = PLAYGROUND / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
@@ -123,7 +124,7 @@ class PlaygroundChat:
 
     async def press(self, message: dict[str, Any], title: str) -> None:
         """Press a card's Action.Submit: the Playground sends Cadence the button's data as the value."""
-        [action] = [a for a in _submits(message) if title in a["title"]]
+        [action] = [a for a in submit_actions(message.get("attachments")) if title in a["title"]]
         body = {"conversation": {"id": self.chat}, "replyToId": message["messageId"], "value": action["data"],
                 "from": {"id": self.user}}  # fmt: skip
         await self._post("/_conversation/v1/submit", body)
@@ -142,23 +143,6 @@ class PlaygroundChat:
     async def _post(self, path: str, body: dict[str, Any]) -> None:
         async with self.http.post(f"{self.base}{path}", json=body) as response:
             assert response.status < 300, await response.text()
-
-
-def _submits(message: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("attachments"))
-    return found
 
 
 def test_who_owns_and_an_escalation_opened_and_acknowledged_in_the_playground(playground, cadence, engine):
