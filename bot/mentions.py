@@ -30,7 +30,7 @@ def answer_mention(
     now: datetime,
 ) -> bool:
     """Reply once per mention (`key` is the event's id); False when this mention was answered already."""
-    question = _FILLER.sub("", _MENTION.sub(" ", text)).strip(" ?!.")
+    question = topic_asked(text)
     study_id = None
     try:
         requester = find_requester(session, platform=platform, user_id=user_id, channel_id=channel)
@@ -48,6 +48,11 @@ def answer_mention(
         study_id=study_id,
         platform=platform,
     )
+
+
+def topic_asked(text: str) -> str:
+    """What someone asked about in free words: "who owns SAE reporting?" -> "SAE reporting"."""
+    return _FILLER.sub("", _MENTION.sub(" ", text)).strip(" ?!.")
 
 
 def _describe(found: ownership.OwnerFound) -> str:

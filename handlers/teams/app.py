@@ -28,7 +28,9 @@ from bot.clock import Clock, SystemClock
 from bot.commands import HelpShown, Invocation, command_names, help_for, run_action, run_command
 from bot.config import Settings
 from bot.errors import CadenceError
+from bot.mentions import topic_asked
 from bot.minutes import MinutesDraft
+from bot.ownership import OwnerFound
 from handlers.slack import blocks
 from handlers.teams import cards, people
 
@@ -182,8 +184,8 @@ class TeamsBot:
         name = "/" + word.lower().lstrip("/")
         if not word or name == "/help":
             name, rest = "/cadence", "help"
-        if name not in command_names():
-            await self.respond(ctx, lambda session: help_for())
+        if name not in command_names():  # free words: who owns what was asked, or else what Cadence can do
+            await self.respond(ctx, lambda session: _owner_or_help(session, text, invocation))
             return
         await self.respond(
             ctx, lambda session: run_command(session, name=name, text=rest.strip(), invocation=invocation)
@@ -324,6 +326,11 @@ def _result_layout(result: Any) -> dict[str, Any]:
     if isinstance(result, HelpShown):
         layout["blocks"] = [*layout["blocks"], blocks.context(TEAMS_HOW_TO)]
     return layout
+
+
+def _owner_or_help(session: Session, text: str, invocation: Invocation) -> Any:
+    found = run_command(session, name="/who-owns", text=topic_asked(text), invocation=invocation)
+    return found if isinstance(found, OwnerFound) else help_for()
 
 
 def _present(result: Any) -> tuple[dict[str, Any], bool]:

@@ -28,3 +28,11 @@ def test_requests_without_a_valid_bot_framework_token_are_refused(teams, fake_te
 def test_a_stranger_is_told_kindly_and_nothing_changes(teams, fake_teams):
     teams.say(STRANGER, "who-owns SAE")
     assert "not in any study" in teams.answer(STRANGER).text
+
+
+def test_free_words_are_answered_with_the_owner_or_with_help(teams, fake_teams):
+    teams.say(ALICE, "who owns temperature excursion?", channel=True)
+    assert "**Product supply** is owned by" in teams.answer(ALICE, channel=True).text
+    teams.say(ALICE, "good morning")
+    help_card = teams.answer(ALICE).text
+    assert "/who-owns" in help_card and "with or without the slash" in help_card
