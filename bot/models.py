@@ -326,3 +326,13 @@ class TeamsMember(SQLModel, table=True):
     tenant_id: str | None = None
     service_url: str
     updated_at: datetime = _utc_column()
+
+
+class TeamsActivity(SQLModel, table=True):
+    """An activity Teams delivered, by its id: Teams sends it again when an answer takes over 15 s."""
+
+    __tablename__ = "teams_activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: str = Field(unique=True)
+    received_at: datetime = _utc_column(index=True)

@@ -154,6 +154,12 @@ class TeamsBot:
     # --- messages --------------------------------------------------------------------------------
 
     async def on_message(self, ctx: Any) -> None:
+        activity_id = ctx.activity.id
+        if activity_id and not await self.db(
+            people.first_delivery, activity_id=activity_id, now=self.clock.now()
+        ):
+            log.info("Teams delivered activity %r again (a slow answer): answered once already", activity_id)
+            return
         try:
             invocation = self.invocation(ctx, await self.note_reference(ctx))
             value = ctx.activity.value

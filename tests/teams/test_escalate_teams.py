@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.teams.conftest import BEN, CHANNEL, MEI, RAJ, SOFIA
+from sqlmodel import Session, select
+
+from bot.models import Escalation
+from tests.teams.conftest import BEN, CHANNEL, MEI, RAJ, SOFIA, message
 
 
 def test_an_issue_raised_in_the_channel_reaches_level_one_in_their_chats_and_is_acknowledged(
@@ -48,3 +51,12 @@ def test_escalate_alone_opens_a_form_whose_submission_raises_the_issue(teams, fa
     assert "⚠️" in teams.answer(SOFIA).text
     teams.press(SOFIA, submit, summary="Unblinding risk at site 12", severity="high")
     assert "Raised **ACME-201-E1**" in teams.answer(SOFIA).text
+
+
+def test_an_activity_teams_delivers_again_raises_one_issue_and_is_answered_once(teams, fake_teams, engine):
+    activity = message(fake_teams, SOFIA, "escalate high Unblinding risk at site 12")
+    assert teams.post(activity) == 200
+    assert teams.post(activity) == 200  # Teams sends it again when the first answer took over 15 s
+    with Session(engine) as session:
+        assert len(session.exec(select(Escalation)).all()) == 1
+    assert len(teams.dms(SOFIA)) == 1

@@ -1,4 +1,5 @@
-"""Teams: the conversation references and members the bot learns, for proactive messages.
+"""Teams: the conversation references and members the bot learns, for proactive messages, and the
+ids of the activities it took in (Teams delivers an activity again when the answer is slow).
 
 Revision ID: 0009
 Revises: 0008
@@ -38,8 +39,16 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_teams_member_email", "teams_member", ["email"])
+    op.create_table(
+        "teams_activity",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("activity_id", sa.String(), nullable=False, unique=True),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_teams_activity_received_at", "teams_activity", ["received_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("teams_activity")
     op.drop_table("teams_member")
     op.drop_table("teams_conversation")
