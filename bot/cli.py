@@ -148,6 +148,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.slack_socket_ready:
+        if settings.teams_ready:  # Teams comes in over HTTP only
+            log.warning(
+                "Socket Mode serves Slack only: Teams is not served. Unset SLACK_APP_TOKEN to serve Slack "
+                "(SLACK_SIGNING_SECRET) and Teams from one HTTP server (cadence serve)."
+            )
         return _serve_socket_mode(settings)
     if settings.slack_http_ready or settings.teams_ready:
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
