@@ -159,8 +159,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     plan_file = settings.plan_file or str(EXAMPLE_PLAN)
     database = _redacted(settings.database_url)
     print(
-        f"Cadence local console — no Slack or Teams credentials are set, so this runs the plan {_shown(plan_file)} "
-        f"on {database}. Type /help."
+        "Cadence local console — no Slack or Teams credentials are set, so this runs the plan "
+        f"{_shown(plan_file)} on {database}. Type /help."
     )
     return cmd_console(argparse.Namespace(plan=plan_file, handle=None), settings)
 
