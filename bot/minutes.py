@@ -500,17 +500,13 @@ def chase_note_takers(session: Session, *, now: datetime) -> int:
                     notice=Notice("minutes_chase", data),
                 )
             if now >= add_duration(due, parse_duration(meeting["minutes_due"]), zone):
-                for handle in study.admins:
-                    admin = study.people.get(handle)
-                    if admin:
-                        queued += outbox.enqueue(
-                            session,
-                            key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}:{handle}",
-                            to=outbox.Destination.person(admin.id),
-                            now=now,
-                            study_id=study.id,
-                            notice=Notice("minutes_chase_admins", data),
-                        )
+                queued += outbox.tell_admins(
+                    session,
+                    study,
+                    key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
+                    notice=Notice("minutes_chase_admins", data),
+                    now=now,
+                )
     return queued
 
 

@@ -139,6 +139,24 @@ def run_then_wake(
     return result
 
 
+def tell_admins(
+    session: Session, study: directory.StudyView, *, key: str, notice: Notice, now: datetime
+) -> int:
+    """The same message to each of the study's admins, keyed `key:<handle>`; how many were new."""
+    return sum(
+        enqueue(
+            session,
+            key=f"{key}:{handle}",
+            to=Destination.person(study.people[handle].id),
+            notice=notice,
+            now=now,
+            study_id=study.id,
+        )
+        for handle in study.admins
+        if handle in study.people
+    )
+
+
 def message(session: Session, key: str) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
 
@@ -443,27 +461,14 @@ def _report_failure(session: Session, row: OutboxMessage, reason: str, now: date
     if study is None:
         return
     recipient = _describe_recipient(study.people.values(), row)
-    for handle in study.admins:
-        admin = study.people.get(handle)
-        if admin is None:
-            continue
-        enqueue(
-            session,
-            key=f"failed:{row.key}:{handle}",
-            to=Destination.person(admin.id),
-            notice=Notice(
-                "delivery_failed",
-                {
-                    "key": row.key,
-                    "reason": reason,
-                    "recipient": recipient,
-                    "study": study.key,
-                    "what": row.notice_kind,
-                },
-            ),
-            now=now,
-            study_id=row.study_id,
-        )
+    data = {
+        "key": row.key,
+        "reason": reason,
+        "recipient": recipient,
+        "study": study.key,
+        "what": row.notice_kind,
+    }
+    tell_admins(session, study, key=f"failed:{row.key}", notice=Notice("delivery_failed", data), now=now)
 
 
 def _describe_recipient(people, row: OutboxMessage) -> str:

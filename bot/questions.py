@@ -426,20 +426,14 @@ def _tell_admins(session: Session, study: StudyView, question: Question, now: da
         subject=ref,
         detail={"topic": question.topic, "routes": question.routes},
     )
-    for handle in study.admins:
-        admin = study.people.get(handle)
-        if admin:
-            outbox.enqueue(
-                session,
-                key=f"ask-unclear:{study.key}:{question.id}:{handle}",
-                to=outbox.Destination.person(admin.id),
-                now=now,
-                study_id=study.id,
-                notice=Notice(
-                    "question_unclear",
-                    {"ref": ref, "text": question.text, "topic": question.topic, "routes": question.routes},
-                ),
-            )
+    data = {"ref": ref, "text": question.text, "topic": question.topic, "routes": question.routes}
+    outbox.tell_admins(
+        session,
+        study,
+        key=f"ask-unclear:{study.key}:{question.id}",
+        notice=Notice("question_unclear", data),
+        now=now,
+    )
 
 
 def _answer_within(session: Session, study: StudyView, topic: TopicOwners) -> str:

@@ -71,17 +71,13 @@ def _ask(
         study_id=study.id,
     )
     if now >= due + FLAG_AFTER:
-        for handle in study.admins:
-            admin = study.people.get(handle)
-            if admin:
-                queued += outbox.enqueue(
-                    session,
-                    key=f"confirm-overdue:{study.key}:{owner.handle}:{due.date()}:{handle}",
-                    to=outbox.Destination.person(admin.id),
-                    notice=Notice("ownership_unconfirmed", data),
-                    now=now,
-                    study_id=study.id,
-                )
+        queued += outbox.tell_admins(
+            session,
+            study,
+            key=f"confirm-overdue:{study.key}:{owner.handle}:{due.date()}",
+            notice=Notice("ownership_unconfirmed", data),
+            now=now,
+        )
     return queued
 
 
