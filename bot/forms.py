@@ -75,6 +75,12 @@ def press_button(session: Session, *, action_id: str, value: str, invocation: In
     return run_action(session, name=name, invocation=invocation, **values)
 
 
+def checkin_button(session: Session, *, name: str, value: str, invocation: Invocation, **values: Any) -> Any:
+    """A check-in prompt's Answer (checkin.form) or Remind me (checkin.snooze): its value is "study|week"."""
+    study_key, week = value.split("|", 1)
+    return run_action(session, name=name, invocation=_study(invocation, study_key), week=week, **values)
+
+
 def _text(fields: dict[str, Any], name: str) -> str:
     value = fields.get(name)
     return value.strip() if isinstance(value, str) else ""

@@ -64,9 +64,11 @@ async def open_checkin_answer(
 ) -> None:
     """Answer (or Edit answer) on a check-in prompt: the modal, prefilled with the answer so far."""
     await ack()
-    study_key, week = action["value"].split("|", 1)
     form = await db.call(
-        run_action, name="checkin.form", invocation=invocation_for(body, clock, study_key), week=week
+        forms.checkin_button,
+        name="checkin.form",
+        value=action["value"],
+        invocation=invocation_for(body, clock),
     )
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.checkin_modal(form))
 
@@ -81,13 +83,12 @@ async def snooze_checkin(
 ) -> None:
     """Remind me in 2h: the prompt comes again then, unless the person has answered."""
     await ack()
-    study_key, week = action["value"].split("|", 1)
     message_ts = (body.get("container") or {}).get("message_ts") or body["actions"][0]["action_ts"]
     at = await db.call(
-        run_action,
+        forms.checkin_button,
         name="checkin.snooze",
-        invocation=invocation_for(body, clock, study_key),
-        week=week,
+        value=action["value"],
+        invocation=invocation_for(body, clock),
         token=message_ts,
     )
     await respond(

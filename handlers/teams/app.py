@@ -13,7 +13,6 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from microsoft_teams.api import ApiClient, Attachment, MessageActivityInput
@@ -25,7 +24,7 @@ from sqlmodel import Session
 
 from bot import forms, outbox
 from bot.clock import Clock, SystemClock
-from bot.commands import HelpShown, Invocation, command_names, help_for, run_action, run_command
+from bot.commands import HelpShown, Invocation, command_names, help_for, run_command
 from bot.config import Settings
 from bot.errors import CadenceError
 from bot.mentions import topic_asked
@@ -210,14 +209,18 @@ class TeamsBot:
         elif base == "checkin_answer":  # the form, prefilled with the answer so far
             await self.respond(
                 ctx,
-                lambda session: _checkin_action(session, invocation, value, "checkin.form"),
+                lambda session: forms.checkin_button(
+                    session, name="checkin.form", value=value, invocation=invocation
+                ),
                 present=lambda form: (blocks.checkin_modal(form), True),
             )
         elif base == "checkin_snooze":  # the prompt comes again in 2h, unless answered by then
             token = ctx.activity.reply_to_id or ctx.activity.id or value
             await self.respond(
                 ctx,
-                lambda session: _checkin_action(session, invocation, value, "checkin.snooze", token=token),
+                lambda session: forms.checkin_button(
+                    session, name="checkin.snooze", value=value, invocation=invocation, token=token
+                ),
                 present=lambda at: ({"text": f"OK, I'll ask again {blocks.slack_time(at)}."}, False),
             )
         elif base in forms.FORM_BUTTONS:  # Resolve, Escalate now, Can't make it
@@ -364,13 +367,6 @@ def _act_and_draw(
     with cards.drawing(people.resolver(session)) as mentions:
         layout, form = present(result)
         return cards.form_card(layout, mentions) if form else cards.message_card(layout, mentions)
-
-
-def _checkin_action(session: Session, invocation: Invocation, value: str, name: str, **values: Any) -> Any:
-    """A check-in prompt's buttons carry "study|week"."""
-    study_key, week = value.split("|", 1)
-    study = replace(invocation, study_key=study_key)
-    return run_action(session, name=name, invocation=study, week=week, **values)
 
 
 def card_activity(content: dict[str, Any]) -> MessageActivityInput:
