@@ -69,6 +69,17 @@ def context(*texts: str) -> dict[str, Any]:
     }
 
 
+def button(action_id: str, value: str, label: str, style: str | None = None) -> dict[str, Any]:
+    """A Block Kit button; `style` is primary or danger."""
+    element = {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": label},
+    }
+    return element | ({"style": style} if style else {})
+
+
 def slack_time(moment: datetime) -> str:
     """A time every reader sees in their own timezone (Slack's date formatting), UTC as the fallback."""
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
@@ -317,19 +328,8 @@ STATUS_LABELS = {
 
 def _checkin_buttons(data: dict[str, Any], *, answered: bool) -> dict[str, Any]:
     value = f"{data['study']}|{data['week']}"
-    answer = {
-        "type": "button",
-        "action_id": "checkin_answer",
-        "value": value,
-        "style": "primary",
-        "text": {"type": "plain_text", "text": "Edit answer" if answered else "Answer"},
-    }
-    snooze = {
-        "type": "button",
-        "action_id": "checkin_snooze",
-        "value": value,
-        "text": {"type": "plain_text", "text": "Remind me in 2h"},
-    }
+    answer = button("checkin_answer", value, "Edit answer" if answered else "Answer", "primary")
+    snooze = button("checkin_snooze", value, "Remind me in 2h")
     return {"type": "actions", "block_id": "checkin", "elements": [answer] if answered else [answer, snooze]}
 
 
@@ -535,21 +535,13 @@ def _person_mention(who: dict[str, Any] | None) -> str:
 
 
 def _question_buttons(question_id: int) -> dict[str, Any]:
-    def button(action_id: str, label: str, style: str | None = None) -> dict[str, Any]:
-        element = {
-            "type": "button",
-            "action_id": action_id,
-            "value": str(question_id),
-            "text": {"type": "plain_text", "text": label},
-        }
-        return element | ({"style": style} if style else {})
-
+    value = str(question_id)
     return {
         "type": "actions",
         "block_id": "question",
         "elements": [
-            button("question_answered", "Answered", "primary"),
-            button("question_not_mine", "Not mine"),
+            button("question_answered", value, "Answered", "primary"),
+            button("question_not_mine", value, "Not mine"),
         ],
     }
 
@@ -597,17 +589,11 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
         f":speech_balloon: {escape(data['by'])} replied to your question *{escape(data['ref'])}*. "
         "Does that answer it?"
     )
-    button = {
-        "type": "button",
-        "action_id": "question_answered",
-        "value": str(data["question_id"]),
-        "style": "primary",
-        "text": {"type": "plain_text", "text": "Yes, it's answered"},
-    }
+    answered = button("question_answered", str(data["question_id"]), "Yes, it's answered", "primary")
     blocks = [
         section(text),
         section(_quote(data["text"])),
-        {"type": "actions", "block_id": "question", "elements": [button]},
+        {"type": "actions", "block_id": "question", "elements": [answered]},
     ]
     return message(f"{data['by']} replied to {data['ref']}", blocks)
 
@@ -684,13 +670,7 @@ def _(result: ChooseTopic) -> dict[str, Any]:
     options = [(t.topic, f"{result.question_id}|{t.topic}") for t in result.options]
     if len(options) <= 5:
         elements = [
-            {
-                "type": "button",
-                "action_id": f"question_topic_{i}",
-                "value": value,
-                "text": {"type": "plain_text", "text": topic[:75]},
-            }
-            for i, (topic, value) in enumerate(options)
+            button(f"question_topic_{i}", value, topic[:75]) for i, (topic, value) in enumerate(options)
         ]
     else:
         elements = [
@@ -748,20 +728,9 @@ def _(result: QuestionList) -> dict[str, Any]:
 @notice_renderer("ownership_review")
 def _(data: dict[str, Any]) -> dict[str, Any]:
     topics = "\n".join(f"• {escape(t)}" for t in data["topics"])
-    confirm = {
-        "type": "button",
-        "action_id": "ownership_confirm",
-        "value": data["study"],
-        "style": "primary",
-        "text": {"type": "plain_text", "text": "Yes, still mine"},
-    }
+    confirm = button("ownership_confirm", data["study"], "Yes, still mine", "primary")
     handovers = [
-        {
-            "type": "button",
-            "action_id": f"ownership_handover_{i}",
-            "value": f"{data['study']}|{t}"[:150],
-            "text": {"type": "plain_text", "text": f"Hand over {t}"[:75]},
-        }
+        button(f"ownership_handover_{i}", f"{data['study']}|{t}"[:150], f"Hand over {t}"[:75])
         for i, t in enumerate(data["topics"][:4])
     ]
     blocks = [
@@ -866,33 +835,10 @@ def _issue_buttons(data: dict[str, Any]) -> dict[str, Any]:
     value = str(data["issue_id"])
     elements = []
     if data["state"] == "open":
-        elements.append(
-            {
-                "type": "button",
-                "action_id": "esc_ack",
-                "value": value,
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Acknowledge"},
-            }
-        )
-    elements.append(
-        {
-            "type": "button",
-            "action_id": "esc_resolve",
-            "value": value,
-            "text": {"type": "plain_text", "text": "Resolve"},
-        }
-    )
+        elements.append(button("esc_ack", value, "Acknowledge", "primary"))
+    elements.append(button("esc_resolve", value, "Resolve"))
     if data.get("next_level"):
-        elements.append(
-            {
-                "type": "button",
-                "action_id": "esc_climb",
-                "value": value,
-                "style": "danger",
-                "text": {"type": "plain_text", "text": "Escalate now"},
-            }
-        )
+        elements.append(button("esc_climb", value, "Escalate now", "danger"))
     return {"type": "actions", "block_id": "escalation", "elements": elements}
 
 
@@ -1154,27 +1100,7 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
     ]
     for action in data["actions"]:
         blocks.append(section(f"• {escape(action['text'])} ({_due(action['due'])})"))
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"action_{action['id']}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": "action_done",
-                        "value": str(action["id"]),
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "Done"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": "action_cant",
-                        "value": str(action["id"]),
-                        "text": {"type": "plain_text", "text": "Can't make it"},
-                    },
-                ],
-            }
-        )
+        blocks.append(_action_item_buttons(f"action_{action['id']}", action["id"]))
     return message(f"Your action items from {data['meeting']}", blocks)
 
 
@@ -1188,26 +1114,18 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
 def _(data: dict[str, Any]) -> dict[str, Any]:
     when = {"before": "is due tomorrow", "due": "is due today"}.get(data["kind"], "is overdue")
     text = f":alarm_clock: Your action item {when} ({date_label(data['due'])}): {escape(data['text'])}"
-    buttons = {
-        "type": "actions",
-        "block_id": "action",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": "action_done",
-                "value": str(data["id"]),
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Done"},
-            },
-            {
-                "type": "button",
-                "action_id": "action_cant",
-                "value": str(data["id"]),
-                "text": {"type": "plain_text", "text": "Can't make it"},
-            },
-        ],
-    }
+    buttons = _action_item_buttons("action", data["id"])
     return message(f"Action item {when}", [section(text), context(escape(data["meeting"])), buttons])
+
+
+def _action_item_buttons(block_id: str, item_id: int) -> dict[str, Any]:
+    """Done, or Can't make it (which asks for a new date)."""
+    value = str(item_id)
+    elements = [
+        button("action_done", value, "Done", "primary"),
+        button("action_cant", value, "Can't make it"),
+    ]
+    return {"type": "actions", "block_id": block_id, "elements": elements}
 
 
 @notice_renderer("minutes_chase")
@@ -1235,19 +1153,8 @@ def _(result: MinutesDraft) -> dict[str, Any]:
         "type": "actions",
         "block_id": "minutes",
         "elements": [
-            {
-                "type": "button",
-                "action_id": "minutes_post",
-                "value": str(result.minutes_id),
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Post minutes"},
-            },
-            {
-                "type": "button",
-                "action_id": "minutes_cancel",
-                "value": str(result.minutes_id),
-                "text": {"type": "plain_text", "text": "Discard"},
-            },
+            button("minutes_post", str(result.minutes_id), "Post minutes", "primary"),
+            button("minutes_cancel", str(result.minutes_id), "Discard"),
         ],
     }
     return message(
@@ -1423,12 +1330,7 @@ def _home_blocks(data: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "type": "section",
                     "text": {"type": "mrkdwn", "text": f"{escape(item['text'])} — {due}{late}"},
-                    "accessory": {
-                        "type": "button",
-                        "action_id": "action_done",
-                        "value": str(item["id"]),
-                        "text": {"type": "plain_text", "text": "Done"},
-                    },
+                    "accessory": button("action_done", str(item["id"]), "Done"),
                 }
             )
     else:
