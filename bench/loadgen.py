@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -26,6 +28,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0  # answered in the measured run
 
 
 def free_port() -> int:
@@ -50,10 +53,12 @@ def wait_until_up(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 
 Request = tuple[str, str, dict[str, str]]  # url, body, headers
+UNIQUE = "{{n}}"  # in a body: replaced by a number of its own in every request (ids a server dedupes)
 
 
 def send_once(request: Request) -> str:
     url, body, headers = request
+    body = body.replace(UNIQUE, "check")
     sent = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     with urllib.request.urlopen(sent, timeout=10) as response:
         return response.read().decode()
@@ -63,6 +68,15 @@ def load_with_wrk(request: Request, seconds: int, connections: int) -> Result:
     url, body, headers = request
     lua = "wrk.method = 'POST'\n" + f"wrk.body = [[{body}]]\n"
     lua += "".join(f"wrk.headers['{k}'] = '{v}'\n" for k, v in headers.items())
+    if UNIQUE in body:  # each wrk thread numbers its requests apart from the others'
+        head, tail = body.split(UNIQUE, 1)
+        run = secrets.token_hex(4)  # apart from the ids of any earlier run against the same server
+        lua += (
+            "local threads, n = 0, 0\n"
+            "function setup(thread) threads = threads + 1; thread:set('base', threads) end\n"
+            "function request()\n  n = n + 1\n"
+            f"  return wrk.format(nil, nil, nil, [[{head}{run}-]] .. base .. '-' .. n .. [[{tail}]])\nend\n"
+        )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     done = subprocess.run(
@@ -83,7 +97,8 @@ def load_with_wrk(request: Request, seconds: int, connections: int) -> Result:
     total_errors = int(errors.group(1)) if errors else 0
     total_errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return Result("", rps, latency("50"), latency("99"), total_errors)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return Result("", rps, latency("50"), latency("99"), total_errors, requests)
 
 
 def load_with_asyncio(request: Request, seconds: int, connections: int) -> Result:
@@ -92,12 +107,15 @@ def load_with_asyncio(request: Request, seconds: int, connections: int) -> Resul
     url, body, headers = request
     latencies: list[float] = []
     errors = 0
+    numbers = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count())
 
     async def worker(session: aiohttp.ClientSession, stop_at: float) -> None:
         nonlocal errors
         while time.monotonic() < stop_at:
             started = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
+            async with session.post(
+                url, data=body.replace(UNIQUE, next(numbers)), headers=headers
+            ) as response:
                 await response.read()
                 errors += response.status != 200
             latencies.append((time.perf_counter() - started) * 1000)
@@ -111,7 +129,7 @@ def load_with_asyncio(request: Request, seconds: int, connections: int) -> Resul
     elapsed = asyncio.run(main())
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    return Result("", len(latencies) / elapsed, statistics.median(latencies), p99, errors)
+    return Result("", len(latencies) / elapsed, statistics.median(latencies), p99, errors, len(latencies))
 
 
 def measure(

@@ -21,14 +21,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.loadgen import Request, free_port, measure, print_results, tool_name  # noqa: E402
+from bench.loadgen import UNIQUE, Request, Result, free_port, measure, print_results, tool_name  # noqa: E402
 from bench.teams_servers import BOT_ID  # noqa: E402
 from tests.fake_teams import FakeTeams  # noqa: E402
 
 
 def activity_request(port: int, fake: FakeTeams) -> Request:
     activity = {
-        "type": "message", "id": "bench-1", "channelId": "msteams", "serviceUrl": fake.url,
+        "type": "message", "id": "bench-" + UNIQUE, "channelId": "msteams", "serviceUrl": fake.url,
         "text": "who-owns SAE",
         "from": {"id": "29:aad-ben", "aadObjectId": "aad-ben", "name": "Ben Okafor"},
         "recipient": {"id": f"28:{BOT_ID}", "name": "Cadence"},
@@ -61,13 +61,21 @@ def main() -> None:
 
         return check
 
+    def replying(name: str, *command_and_more) -> Result:
+        """Measure, and count the replies that reached the Bot Connector (one a request, warm-up too)."""
+        before = len(fake.sent)
+        result = measure(name, *command_and_more)
+        replies = len(fake.sent) - before
+        print(f"{name}: {replies} replies to {result.requests} measured requests (and the check and warm-up)")
+        return result
+
     results = [
-        measure(
+        replying(
             "Cadence who-owns SAE (Teams SDK + uvicorn, SQLite)",
             [python, servers, "cadence", str(cadence_port), fake.openid_url, database],
             env, cadence_port, activity_request(cadence_port, fake), replied("Safety reporting"), args,
         ),
-        measure(
+        replying(
             "bare Teams SDK app, reply 'ok' (its FastAPI server)",
             [python, servers, "bare", str(bare_port), fake.openid_url],
             env, bare_port, activity_request(bare_port, fake), replied('"ok"'), args,

@@ -82,9 +82,10 @@ class TeamsBot:
 
     # --- who and where ---------------------------------------------------------------------------
 
-    async def note_reference(self, ctx: Any) -> str:
-        """Keep the activity's conversation reference and sender, look up their e-mail once if the plan
-        may know them by it; the id the plan knows the sender by."""
+    async def note_reference(self, ctx: Any, activity_id: str | None = None) -> str | None:
+        """Take in an activity in one trip to the database: claim its id (None when Teams delivered it
+        already), keep its conversation reference and sender, and tell the id the plan knows the sender
+        by, looking their e-mail up once where the plan may know them by it."""
         activity = ctx.activity
         sender = activity.from_
         seen = people.Seen(
@@ -96,16 +97,22 @@ class TeamsBot:
             user_id=sender.id if sender else None,
             name=getattr(sender, "name", None),
         )
-        if seen not in self._known:
-            await self.db(people.remember, seen=seen, now=self.clock.now())
-            if len(self._known) >= KNOWN_REFERENCES:
-                self._known.clear()
-            self._known.add(seen)
-        aad_id = seen.aad_id or seen.user_id or ""
-        user_id, needs_email = await self.db(people.recognise, aad_id=aad_id)
+        taken = await self.db(
+            people.take_in,
+            activity_id=activity_id,
+            seen=seen if seen not in self._known else None,
+            sender=seen.aad_id or seen.user_id or "",
+            now=self.clock.now(),
+        )
+        if taken is None:
+            return None
+        if len(self._known) >= KNOWN_REFERENCES:
+            self._known.clear()
+        self._known.add(seen)
+        user_id, needs_email = taken
         if needs_email and seen.aad_id:
             await self._look_up_email(ctx, seen)
-            user_id, _ = await self.db(people.recognise, aad_id=aad_id)
+            user_id, _ = await self.db(people.recognise, aad_id=seen.aad_id)
         return user_id
 
     async def _look_up_email(self, ctx: Any, seen: people.Seen) -> None:
@@ -153,14 +160,14 @@ class TeamsBot:
     # --- messages --------------------------------------------------------------------------------
 
     async def on_message(self, ctx: Any) -> None:
-        activity_id = ctx.activity.id
-        if activity_id and not await self.db(
-            people.first_delivery, activity_id=activity_id, now=self.clock.now()
-        ):
-            log.info("Teams delivered activity %r again (a slow answer): answered once already", activity_id)
+        user_id = await self.note_reference(ctx, activity_id=ctx.activity.id)
+        if user_id is None:
+            log.info(
+                "Teams delivered activity %r again (a slow answer): answered once already", ctx.activity.id
+            )
             return
         try:
-            invocation = self.invocation(ctx, await self.note_reference(ctx))
+            invocation = self.invocation(ctx, user_id)
             value = ctx.activity.value
             if isinstance(value, dict) and value.get("cadence") == "button":
                 await self.press(ctx, invocation, value.get("action_id", ""), str(value.get("value", "")))

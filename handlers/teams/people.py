@@ -56,6 +56,18 @@ class Met:
     email: str | None
 
 
+def take_in(
+    session: Session, *, activity_id: str | None, seen: Seen | None, sender: str, now: datetime
+) -> tuple[str, bool] | None:
+    """An activity arriving: None when Teams delivered it already; else, having kept `seen` (when
+    given), the id the plan knows the sender by and whether their e-mail is still to be looked up."""
+    if activity_id and not first_delivery(session, activity_id, now):
+        return None
+    if seen is not None:
+        remember(session, seen, now)
+    return recognise(session, sender)
+
+
 def remember(session: Session, seen: Seen, now: datetime) -> None:
     """Keep the conversation's reference and the sender, so later messages can reach them."""
     _upsert(
