@@ -60,3 +60,18 @@ def test_an_activity_teams_delivers_again_raises_one_issue_and_is_answered_once(
     with Session(engine) as session:
         assert len(session.exec(select(Escalation)).all()) == 1
     assert len(teams.dms(SOFIA)) == 1
+
+
+def test_stale_or_broken_cards_get_a_clear_answer_and_change_nothing(teams, fake_teams, engine):
+    teams.say(SOFIA, "", value={"cadence": "form", "form": "retired_form", "meta": "x"})
+    assert "That form is no longer in use." in teams.answer(SOFIA).text
+    teams.say(SOFIA, "", value={"cadence": "button", "action_id": "mystery", "value": "1"})
+    assert "That button is no longer in use." in teams.answer(SOFIA).text
+    teams.say(SOFIA, "", value={"cadence": "button", "action_id": "esc_ack", "value": "not-a-number"})
+    broken = teams.answer(SOFIA).text
+    assert "Traceback" not in broken and "reference" in broken.lower()
+    teams.say(SOFIA, "", value={"cadence": "form", "form": "minutes_form", "meta": "ACME-201", "notes": "n",
+                                "held_on": "last thursday"})  # fmt: skip
+    assert "is not a date (YYYY-MM-DD)" in teams.answer(SOFIA).text
+    with Session(engine) as session:
+        assert session.exec(select(Escalation)).all() == []
