@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, minutes, outbox
+from bot import audit, directory, due, minutes, outbox
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotAnAdmin
 from bot.models import CheckinAnswer, CheckinRound, CheckinSkip, OutboxMessage, Study
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import DAYS, Duration, Schedule, add_duration, parse_duration, parse_schedule
+from bot.timing import DAYS, Duration, Schedule, add_duration, next_local, parse_duration, parse_schedule
 
 DEFAULT_GRACE = timedelta(hours=12)
 DEFAULT_CLOSE_AFTER = parse_duration("1d")
@@ -92,6 +92,7 @@ def key(kind: str, study_key: str, week: str, handle: str | None = None, *more: 
 # --- due work: open, remind, close -------------------------------------------------------------
 
 
+@due.work(order=20)
 def do_due_work(session: Session, *, now: datetime, study_key: str | None = None) -> int:
     """Open the rounds whose time has come, remind the silent, close and digest; returns messages queued."""
     view = directory.current(session)
@@ -106,6 +107,56 @@ def do_due_work(session: Session, *, now: datetime, study_key: str | None = None
         queued += _remind_the_silent(session, study_view, now)
         queued += _close_due_rounds(session, study_view, now)
     return queued
+
+
+@due.next_due_of(do_due_work)
+def next_checkin_work(session: Session, *, now: datetime) -> datetime | None:
+    """The next prompt of a round not yet open, reminder to someone silent, or closing."""
+    moments: list[datetime] = []
+    for study_view in directory.current(session).studies.values():
+        study = session.get(Study, study_view.id)
+        plan = checkin_plan(study) if study else None
+        if plan is not None:
+            moments += _coming_prompts(session, study_view, plan, now)
+        for round_ in _open_rounds(session, study_view.id):
+            moments.append(round_.closes_at)
+            moments += _coming_reminders(session, study_view, round_, now)
+    return min((m for m in moments if m > now), default=None)
+
+
+def _coming_prompts(session: Session, study: StudyView, plan: CheckinPlan, now: datetime) -> list[datetime]:
+    skipped = plan.skip | _skips_from_chat(session, study.id)
+    weeks = sorted({week_of(now + timedelta(days=d)) for d in range(-1, 9)})
+    return [
+        prompt_time(plan.schedule, week, study.people[h].timezone)
+        for week in weeks
+        if round_day(plan.schedule, week) not in skipped and _round(session, study.id, week) is None
+        for h in plan.participants
+        if h in study.people
+    ]
+
+
+def _coming_reminders(
+    session: Session, study: StudyView, round_: CheckinRound, now: datetime
+) -> list[datetime]:
+    """When each silent person's reminder may go: past `remind_after`, in their working day, not away."""
+    if not round_.remind_after:
+        return []
+    after = parse_duration(round_.remind_after)
+    answered = _answered_handles(session, round_, study)
+    moments = []
+    for handle, at in round_.prompts.items():
+        person = study.people.get(handle)
+        if person is None or handle in answered:
+            continue
+        if outbox.message(session, key("checkin-reminder", study.key, round_.week, handle)) is not None:
+            continue
+        zone = ZoneInfo(person.timezone)
+        moment = max(add_duration(max(datetime.fromisoformat(at), round_.opened_at), after, zone), now)
+        if not _in_workday(moment, zone) or study.away_on(handle, moment):
+            moment = next_local(moment, WORKDAY[0], zone) or moment  # look again when their next day starts
+        moments.append(moment)
+    return moments
 
 
 def _weeks_around(now: datetime) -> list[str]:

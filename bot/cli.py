@@ -7,14 +7,15 @@ import asyncio
 import gc
 import logging
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import SystemClock
+from bot.clock import ManualClock, SystemClock, process_clock
 from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, run_in_session
 from bot.outbox import DeliveryWorker
@@ -74,6 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     export.add_argument("--out", required=True, help="the folder to write the PDFs and index.csv to")
     export.set_defaults(run=cmd_export)
+
+    simulate = commands.add_parser(
+        "simulate", help="preview what a plan sends to whom, day by day, in simulated time"
+    )
+    simulate.add_argument("--plan", help="plan file (default: CADENCE_PLAN, else the example plan)")
+    simulate.add_argument(
+        "--from", dest="start", help="first day, YYYY-MM-DD (default: the next Monday in the study's time)"
+    )
+    simulate.add_argument("--days", type=int, default=14, help="how many days (default: %(default)s)")
+    simulate.add_argument("--script", help="what people type: lines of 'YYYY-MM-DD HH:MM @handle /command'")
+    simulate.add_argument("--json", action="store_true", help="one JSON object a message")
+    simulate.add_argument("--homes", action="store_true", help="show App Home updates too")
+    simulate.set_defaults(run=cmd_simulate)
 
     teams = commands.add_parser("teams", help="the Microsoft Teams app")
     teams_commands = teams.add_subparsers(required=True, metavar="ACTION")
@@ -144,6 +158,97 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         raise Stop(error.message) from None
     print(f"Wrote {len(exported.files)} files to {args.out}: index.csv and one PDF per record.")
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the plan in simulated time through the live bot's tick, schedules and outbox, on a throwaway
+    database, and print what everyone would receive."""
+    import json
+    import tempfile
+
+    from handlers.console.recorder import one_line
+    from schedules.simulation import DueWorkFailed, ScriptProblem
+
+    # The printout is the output: no migration or delivery chatter, and a job that fails is reported
+    # below as one line, not as a logged traceback.
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("cadence").propagate = False
+    plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
+    zone = ZoneInfo(plan.timezone)
+    first = _simulation_start(args.start, datetime.now(UTC).astimezone(zone).date())
+    if not 1 <= args.days <= 366:
+        raise Stop("--days takes a number of days from 1 to 366.", code=2)
+    start = datetime.combine(first, time(0, 0), tzinfo=zone)
+    end = datetime.combine(first + timedelta(days=args.days), time(0, 0), tzinfo=zone)
+    script_text = _read_script(args.script) if args.script else ""
+    with tempfile.TemporaryDirectory(prefix="cadence-simulate-") as folder:
+        try:
+            received = simulate_plan(plan, Path(folder), start, end, script_text)
+        except ScriptProblem as problem:
+            raise Stop(f"{args.script} line {problem.number}: {one_line(problem.reason)}") from None
+        except DueWorkFailed as failed:
+            raise Stop(f"Cadence's due work failed {failed}") from None
+    shown = [r for r in received if args.homes or r.kind != "home"]
+    if args.json:
+        for record in shown:
+            print(json.dumps(record.as_json(), ensure_ascii=False))
+        return 0
+    print(f"{plan.study_id} from {start:%a %d %b %Y} for {args.days} days: {len(shown)} messages.")
+    for record in shown:
+        print(record.as_line())
+    return 0
+
+
+def simulate_plan(plan: Plan, folder: Path, start: datetime, end: datetime, script_text: str = ""):
+    """What everyone in `plan` receives from `start` to `end`, with `script_text` typed, in time order."""
+    from handlers.console.console import ConsoleSession
+    from handlers.console.recorder import RecordingNotifier
+    from schedules import jobs
+    from schedules.simulation import ScriptProblem, Simulation, parse_script
+
+    zones = {handle: person.timezone for handle, person in plan.people.items()}
+    script = parse_script(script_text, zones=zones, start=start, end=end)
+    clock = ManualClock(start.astimezone(UTC))
+    engine = make_engine(f"sqlite:///{folder / 'simulation.db'}")
+    try:
+        migrate(engine)
+        recorder = RecordingNotifier(
+            clock,
+            channel_zones={plan.channel: plan.timezone} if plan.channel else {},
+            default_zone=plan.timezone,
+        )
+        runtime = jobs.Runtime(engine=engine, worker=DeliveryWorker(engine, recorder, clock), clock=clock)
+        with process_clock(clock):
+            run_in_session(engine, apply_plan, plan=plan, actor="simulate")
+            console = ConsoleSession(engine, study_key=plan.study_id, wake=jobs.deliver, clock=clock)
+
+            def run_line(line) -> None:
+                console.handle = line.handle
+                answer = console.answer(line.command)
+                if answer.failed:
+                    raise ScriptProblem(line.number, answer.text.removeprefix("! "))
+                recorder.reply(line.handle, zones[line.handle], answer.text)
+
+            Simulation(runtime, clock, run_line).run(start.astimezone(UTC), end.astimezone(UTC), script)
+    finally:
+        engine.dispose()
+    return sorted(recorder.received, key=lambda r: r.at)
+
+
+def _simulation_start(given: str | None, today: date) -> date:
+    if given is None:
+        return today + timedelta(days=7 - today.weekday())  # the next Monday
+    try:
+        return date.fromisoformat(given)
+    except ValueError:
+        raise Stop(f"--from takes a date as YYYY-MM-DD, not '{given}'.", code=2) from None
+
+
+def _read_script(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Stop(f"Cannot read the script {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot import away as away_periods
 from bot import checkins, escalation, export, minutes, ownership, questions, reports, reviews
 from bot.errors import BadCommand
+from bot.models import utcnow
 from bot.studies import Requester, find_requester
 
 
@@ -28,7 +29,7 @@ class Invocation:
     user_id: str  # the platform's user id (the handle in the console)
     channel_id: str | None = None
     study_key: str | None = None  # set where the adapter knows the study (the console, a button's value)
-    now: datetime | None = None  # the adapter's clock; None means the system's
+    now: datetime | None = None  # the adapter's clock; None means the process clock (bot.clock)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def run_command(session: Session, *, name: str, text: str, invocation: Invocatio
             channel_id=invocation.channel_id,
             study_key=invocation.study_key,
         )
-    return entry.handler(session, requester, (text or "").strip(), invocation.now or datetime.now(UTC))
+    return entry.handler(session, requester, (text or "").strip(), invocation.now or utcnow())
 
 
 # What buttons and forms do, by name: each takes the requester and the form's values.
@@ -130,7 +131,7 @@ def run_action(session: Session, *, name: str, invocation: Invocation, **values:
     )
     action = _ACTIONS[name]
     if "now" in inspect.signature(action).parameters:
-        values["now"] = invocation.now or datetime.now(UTC)
+        values["now"] = invocation.now or utcnow()
     return action(session, requester=requester, **values)
 
 

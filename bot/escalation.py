@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, outbox
+from bot import audit, directory, due, outbox
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import AuditEvent, Escalation, Study
@@ -322,6 +322,7 @@ def escalate_now(
     return IssueChanged(_view(session, study, issue, levels), "escalated")
 
 
+@due.work(order=10)
 def climb_overdue(session: Session, *, now: datetime) -> int:
     """Move issues nobody acknowledged in time up a level; at the top, remind a bounded number of times."""
     moved = 0
@@ -397,6 +398,15 @@ def _remind_top(
         session, study, issue, levels, now, why=f"reminder {number} of {TOP_REMINDERS}", step=f"R{number}"
     )
     return 1
+
+
+@due.next_due_of(climb_overdue)
+def next_deadline(session: Session, *, now: datetime) -> datetime | None:
+    """The next open issue's deadline: its level's, or the next reminder at the top."""
+    soonest = select(func.min(Escalation.deadline)).where(
+        Escalation.state == "open", col(Escalation.deadline) > now
+    )
+    return session.exec(soonest).one()
 
 
 # --- looking up ------------------------------------------------------------------------------------

@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, outbox
+from bot import audit, directory, due, outbox
 from bot.directory import StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
 from bot.notes import parse_due, parse_notes
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import add_duration, parse_duration, parse_schedule
+from bot.timing import add_duration, local_moments, parse_duration, parse_schedule
 
 AD_HOC = "Ad hoc meeting"
-OVERDUE_NUDGES = 5  # daily nudges once an item is overdue, then Cadence stops
+OVERDUE_NUDGES = 5  # nudges on the business days after an overdue item's due date, then Cadence stops
 REMIND_AT = time(9, 0)  # reminders go out at this hour of the owner's own day
 
 
@@ -329,8 +329,10 @@ def reschedule_action(
     return ActionChanged(_line(session, study, item, _today(study, now)), "moved")
 
 
+@due.work(order=40)
 def remind_actions(session: Session, *, now: datetime) -> int:
-    """One business day before, on the day, then daily while overdue (bounded), at 09:00 the owner's time."""
+    """One business day before, on the day, then each business day while overdue (bounded), at 09:00 the
+    owner's time."""
     queued = 0
     view = directory.current(session)
     for item in session.exec(
@@ -345,14 +347,8 @@ def remind_actions(session: Session, *, now: datetime) -> int:
         if local.time() < REMIND_AT:
             continue
         day = local.date()
-        before = _business_day_before(item.due_on)
-        if day == before:
-            kind = "before"
-        elif day == item.due_on:
-            kind = "due"
-        elif day > item.due_on and (day - item.due_on).days <= OVERDUE_NUDGES:
-            kind = f"overdue-{(day - item.due_on).days}"
-        else:
+        kind = _reminder_days(item.due_on).get(day)
+        if kind is None:
             continue
         line = _line(session, study, item, day)
         queued += outbox.enqueue(
@@ -374,6 +370,25 @@ def remind_actions(session: Session, *, now: datetime) -> int:
             ),
         )
     return queued
+
+
+@due.next_due_of(remind_actions)
+def next_action_reminder(session: Session, *, now: datetime) -> datetime | None:
+    """09:00 of the owner's day on the next reminder day of an open item: the business day before, the
+    day, then each overdue day."""
+    view = directory.current(session)
+    moments = []
+    for item in session.exec(
+        select(ActionItem).where(ActionItem.state == "open", col(ActionItem.due_on).is_not(None))
+    ):
+        study = view.studies.get(item.study_id)
+        owner = study.person(item.owner_id) if study else None
+        if owner is None or item.due_on is None:
+            continue
+        days = _reminder_days(item.due_on)
+        at = (datetime.combine(day, REMIND_AT, tzinfo=ZoneInfo(owner.timezone)) for day in days)
+        moments += [m for m in at if m > now]
+    return min(moments, default=None)
 
 
 @outbox.cancel_unless_still_wanted("action_reminder")
@@ -469,17 +484,19 @@ def supersede_decision(
 # --- chasing the note taker ------------------------------------------------------------------------
 
 
+@due.work(order=50)
 def chase_note_takers(session: Session, *, now: datetime) -> int:
     """A plan meeting passed and no minutes within `minutes_due`: remind the note taker, then the admins."""
     queued = 0
     for study in directory.current(session).studies.values():
         zone = ZoneInfo(study.timezone)
+        started = session.get(Study, study.id).created_at
         for meeting in _meetings(session, study):
             if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
                 continue
             held = _last_meeting_end(meeting, zone, now)
-            if held is None:
-                continue
+            if held is None or held < started:
+                continue  # no meeting since the plan was applied: nobody was asked to take its notes
             due = add_duration(held, parse_duration(meeting["minutes_due"]), zone)
             if now < due or _minutes_posted_for(session, study, meeting["name"], held.date()):
                 continue
@@ -510,12 +527,33 @@ def chase_note_takers(session: Session, *, now: datetime) -> int:
     return queued
 
 
+@due.next_due_of(chase_note_takers)
+def next_minutes_chase(session: Session, *, now: datetime) -> datetime | None:
+    """When minutes of a meeting held, or about to be, next fall late (the note taker) or later still
+    (the admins)."""
+    moments = []
+    for study in directory.current(session).studies.values():
+        zone = ZoneInfo(study.timezone)
+        for meeting in _meetings(session, study):
+            if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
+                continue
+            schedule, late = parse_schedule(meeting["schedule"]), parse_duration(meeting["minutes_due"])
+            for start in local_moments(now, schedule.at, zone, days=schedule.days, back=8):
+                chase = add_duration(start + _length(meeting), late, zone)
+                moments += [m for m in (chase, add_duration(chase, late, zone)) if m > now]
+    return min(moments, default=None)
+
+
+def _length(meeting: dict[str, Any]) -> timedelta:
+    return (
+        parse_duration(meeting["duration"]).as_timedelta() if meeting.get("duration") else timedelta(hours=1)
+    )
+
+
 def _last_meeting_end(meeting: dict[str, Any], zone: ZoneInfo, now: datetime) -> datetime | None:
     """The end of the meeting's latest occurrence in the last week, or None."""
     schedule = parse_schedule(meeting["schedule"])
-    length = (
-        parse_duration(meeting["duration"]).as_timedelta() if meeting.get("duration") else timedelta(hours=1)
-    )
+    length = _length(meeting)
     local = now.astimezone(zone)
     for back in range(8):
         day = local.date() - timedelta(days=back)
@@ -585,6 +623,19 @@ def _line(session: Session, study: StudyView, item: ActionItem, today: date) -> 
     overdue = item.state == "open" and item.due_on is not None and item.due_on < today
     meeting = f"{minutes.meeting} ({minutes.held_on})" if minutes else ""
     return ActionLine(item.id, item.text, owner.name, item.due_on, overdue, meeting)
+
+
+def _reminder_days(due_on: date) -> dict[date, str]:
+    """The days an item's owner is reminded, and of what: the business day before, the day itself, then
+    each of the first business days it is overdue (a weekend is nobody's reminder day)."""
+    days = {_business_day_before(due_on): "before", due_on: "due"}
+    day, overdue = due_on, 0
+    while overdue < OVERDUE_NUDGES:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            overdue += 1
+            days[day] = f"overdue-{overdue}"
+    return days
 
 
 def _business_day_before(day: date) -> date:

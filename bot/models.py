@@ -9,9 +9,11 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstr
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot.clock import process_now
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return process_now()
 
 
 class UTCDateTime(TypeDecorator):

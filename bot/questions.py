@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from bot import audit, directory, outbox, ownership
+from bot import audit, directory, due, outbox, ownership
 from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, CadenceError, UnknownTopic
 from bot.models import OutboxMessage, Question, Study
@@ -296,6 +296,7 @@ def list_questions(session: Session, *, requester: Requester, now: datetime) -> 
     return QuestionList(mine, waiting)
 
 
+@due.work(order=30)
 def chase(session: Session, *, now: datetime) -> int:
     """Remind whoever was asked once past the deadline; past twice the deadline bring in the backup."""
     view = directory.current(session)
@@ -329,6 +330,22 @@ def chase(session: Session, *, now: datetime) -> int:
         if now >= question.due_at + asked_for:
             queued += _bring_in_backup(session, study, question, now)
     return queued
+
+
+@due.next_due_of(chase)
+def next_chase(session: Session, *, now: datetime) -> datetime | None:
+    """When an open question next passes its deadline (the reminder) or twice it (the backup)."""
+    view = directory.current(session)
+    moments = []
+    for question in session.exec(
+        select(Question).where(Question.state == "open", col(Question.due_at).is_not(None))
+    ):
+        study = view.studies.get(question.study_id)
+        if study is None or question.due_at is None:
+            continue
+        backup_at = question.due_at + (question.due_at - _routed_at(session, study, question))
+        moments += [m for m in (question.due_at, backup_at) if m > now]
+    return min(moments, default=None)
 
 
 def _bring_in_backup(session: Session, study: StudyView, question: Question, now: datetime) -> int:

@@ -8,12 +8,12 @@ import io
 import json
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, outbox
+from bot import checkins, directory, due, outbox
 from bot.directory import StudyView
 from bot.escalation import reference as issue_ref
 from bot.minutes import list_actions
@@ -21,7 +21,7 @@ from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, Ques
 from bot.questions import reference as question_ref
 from bot.replies import Notice
 from bot.studies import Requester, requester_for
-from bot.timing import DAYS
+from bot.timing import DAYS, next_local
 
 REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
 
@@ -180,10 +180,12 @@ def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) 
 
 
 def _figures(session: Session, study: StudyView, start: datetime, end: datetime) -> dict:
+    # A round counts once it has closed: while it is open, some of its people are not even asked yet
+    # (prompts go out at each one's own 09:00), and the rest still have a day to answer.
     rounds = [
         r
         for r in session.exec(select(CheckinRound).where(CheckinRound.study_id == study.id))
-        if start <= r.opened_at < end
+        if r.closed_at is not None and start <= r.closed_at < end
     ]
     by_side: dict[str, list[int]] = {"sponsor": [0, 0], "cro": [0, 0]}
     by_person: dict[str, list[int]] = {}
@@ -326,6 +328,7 @@ def request_report(session: Session, *, requester: Requester, weeks: int, now: d
     return ReportRequested(weeks, study.channel)
 
 
+@due.work(order=70)
 def weekly_reports(session: Session, *, now: datetime) -> int:
     """Monday 08:00 in the study's timezone: last week's report to the study channel, once."""
     queued = 0
@@ -348,6 +351,18 @@ def weekly_reports(session: Session, *, now: datetime) -> int:
     return queued
 
 
+@due.next_due_of(weekly_reports)
+def next_weekly_report(session: Session, *, now: datetime) -> datetime | None:
+    """The next Monday 08:00 of a study with a channel, in the study's timezone."""
+    moments = (
+        next_local(now, time(*REPORT_TIME), ZoneInfo(study.timezone), days=(REPORT_DAY,))
+        for study in directory.current(session).studies.values()
+        if study.channel
+    )
+    return min((m for m in moments if m), default=None)
+
+
+@due.work(order=90)
 def refresh_homes(session: Session, *, now: datetime) -> int:
     """Republish the App Home of whoever's home changed: keyed by its content, so once per change."""
     queued = 0
@@ -366,3 +381,19 @@ def refresh_homes(session: Session, *, now: datetime) -> int:
                 study_id=study.id,
             )
     return queued
+
+
+@due.next_due_of(refresh_homes)
+def next_home_change(session: Session, *, now: datetime) -> datetime | None:
+    """A home changes with what the other work and people do (the tick runs this after them) and with the
+    calendar: each person's next midnight (due dates, milestones, away days), and their next check-in."""
+    moments = []
+    for study in directory.current(session).studies.values():
+        plan = checkins.checkin_plan(session.get(Study, study.id))
+        for person in study.people.values():
+            if not person.slack_id:
+                continue
+            moments.append(next_local(now, time(0, 0), ZoneInfo(person.timezone)))
+            if plan and person.handle in plan.participants:
+                moments.append(_next_checkin(plan, person.timezone, now))
+    return min((m for m in moments if m), default=None)

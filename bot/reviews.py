@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, outbox
+from bot import audit, directory, due, outbox
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand
 from bot.models import Responsibility, Study
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import parse_duration
+from bot.timing import Duration, parse_duration
 
 DEFAULT_EVERY = "90d"
 FLAG_AFTER = timedelta(days=7)  # unconfirmed this long after the request: the admins hear of it
@@ -31,14 +31,12 @@ class HandedOver:
     admins: tuple[str, ...]
 
 
+@due.work(order=60)
 def ask_owners_to_confirm(session: Session, *, now: datetime) -> int:
     """Ask each owner whose topics are due for review, once per review; flag the long unconfirmed."""
     queued = 0
     for study in directory.current(session).studies.values():
-        row = session.get(Study, study.id)
-        every = parse_duration(
-            ((row.plan if row else {}).get("cadence") or {}).get("confirm_every") or DEFAULT_EVERY
-        )
+        every = _review_every(session, study)
         due_by_owner: dict[int, list[Responsibility]] = {}
         for topic in _topics(session, study.id):
             if topic.confirmed_at is None or topic.confirmed_at + every.as_timedelta() <= now:
@@ -48,6 +46,26 @@ def ask_owners_to_confirm(session: Session, *, now: datetime) -> int:
             if owner is not None:
                 queued += _ask(session, study, owner, topics, every.as_timedelta(), now)
     return queued
+
+
+@due.next_due_of(ask_owners_to_confirm)
+def next_review(session: Session, *, now: datetime) -> datetime | None:
+    """When a confirmed topic next falls due for review, or its review goes unanswered long enough to flag."""
+    moments = []
+    for study in directory.current(session).studies.values():
+        every = _review_every(session, study).as_timedelta()
+        for topic in _topics(session, study.id):
+            if topic.confirmed_at is not None:
+                due = topic.confirmed_at + every
+                moments += [m for m in (due, due + FLAG_AFTER) if m > now]
+    return min(moments, default=None)
+
+
+def _review_every(session: Session, study: StudyView) -> Duration:
+    row = session.get(Study, study.id)
+    return parse_duration(
+        ((row.plan if row else {}).get("cadence") or {}).get("confirm_every") or DEFAULT_EVERY
+    )
 
 
 def _ask(

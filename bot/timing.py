@@ -107,10 +107,34 @@ def add_duration(moment: datetime, duration: Duration, zone: ZoneInfo) -> dateti
     """`moment` plus `duration`; business days skip Saturdays and Sundays as `zone` sees them."""
     if not duration.business_days:
         return moment + duration.as_timedelta()
-    local = moment.astimezone(zone)
-    whole, part = divmod(duration.amount, 1)
-    for _ in range(int(whole)):
-        local += timedelta(days=1)
-        while local.weekday() >= 5:
-            local += timedelta(days=1)
-    return (local + timedelta(days=part)).astimezone(moment.tzinfo)
+    # Business time runs on weekdays only: a weekend, or the part of one a duration would reach into,
+    # does not count (half a business day from Friday 19:00 ends Monday 07:00, not Saturday).
+    local, left = moment.astimezone(zone), timedelta(days=duration.amount)
+    while left > timedelta(0):
+        if local.weekday() >= 5:
+            local = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(0), tzinfo=zone)
+            continue
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+        step = min(left, midnight - local)
+        local, left = local + step, left - step
+    return local.astimezone(moment.tzinfo)
+
+
+def local_moments(
+    after: datetime,
+    at: time,
+    zone: ZoneInfo,
+    *,
+    days: tuple[str, ...] = DAYS,
+    back: int = 1,
+    ahead: int = 8,
+) -> list[datetime]:
+    """Each `at` in `zone` on one of `days`, from `back` days before `after`'s day to `ahead` days after."""
+    today = after.astimezone(zone).date()
+    dates = (today + timedelta(days=offset) for offset in range(-back, ahead + 1))
+    return [datetime.combine(d, at, tzinfo=zone) for d in dates if DAYS[d.weekday()] in days]
+
+
+def next_local(after: datetime, at: time, zone: ZoneInfo, *, days: tuple[str, ...] = DAYS) -> datetime | None:
+    """The first `at` in `zone`, on one of `days`, after `after`."""
+    return next((m for m in local_moments(after, at, zone, days=days) if m > after), None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from bot import checkins, escalation, questions, reports, reviews
+from bot import checkins, due
 from bot.clock import Clock
 from bot.db import run_in_session
 from bot.outbox import DeliveryReport, DeliveryWorker
@@ -58,23 +58,16 @@ def run_checkin_schedule(study_key: str) -> None:
 
 
 def tick() -> None:
-    """Due work: rounds to open (also those missed while down, within the grace), reminders, closings;
-    then deliver what is due."""
+    """Every capability's due work (bot.due, in its stated order), each in a session of its own so one
+    failing does not hold up the others; then deliver what is due."""
     runtime = _current()
-    for work in (
-        escalation.climb_overdue,
-        checkins.do_due_work,
-        questions.chase,
-        reviews.ask_owners_to_confirm,
-        reports.weekly_reports,
-        reports.refresh_homes,
-    ):
+    for work in due.registered():
         try:
-            queued = run_in_session(runtime.engine, work, now=runtime.clock.now())
+            queued = run_in_session(runtime.engine, work.run, now=runtime.clock.now())
             if queued:
-                log.info("%s queued %d messages", work.__qualname__, queued)
+                log.info("%s queued %d messages", work.name, queued)
         except Exception:
-            log.exception("%s failed", work.__qualname__)
+            log.exception("%s failed", work.name)
     deliver()
 
 

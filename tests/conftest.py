@@ -9,12 +9,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.clock import ManualClock, process_clock
 from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, normalize_url, run_in_session
 from bot.plan import Plan, load_plan_file
@@ -27,6 +29,7 @@ from tests.payloads import BOT_TOKEN, SIGNING_SECRET
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PLAN = REPO.parent / "shared" / "plan-example.yaml"
 POSTGRES_URL = os.environ.get("CADENCE_TEST_DATABASE_URL")
+STUDY_APPLIED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -82,8 +85,9 @@ def example_plan() -> Plan:
 
 @pytest.fixture
 def study(engine: Engine, example_plan: Plan) -> Plan:
-    """The example study (ACME-201), applied."""
-    run_in_session(engine, apply_plan, plan=example_plan, actor="test")
+    """The example study (ACME-201), applied on 1 November 2026, before the moments the tests pick."""
+    with process_clock(ManualClock(STUDY_APPLIED)):
+        run_in_session(engine, apply_plan, plan=example_plan, actor="test")
     return example_plan
 
 

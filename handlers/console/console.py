@@ -6,12 +6,14 @@ import logging
 import secrets
 import shlex
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot import outbox
+from bot.clock import Clock
 from bot.commands import Invocation, command_names, run_command
 from bot.db import run_in_session
 from bot.errors import CadenceError
@@ -26,6 +28,12 @@ CONSOLE_HELP = """Console commands:
     /quit          leave (Ctrl-D works too)"""
 
 
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    failed: bool = False  # the line was refused or the command failed: nothing was done
+
+
 class ConsoleSession:
     """One person's chat with Cadence in one study; `say` takes a line and returns Cadence's answer."""
 
@@ -36,9 +44,11 @@ class ConsoleSession:
         study_key: str,
         handle: str | None = None,
         wake: Callable[[], None] = lambda: None,
+        clock: Clock | None = None,
     ):
         self.engine = engine
         self.wake = wake  # what the commands queue (DMs, cards) shows at once, not at the next tick
+        self.clock = clock  # None: the process clock
         self.study_key = study_key
         people = run_in_session(engine, _people_of, study_key=study_key)
         self.handles = [h for h, _ in people]
@@ -50,45 +60,56 @@ class ConsoleSession:
         return f"{self.handle}@{self.study_key}> "
 
     def say(self, line: str) -> str:
+        return self.answer(line).text
+
+    def answer(self, line: str) -> Answer:
+        """Cadence's answer to a typed line, and whether it was refused."""
         line = line.strip()
         if not line:
-            return ""
+            return Answer("")
         if not line.startswith("/"):
-            return "Type a command such as /who-owns safety, or /help."
+            return Answer("Type a command such as /who-owns safety, or /help.", failed=True)
         name, _, text = line.partition(" ")
         name = name.lower()
         if name == "/as":
             return self.switch_person(text.strip())
         if name == "/help":
-            return f"{self.say('/cadence help')}\n{CONSOLE_HELP}"
+            return Answer(f"{self.say('/cadence help')}\n{CONSOLE_HELP}")
         if name not in command_names():
-            return f"! There is no {name} command.\n  Type /help to see them all."
+            return Answer(f"! There is no {name} command.\n  Type /help to see them all.", failed=True)
         return self.run(name, text)
 
-    def run(self, name: str, text: str) -> str:
-        invocation = Invocation(platform="console", user_id=self.handle, study_key=self.study_key)
+    def run(self, name: str, text: str) -> Answer:
+        invocation = Invocation(
+            platform="console",
+            user_id=self.handle,
+            study_key=self.study_key,
+            now=self.clock.now() if self.clock else None,
+        )
         try:
             result = outbox.run_then_wake(
                 self.engine, self.wake, run_command, name=name, text=text, invocation=invocation
             )
         except CadenceError as error:
-            return render_error(error)
+            return Answer(render_error(error), failed=True)
         except Exception:
             reference = secrets.token_hex(3)
             log.exception("console command %s failed (reference %s)", name, reference)
-            return (
-                f"! Something went wrong on Cadence's side and nothing was changed (reference {reference})."
+            return Answer(
+                f"! Something went wrong on Cadence's side and nothing was changed (reference {reference}).",
+                failed=True,
             )
-        return render(result)
+        return Answer(render(result))
 
-    def switch_person(self, handle: str) -> str:
+    def switch_person(self, handle: str) -> Answer:
         handle = handle.lstrip("@").strip()
         if not handle:
-            return "People in this study: " + ", ".join(self.handles)
+            return Answer("People in this study: " + ", ".join(self.handles))
         if handle not in self.handles:
-            return f"! '{handle}' is not in {self.study_key}'s plan.\n  People: {shlex.join(self.handles)}"
+            people = shlex.join(self.handles)
+            return Answer(f"! '{handle}' is not in {self.study_key}'s plan.\n  People: {people}", failed=True)
         self.handle = handle
-        return f"You are now {handle}."
+        return Answer(f"You are now {handle}.")
 
 
 def _people_of(session, *, study_key: str) -> list[tuple[str, bool]]:

@@ -449,6 +449,10 @@ def _home_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _figure(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:g} {unit}"
+
+
 def _report_text(d: dict[str, Any]) -> str:
     cur = d["current"]
     sides = (
@@ -459,8 +463,8 @@ def _report_text(d: dict[str, Any]) -> str:
         [
             f"Cadence report — {d['study']}, {d['from']} to {d['to']}",
             f"  Check-ins answered: {sides}",
-            f"  Median time to answer questions: {cur['median_hours_to_answer']} h; "
-            f"to acknowledge escalations: {cur['median_minutes_to_acknowledge']} min",
+            f"  Median time to answer questions: {_figure(cur['median_hours_to_answer'], 'h')}; "
+            f"to acknowledge escalations: {_figure(cur['median_minutes_to_acknowledge'], 'min')}",
             f"  Action items due: {cur['actions_on_time']} on time, {cur['actions_late']} late; "
             f"{cur['actions_open']} open and not yet due",
         ]

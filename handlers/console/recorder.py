@@ -1,0 +1,112 @@
+"""A Notifier that sends nothing: it writes down what each person or channel would receive, when, in the
+console's words on one line. `cadence simulate` replaces every chat with it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.directory import Contact
+from bot.replies import Notice, PermanentFailure, Posted
+from handlers.console.render import render_notice
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as its recipient gets it."""
+
+    at: datetime  # UTC
+    local: datetime  # in the recipient's timezone (the study's for a channel)
+    to: str  # "@handle" or "#channel"
+    kind: str  # the notice's kind (checkin_prompt, escalation_level, ...), "home", "file" or "reply"
+    text: str  # one line
+    key: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "local": self.local.isoformat(),
+            "to": self.to,
+            "kind": self.kind,
+            "text": self.text,
+        }
+
+    def as_line(self) -> str:
+        what = self.kind.replace("checkin", "check-in").replace("_", " ")
+        return f"{self.local:%a %d %b %H:%M %Z}  {self.to:<12} {what:<24} {self.text}"
+
+
+def one_line(text: str) -> str:
+    """A message's lines joined by ' / ', its blank lines and indents dropped."""
+    return " / ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+class RecordingNotifier:
+    platform = "console"
+
+    def __init__(self, clock: Clock, *, channel_zones: dict[str, str], default_zone: str):
+        self.clock = clock
+        self.channel_zones = channel_zones  # channel id -> the timezone of its study
+        self.default_zone = default_zone
+        self.received: list[Received] = []
+        self._ids = itertools.count(1)
+
+    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
+        return self._channel(channel, notice.kind, render_notice(notice), key)
+
+    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
+        return self._channel(channel, notice.kind, render_notice(notice), key)
+
+    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
+        return self._person(person, notice.kind, render_notice(notice), key)
+
+    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
+        self._channel(channel, f"{notice.kind}_updated", render_notice(notice), None)
+        return Posted(channel, message_id)
+
+    def open_view(self, trigger_id: str, view: Notice) -> None:
+        raise PermanentFailure("a simulation has no modals; the script types the command's arguments")
+
+    def publish_view(self, person: Contact, view: Notice) -> None:
+        self._person(person, "home", render_notice(view), None)
+
+    def upload_file(
+        self,
+        *,
+        channel: str | None,
+        person: Contact | None,
+        thread: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        key: str,
+    ) -> Posted:
+        text = f"{title}: {filename} ({len(content):,} bytes)"
+        if person is not None:
+            return self._person(person, "file", text, key)
+        return self._channel(channel or "", "file", text, key)
+
+    def find_posted(
+        self, channel: str | None, person: Contact | None, *, key: str, since: float
+    ) -> Posted | None:
+        seen = next((r for r in self.received if r.key == key), None)
+        return Posted(seen.to, key) if seen else None
+
+    def reply(self, handle: str, timezone: str, text: str) -> None:
+        """What a command answered its typist."""
+        self._record(f"@{handle}", timezone, "reply", text, None)
+
+    def _person(self, person: Contact, kind: str, text: str, key: str | None) -> Posted:
+        self._record(f"@{person.handle}", person.timezone, kind, text, key)
+        return Posted(f"dm:{person.handle}", str(next(self._ids)))
+
+    def _channel(self, channel: str, kind: str, text: str, key: str | None) -> Posted:
+        self._record(f"#{channel}", self.channel_zones.get(channel, self.default_zone), kind, text, key)
+        return Posted(channel, str(next(self._ids)))
+
+    def _record(self, to: str, zone: str, kind: str, text: str, key: str | None) -> None:
+        at = self.clock.now().astimezone(UTC)
+        self.received.append(Received(at, at.astimezone(ZoneInfo(zone)), to, kind, one_line(text), key))

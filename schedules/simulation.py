@@ -1,0 +1,142 @@
+"""A study in simulated time: the live bot's tick, check-in schedules and outbox, with a clock that jumps
+from one due moment to the next and a script of what people type.
+
+Nothing here is a model of Cadence: the same jobs run as under `cadence serve` (schedules.jobs), the
+check-in schedules fire by the same APScheduler triggers, and messages leave through the outbox into
+whichever Notifier the composition root gave the runtime (a recorder, for `cadence simulate`). What is
+simulated is only time, and the people, who say nothing unless the script has them type a command.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import checkins, due
+from bot.clock import ManualClock
+from bot.db import run_in_session
+from schedules import jobs
+from schedules.scheduler import checkin_trigger
+
+_SCRIPT_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{1,2}:\d{2})\s+@(\S+)\s+(/\S.*)$")
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    number: int
+    at: datetime  # UTC
+    handle: str
+    command: str  # as typed in the console, e.g. "/escalate high Freezer failure"
+
+
+class ScriptProblem(Exception):
+    """A script line that cannot be run, with its number and the reason in plain words."""
+
+    def __init__(self, number: int, reason: str):
+        super().__init__(f"line {number}: {reason}")
+        self.number = number
+        self.reason = reason
+
+
+class DueWorkFailed(Exception):
+    """Cadence's own due work raised while the study ran (logged by the jobs, which carry on)."""
+
+
+def parse_script(text: str, *, zones: dict[str, str], start: datetime, end: datetime) -> list[ScriptLine]:
+    """`YYYY-MM-DD HH:MM @handle /command …` a line, in that person's own time. A line starting with `#`
+    is a comment, and so is the rest of a line after ` # ` (a `#` inside words, as in `issue #5`, is text)."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = "" if raw.lstrip().startswith("#") else raw.split(" # ", 1)[0].strip()
+        if not line:
+            continue
+        match = _SCRIPT_LINE.match(line)
+        if match is None:
+            raise ScriptProblem(number, "expected 'YYYY-MM-DD HH:MM @handle /command …'")
+        when, handle, command = match.groups()
+        if handle not in zones:
+            raise ScriptProblem(number, f"'@{handle}' is not in the plan")
+        try:
+            local = datetime.strptime(when, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(zones[handle]))
+        except ValueError:
+            raise ScriptProblem(number, f"'{when}' is not a date and time") from None
+        if local < start:
+            raise ScriptProblem(number, f"{when} in @{handle}'s time is before the simulation starts")
+        if local >= end:
+            raise ScriptProblem(number, f"{when} in @{handle}'s time is after the simulation ends")
+        lines.append(ScriptLine(number, local.astimezone(UTC), handle, command.strip()))
+    return sorted(lines, key=lambda s: (s.at, s.number))
+
+
+class Simulation:
+    """Runs `jobs` (already configured with this clock and a recording notifier) from `start` to `end`."""
+
+    def __init__(self, runtime: jobs.Runtime, clock: ManualClock, run_line: Callable[[ScriptLine], None]):
+        self.runtime = runtime
+        self.clock = clock
+        self.run_line = run_line  # raises ScriptProblem when the command fails
+        self.moments = 0
+
+    def run(self, start: datetime, end: datetime, script: Iterable[ScriptLine] = ()) -> None:
+        jobs.configure(self.runtime)
+        pending = sorted(script, key=lambda s: (s.at, s.number))
+        fires = self._schedule_fires(start - timedelta(seconds=1))
+        failures = _Failures()
+        logging.getLogger("cadence").addHandler(failures)
+        try:
+            moment: datetime | None = start
+            while moment is not None and moment < end:
+                self.clock.set(moment)
+                self.moments += 1
+                while pending and pending[0].at <= moment:
+                    self.run_line(pending.pop(0))
+                for study_key in sorted({key for key, at in fires.items() if at <= moment}):
+                    jobs.run_checkin_schedule(study_key)
+                fires = self._schedule_fires(moment)
+                jobs.tick()
+                failures.raise_any(moment)
+                moment = self._next_moment(moment, pending, fires)
+        finally:
+            logging.getLogger("cadence").removeHandler(failures)
+
+    def _next_moment(
+        self, now: datetime, pending: list[ScriptLine], fires: dict[str, datetime]
+    ) -> datetime | None:
+        candidates = [
+            run_in_session(self.runtime.engine, due.next_moment, now=now),
+            self.runtime.worker.next_due(),
+            pending[0].at if pending else None,
+            min(fires.values(), default=None),
+        ]
+        return min((c for c in candidates if c is not None and c > now), default=None)
+
+    def _schedule_fires(self, after: datetime) -> dict[str, datetime]:
+        """The next firing of each study's check-in schedule jobs (one a timezone, as the scheduler has)."""
+        soonest: dict[str, datetime] = {}
+        for study_key, schedule, timezone, _grace in run_in_session(
+            self.runtime.engine, checkins.checkin_timezones
+        ):
+            fire = checkin_trigger(schedule, timezone).get_next_fire_time(None, after + timedelta(seconds=1))
+            if fire is not None and (study_key not in soonest or fire < soonest[study_key]):
+                soonest[study_key] = fire
+        return soonest
+
+
+class _Failures(logging.Handler):
+    """What the jobs logged as failed while a moment ran: the live bot carries on, a simulation stops."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        reason = f": {record.exc_info[1]!r}" if record.exc_info else ""
+        self.messages.append(record.getMessage() + reason)
+
+    def raise_any(self, moment: datetime) -> None:
+        if self.messages:
+            raise DueWorkFailed(f"at {moment:%Y-%m-%d %H:%M} UTC, {'; '.join(self.messages)}")
