@@ -181,9 +181,12 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     start = datetime.combine(first, time(0, 0), tzinfo=zone)
     end = datetime.combine(first + timedelta(days=args.days), time(0, 0), tzinfo=zone)
     script_text = _read_script(args.script) if args.script else ""
+    # A database of its own, thrown away after: never DATABASE_URL, whose study this is not.
     with tempfile.TemporaryDirectory(prefix="cadence-simulate-") as folder:
         try:
-            received = simulate_plan(plan, Path(folder), start, end, script_text)
+            received = simulate_plan(
+                plan, f"sqlite:///{Path(folder) / 'simulation.db'}", start, end, script_text
+            ).received
         except ScriptProblem as problem:
             raise Stop(f"{args.script} line {problem.number}: {one_line(problem.reason)}") from None
         except DueWorkFailed as failed:
@@ -199,17 +202,26 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def simulate_plan(plan: Plan, folder: Path, start: datetime, end: datetime, script_text: str = ""):
-    """What everyone in `plan` receives from `start` to `end`, with `script_text` typed, in time order."""
+def simulate_plan(
+    plan: Plan,
+    database_url: str,
+    start: datetime,
+    end: datetime,
+    script_text: str = "",
+    *,
+    max_step: timedelta | None = None,
+):
+    """What everyone in `plan` receives from `start` to `end`, with `script_text` typed, in time order,
+    on the (empty) database at `database_url`."""
     from handlers.console.console import ConsoleSession
     from handlers.console.recorder import RecordingNotifier
     from schedules import jobs
-    from schedules.simulation import ScriptProblem, Simulation, parse_script
+    from schedules.simulation import ScriptProblem, Simulated, Simulation, parse_script
 
     zones = {handle: person.timezone for handle, person in plan.people.items()}
     script = parse_script(script_text, zones=zones, start=start, end=end)
     clock = ManualClock(start.astimezone(UTC))
-    engine = make_engine(f"sqlite:///{folder / 'simulation.db'}")
+    engine = make_engine(database_url)
     try:
         migrate(engine)
         recorder = RecordingNotifier(
@@ -229,10 +241,11 @@ def simulate_plan(plan: Plan, folder: Path, start: datetime, end: datetime, scri
                     raise ScriptProblem(line.number, answer.text.removeprefix("! "))
                 recorder.reply(line.handle, zones[line.handle], answer.text)
 
-            Simulation(runtime, clock, run_line).run(start.astimezone(UTC), end.astimezone(UTC), script)
+            simulation = Simulation(runtime, clock, run_line)
+            simulation.run(start.astimezone(UTC), end.astimezone(UTC), script, max_step=max_step)
     finally:
         engine.dispose()
-    return sorted(recorder.received, key=lambda r: r.at)
+    return Simulated(sorted(recorder.received, key=lambda r: r.at), simulation.moments)
 
 
 def _simulation_start(given: str | None, today: date) -> date:

@@ -137,9 +137,13 @@ def level_deadline_duration(
 
 
 def _deadline(
-    session: Session, study: StudyView, issue: Escalation, level: Level, now: datetime
+    session: Session, study: StudyView, issue: Escalation, levels: list[Level], level: Level, now: datetime
 ) -> datetime | None:
+    """When the issue next moves at `level`: its deadline to acknowledge; at the top, which may have none
+    of its own (executives), the first reminder, at the last interval the path knows."""
     within = level_deadline_duration(session, study, issue.severity, level)
+    if within is None and level.number == len(levels):
+        within = _reminder_interval(session, study, issue, levels)
     return add_duration(now, within, ZoneInfo(study.timezone)) if within else None
 
 
@@ -207,7 +211,7 @@ def raise_issue(
     )
     session.add(issue)
     session.flush()
-    issue.deadline = _deadline(session, study, issue, levels[start - 1], now)
+    issue.deadline = _deadline(session, study, issue, levels, levels[start - 1], now)
     _record(
         session,
         study,
@@ -358,7 +362,7 @@ def _climb(
         issue,
         level=issue.level + 1,
         level_since=now,
-        deadline=_deadline(session, study, issue, after, now),
+        deadline=_deadline(session, study, issue, levels, after, now),
     ):
         return 0  # another instance moved it first
     why = reason or (f"no acknowledgement within {waited}" if waited else "no acknowledgement")

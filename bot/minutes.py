@@ -255,9 +255,26 @@ def list_actions(session: Session, *, requester: Requester, everyone: bool, now:
     if not everyone:
         query = query.where(ActionItem.owner_id == requester.person_id)
     today = _today(study, now)
-    lines = [_line(session, study, item, today) for item in session.exec(query)]
-    lines.sort(key=lambda line: (not line.overdue, line.due_on or date.max, line.id))
-    return ActionList(tuple(lines), everyone)
+    return ActionList(
+        _overdue_first(_line(session, study, item, today) for item in session.exec(query)), everyone
+    )
+
+
+def action_lines_by_owner(
+    session: Session, *, study: StudyView, now: datetime
+) -> dict[int, tuple[ActionLine, ...]]:
+    """Every open action item of the study, by owner, overdue first (what each App Home lists)."""
+    today = _today(study, now)
+    by_owner: dict[int, list[ActionLine]] = {}
+    for item in session.exec(
+        select(ActionItem).where(ActionItem.study_id == study.id, ActionItem.state == "open")
+    ):
+        by_owner.setdefault(item.owner_id, []).append(_line(session, study, item, today))
+    return {owner: _overdue_first(lines) for owner, lines in by_owner.items()}
+
+
+def _overdue_first(lines) -> tuple[ActionLine, ...]:
+    return tuple(sorted(lines, key=lambda line: (not line.overdue, line.due_on or date.max, line.id)))
 
 
 def complete_action(session: Session, *, requester: Requester, item_id: int, now: datetime) -> ActionChanged:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -43,6 +44,7 @@ from bot.replies import (
     RateLimited,
     TemporaryFailure,
 )
+from bot.timing import working_moment
 
 log = logging.getLogger("cadence.outbox")
 T = TypeVar("T")
@@ -140,20 +142,28 @@ def run_then_wake(
 
 
 def tell_admins(
-    session: Session, study: directory.StudyView, *, key: str, notice: Notice, now: datetime
+    session: Session,
+    study: directory.StudyView,
+    *,
+    key: str,
+    notice: Notice,
+    now: datetime,
+    at_work: bool = False,
 ) -> int:
-    """The same message to each of the study's admins, keyed `key:<handle>`; how many were new."""
+    """The same message to each of the study's admins, keyed `key:<handle>`; how many were new. `at_work`:
+    what can wait reaches each admin in their own working hours."""
     return sum(
         enqueue(
             session,
             key=f"{key}:{handle}",
-            to=Destination.person(study.people[handle].id),
+            to=Destination.person(admin.id),
             notice=notice,
             now=now,
             study_id=study.id,
+            due_at=working_moment(now, ZoneInfo(admin.timezone)) if at_work else None,
         )
         for handle in study.admins
-        if handle in study.people
+        if (admin := study.people.get(handle)) is not None
     )
 
 

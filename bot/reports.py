@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import checkins, directory, due, outbox
-from bot.directory import StudyView
+from bot.directory import Contact, StudyView
 from bot.escalation import reference as issue_ref
-from bot.minutes import list_actions
+from bot.minutes import action_lines_by_owner
 from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, Question, Study
 from bot.questions import reference as question_ref
 from bot.replies import Notice
-from bot.studies import Requester, requester_for
+from bot.studies import Requester
 from bot.timing import DAYS, next_local
 
 REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
@@ -72,67 +72,88 @@ class ReportRequested:
 def home_for(session: Session, *, requester: Requester, now: datetime) -> HomeView:
     """What the person's App Home shows: what waits on them, their check-in, the study's milestones."""
     study = directory.current(session).studies[requester.study_id]
-    me = study.people[requester.handle]
-    actions = list_actions(session, requester=requester, everyone=False, now=now).items
-    questions = tuple(
-        (
-            question_ref(study.key, q.id),
-            q.text,
-            getattr(study.person(q.asker_id), "name", "someone"),
-        )
+    return _StudyHomes.read(session, study, now).home_of(study.people[requester.handle])
+
+
+@dataclass(frozen=True)
+class _StudyHomes:
+    """What the homes of one study's people are drawn from, read once for all of them."""
+
+    study: StudyView
+    now: datetime
+    actions: dict[int, tuple]  # owner id -> their open ActionLines
+    questions: dict[int, list[tuple[str, str, str]]]  # assignee id -> ref, text, asker
+    escalations: list[
+        tuple[tuple[str, str, str, str], tuple[str, ...]]
+    ]  # (ref, severity, summary, level), who
+    plan: checkins.CheckinPlan | None
+    last_round: CheckinRound | None
+    answered_last: frozenset[int]
+    milestones: tuple[tuple[str, str, str], ...]
+
+    @classmethod
+    def read(cls, session: Session, study: StudyView, now: datetime) -> _StudyHomes:
+        row = session.get(Study, study.id)
+        questions: dict[int, list[tuple[str, str, str]]] = {}
         for q in session.exec(
-            select(Question).where(
-                Question.study_id == study.id, Question.state == "open", Question.assignee_id == me.id
+            select(Question).where(Question.study_id == study.id, Question.state == "open")
+        ):
+            asker = getattr(study.person(q.asker_id), "name", "someone")
+            questions.setdefault(q.assignee_id, []).append((question_ref(study.key, q.id), q.text, asker))
+        levels = ((row.plan or {}).get("escalation") or {}).get("levels") or []
+        escalations = [
+            ((issue_ref(study.key, e.id), e.severity, e.summary, level["name"]), tuple(level["who"]))
+            for e in session.exec(
+                select(Escalation).where(Escalation.study_id == study.id, Escalation.state == "open")
             )
+            if e.level <= len(levels) and (level := levels[e.level - 1])
+        ]
+        last = session.exec(
+            select(CheckinRound)
+            .where(CheckinRound.study_id == study.id)
+            .order_by(col(CheckinRound.opened_at).desc())
+        ).first()
+        answered = (
+            frozenset(session.exec(select(CheckinAnswer.person_id).where(CheckinAnswer.round_id == last.id)))
+            if last
+            else frozenset()
         )
-    )
-    escalations = []
-    config = (session.get(Study, study.id).plan or {}).get("escalation") or {}
-    levels = config.get("levels") or []
-    for issue in session.exec(
-        select(Escalation).where(Escalation.study_id == study.id, Escalation.state == "open")
-    ):
-        level = levels[issue.level - 1] if issue.level <= len(levels) else None
-        if level and me.handle in level["who"]:
-            escalations.append((issue_ref(study.key, issue.id), issue.severity, issue.summary, level["name"]))
-    plan = checkins.checkin_plan(session.get(Study, study.id))
-    next_checkin = _next_checkin(plan, me.timezone, now) if plan and me.handle in plan.participants else None
-    last = session.exec(
-        select(CheckinRound)
-        .where(CheckinRound.study_id == study.id)
-        .order_by(col(CheckinRound.opened_at).desc())
-    ).first()
-    answered_last = None
-    if last is not None and me.handle in last.prompts:
-        answered_last = (
-            session.exec(
-                select(CheckinAnswer).where(
-                    CheckinAnswer.round_id == last.id, CheckinAnswer.person_id == me.id
-                )
-            ).first()
-            is not None
+        milestones = tuple(
+            (m["name"], m["due"], study.people[m["owner"]].name if m.get("owner") in study.people else "")
+            for m in sorted((row.plan or {}).get("milestones") or [], key=lambda m: m["due"])
+            if m.get("due") and m["due"] >= now.date().isoformat()
         )
-    milestones = tuple(
-        (m["name"], m["due"], study.people[m["owner"]].name if m.get("owner") in study.people else "")
-        for m in sorted(
-            (session.get(Study, study.id).plan or {}).get("milestones") or [], key=lambda m: m["due"]
+        return cls(
+            study,
+            now,
+            action_lines_by_owner(session, study=study, now=now),
+            questions,
+            escalations,
+            checkins.checkin_plan(row),
+            last,
+            answered,
+            milestones,
         )
-        if m.get("due") and m["due"] >= now.date().isoformat()
-    )
-    away = study.away_on(me.handle, now)
-    cover = study.people[away.cover].name if away and away.cover in study.people else None
-    return HomeView(
-        study.key,
-        me.name,
-        tuple(actions),
-        questions,
-        tuple(escalations),
-        next_checkin,
-        answered_last,
-        milestones,
-        away.until if away else None,
-        cover,
-    )
+
+    def home_of(self, me: Contact) -> HomeView:
+        plan, last = self.plan, self.last_round
+        next_checkin = (
+            _next_checkin(plan, me.timezone, self.now) if plan and me.handle in plan.participants else None
+        )
+        away = self.study.away_on(me.handle, self.now)
+        cover = self.study.people[away.cover].name if away and away.cover in self.study.people else None
+        return HomeView(
+            self.study.key,
+            me.name,
+            self.actions.get(me.id, ()),
+            tuple(self.questions.get(me.id, ())),
+            tuple(shown for shown, who in self.escalations if me.handle in who),
+            next_checkin,
+            (me.id in self.answered_last) if last is not None and me.handle in last.prompts else None,
+            self.milestones,
+            away.until if away else None,
+            cover,
+        )
 
 
 def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datetime:
@@ -367,10 +388,11 @@ def refresh_homes(session: Session, *, now: datetime) -> int:
     """Republish the App Home of whoever's home changed: keyed by its content, so once per change."""
     queued = 0
     for study in directory.current(session).studies.values():
+        homes = _StudyHomes.read(session, study, now)
         for person in study.people.values():
             if not person.slack_id:
                 continue
-            data = home_for(session, requester=requester_for(study, person), now=now).as_data()
+            data = homes.home_of(person).as_data()
             digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
             queued += outbox.enqueue(
                 session,

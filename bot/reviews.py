@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand
-from bot.models import Responsibility, Study
+from bot.models import OutboxMessage, Responsibility, Study
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import Duration, parse_duration
+from bot.timing import Duration, parse_duration, working_moment
 
 DEFAULT_EVERY = "90d"
 FLAG_AFTER = timedelta(days=7)  # unconfirmed this long after the request: the admins hear of it
@@ -87,6 +88,7 @@ def _ask(
         notice=Notice("ownership_review", data),
         now=now,
         study_id=study.id,
+        due_at=working_moment(now, ZoneInfo(owner.timezone)),
     )
     if now >= due + FLAG_AFTER:
         queued += outbox.tell_admins(
@@ -95,8 +97,23 @@ def _ask(
             key=f"confirm-overdue:{study.key}:{owner.handle}:{due.date()}",
             notice=Notice("ownership_unconfirmed", data),
             now=now,
+            at_work=True,
         )
     return queued
+
+
+@outbox.cancel_unless_still_wanted("ownership_review")
+@outbox.cancel_unless_still_wanted("ownership_unconfirmed")
+def _review_still_open(session: Session, row: OutboxMessage) -> str | None:
+    """A review waiting for someone's working hours is pointless once the owner has confirmed."""
+    study = directory.current(session).study_by_key(row.payload.get("study", ""))
+    owner = study.people.get(row.payload.get("handle", "")) if study else None
+    if owner is None:
+        return None
+    mine = [t for t in _topics(session, study.id) if t.owner_id == owner.id]
+    if mine and all(t.confirmed_at and t.confirmed_at >= row.created_at for t in mine):
+        return "the owner confirmed meanwhile"
+    return None
 
 
 def confirm_topics(session: Session, *, requester: Requester, now: datetime) -> TopicsConfirmed:

@@ -11,13 +11,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import EXAMPLE_PLAN
 from handlers.server import bind
-from tests.payloads import BOT_TOKEN, SIGNING_SECRET, post_command
+from tests.payloads import BOT_TOKEN, RAJ, SIGNING_SECRET, post_command
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,3 +166,45 @@ def test_serve_with_teams_credentials_only_answers_teams_and_refuses_unsigned_ac
             assert refused.value.code == status
     assert "serving /api/messages on http://127.0.0.1" in output[0]
     assert "teams-secret-1" not in output[0]
+
+
+def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_slack, tmp_path):
+    # Omar's clock is set where it is now past 09:00 (and before midnight), so his item due today is due
+    # for its reminder: the running bot's tick, not a test calling the flow, must send it.
+    now = datetime.now(UTC)
+    offset = 12 - now.hour  # his local time is about noon
+    zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+    today = now.astimezone(ZoneInfo(zone)).date()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        EXAMPLE_PLAN.read_text().replace(
+            "U02OMAR,  email: omar@cro.example,   timezone: Europe/Warsaw",
+            f"U02OMAR,  email: omar@cro.example,   timezone: {zone}",
+        )
+    )
+    env = env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_PLAN": str(plan),
+        "CADENCE_TICK_SECONDS": "0.3",
+    }
+    with serving(env) as (url, _output):
+        drafted = post_command(
+            url, "/minutes", f"ACTION @omar send the data cleaning plan by {today}", user_id=RAJ
+        )
+        assert drafted.status == 200 and "ACME-201-M1" in drafted.text
+        assert post_command(url, "/minutes", "post M1", user_id=RAJ).status == 200
+
+        def reminders() -> list[str]:
+            return [
+                k
+                for k in fake_slack.posted_keys()
+                if k and k.startswith("action-reminder:") and k.endswith(":due")
+            ]
+
+        deadline = time.monotonic() + 20
+        while not reminders() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # five more ticks
+        assert len(reminders()) == 1

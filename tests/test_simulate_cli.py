@@ -1,0 +1,124 @@
+"""`cadence simulate` as a study lead runs it: a real process, a plan, a script, its printout."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import cadence
+
+SCRIPT = """\
+# minutes with an action item for Omar, then a high issue on Friday afternoon
+2026-12-03 16:30 @raj /minutes ACTION @omar send the data cleaning plan by 2026-12-09
+2026-12-03 16:31 @raj /minutes post M1
+2026-12-04 16:00 @ben /escalate high Temperature excursion on kit shipment   # nobody acknowledges
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "TEAMS_"))}
+    return clean | {"DATABASE_URL": f"sqlite:///{tmp_path / 'not-this.db'}", "PYTHONPATH": str(Path.cwd())}
+
+
+def simulate(env: dict[str, str], tmp_path: Path, *args: str, script: str | None = None):
+    if script is not None:
+        (tmp_path / "script.txt").write_text(script)
+        args = (*args, "--script", str(tmp_path / "script.txt"))
+    return cadence("simulate", *args, env=env, timeout=120)
+
+
+def lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def at(message: dict) -> str:
+    return datetime.fromisoformat(message["local"]).strftime("%a %d %H:%M")
+
+
+def test_twelve_days_of_the_example_plan(env, tmp_path):
+    done = simulate(env, tmp_path, "--from", "2026-12-03", "--days", "12", "--json", script=SCRIPT)
+    assert done.returncode == 0, done.stderr
+    messages = lines(done.stdout)
+    assert set(messages[0]) == {"at", "local", "to", "kind", "text"}
+    assert [m["at"] for m in messages] == sorted(m["at"] for m in messages)
+
+    def sent(kind: str, to: str | None = None) -> list[str]:
+        return [at(m) for m in messages if m["kind"] == kind and (to is None or m["to"] == to)]
+
+    prompts = [m for m in messages if m["kind"] == "checkin_prompt"]
+    assert {at(m) for m in prompts} == {"Mon 07 09:00", "Mon 14 09:00"} and len(prompts) == 14
+    assert (
+        datetime.fromisoformat(next(m for m in prompts if m["to"] == "@raj")["local"]).utcoffset().seconds
+        == 3600
+    )
+    assert sent("checkin_reminder", "@ben") == ["Mon 07 13:00", "Mon 14 13:00"]
+    assert sent("checkin_digest", "#C0STUDY") == ["Tue 08 10:00"]
+    assert sent("report", "#C0STUDY") == ["Mon 07 08:00", "Mon 14 08:00"]
+    assert sent("action_reminder", "@omar") == [
+        "Tue 08 09:00",
+        "Wed 09 09:00",
+        "Thu 10 09:00",
+        "Fri 11 09:00",
+        "Mon 14 09:00",
+    ]
+    # Raised Friday 17:00 New York: the study leads two hours later, no executive before Monday.
+    assert sent("escalation_notify", "@alice") == ["Fri 04 19:00"]
+    assert sent("escalation_notify", "@dev")[0] == "Mon 07 07:00"
+    # Thursday 10 December's call had no minutes: Raj is chased a day after it ended (16:00 New York).
+    assert sent("minutes_chase", "@raj") == ["Fri 11 22:00"]
+    assert any(m["kind"] == "reply" and m["to"] == "@ben" and "ACME-201-E1" in m["text"] for m in messages)
+    assert len({(m["to"], m["kind"], m["text"], m["at"]) for m in messages}) == len(messages)  # nothing twice
+    assert not (tmp_path / "not-this.db").exists()  # a throwaway database, never DATABASE_URL
+
+
+def test_the_printout_reads_one_message_a_line(env, tmp_path):
+    done = simulate(env, tmp_path, "--from", "2026-12-07", "--days", "2")
+    assert done.returncode == 0, done.stderr
+    first, *rest = done.stdout.splitlines()
+    assert first.startswith("ACME-201 from Mon 07 Dec 2026 for 2 days:")
+    assert any(line.startswith("Mon 07 Dec 09:00 CET  @raj") and "check-in prompt" in line for line in rest)
+    assert any("#C0STUDY" in line and "check-in digest" in line for line in rest)
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("2026-12-07 10:00 @zed /who-owns safety\n", "line 1: '@zed' is not in the plan"),
+        ("\n# fine\nsometime @raj /who-owns safety\n", "line 3: expected 'YYYY-MM-DD HH:MM @handle /command"),
+        ("2026-12-06 10:00 @raj /who-owns safety\n", "line 1: 2026-12-06 10:00 in @raj's time is before"),
+        ("2026-12-31 10:00 @raj /who-owns safety\n", "line 1: 2026-12-31 10:00 in @raj's time is after"),
+        ("2026-02-30 10:00 @raj /who-owns safety\n", "line 1: '2026-02-30 10:00' is not a date and time"),
+        ("2026-12-07 10:00 @ben /checkin skip 2026-12-14\n", "line 1: Only the plan's admins"),
+        ("2026-12-07 10:00 @ben /nonsense\n", "line 1: There is no /nonsense command"),
+    ],
+)
+def test_a_bad_script_names_its_line_and_why(env, tmp_path, script, reason):
+    done = simulate(env, tmp_path, "--from", "2026-12-07", "--days", "2", script=script)
+    assert done.returncode == 1
+    assert reason in done.stderr and "script.txt" in done.stderr
+    assert "Traceback" not in done.stderr and not done.stdout
+
+
+def test_a_bad_plan_is_refused_as_plan_validate_does(env, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("study: {id: X}\npeople: {}\n")
+    done = cadence("simulate", "--plan", str(plan), env=env)
+    validated = cadence("plan", "validate", str(plan), env=env)
+    assert done.returncode == validated.returncode == 1
+    assert done.stderr == validated.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_options_are_refused_plainly(env, tmp_path):
+    for args, words in (
+        ((("--from", "next week"),), "--from takes a date"),
+        ((("--days", "0"),), "--days takes"),
+    ):
+        done = cadence("simulate", *args[0], env=env)
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    missing = cadence("simulate", "--script", str(tmp_path / "none.txt"), env=env)
+    assert missing.returncode == 1 and "Cannot read the script" in missing.stderr

@@ -1,0 +1,253 @@
+"""The study over time: a month of the example plan through the live bot's tick, check-in schedules and
+outbox (`cadence simulate`'s engine), across the US and EU daylight-saving changes (14 and 28 March
+2027), weekends and a skip date. Each scheduled flow the README describes is checked at its local
+times, nothing is sent twice, and a flow left out of the registry of due work fails its check."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import due
+from bot.cli import simulate_plan
+from bot.config import EXAMPLE_PLAN
+from bot.plan import load_plan
+from handlers.console.recorder import Received
+
+NEW_YORK = ZoneInfo("America/New_York")
+START = datetime(2027, 3, 8, tzinfo=NEW_YORK)  # a Monday, before both daylight-saving changes
+END = datetime(2027, 4, 5, tzinfo=NEW_YORK)
+SKIPPED_MONDAY = date(2027, 3, 22)
+
+# What people type, each in their own time. Everything else Cadence does on its own.
+SCRIPT = """
+# week 1: Raj answers his check-in; Alice asks the safety lead and nobody answers
+2027-03-08 10:00 @raj /checkin answer on track; site 3 activated; SIV at site 4; none
+2027-03-10 10:00 @alice /ask Is the SAE narrative for subject 104 due this week?
+# Thursday's call: Raj posts the minutes, with an action for Omar due Friday next week
+2027-03-11 22:30 @raj /minutes ACTION @omar send the data cleaning plan by 2027-03-19
+2027-03-11 22:31 @raj /minutes post M1
+# Friday afternoon: a high issue nobody acknowledges over the weekend
+2027-03-12 16:00 @ben /escalate high Temperature excursion on kit shipment
+2027-03-12 17:00 @mei /away until 2027-03-16 cover @raj
+# week 2: Carla answers after the digest; nobody posts minutes of Thursday's call
+2027-03-16 16:00 @carla /checkin answer at risk; IRB letter pending; submit amendment; IRB delay
+# week 3: no check-in (skip date); Omar confirms his topics when asked, nobody else does
+2027-03-23 10:00 @omar /who-owns confirm
+2027-03-25 23:00 @raj /minutes Weekly call notes, nothing new
+2027-03-25 23:01 @raj /minutes post M2
+2027-04-01 23:00 @raj /minutes Weekly call notes, nothing new
+2027-04-01 23:01 @raj /minutes post M3
+"""
+
+
+def example_plan_text() -> str:
+    text = EXAMPLE_PLAN.read_text()
+    text = text.replace("skip: [2026-12-25, 2027-01-01]", f"skip: [{SKIPPED_MONDAY}]")
+    return text.replace("cadence:\n", "cadence:\n  confirm_every: 14d\n", 1)
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory) -> list[Received]:
+    return simulate_month(tmp_path_factory)
+
+
+def simulate_month(tmp_path_factory) -> list[Received]:
+    from tests.conftest import POSTGRES_URL
+
+    if POSTGRES_URL:
+        return _on_postgres(
+            lambda url: simulate_plan(load_plan(example_plan_text()), url, START, END, SCRIPT).received
+        )
+    folder = tmp_path_factory.mktemp("month")
+    return simulate_plan(
+        load_plan(example_plan_text()), f"sqlite:///{folder / 'm.db'}", START, END, SCRIPT
+    ).received
+
+
+def _on_postgres(run: Callable[[str], list[Received]]) -> list[Received]:
+    import uuid
+
+    from sqlalchemy import text
+
+    from bot.db import make_engine, normalize_url
+    from tests.conftest import POSTGRES_URL
+
+    schema = f"sim_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        return run(f"{normalize_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def of(received: list[Received], kind: str, to: str | None = None) -> list[Received]:
+    return [r for r in received if r.kind == kind and (to is None or r.to == to)]
+
+
+def local(r: Received) -> str:
+    return f"{r.local:%Y-%m-%d %H:%M}"
+
+
+# --- one check a registered flow: what it does on its own, at its local times ----------------------------
+
+
+def check_checkins(month: list[Received]) -> None:
+    prompts = of(month, "checkin_prompt")
+    participants = {"@alice", "@ben", "@carla", "@raj", "@mei", "@omar", "@sofia"}
+    by_monday = Counter(r.local.date() for r in prompts)
+    assert set(by_monday) == {date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29)}  # not the skip date
+    assert all(f"{r.local:%a %H:%M}" == "Mon 09:00" for r in prompts)  # each in their own time
+    assert {r.to for r in prompts if r.local.date() == date(2027, 3, 15)} == participants - {"@mei"}  # away
+    # The same 09:00 moves in UTC as each side changes its clocks, at different dates.
+    utc = {(r.to, r.local.date()): f"{r.at:%H:%M}" for r in prompts}
+    assert [utc["@alice", d] for d in (date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29))] == [
+        "14:00",
+        "13:00",
+        "13:00",
+    ]
+    assert [utc["@raj", d] for d in (date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29))] == [
+        "08:00",
+        "08:00",
+        "07:00",
+    ]
+    reminders = of(month, "checkin_reminder")
+    assert all(f"{r.local:%a %H:%M}" == "Mon 13:00" for r in reminders)  # 4h later, in working hours
+    first_week = {r.to for r in reminders if r.local.date() == date(2027, 3, 8)}
+    assert first_week == participants - {"@raj"}  # Raj answered first
+    digests = of(month, "checkin_digest", "#C0STUDY")
+    # close_after a day after the last prompt (Ben's 09:00 in Chicago)
+    assert [local(r) for r in digests] == ["2027-03-09 10:00", "2027-03-16 10:00", "2027-03-30 10:00"]
+    assert "Raj Patel" in digests[0].text and "No answer from" in digests[0].text
+    late = of(month, "checkin_late_answer", "#C0STUDY")  # in the digest's thread
+    assert len(late) == 1 and "Carla" in late[0].text
+
+
+def check_escalation(month: list[Received]) -> None:
+    notified = [(r.to, f"{r.local:%a %d %H:%M}") for r in of(month, "escalation_notify")]
+    # Raised Friday 17:00 New York; high halves the 4h: the study leads at 19:00 ...
+    assert ("@raj", "Fri 12 23:00") in notified and ("@ben", "Fri 12 16:00") in notified
+    assert ("@alice", "Fri 12 19:00") in notified and ("@tom", "Sat 13 01:00") in notified
+    # ... and half a business day of theirs is Friday evening and Monday morning: no executive before
+    # Monday 07:00 (New York, now on summer time), then three reminders half a business day apart.
+    executives = [when for to, when in notified if to == "@dev"]
+    assert executives == ["Mon 15 07:00", "Mon 15 19:00", "Tue 16 07:00", "Tue 16 19:00"]
+
+
+def check_questions(month: list[Received]) -> None:
+    # Safety reporting answers within 4h: asked Wednesday 10:00 New York, Mei is reminded at 14:00 New
+    # York (20:00 for her), and past twice that the backup, Raj, is brought in and Alice told.
+    assert [local(r) for r in of(month, "question_reminder")] == ["2027-03-10 20:00"]
+    assert of(month, "question_reminder")[0].to == "@mei"
+    backup = of(month, "question_backup")
+    assert [(r.to, local(r)) for r in backup] == [("@raj", "2027-03-11 00:00")]
+    assert [local(r) for r in of(month, "question_backup_asker", "@alice")] == ["2027-03-10 18:00"]
+
+
+def check_action_reminders(month: list[Received]) -> None:
+    reminders = of(month, "action_reminder", "@omar")
+    days = [f"{r.local:%a %d %H:%M}" for r in reminders]
+    # Due Friday 19: the business day before, the day, then five business-day nudges (none on the weekend).
+    assert days == [
+        "Thu 18 09:00",
+        "Fri 19 09:00",
+        "Mon 22 09:00",
+        "Tue 23 09:00",
+        "Wed 24 09:00",
+        "Thu 25 09:00",
+        "Fri 26 09:00",
+    ]
+
+
+def check_minutes_chase(month: list[Received]) -> None:
+    # Only the call of 18 March had no minutes: a day after it ended (16:00 New York), then a day later.
+    assert [local(r) for r in of(month, "minutes_chase", "@raj")] == ["2027-03-19 21:00"]
+    admins = of(month, "minutes_chase_admins")
+    assert sorted((r.to, local(r)) for r in admins) == [
+        ("@alice", "2027-03-20 16:00"),
+        ("@raj", "2027-03-20 21:00"),
+    ]
+
+
+def check_reviews(month: list[Received]) -> None:
+    # 14 days after the plan's application (Monday 8 March, 00:00 New York) is 01:00 New York on the
+    # 22nd: each owner is asked at the start of their own working day. A week later the admins hear,
+    # at theirs, of each owner still unconfirmed: everyone but Omar.
+    asked = {r.to: local(r) for r in of(month, "ownership_review")}
+    assert set(asked) == {"@mei", "@omar", "@sofia", "@raj", "@carla", "@alice", "@ben"}
+    assert set(asked.values()) == {"2027-03-22 08:00"}
+    flagged = of(month, "ownership_unconfirmed")
+    assert {(r.to, local(r)) for r in flagged} == {
+        ("@alice", "2027-03-29 08:00"),
+        ("@raj", "2027-03-29 08:00"),
+    }
+    assert len(flagged) == 2 * 6 and not any("Omar" in r.text for r in flagged)
+
+
+def check_reports(month: list[Received]) -> None:
+    reports = of(month, "report", "#C0STUDY")
+    assert [local(r) for r in reports] == [f"2027-{d} 08:00" for d in ("03-08", "03-15", "03-22", "03-29")]
+    assert len(of(month, "file", "#C0STUDY")) == 4  # each with its chart
+    assert "Sponsor 0%" in reports[1].text and "CRO 25%" in reports[1].text  # Raj of 4 (Carla is sponsor)
+
+
+def check_homes(month: list[Received]) -> None:
+    homes = of(month, "home", "@omar")
+    assert homes and homes[0].at == START.astimezone(UTC)  # published once the study starts
+    with_item = [r for r in homes if "Send the data cleaning plan" in r.text]
+    assert with_item and with_item[0].at.date() == date(2027, 3, 11)  # republished when the item came
+
+
+CHECKS: dict[str, Callable[[list[Received]], None]] = {
+    "checkins.do_due_work": check_checkins,
+    "escalation.climb_overdue": check_escalation,
+    "questions.chase": check_questions,
+    "minutes.remind_actions": check_action_reminders,
+    "minutes.chase_note_takers": check_minutes_chase,
+    "reviews.ask_owners_to_confirm": check_reviews,
+    "reports.weekly_reports": check_reports,
+    "reports.refresh_homes": check_homes,
+}
+
+
+def test_every_registered_flow_has_its_check():
+    assert set(CHECKS) == {work.name for work in due.registered()}
+
+
+@pytest.mark.parametrize("flow", sorted(CHECKS))
+def test_a_month_of_the_example_study(month, flow):
+    CHECKS[flow](month)
+
+
+def test_nothing_is_sent_twice(month):
+    keys = Counter(r.key for r in month if r.key)
+    assert not [key for key, n in keys.items() if n > 1]
+    lines = Counter((r.to, r.kind, r.text, r.at) for r in month)
+    assert not [line for line, n in lines.items() if n > 1]
+
+
+def test_the_script_answers_its_typists(month):
+    replies = of(month, "reply")
+    assert len(replies) == len([line for line in SCRIPT.splitlines() if line[:1].isdigit()])
+    assert replies[0].to == "@raj" and local(replies[0]) == "2027-03-08 10:00"
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("CADENCE_TEST_DATABASE_URL")), reason="the registry is the same on any database"
+)
+@pytest.mark.parametrize("flow", sorted(CHECKS))
+def test_a_flow_left_out_of_the_registry_fails_its_check(flow, monkeypatch, tmp_path_factory):
+    monkeypatch.delitem(due._WORK, flow)
+    month = simulate_month(tmp_path_factory)
+    with pytest.raises(AssertionError):
+        CHECKS[flow](month)
