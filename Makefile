@@ -25,6 +25,7 @@ bench: $(BIN)/cadence
 	$(BIN)/python bench/who_owns_http.py
 	$(BIN)/python bench/teams_http.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/simulate.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
