@@ -2,64 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
-from bot.away import AwayEnded, AwaySet, AwayShown
 from bot.checkins import AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
-from bot.commands import HelpShown, NotYetAvailable
-from bot.directory import Contact, TopicOwners
+from bot.directory import Contact
 from bot.errors import CadenceError
 from bot.escalation import EscalationForm, IssueChanged, IssueHistory, IssueList, snapshot
 from bot.export import ExportSent
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
-from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.replies import Notice
 from bot.reports import HomeView, ReportRequested
-from bot.reviews import HandedOver, TopicsConfirmed
-from bot.wording import describe_match, describe_preference, describe_role, side_label
-
-SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
-
-
-def escape(text: str) -> str:
-    """Neutralise Slack's control sequences (`<!channel>`, `<@U…>`, links) in text we did not write."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# Another chat drawing from these layouts (Teams) names people its own way: (name, slack id, handle) -> text.
-_MENTION_STYLE: ContextVar[Callable[[str, str | None, str | None], str] | None] = ContextVar(
-    "mention_style", default=None
-)
-
-
-@contextmanager
-def mentions_drawn_by(style: Callable[[str, str | None, str | None], str]) -> Iterator[None]:
-    token = _MENTION_STYLE.set(style)
-    try:
-        yield
-    finally:
-        _MENTION_STYLE.reset(token)
-
-
-def _named(name: str, slack_id: str | None, handle: str | None) -> str:
-    style = _MENTION_STYLE.get()
-    if style is not None:
-        return style(name, slack_id, handle)
-    return f"<@{slack_id}>" if slack_id else f"*{escape(name)}*"
+from bot.views import form as form_view
+from bot.views import has_notice
+from bot.views import notice as notice_view
+from bot.views import reply as reply_view
+from bot.views.general import apology, refusal
+from bot.wording import describe_preference, describe_role, side_label
+from handlers.slack import layout
+from handlers.slack.layout import SECTION_LIMIT, escape, named, section, slack_time
 
 
 def mention(contact: Contact) -> str:
-    return _named(contact.name, contact.slack_id, contact.handle)
-
-
-def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+    return named(contact.name, contact.slack_id, contact.handle)
 
 
 def context(*texts: str) -> dict[str, Any]:
@@ -78,11 +45,6 @@ def button(action_id: str, value: str, label: str, style: str | None = None) -> 
         "text": {"type": "plain_text", "text": label},
     }
     return element | ({"style": style} if style else {})
-
-
-def slack_time(moment: datetime) -> str:
-    """A time every reader sees in their own timezone (Slack's date formatting), UTC as the fallback."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def message(fallback: str, blocks: list[dict[str, Any]], *, in_channel: bool = False) -> dict[str, Any]:
@@ -119,162 +81,18 @@ def _person_field(label: str, contact: Contact | None) -> dict[str, Any]:
 
 @singledispatch
 def reply(result: Any) -> dict[str, Any]:
-    """Render a core result as a Slack message."""
-    raise TypeError(f"no Slack rendering for {type(result).__name__}")
-
-
-@reply.register
-def _(result: OwnerFound) -> dict[str, Any]:
-    topic = result.topic
-    why = escape(describe_match(result.query, result.matched, topic.topic, result.exact))
-    blocks = [
-        section(f"*{escape(topic.topic)}* is owned by {mention(topic.owner)}"),
-        *([section(_cover_line(topic.owner, result.cover))] if result.cover else []),
-        {
-            "type": "section",
-            "fields": [_person_field("Owner", topic.owner), _person_field("Backup", topic.backup)],
-        },
-    ]
-    notes = [why]
-    if topic.answer_within:
-        notes.append(f"questions answered within {topic.answer_within}")
-    if result.also:
-        others = ", ".join(f"*{escape(t.topic)}* ({mention(t.owner)})" for t in result.also)
-        blocks.append(section(f"Also fits: {others}"))
-    blocks.append(context(" · ".join(notes)))
-    return message(f"{topic.topic}: owner {topic.owner.name}", blocks)
-
-
-def _cover_line(owner: Contact, cover: Cover) -> str:
-    stand_in = f"ask {mention(cover.person)} meanwhile" if cover.person else "nobody is named to cover"
-    return f":palm_tree: {mention(owner)} is away until {cover.until:%a %d %b}: {stand_in}."
-
-
-@reply.register
-def _(result: TopicsListed) -> dict[str, Any]:
-    if not result.topics:
-        return message(
-            "No topics yet",
-            [section(f"*{escape(result.study_key)}* has no responsibilities in its plan yet.")],
-        )
-    blocks = [section(f"*Who owns what in {escape(result.study_key)}*")]
-    for side in ("sponsor", "cro"):
-        lines = [f"*{side_label(side)}*"]
-        by_owner: dict[str, list[TopicOwners]] = {}
-        for topic in result.topics:
-            if topic.owner.side == side:
-                by_owner.setdefault(topic.owner.handle, []).append(topic)
-        for topics in by_owner.values():
-            owner = topics[0].owner
-            items = ", ".join(
-                f"{escape(t.topic)}" + (f" (backup {mention(t.backup)})" if t.backup else "") for t in topics
-            )
-            away = result.away.get(owner.handle)
-            note = (
-                f" _(away until {away.until:%d %b}"
-                + (f", ask {mention(away.person)})_" if away.person else ")_")
-                if away
-                else ""
-            )
-            lines.append(f"• {mention(owner)}, {escape(owner.role)}{note}: {items}")
-        if len(lines) > 1:
-            blocks.extend(chunked_sections(lines))
-    blocks.append(context("Ask about one: `/who-owns <topic or keyword>`"))
-    return message(f"Who owns what in {result.study_key}", blocks)
-
-
-@reply.register
-def _(result: NoTopicFound) -> dict[str, Any]:
-    blocks = [section(f"No topic matches “{escape(result.query)}”.")]
-    if result.closest:
-        closest = ", ".join(f"*{escape(t.topic)}* ({mention(t.owner)})" for t in result.closest)
-        blocks.append(section(f"Closest topics: {closest}"))
-    examples = ", ".join(f"`{escape(k)}`" for k in result.examples)
-    tip = f"Try a keyword such as {examples}, or " if examples else "Try "
-    blocks.append(context(f"{tip}`/who-owns` alone to see every topic."))
-    return message(f"No topic matches “{result.query}”", blocks)
-
-
-@reply.register
-def _(result: OwnershipChanged) -> dict[str, Any]:
-    topic, role = result.topic, result.role
-    person = topic.owner if role == "owner" else topic.backup
-    who, name = (mention(person), person.name) if person else ("Nobody", "Nobody")
-    if not result.changed:
-        text = f"{who} is already the {role} of *{escape(topic.topic)}*; nothing changed."
-        return message(f"{name} is already the {role} of {topic.topic}", [section(text)])
-    was = f" (was {mention(result.previous)})" if result.previous else ""
-    text = f"{who} is now the {role} of *{escape(topic.topic)}*{was}."
-    if result.swapped and topic.backup:
-        text += f" {mention(topic.backup)} becomes the backup."
-    blocks = [section(text), context("Recorded in the study's audit log.")]
-    return message(f"{name} is now the {role} of {topic.topic}", blocks, in_channel=True)
-
-
-@reply.register
-def _(result: HelpShown) -> dict[str, Any]:
-    lines = []
-    for info in result.commands:
-        usage = "\n".join(f"`{escape(u)}`" for u in info.usage)
-        lines.append(f"*{info.name}* — {escape(info.summary)}\n{usage}")
-    blocks = [section("*Cadence* keeps the sponsor and the CRO on the communication plan they agreed.")]
-    blocks.extend(section(line) for line in lines)
-    if result.coming:
-        blocks.append(context("Coming soon: " + ", ".join(result.coming)))
-    return message("Cadence help", blocks)
-
-
-@reply.register
-def _(result: AwaySet) -> dict[str, Any]:
-    cover = (
-        f" {mention(result.cover)} covers for you."
-        if result.cover
-        else " Your topics' backups cover for you."
-    )
-    text = f":palm_tree: You are away until {result.until:%a %d %b %Y}.{cover}"
-    note = "/who-owns points people to your cover, and check-ins skip you. /away off when you are back."
-    return message(f"You are away until {result.until}", [section(text), context(note)])
-
-
-@reply.register
-def _(result: AwayEnded) -> dict[str, Any]:
-    text = "Welcome back: you are no longer away." if result.was_away else "You were not marked away."
-    return message(text, [section(text)])
-
-
-@reply.register
-def _(result: AwayShown) -> dict[str, Any]:
-    if result.away is None:
-        text = "You are not marked away. /away until <YYYY-MM-DD> [backup @person] when you will be."
-        return message(text, [section(escape(text))])
-    cover = f", covered by {mention(result.cover)}" if result.cover else ""
-    text = f"You are away until {result.away.until:%a %d %b %Y}{cover}."
-    return message(f"You are away until {result.away.until}", [section(text)])
-
-
-@reply.register
-def _(result: NotYetAvailable) -> dict[str, Any]:
-    text = f"{result.command} is not available yet — meanwhile, {result.meanwhile}."
-    return message(text, [section(escape(text))])
+    """Render a core result as a Slack message: its view (bot.views) drawn as Block Kit."""
+    return layout.message(reply_view(result))
 
 
 def error_reply(error: CadenceError) -> dict[str, Any]:
     """A friendly ephemeral message for a user-facing error."""
-    blocks = [section(f":warning: {escape(error.message)}")]
-    notes = [escape(error.hint)] if error.hint else []
-    notes += [f"{escape(key)}: <#{channel}>" for key, channel in error.channels.items()]
-    if notes:
-        blocks.append(context(*notes))
-    return message(error.message, blocks)
+    return layout.message(refusal(error))
 
 
 def failure_reply(reference: str) -> dict[str, Any]:
     """What a user sees when something unexpected broke: no traceback, a reference for the logs."""
-    text = (
-        "Something went wrong on Cadence's side and nothing was changed. Please try again in a moment; "
-        f"if it keeps happening, tell your admin the reference {reference}."
-    )
-    return message(text, [section(f":warning: {escape(text)}")])
+    return layout.message(apology(reference))
 
 
 # --- notices: what the outbox sends ------------------------------------------------------------
@@ -293,30 +111,12 @@ def notice_renderer(kind: str):
 def render_notice(notice: Notice) -> dict[str, Any]:
     """A Notice as chat.postMessage arguments (`text` and `blocks`)."""
     render = _NOTICES.get(notice.kind)
+    if render is None and has_notice(notice.kind):
+        render = lambda data: layout.message(notice_view(Notice(notice.kind, data)))  # noqa: E731
     if render is None:
         raise ValueError(f"no Slack rendering for notice '{notice.kind}'")
     reply = render(notice.data)
     return {"text": reply["text"], "blocks": reply["blocks"]}
-
-
-@notice_renderer("text")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    return message(data["text"], [section(escape(data["text"]))])
-
-
-@notice_renderer("delivery_failed")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    text = (
-        f"A message from Cadence for {data['study']} could not be delivered to {data['recipient']}: "
-        f"{data['reason']}."
-    )
-    hint = (
-        "Check that Cadence is in the channel (in Teams: in the team) and that the person's Slack or "
-        "Teams id in the plan is current."
-    )
-    return message(
-        text, [section(f":warning: {escape(text)}"), context(escape(hint), f"`{escape(data['key'])}`")]
-    )
 
 
 STATUS_LABELS = {
@@ -371,7 +171,7 @@ def _(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answer_lines(entry: dict[str, Any]) -> str:
-    who = _named(entry["name"], entry.get("slack_id"), entry.get("handle"))
+    who = named(entry["name"], entry.get("slack_id"), entry.get("handle"))
     late = " _(late)_" if entry.get("late") else ""
     lines = [f"{STATUS_LABELS[entry['status']]} {who}{late}"]
     for question, answer in zip(entry["questions"], entry["answers"], strict=False):
@@ -531,7 +331,7 @@ def _(result: Participation) -> dict[str, Any]:
 def _person_mention(who: dict[str, Any] | None) -> str:
     if not who:
         return "someone"
-    return _named(who["name"], who.get("slack_id"), who.get("handle"))
+    return named(who["name"], who.get("slack_id"), who.get("handle"))
 
 
 def _question_buttons(question_id: int) -> dict[str, Any]:
@@ -725,64 +525,6 @@ def _(result: QuestionList) -> dict[str, Any]:
 # --- owners confirm the map -----------------------------------------------------------------------
 
 
-@notice_renderer("ownership_review")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    topics = "\n".join(f"• {escape(t)}" for t in data["topics"])
-    confirm = button("ownership_confirm", data["study"], "Yes, still mine", "primary")
-    handovers = [
-        button(f"ownership_handover_{i}", f"{data['study']}|{t}"[:150], f"Hand over {t}"[:75])
-        for i, t in enumerate(data["topics"][:4])
-    ]
-    blocks = [
-        section(
-            f":clipboard: A check of the {escape(data['study'])} responsibilities map: are these still "
-            f"yours?\n{topics}"
-        ),
-        {"type": "actions", "block_id": "ownership", "elements": [confirm, *handovers]},
-        context("Unconfirmed topics are flagged to the plan's admins after a week."),
-    ]
-    return message(f"Are these {data['study']} topics still yours?", blocks)
-
-
-@notice_renderer("ownership_unconfirmed")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    topics = ", ".join(escape(t) for t in data["topics"])
-    text = (
-        f":hourglass: {escape(data['owner'])} has not confirmed owning {topics} in {escape(data['study'])}."
-    )
-    return message(
-        f"{data['owner']} has not confirmed their topics",
-        [
-            section(text),
-            context("Check with them, or name a new owner: /who-owns set <topic> owner @person."),
-        ],
-    )
-
-
-@notice_renderer("ownership_handover")
-def _(data: dict[str, Any]) -> dict[str, Any]:
-    text = (
-        f":arrows_counterclockwise: {escape(data['owner'])} hands over *{escape(data['topic'])}* in "
-        f"{escape(data['study'])}. Name a new owner: `/who-owns set {escape(data['topic'])} owner @person`."
-    )
-    return message(f"{data['owner']} hands over {data['topic']}", [section(text)])
-
-
-@reply.register
-def _(result: TopicsConfirmed) -> dict[str, Any]:
-    text = ":white_check_mark: Thanks, confirmed: " + ", ".join(escape(t) for t in result.topics) + "."
-    return message("Topics confirmed", [section(text)])
-
-
-@reply.register
-def _(result: HandedOver) -> dict[str, Any]:
-    admins = " and ".join(escape(a) for a in result.admins) or "the admins"
-    text = (
-        f"Noted: {admins} will name a new owner for *{escape(result.topic)}*. Until then it stays with you."
-    )
-    return message(f"Handing over {result.topic}", [section(text)])
-
-
 # --- escalation -----------------------------------------------------------------------------------
 
 SEVERITY_LABELS = {
@@ -947,7 +689,8 @@ def _issue_data(issue: Any) -> dict[str, Any]:
 @singledispatch
 def modal_for(result: Any) -> dict[str, Any] | None:
     """A result that asks for a form is shown as a modal instead of a message."""
-    return None
+    form = form_view(result)
+    return layout.modal(form) if form is not None else None
 
 
 @modal_for.register

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.slack import blocks
+from handlers.slack import layout
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -77,7 +77,7 @@ def _no_one(slack_id: str | None, handle: str | None) -> str | None:
 def drawing(resolve: Resolver = _no_one) -> Iterator[_Mentions]:
     """Lay out with Slack's renderers while noting whom they mention, to name them the Teams way."""
     mentions = _Mentions(resolve)
-    with blocks.mentions_drawn_by(mentions.placeholder):
+    with layout.mentions_drawn_by(mentions.placeholder):
         yield mentions
 
 

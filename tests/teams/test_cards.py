@@ -24,13 +24,13 @@ def test_times_are_shown_in_each_readers_timezone():
 def test_people_become_mentions_when_teams_knows_them_and_bold_names_otherwise():
     known = {"mei": "aad-mei"}
     with cards.drawing(lambda slack_id, handle: known.get(handle or "")) as mentions:
-        text = f"{blocks._named('Mei Lin', 'U02MEI', 'mei')} and {blocks._named('Tom Becker', None, 'tom')}"
+        text = f"{blocks.named('Mei Lin', 'U02MEI', 'mei')} and {blocks.named('Tom Becker', None, 'tom')}"
     card = cards.message_card({"blocks": [blocks.section(text)]}, mentions)
     assert card["body"][0]["text"] == "<at>Mei Lin</at> and **Tom Becker**"
     assert card["msteams"]["entities"] == [
         {"type": "mention", "text": "<at>Mei Lin</at>", "mentioned": {"id": "aad-mei", "name": "Mei Lin"}}
     ]
-    assert blocks._named("Mei Lin", "U02MEI", "mei") == "<@U02MEI>"  # Slack outside the drawing
+    assert blocks.named("Mei Lin", "U02MEI", "mei") == "<@U02MEI>"  # Slack outside the drawing
 
 
 def test_buttons_carry_their_action_ids_and_a_modal_becomes_a_card_with_inputs():

@@ -1,0 +1,283 @@
+"""The message model: how the core lays out what it says, once, for every chat to draw its own way.
+
+Plain dataclasses in no platform's vocabulary. Text is a line of spans (plain words, bold, italic,
+code, a link, a person, a moment, a channel, an emoji); a message is a fallback line and blocks
+(sections with lines and fields, context lines, dividers, headers, images, button rows); a form is
+a title, inputs and a submit label. Each adapter has one renderer of this model (Block Kit, Adaptive
+Cards, console text), which escapes what it must and keeps to its platform's limits.
+
+`line("*{topic}* is owned by {owner}", topic=..., owner=person)` builds a line from a template of
+ours: `*bold*`, `_italic_`, `` `code` `` and `:emoji:` mark up the template's own words, and each
+`{name}` takes a value as it is (a string stays plain words, never parsed as markup), so text
+someone typed can never become formatting, a mention or a link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Union
+
+# --- spans ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bold:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Italic:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone of the study, named the chat's way (a mention where the chat knows them)."""
+
+    name: str
+    handle: str | None = None
+    slack_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Time:
+    """A moment every reader sees in their own timezone."""
+
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A conversation, linked where the chat can link it."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Emoji:
+    name: str  # a shortcode name: warning, palm_tree, white_check_mark, …
+
+
+Span = Union[Text, Bold, Italic, Code, Link, Person, Time, Channel, Emoji]  # noqa: UP007 (a runtime alias)
+Line = tuple[Span, ...]
+
+# --- blocks ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str  # the action id every adapter routes (bot.forms)
+    value: str
+    label: str
+    style: str | None = None  # primary or danger
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Select:
+    """Pick one of a few options (a menu in Slack, a row of buttons in Teams)."""
+
+    action: str
+    options: tuple[Option, ...]
+    placeholder: str
+    groups: tuple[tuple[str, tuple[Option, ...]], ...] = ()  # labelled groups instead of `options`
+
+
+@dataclass(frozen=True)
+class Field:
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    lines: tuple[Line, ...] = ()
+    fields: tuple[Field, ...] = ()
+    accessory: Button | Select | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    items: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+@dataclass(frozen=True)
+class Header:
+    text: str
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Actions:
+    elements: tuple[Button | Select, ...]
+    id: str | None = None
+
+
+# --- form inputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextInput:
+    id: str
+    label: str
+    multiline: bool = False
+    initial: str | None = None
+    placeholder: str | None = None
+    max_length: int | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    id: str
+    label: str
+    options: tuple[Option, ...]
+    initial: str | None = None
+    placeholder: str | None = None
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class DateInput:
+    id: str
+    label: str
+    initial: str | None = None  # YYYY-MM-DD
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class PeopleInput:
+    id: str
+    label: str
+    initial: tuple[Person, ...] = ()
+    optional: bool = False
+
+
+Block = Union[Section, Context, Divider, Header, Image, Actions]  # noqa: UP007
+Input = Union[TextInput, ChoiceInput, DateInput, PeopleInput]  # noqa: UP007
+
+
+@dataclass(frozen=True)
+class Message:
+    fallback: Line  # what a notification or a chat without layouts shows
+    blocks: tuple[Block, ...]
+    in_channel: bool = False  # a reply everyone in the conversation sees
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str  # what the submission routes by (bot.forms)
+    title: str
+    submit: str
+    blocks: tuple[Block | Input, ...]
+    meta: str = ""  # context carried to the submission (validated there like any input)
+
+
+@dataclass(frozen=True)
+class Home:
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+
+# --- building lines -------------------------------------------------------------------------------
+
+_MARK = re.compile(r"\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|`([^`]+)`|:([a-z_]+):|\{(\w+)\}")
+
+
+def line(template: str, **values: str | Span | Line | None) -> Line:
+    """A line from a template of ours (see the module's doc); None values count as empty."""
+    spans: list[Span] = []
+    at = 0
+    for match in _MARK.finditer(template):
+        if match.start() > at:
+            spans.append(Text(template[at : match.start()]))
+        bold, italic, code, emoji, name = match.groups()
+        if bold is not None:
+            spans.append(Bold(line(bold, **values)))
+        elif italic is not None:
+            spans.append(Italic(line(italic, **values)))
+        elif code is not None:
+            spans.append(Code(str(values[code[1:-1]] or "")) if _is_slot(code) else Code(code))
+        elif emoji is not None:
+            spans.append(Emoji(emoji))
+        else:
+            spans.extend(_value(name, values))
+        at = match.end()
+    if at < len(template):
+        spans.append(Text(template[at:]))
+    return tuple(spans)
+
+
+def join(lines: list[Line] | tuple[Line, ...], separator: str = ", ") -> Line:
+    """Lines run together into one, `separator` between them."""
+    joined: list[Span] = []
+    for number, part in enumerate(lines):
+        if number:
+            joined.append(Text(separator))
+        joined.extend(part)
+    return tuple(joined)
+
+
+def plain(spans: Line) -> str:
+    """A line's words without markup: names for people, UTC for times (logs, fallbacks, tests)."""
+    words = []
+    for span in spans:
+        if isinstance(span, Text | Code):
+            words.append(span.text)
+        elif isinstance(span, Bold | Italic):
+            words.append(plain(span.spans))
+        elif isinstance(span, Link):
+            words.append(span.label)
+        elif isinstance(span, Person):
+            words.append(span.name)
+        elif isinstance(span, Time):
+            words.append(f"{span.moment:%Y-%m-%d %H:%M} UTC")
+        elif isinstance(span, Channel):
+            words.append(f"#{span.id}")
+    return "".join(words)
+
+
+def _is_slot(text: str) -> bool:
+    return text.startswith("{") and text.endswith("}")
+
+
+def _value(name: str, values: dict) -> Line:
+    value = values[name]
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (Text(value),)
+    if isinstance(value, tuple):
+        return value
+    return (value,)

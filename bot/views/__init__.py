@@ -1,0 +1,79 @@
+"""Each capability's views: its results and notices laid out once in the message model (bot.messages).
+
+`reply(result)` is what a command or a button answers; `notice(Notice)` what the outbox sends;
+`form(result)` the form a result asks for, if any. The wording lives here, once, for every chat.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from functools import singledispatch
+from typing import Any
+
+from bot import messages as m
+from bot.directory import Contact
+from bot.replies import Notice
+
+_NOTICES: dict[str, Callable[[dict[str, Any]], m.Message]] = {}
+
+
+@singledispatch
+def reply(result: Any) -> m.Message:
+    """A core result as a message."""
+    raise TypeError(f"no view for {type(result).__name__}")
+
+
+@singledispatch
+def form(result: Any) -> m.Form | None:
+    """A result that asks for a form (shown as a modal or a card with inputs) instead of a message."""
+    return None
+
+
+def notice_view(kind: str):
+    """Register the view of the outbox's notices of `kind`."""
+
+    def register(view: Callable[[dict[str, Any]], m.Message]):
+        _NOTICES[kind] = view
+        return view
+
+    return register
+
+
+def has_notice(kind: str) -> bool:
+    return kind in _NOTICES
+
+
+def notice(item: Notice) -> m.Message:
+    """What a notice says."""
+    return _NOTICES[item.kind](item.data)
+
+
+def person(contact: Contact) -> m.Person:
+    return m.Person(contact.name, contact.handle, contact.slack_id)
+
+
+def who(data: dict[str, Any] | None) -> m.Person | None:
+    """A person as a notice's data carries them (name, handle, slack_id)."""
+    if not data:
+        return None
+    return m.Person(
+        data.get("name") or data.get("handle") or "someone", data.get("handle"), data.get("slack_id")
+    )
+
+
+def section(*lines: m.Line) -> m.Section:
+    return m.Section(lines)
+
+
+def context(*items: m.Line) -> m.Context:
+    return m.Context(items)
+
+
+def message(fallback: str | m.Line, *blocks: m.Block, in_channel: bool = False) -> m.Message:
+    return m.Message(m.line("{f}", f=fallback) if isinstance(fallback, str) else fallback, blocks, in_channel)
+
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
