@@ -157,6 +157,7 @@ class TextInput:
     placeholder: str | None = None
     max_length: int | None = None
     optional: bool = False
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ class Form:
     submit: str
     blocks: tuple[Block | Input, ...]
     meta: str = ""  # context carried to the submission (validated there like any input)
+    close: str = "Cancel"
+    tell_on_close: bool = False  # closing it means something (discarding a draft): say so to Cadence
 
 
 @dataclass(frozen=True)

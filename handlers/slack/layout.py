@@ -88,6 +88,13 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
+def context(*texts: str) -> dict[str, Any]:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": t[:SECTION_LIMIT]} for t in texts[:10]],
+    }
+
+
 def _sections(lines: tuple[m.Line, ...]) -> list[dict[str, Any]]:
     """Lines in as few sections as Slack's length limit allows."""
     blocks, current = [], ""
@@ -193,6 +200,8 @@ def _input(item: m.Input) -> dict[str, Any]:
     else:
         raise TypeError(f"no Slack rendering for {type(item).__name__}")
     drawn = {"type": "input", "block_id": item.id, "label": _plain_text(item.label), "element": field}
+    if isinstance(item, m.TextInput) and item.hint:
+        drawn["hint"] = _plain_text(item.hint)
     return drawn | ({"optional": True} if item.optional else {})
 
 
@@ -210,15 +219,16 @@ def message(model: m.Message) -> dict[str, Any]:
 
 
 def modal(form: m.Form) -> dict[str, Any]:
-    return {
+    drawn = {
         "type": "modal",
         "callback_id": form.id,
         "private_metadata": form.meta,
         "title": _plain_text(form.title[:24]),
         "submit": _plain_text(form.submit[:24]),
-        "close": _plain_text("Cancel"),
-        "blocks": blocks(form.blocks),
+        "close": _plain_text(form.close[:24]),
+        "blocks": [b for item in form.blocks for b in block(item)][:100],
     }
+    return drawn | ({"notify_on_close": True} if form.tell_on_close else {})
 
 
 def home(model: m.Home) -> dict[str, Any]:

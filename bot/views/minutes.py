@@ -1,0 +1,273 @@
+"""Minutes, action items and decisions: the posted minutes, each owner's items, reminders, chases,
+/minutes' draft and forms, /actions and /decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import messages as m
+from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
+from bot.views import context, form, message, notice_view, reply, section, who
+from bot.wording import side_label
+
+
+def date_label(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%a %d %b %Y") if "T" not in iso else iso
+
+
+def _due(due: str | None) -> str:
+    return f"due {date_label(due)}" if due else "no due date"
+
+
+def _listed(title: str, lines: list[m.Line]) -> m.Section:
+    return m.Section((m.line(title), *lines))
+
+
+def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
+    head = m.line(
+        ":spiral_note_pad: *Minutes — {meeting}, {held}*",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+    )
+    by_side: dict[str, list[m.Line]] = {}
+    for person in data["attendees"]:
+        by_side.setdefault(person["side"], []).append((who(person),))
+    attendees = m.join(
+        [m.line("{side}: {names}", side=side_label(s), names=m.join(n)) for s, n in by_side.items()], " · "
+    )
+    blocks: list[m.Block] = [section(head)]
+    if attendees:
+        blocks.append(context(m.line("Attendees — {a}", a=attendees)))
+    if data["decisions"]:
+        blocks.append(_listed("*Decisions*", [m.line("• {d}", d=d) for d in data["decisions"]]))
+    tracked = [a for a in data["actions"] if a["owner"]]
+    if tracked:
+        lines = [
+            m.line("• {owner} — {text} ({due})", owner=who(a["owner"]), text=a["text"], due=_due(a["due"]))
+            for a in tracked
+        ]
+        blocks.append(_listed("*Action items*", lines))
+    unowned = [a for a in data["actions"] if not a["owner"]]
+    if unowned:
+        blocks.append(_listed("*Needs an owner*", [m.line("• {t}", t=a["line"]) for a in unowned]))
+    if data["notes"]:
+        blocks.append(_listed("*Notes*", [m.line("{n}", n=n) for n in data["notes"]]))
+    if preview and data["problems"]:
+        problems = [m.line("• {p}", p=p) for p in data["problems"]]
+        blocks.append(_listed(":warning: *Not fully understood* (kept as written)", problems))
+    note_taker = who(data["note_taker"]) or m.line("someone")
+    blocks.append(context(m.line("Note taker: {who} · {ref}", who=note_taker, ref=data["ref"])))
+    return blocks
+
+
+@notice_view("minutes")
+def _(data: dict[str, Any]) -> m.Message:
+    return message(f"Minutes: {data['meeting']}, {data['held_on']}", *minutes_blocks(data, preview=False))
+
+
+def item_buttons(item_id: int, block_id: str = "action") -> m.Actions:
+    """Done, or Can't make it (which asks for a new date)."""
+    value = str(item_id)
+    done = m.Button("action_done", value, "Done", "primary")
+    return m.Actions((done, m.Button("action_cant", value, "Can't make it")), id=block_id)
+
+
+@notice_view("minutes_actions")
+def _(data: dict[str, Any]) -> m.Message:
+    intro = m.line(
+        ":spiral_note_pad: From the minutes of *{meeting}* ({held}), your action items:",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+    )
+    blocks: list[m.Block] = [section(intro)]
+    for action in data["actions"]:
+        blocks.append(section(m.line("• {t} ({due})", t=action["text"], due=_due(action["due"]))))
+        blocks.append(item_buttons(action["id"], f"action_{action['id']}"))
+    return message(f"Your action items from {data['meeting']}", *blocks)
+
+
+@notice_view("action_done")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(":white_check_mark: Done: {t} ({owner})", t=data["text"], owner=data["owner"])
+    return message(f"Done: {data['text']}", section(text))
+
+
+@notice_view("action_reminder")
+def _(data: dict[str, Any]) -> m.Message:
+    when = {"before": "is due tomorrow", "due": "is due today"}.get(data["kind"], "is overdue")
+    text = m.line(
+        ":alarm_clock: Your action item {when} ({due}): {t}",
+        when=when,
+        due=date_label(data["due"]),
+        t=data["text"],
+    )
+    return message(
+        f"Action item {when}",
+        section(text),
+        context(m.line("{m}", m=data["meeting"])),
+        item_buttons(data["id"]),
+    )
+
+
+@notice_view("minutes_chase")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(
+        ":spiral_note_pad: The minutes of *{meeting}* ({held}) are not posted yet. "
+        "Paste your notes with /minutes, or open the form with /minutes alone.",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+    )
+    return message(f"Minutes of {data['meeting']} are due", section(text))
+
+
+@notice_view("minutes_chase_admins")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(
+        ":spiral_note_pad: The minutes of *{meeting}* ({held}) are still not posted; "
+        "{who} takes the notes for it.",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+        who=data["note_taker"],
+    )
+    return message(f"Minutes of {data['meeting']} are late", section(text))
+
+
+@reply.register
+def _(result: MinutesDraft) -> m.Message:
+    intro = section(m.line("Here is what Cadence read. Post *{ref}* to the study channel?", ref=result.ref))
+    value = str(result.minutes_id)
+    buttons = m.Actions(
+        (
+            m.Button("minutes_post", value, "Post minutes", "primary"),
+            m.Button("minutes_cancel", value, "Discard"),
+        ),
+        id="minutes",
+    )
+    return message(
+        f"Confirm the minutes {result.ref}", intro, *minutes_blocks(result.data, preview=True), buttons
+    )
+
+
+@reply.register
+def _(result: MinutesPosted) -> m.Message:
+    if result.actions == result.decisions == 0 and result.channel is None:
+        text = m.line("Discarded the draft {ref}.", ref=result.ref)
+    else:
+        where = (
+            m.line("{c}", c=m.Channel(result.channel)) if result.channel else m.line("your direct messages")
+        )
+        text = m.line(
+            ":white_check_mark: Posted *{ref}* in {where}: {d} decision(s), {a} action item(s); "
+            "each owner got theirs.",
+            ref=result.ref,
+            where=where,
+            d=str(result.decisions),
+            a=str(result.actions),
+        )
+    return message(result.ref, section(text))
+
+
+def _action_line(item: Any) -> m.Line:
+    due = f"due {item.due_on:%a %d %b}" if item.due_on else "no due date"
+    late = m.line(" :hourglass: *overdue*") if item.overdue else None
+    return m.line(
+        "*A{id}* {text} — {owner}, {due}{late}",
+        id=str(item.id),
+        text=item.text,
+        owner=item.owner,
+        due=due,
+        late=late,
+    )
+
+
+@reply.register
+def _(result: ActionList) -> m.Message:
+    title = "*The study's open action items*" if result.everyone else "*Your open action items*"
+    if not result.items:
+        return message("No open action items", section(m.line(title), m.line("nothing open. :tada:")))
+    lines = [m.line("• {item}", item=_action_line(i)) for i in result.items]
+    return message(f"{len(result.items)} open action items", _listed(title, lines))
+
+
+@reply.register
+def _(result: ActionChanged) -> m.Message:
+    what, label = {
+        "done": (":white_check_mark: Done", "Done"),
+        "moved": (":calendar: Moved", "Moved"),
+        "already": ("Already done", "Already done"),
+    }[result.what]
+    return message(
+        f"{label}: {result.item.text}", section(m.line(what + ": {item}", item=_action_line(result.item)))
+    )
+
+
+@reply.register
+def _(result: DecisionLog) -> m.Message:
+    if not result.decisions:
+        return message("No decisions yet", section(m.line("No decisions are recorded yet.")))
+    lines = []
+    for d in result.decisions:
+        note = m.join(
+            [
+                *([m.line(" _(superseded by D{n})_", n=str(d.superseded_by))] if d.superseded_by else []),
+                *([m.line(" _(supersedes D{n})_", n=str(d.supersedes))] if d.supersedes else []),
+            ],
+            "",
+        )
+        lines.append(
+            m.line(
+                "• *D{id}* {on}{where}: {text}{note}",
+                id=str(d.id),
+                on=f"{d.decided_on:%d %b %Y}",
+                where=f" — {d.meeting}" if d.meeting else "",
+                text=d.text,
+                note=note,
+            )
+        )
+    return message(f"{len(result.decisions)} decisions", _listed("*Decisions*", lines))
+
+
+@form.register
+def _(result: MinutesForm) -> m.Form:
+    meetings = tuple(m.Option(name[:150], name) for name in result.meetings)
+    inputs: tuple[m.Input, ...] = (
+        m.ChoiceInput("meeting", "Meeting", meetings, initial=meetings[0].value if meetings else None),
+        m.DateInput("held_on", "Date", initial=result.today.isoformat()),
+        m.PeopleInput("attendees", "Attendees", optional=True),
+        m.TextInput(
+            "notes",
+            "Paste notes",
+            multiline=True,
+            optional=True,
+            hint="Lines like ACTION @raj: … by Friday and DECISION: … are recognised.",
+        ),
+        m.TextInput("decisions", "Decisions", multiline=True, optional=True, hint="One per line."),
+        m.TextInput(
+            "actions",
+            "Action items",
+            multiline=True,
+            optional=True,
+            hint="One per line: owner, what, by when — e.g. Omar to close the queries by Dec 5",
+        ),
+    )
+    return m.Form("minutes_form", "Minutes", "Preview", inputs, result.study_key)
+
+
+def draft_form(result: MinutesDraft) -> m.Form:
+    """The form's second page: what Cadence read, to confirm before posting."""
+    blocks = tuple(minutes_blocks(result.data, preview=True))
+    return m.Form(
+        "minutes_confirm",
+        "Confirm minutes",
+        "Post",
+        blocks,
+        str(result.minutes_id),
+        close="Discard",
+        tell_on_close=True,
+    )
+
+
+def reschedule_form(item_id: int) -> m.Form:
+    inputs = (m.DateInput("due", "New date"), m.TextInput("reason", "Why", multiline=True))
+    return m.Form("action_reschedule", "Can't make it", "Save", inputs, str(item_id))
