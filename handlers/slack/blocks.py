@@ -9,9 +9,9 @@ from bot import views
 from bot.errors import CadenceError
 from bot.minutes import MinutesDraft
 from bot.replies import Notice
-from bot.views.escalation import note_form
+from bot.views import buttons
 from bot.views.general import apology, refusal
-from bot.views.minutes import draft_form, reschedule_form
+from bot.views.minutes import draft_form
 from bot.views.reports import home
 from handlers.slack import layout
 from handlers.slack.layout import context, escape, named, section, slack_time
@@ -54,16 +54,8 @@ def checkin_modal(form: Any) -> dict[str, Any]:
 
 
 def form_for_button(action_id: str, value: str) -> dict[str, Any]:
-    """The form a button opens: Resolve asks for a resolution note, Escalate now for a reason, Can't
-    make it for a new date."""
-    number = int(value)
-    return layout.modal(
-        {
-            "esc_resolve": lambda: note_form("escalation_resolve", number, "Resolve", "Resolution note"),
-            "esc_climb": lambda: note_form("escalation_climb", number, "Escalate now", "Why now?"),
-            "action_cant": lambda: reschedule_form(number),
-        }[action_id]()
-    )
+    """The form a button opens (bot.views.buttons)."""
+    return layout.modal(buttons.form_for_button(action_id, value))
 
 
 def draft_modal(result: MinutesDraft) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRespo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import forms, outbox
+from bot import forms, outbox, views
+from bot import messages as m
 from bot.clock import Clock, SystemClock
 from bot.commands import HelpShown, Invocation, command_names, help_for, run_command
 from bot.config import Settings
@@ -30,7 +31,9 @@ from bot.errors import CadenceError
 from bot.mentions import topic_asked
 from bot.minutes import MinutesDraft
 from bot.ownership import OwnerFound
-from handlers.slack import blocks
+from bot.views.buttons import form_for_button
+from bot.views.general import apology, refusal
+from bot.views.minutes import draft_form
 from handlers.teams import cards, people
 
 log = logging.getLogger("cadence.teams")
@@ -177,8 +180,8 @@ class TeamsBot:
                 await self.command(ctx, invocation, await self.command_text(ctx.activity))
         except CadenceError as error:
             log.info("refused a Teams message: %s", error.message)
-            refusal = blocks.error_reply(error)
-            await self.show(ctx, lambda: refusal)
+            refused = refusal(error)
+            await self.show(ctx, lambda: refused)
         except Exception:
             reference = secrets.token_hex(3)
             log.exception("failed a Teams message (reference %s)", reference)
@@ -187,7 +190,7 @@ class TeamsBot:
     async def apologise(self, ctx: Any, reference: str) -> None:
         """Say something broke, without details; if even that cannot be sent, the log has it."""
         try:
-            await self.show(ctx, lambda: blocks.failure_reply(reference))
+            await self.show(ctx, lambda: apology(reference))
         except Exception as error:
             log.warning("could not tell a Teams user about failure %s: %s", reference, type(error).__name__)
 
@@ -219,7 +222,7 @@ class TeamsBot:
                 lambda session: forms.checkin_button(
                     session, name="checkin.form", value=value, invocation=invocation
                 ),
-                present=lambda form: (blocks.checkin_modal(form), True),
+                present=lambda form: (views.form(form), True),
             )
         elif base == "checkin_snooze":  # the prompt comes again in 2h, unless answered by then
             token = ctx.activity.reply_to_id or ctx.activity.id or value
@@ -228,10 +231,10 @@ class TeamsBot:
                 lambda session: forms.checkin_button(
                     session, name="checkin.snooze", value=value, invocation=invocation, token=token
                 ),
-                present=lambda at: ({"text": f"OK, I'll ask again {blocks.slack_time(at)}."}, False),
+                present=lambda at: (_said(m.line("OK, I'll ask again {at}.", at=m.Time(at))), False),
             )
         elif base in forms.FORM_BUTTONS:  # Resolve, Escalate now, Can't make it
-            await self.show(ctx, lambda: blocks.form_for_button(base, value), form=True)
+            await self.show(ctx, lambda: form_for_button(base, value), form=True)
         else:
             raise CadenceError("That button is no longer in use.", hint="Type help to see what Cadence does.")
 
@@ -250,20 +253,20 @@ class TeamsBot:
             )
         except forms.FormProblem as problem:  # the card keeps what was typed: fix it and send again
             text = " ".join(filter(None, [problem.message, problem.hint]))
-            await self.show(ctx, lambda: {"text": f":warning: {blocks.escape(text)}"})
+            await self.show(ctx, lambda: _said(m.line(":warning: {text}", text=text)))
 
     async def respond(
         self,
         ctx: Any,
         core: Callable[[Session], Any],
-        present: Callable[[Any], tuple[dict[str, Any], bool]] | None = None,
+        present: Callable[[Any], tuple[m.Message | m.Form, bool]] | None = None,
     ) -> None:
         """Run a core call and draw its answer in one trip to a worker thread, then send the card."""
         content = await self.db(_act_and_draw, core=core, present=present or _present)
         await ctx.send(card_activity(content))
 
-    async def show(self, ctx: Any, layout: Callable[[], dict[str, Any]], *, form: bool = False) -> None:
-        """Send a Slack-shaped message or modal as an Adaptive Card in the conversation it answers."""
+    async def show(self, ctx: Any, layout: Callable[[], m.Message | m.Form], *, form: bool = False) -> None:
+        """Send a message or a form as an Adaptive Card in the conversation it answers."""
         await self.respond(ctx, lambda session: None, present=lambda _none: (layout(), form))
 
     # --- installation ----------------------------------------------------------------------------
@@ -298,14 +301,19 @@ class TeamsBot:
             log.exception("could not take in an installation in Teams")
 
     async def welcome(self, ctx: Any, conversation_id: str, kind: str | None) -> None:
-        lines = [":wave: *Cadence* keeps the sponsor and the CRO on the communication plan they agreed."]
+        lines = [
+            m.line(":wave: *Cadence* keeps the sponsor and the CRO on the communication plan they agreed.")
+        ]
         if kind and kind != "personal":
             lines.append(
-                f"To connect this conversation to a study, an admin sets `study.channel: {conversation_id}` "
-                "in the plan and applies it."
+                m.line(
+                    "To connect this conversation to a study, an admin sets `{setting}` in the plan "
+                    "and applies it.",
+                    setting=f"study.channel: {conversation_id}",
+                )
             )
-        lines.append("Type *help* (or @Cadence help in a channel) to see the commands.")
-        await self.show(ctx, lambda: {"blocks": [blocks.section("\n".join(lines))]})
+        lines.append(m.line("Type *help* (or @Cadence help in a channel) to see the commands."))
+        await self.show(ctx, lambda: m.Message(lines[0], (m.Section(tuple(lines)),)))
 
 
 def _tenant(activity: Any) -> str | None:
@@ -334,14 +342,17 @@ def _collapse(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _result_layout(result: Any) -> dict[str, Any]:
-    try:
-        layout = blocks.reply(result)
-    except TypeError:  # a result with nothing to show (a form that closed): confirm it went through
-        return {"text": ":white_check_mark: Done."}
+def _said(text: m.Line) -> m.Message:
+    return m.Message(text, (m.Section((text,)),))
+
+
+def _result_layout(result: Any) -> m.Message:
+    if result is None:  # a form that closed with nothing more to show: confirm it went through
+        return _said(m.line(":white_check_mark: Done."))
+    shown = views.reply(result)
     if isinstance(result, HelpShown):
-        layout["blocks"] = [*layout["blocks"], blocks.context(TEAMS_HOW_TO)]
-    return layout
+        shown = m.Message(shown.fallback, (*shown.blocks, m.Context((m.line(TEAMS_HOW_TO),))))
+    return shown
 
 
 def _owner_or_help(session: Session, text: str, invocation: Invocation) -> Any:
@@ -349,16 +360,16 @@ def _owner_or_help(session: Session, text: str, invocation: Invocation) -> Any:
     return found if isinstance(found, OwnerFound) else help_for()
 
 
-def _present(result: Any) -> tuple[dict[str, Any], bool]:
+def _present(result: Any) -> tuple[m.Message | m.Form, bool]:
     """A result as a message, or as a form where it asks for one (escalate alone)."""
-    modal = blocks.modal_for(result)
-    return (modal, True) if modal is not None else (_result_layout(result), False)
+    asked = views.form(result) if result is not None else None
+    return (asked, True) if asked is not None else (_result_layout(result), False)
 
 
-def _present_submitted(result: Any) -> tuple[dict[str, Any], bool]:
+def _present_submitted(result: Any) -> tuple[m.Message | m.Form, bool]:
     """After a form: the minutes form goes on to its next page, what was read, to confirm."""
     if isinstance(result, MinutesDraft):
-        return blocks.draft_modal(result), True
+        return draft_form(result), True
     return _present(result)
 
 
@@ -366,14 +377,14 @@ def _act_and_draw(
     session: Session,
     *,
     core: Callable[[Session], Any],
-    present: Callable[[Any], tuple[dict[str, Any], bool]],
+    present: Callable[[Any], tuple[m.Message | m.Form, bool]],
 ) -> dict[str, Any]:
-    """The core call, then its answer laid out by Slack's renderers and drawn as a card, naming people
-    as Teams mentions; all in the one session."""
+    """The core call, then its answer's view drawn as a card, naming people as Teams mentions; all in
+    the one session."""
     result = core(session)
     with cards.drawing(people.resolver(session)) as mentions:
-        layout, form = present(result)
-        return cards.form_card(layout, mentions) if form else cards.message_card(layout, mentions)
+        shown, is_form = present(result)
+        return cards.form_card(shown, mentions) if is_form else cards.message_card(shown, mentions)
 
 
 def card_activity(content: dict[str, Any]) -> MessageActivityInput:

@@ -1,29 +1,28 @@
-"""Adaptive Cards for Teams, drawn from the same layouts as Slack's messages and modals.
+"""The message model (bot.messages) drawn as Adaptive Cards 1.5, built with the Teams SDK's card models.
 
-Cadence lays out every message once (handlers/slack/blocks.py, in Block Kit's vocabulary of
-sections, fields, context lines, buttons and form inputs). Teams shows that layout as an Adaptive
-Card: element for element, Slack's markup turned into the card's Markdown, people as Teams
-mentions, times as the card's DATE/TIME functions (each reader sees their own timezone), buttons
-as Action.Submit carrying the same action ids, and modals as cards with inputs. One layout keeps
-the two chats saying the same thing.
+Lines become TextBlocks (one a line: Teams clients disagree on single newlines in Markdown), people
+Teams mentions with their entities (bold names for people Teams does not know), times the card's
+DATE/TIME functions (each reader sees their own timezone), buttons Action.Submit carrying the action
+id and value back, and forms cards with inputs whose submit names the form and its context.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from handlers.slack import layout
+from microsoft_teams import cards as ac
+
+from bot import messages as m
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-MAX_CHOICE_BUTTONS = 6  # a select with more options than this becomes a drop-down and a button
+MAX_CHOICE_BUTTONS = 6  # a pick-one menu with more options than this becomes a drop-down and a button
 
 EMOJI = {
     "alarm_clock": "⏰", "arrow_right": "➡️", "arrow_up": "⬆️", "arrows_counterclockwise": "🔄",
@@ -38,258 +37,201 @@ EMOJI = {
 # Whom a mention names in Teams: (slack id, handle) -> their Entra object id, when known.
 Resolver = Callable[[str | None, str | None], str | None]
 
-_PLACEHOLDER = re.compile(r"\x02(\d+)\x03")
-_SLACK_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*\|[^>]*>")
-_SLACK_CHANNEL = re.compile(r"<#[^|>]+(?:\|([^>]*))?>")
-_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
-_SLACK_BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-_SLACK_STRIKE = re.compile(r"(?<![~\w])~(?=\S)([^~\n]+?)(?<=\S)~(?![~\w])")
-_SHORTCODE = re.compile(r":([a-z_]+):")
-
-
-@dataclass
-class _Mentions:
-    """The people a card names, in the order they first appear."""
-
-    resolve: Resolver
-    people: list[tuple[str, str | None]] = field(default_factory=list)  # (name, Entra id)
-
-    def placeholder(self, name: str, slack_id: str | None, handle: str | None) -> str:
-        self.people.append((name, self.resolve(slack_id, handle)))
-        return f"\x02{len(self.people) - 1}\x03"
-
-    def entities(self) -> list[dict[str, Any]]:
-        seen, found = set(), []
-        for name, aad in self.people:
-            if aad and aad not in seen:
-                seen.add(aad)
-                found.append(
-                    {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": aad, "name": name}}
-                )
-        return found
-
 
 def _no_one(slack_id: str | None, handle: str | None) -> str | None:
     return None
 
 
+@dataclass
+class Mentions:
+    """The people a card names, in the order they first appear."""
+
+    resolve: Resolver = _no_one
+    people: list[tuple[str, str]] = field(default_factory=list)  # (name, Entra id)
+
+    def name(self, person: m.Person) -> str:
+        aad = self.resolve(person.slack_id, person.handle)
+        if not aad:
+            return f"**{_inert(person.name)}**"
+        if (person.name, aad) not in self.people:
+            self.people.append((person.name, aad))
+        return f"<at>{_inert(person.name)}</at>"
+
+    def entities(self) -> list[dict[str, Any]]:
+        return [
+            {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": aad, "name": name}}
+            for name, aad in self.people
+        ]
+
+
 @contextmanager
-def drawing(resolve: Resolver = _no_one) -> Iterator[_Mentions]:
-    """Lay out with Slack's renderers while noting whom they mention, to name them the Teams way."""
-    mentions = _Mentions(resolve)
-    with layout.mentions_drawn_by(mentions.placeholder):
-        yield mentions
+def drawing(resolve: Resolver = _no_one) -> Iterator[Mentions]:
+    """Draw cards whose people are named as Teams mentions where `resolve` knows them."""
+    yield Mentions(resolve)
 
 
-def markdown(text: str, mentions: _Mentions | None = None) -> str:
-    """Slack's mrkdwn as Adaptive Card Markdown; text users typed stays inert."""
-    text = _SLACK_DATE.sub(lambda m: _local_time(int(m.group(1))), text)
-    text = _SLACK_LINK.sub(lambda m: f"[{m.group(2) or m.group(1)}]({m.group(1)})", text)
-    text = _SLACK_CHANNEL.sub(lambda m: f"**{m.group(1) or 'the study channel'}**", text)
-    text = _SLACK_BOLD.sub(r"**\1**", text)
-    text = _SLACK_STRIKE.sub(r"\1", text)
-    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
-    # Slack's escapes undone; a typed <at> is broken so that it can never become a mention.
-    text = re.sub(r"<(/?at\b)", "<\u200b\\1", html.unescape(text), flags=re.I)
-
-    def person(match: re.Match) -> str:
-        if mentions is None:
-            return ""
-        name, aad = mentions.people[int(match.group(1))]
-        return f"<at>{name}</at>" if aad else f"**{name}**"
-
-    return _PLACEHOLDER.sub(person, text)
+def _inert(text: str) -> str:
+    """Typed text stays text: a typed <at> is broken so that it can never become a mention."""
+    return re.sub(r"<(/?at\b)", "<\u200b\\1", text, flags=re.I)
 
 
-def _local_time(epoch: int) -> str:
-    moment = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{{{{DATE({moment}, SHORT)}}}} {{{{TIME({moment})}}}}"
+def markdown(spans: m.Line, mentions: Mentions) -> str:
+    """A line as Adaptive Card Markdown."""
+    return "".join(_span(span, mentions) for span in spans)
 
 
-def _plain(element: dict[str, Any] | None) -> str:
-    """A plain_text element's words (Slack lets them hold emoji shortcodes)."""
-    text = html.unescape((element or {}).get("text", ""))
-    return _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+def _span(span: m.Span, mentions: Mentions) -> str:
+    if isinstance(span, m.Text):
+        return _inert(span.text)
+    if isinstance(span, m.Bold):
+        return f"**{markdown(span.spans, mentions)}**"
+    if isinstance(span, m.Italic):
+        return f"_{markdown(span.spans, mentions)}_"
+    if isinstance(span, m.Code):
+        return f"`{_inert(span.text)}`"
+    if isinstance(span, m.Link):
+        return f"[{_inert(span.label)}]({span.url})"
+    if isinstance(span, m.Person):
+        return mentions.name(span)
+    if isinstance(span, m.Time):
+        moment = span.moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{{{{DATE({moment}, SHORT)}}}} {{{{TIME({moment})}}}}"
+    if isinstance(span, m.Channel):
+        return "**the study channel**"
+    if isinstance(span, m.Emoji):
+        return EMOJI.get(span.name, "")
+    raise TypeError(f"no Teams rendering for {type(span).__name__}")
 
 
-def _text_block(text: str, mentions: _Mentions | None, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": markdown(text, mentions), "wrap": True, **style}
-
-
-def _text_blocks(text: str, mentions: _Mentions | None, **style: Any) -> list[dict[str, Any]]:
-    """A block of lines as one TextBlock a line: Teams clients disagree on single newlines in Markdown."""
-    lines = [line for line in text.split("\n") if line.strip()] or [" "]
-    first, *rest = (_text_block(line, mentions, **style) for line in lines)
-    return [first, *({**block, "spacing": "None"} for block in rest)]
-
-
-def button(element: dict[str, Any]) -> dict[str, Any]:
-    """A Block Kit button as an Action.Submit that carries its action id and value back."""
-    title = _plain(element.get("text"))
-    if element.get("url"):
-        return {"type": "Action.OpenUrl", "title": title, "url": element["url"]}
-    action: dict[str, Any] = {
-        "type": "Action.Submit",
-        "title": title,
-        "data": {"cadence": "button", "action_id": element["action_id"], "value": element.get("value", "")},
-    }
-    style = {"primary": "positive", "danger": "destructive"}.get(element.get("style", ""))
-    if style:
-        action["style"] = style
-    return action
-
-
-def _select_actions(element: dict[str, Any]) -> list[dict[str, Any]]:
-    """A pick-one menu among buttons: one button per option (Slack's menus hold only a few here)."""
-    options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
+def _text_blocks(lines: tuple[m.Line, ...], mentions: Mentions, **style: Any) -> list[Any]:
+    texts = [t for t in (markdown(line, mentions) for line in lines) for t in t.split("\n") if t.strip()] or [
+        " "
+    ]
     return [
-        button({"text": o["text"], "action_id": element["action_id"], "value": o["value"]})
-        for o in options[:MAX_CHOICE_BUTTONS]
+        ac.TextBlock(text=text, wrap=True, spacing=None if n == 0 else "None", **style)
+        for n, text in enumerate(texts)
     ]
 
 
-def _actions(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def _plain(text: str) -> str:
+    """A label's words (labels may name emoji the Slack way)."""
+    return re.sub(r":([a-z_]+):", lambda found: EMOJI.get(found.group(1), found.group(0)), text)
+
+
+def button(item: m.Button) -> Any:
+    style = {"primary": "positive", "danger": "destructive"}.get(item.style or "")
+    data = {"cadence": "button", "action_id": item.action, "value": item.value}
+    return ac.SubmitAction(title=_plain(item.label), data=data, style=style)
+
+
+def _actions(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
+    found = []
     for element in elements:
-        if element.get("type") == "button":
+        if isinstance(element, m.Button):
             found.append(button(element))
-        elif element.get("type") == "static_select":
-            found.extend(_select_actions(element))
+        else:
+            options = element.options or tuple(o for _, group in element.groups for o in group)
+            found += [
+                button(m.Button(element.action, o.value, o.label)) for o in options[:MAX_CHOICE_BUTTONS]
+            ]
     return found
 
 
-def _input(block: dict[str, Any]) -> dict[str, Any] | None:
-    """A modal's input block as the matching Adaptive Card input, identified by the block's id."""
-    element, block_id = block["element"], block["block_id"]
-    common = {"id": block_id, "label": _plain(block.get("label")), "isRequired": not block.get("optional")}
-    kind = element.get("type")
-    if kind == "plain_text_input":
-        found = {"type": "Input.Text", "isMultiline": bool(element.get("multiline")), **common}
-        if element.get("initial_value"):
-            found["value"] = element["initial_value"]
-        if element.get("placeholder"):
-            found["placeholder"] = _plain(element["placeholder"])
-        if element.get("max_length"):
-            found["maxLength"] = element["max_length"]
-        return found
-    if kind == "static_select":
-        options = element.get("options") or []
-        found = {
-            "type": "Input.ChoiceSet",
-            "style": "compact",
-            "choices": [{"title": _plain(o["text"]), "value": o["value"]} for o in options],
+def _input(item: m.Input) -> Any:
+    common = {"id": item.id, "label": _plain(item.label), "isRequired": not item.optional}
+    if not item.optional:
+        common["errorMessage"] = f"{_plain(item.label)} is needed."
+    if isinstance(item, m.TextInput):
+        return ac.TextInput(
+            isMultiline=item.multiline,
+            value=item.initial,
+            placeholder=item.placeholder or item.hint,
+            maxLength=item.max_length,
             **common,
-        }
-        if element.get("initial_option"):
-            found["value"] = element["initial_option"]["value"]
-        return found
-    if kind == "datepicker":
-        found = {"type": "Input.Date", **common}
-        if element.get("initial_date"):
-            found["value"] = element["initial_date"]
-        return found
-    if kind == "multi_users_select":  # Teams' people picker answers with Entra object ids
-        return {
-            "type": "Input.ChoiceSet",
-            "isMultiSelect": True,
-            "choices": [],
-            "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
+        )
+    if isinstance(item, m.ChoiceInput):
+        choices = [ac.Choice(title=_plain(o.label), value=o.value) for o in item.options]
+        return ac.ChoiceSetInput(
+            style="compact", choices=choices, value=item.initial, placeholder=item.placeholder, **common
+        )
+    if isinstance(item, m.DateInput):
+        return ac.DateInput(value=item.initial, **common)
+    if isinstance(item, m.PeopleInput):  # Teams' people picker answers with Entra object ids
+        return ac.ChoiceSetInput(
+            isMultiSelect=True,
+            choices=[],
+            choices_data={"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
             **common,
-        }
-    return None
+        )
+    raise TypeError(f"no Teams rendering for {type(item).__name__}")
 
 
-def _body(layout: list[dict[str, Any]], mentions: _Mentions | None) -> list[dict[str, Any]]:
-    """Block Kit blocks as card elements."""
-    body: list[dict[str, Any]] = []
+def body(items: tuple[m.Block | m.Input, ...], mentions: Mentions) -> list[Any]:
+    """The model's blocks as card elements."""
+    drawn: list[Any] = []
     separator = False
-    for block in layout:
-        kind = block.get("type")
-        items: list[dict[str, Any]] = []
-        if kind == "divider":
+    for item in items:
+        elements: list[Any] = []
+        if isinstance(item, m.Divider):
             separator = True
             continue
-        if kind == "header":
-            items.append(_text_block(_plain(block.get("text")), mentions, weight="Bolder", size="Medium"))
-        elif kind == "section":
-            if block.get("text"):
-                items.extend(_text_blocks(block["text"]["text"], mentions))
-            if block.get("fields"):
+        if isinstance(item, m.Header):
+            elements.append(ac.TextBlock(text=_inert(item.text), wrap=True, weight="Bolder", size="Medium"))
+        elif isinstance(item, m.Section):
+            elements += _text_blocks(item.lines, mentions) if item.lines else []
+            if item.fields:
                 columns = [
-                    {"type": "Column", "width": "stretch", "items": _text_blocks(f["text"], mentions)}
-                    for f in block["fields"]
+                    ac.Column(width="stretch", items=_text_blocks(f.lines, mentions)) for f in item.fields
                 ]
-                items.append({"type": "ColumnSet", "columns": columns})
-            accessory = block.get("accessory")
-            if accessory and _actions([accessory]):
-                items.append({"type": "ActionSet", "actions": _actions([accessory])})
-        elif kind == "context":
-            texts = [e["text"] for e in block.get("elements", []) if "text" in e]
-            if texts:
-                items.extend(_text_blocks(" · ".join(texts), mentions, isSubtle=True, size="Small"))
-        elif kind == "actions":
-            actions = _actions(block.get("elements", []))
-            if actions:
-                items.append({"type": "ActionSet", "actions": actions})
-        elif kind == "image":
-            items.append({"type": "Image", "url": block["image_url"], "altText": block.get("alt_text", "")})
-        elif kind == "input":
-            found = _input(block)
-            if found:
-                items.append(found)
-        if items and separator:
-            items[0]["separator"] = True
+                elements.append(ac.ColumnSet(columns=columns))
+            if item.accessory is not None:
+                elements.append(ac.ActionSet(actions=_actions((item.accessory,))))
+        elif isinstance(item, m.Context):
+            elements += _text_blocks(
+                (m.join(list(item.items), " · "),), mentions, isSubtle=True, size="Small"
+            )
+        elif isinstance(item, m.Actions):
+            elements.append(ac.ActionSet(actions=_actions(item.elements)))
+        elif isinstance(item, m.Image):
+            elements.append(ac.Image(url=item.url, altText=item.alt))
+        else:
+            elements.append(_input(item))
+        if elements and separator:
+            elements[0].separator = True
             separator = False
-        body.extend(items)
-    return body
+        drawn += elements
+    return drawn
 
 
-def card(
-    body: list[dict[str, Any]], actions: list[dict[str, Any]], mentions: _Mentions | None
-) -> dict[str, Any]:
-    content: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": VERSION,
-        "body": body or [{"type": "TextBlock", "text": " "}],
-        "msteams": {"width": "Full"},
-    }
-    if actions:
-        content["actions"] = actions
+def card(elements: list[Any], actions: list[Any], mentions: Mentions | None) -> dict[str, Any]:
+    content = ac.AdaptiveCard(
+        version=VERSION, body=elements or [ac.TextBlock(text=" ")], actions=actions or None
+    )
+    drawn = content.model_dump(by_alias=True, exclude_none=True, mode="json")
+    drawn["$schema"] = SCHEMA
+    drawn["msteams"] = {"width": "Full"}
     entities = mentions.entities() if mentions else []
     if entities:
-        content["msteams"]["entities"] = entities
-    return content
+        drawn["msteams"]["entities"] = entities
+    return drawn
 
 
-def message_card(payload: dict[str, Any], mentions: _Mentions | None = None) -> dict[str, Any]:
-    """A Slack message (`text` and `blocks`) as a card; the plain text when there are no blocks."""
-    layout = payload.get("blocks") or [
-        {"type": "section", "text": {"type": "mrkdwn", "text": payload.get("text", "")}}
-    ]
-    return card(_body(layout, mentions), [], mentions)
+def message_card(model: m.Message | m.Home, mentions: Mentions | None = None) -> dict[str, Any]:
+    """A message as a card."""
+    mentions = mentions or Mentions()
+    return card(body(model.blocks, mentions), [], mentions)
 
 
-def form_card(
-    modal: dict[str, Any], mentions: _Mentions | None = None, problem: str | None = None
-) -> dict[str, Any]:
-    """A Slack modal as a card with inputs; its submit button sends the form's name and context back."""
-    body = _body(modal.get("blocks", []), mentions)
-    title = _plain(modal.get("title"))
-    body.insert(0, _text_block(f"*{title}*", mentions, size="Medium"))
+def form_card(form: m.Form, mentions: Mentions | None = None, problem: str | None = None) -> dict[str, Any]:
+    """A form as a card with inputs; its submit button sends the form's name and context back."""
+    mentions = mentions or Mentions()
+    elements = [ac.TextBlock(text=f"**{_inert(form.title)}**", wrap=True, size="Medium")]
     if problem:
-        body.insert(1, _text_block(f":warning: {problem}", mentions, color="Attention"))
-    submit = {
-        "type": "Action.Submit",
-        "title": _plain(modal.get("submit")) or "Submit",
-        "style": "positive",
-        "data": {
-            "cadence": "form",
-            "form": modal.get("callback_id", ""),
-            "meta": modal.get("private_metadata", ""),
-        },
-    }
-    return card(body, [submit], mentions)
+        elements.append(ac.TextBlock(text=f"⚠️ {_inert(problem)}", wrap=True, color="Attention"))
+    elements += body(form.blocks, mentions)
+    data = {"cadence": "form", "form": form.id, "meta": form.meta}
+    submit = ac.SubmitAction(title=_plain(form.submit) or "Submit", style="positive", data=data)
+    return card(elements, [submit], mentions)
 
 
 def attachment(content: dict[str, Any]) -> dict[str, Any]:

@@ -27,11 +27,12 @@ from microsoft_teams.api import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import messages as m
+from bot import views
 from bot.clock import Clock, SystemClock
 from bot.db import session_scope
 from bot.directory import Contact
 from bot.replies import DeliveryError, Notice, PermanentFailure, Posted, RateLimited, TemporaryFailure
-from handlers.slack.blocks import render_notice
 from handlers.teams import cards, people
 
 log = logging.getLogger("cadence.teams")
@@ -122,10 +123,11 @@ class TeamsNotifier:
         """A chart is shown inline; other files need SharePoint in Teams, so the message says where."""
         if filename.lower().endswith(".png"):
             uri = "data:image/png;base64," + base64.b64encode(content).decode()
-            layout = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}}]}
-            body = cards.message_card(layout)["body"] + [{"type": "Image", "url": uri, "altText": title}]
+            shown = m.Message(
+                m.line("{t}", t=title), (m.Section((m.line("*{t}*", t=title),)), m.Image(uri, title))
+            )
             activity = MessageActivityInput(
-                attachments=[Attachment(content_type=cards.CARD_TYPE, content=cards.card(body, [], None))]
+                attachments=[Attachment(content_type=cards.CARD_TYPE, content=cards.message_card(shown))]
             )
         else:
             activity = MessageActivityInput(
@@ -150,8 +152,7 @@ class TeamsNotifier:
     def _activity(self, notice: Notice) -> MessageActivityInput:
         with Session(self.engine) as session:
             with cards.drawing(people.resolver(session)) as mentions:
-                payload = render_notice(notice)
-            content = cards.message_card(payload, mentions)
+                content = cards.message_card(views.notice(notice), mentions)
         return MessageActivityInput(attachments=[Attachment(content_type=cards.CARD_TYPE, content=content)])
 
     def _send(self, conversation_id: str, notice: Notice, *, service_url: str | None = None) -> Posted:

@@ -1,0 +1,18 @@
+"""The forms buttons open: Resolve asks for a resolution note, Escalate now for a reason, Can't make it
+for a new date."""
+
+from __future__ import annotations
+
+from bot import messages as m
+from bot.views.escalation import note_form
+from bot.views.minutes import reschedule_form
+
+
+def form_for_button(action_id: str, value: str) -> m.Form:
+    """The form the button `action_id` opens, for the issue or item numbered `value`."""
+    number = int(value)
+    return {
+        "esc_resolve": lambda: note_form("escalation_resolve", number, "Resolve", "Resolution note"),
+        "esc_climb": lambda: note_form("escalation_climb", number, "Escalate now", "Why now?"),
+        "action_cant": lambda: reschedule_form(number),
+    }[action_id]()
