@@ -88,6 +88,7 @@ class Button:
     value: str
     label: str
     style: str | None = None  # primary or danger
+    typed: str | None = None  # the command that does the same, for a chat without buttons
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ class Form:
     meta: str = ""  # context carried to the submission (validated there like any input)
     close: str = "Cancel"
     tell_on_close: bool = False  # closing it means something (discarding a draft): say so to Cadence
+    typed: str | None = None  # the command that does the same, for a chat without forms
 
 
 @dataclass(frozen=True)

@@ -128,9 +128,9 @@ def check_checkins(month: list[Received]) -> None:
     digests = of(month, "checkin_digest", "#C0STUDY")
     # close_after a day after the last prompt (Ben's 09:00 in Chicago)
     assert [local(r) for r in digests] == ["2027-03-09 10:00", "2027-03-16 10:00", "2027-03-30 10:00"]
-    assert "Raj Patel" in digests[0].text and "No answer from" in digests[0].text
+    assert "On track @raj" in digests[0].text and "No answer from" in digests[0].text
     late = of(month, "checkin_late_answer", "#C0STUDY")  # in the digest's thread
-    assert len(late) == 1 and "Carla" in late[0].text
+    assert len(late) == 1 and "@carla (late)" in late[0].text
 
 
 def check_escalation(month: list[Received]) -> None:

@@ -12,7 +12,11 @@ def form_for_button(action_id: str, value: str) -> m.Form:
     """The form the button `action_id` opens, for the issue or item numbered `value`."""
     number = int(value)
     return {
-        "esc_resolve": lambda: note_form("escalation_resolve", number, "Resolve", "Resolution note"),
-        "esc_climb": lambda: note_form("escalation_climb", number, "Escalate now", "Why now?"),
+        "esc_resolve": lambda: note_form(
+            "escalation_resolve", number, "Resolve", "Resolution note", f"/escalate resolve E{number} <note>"
+        ),
+        "esc_climb": lambda: note_form(
+            "escalation_climb", number, "Escalate now", "Why now?", f"/escalate up E{number} <reason>"
+        ),
         "action_cant": lambda: reschedule_form(number),
     }[action_id]()

@@ -21,9 +21,18 @@ def status_line(status: str) -> m.Line:
     return (m.Emoji(emoji), m.Text(f" {label}"))
 
 
+def typed_answer(questions) -> str:
+    """How an answer is typed: the status, then one answer a question."""
+    answers = "; ".join(f"<answer {n}>" for n in range(1, len(questions) + 1))
+    return (
+        f"/checkin answer <on track|at risk|off track>; {answers}" if answers else "/checkin answer <status>"
+    )
+
+
 def _buttons(data: dict[str, Any], *, answered: bool) -> m.Actions:
     value = f"{data['study']}|{data['week']}"
-    answer = m.Button("checkin_answer", value, "Edit answer" if answered else "Answer", "primary")
+    label = "Edit answer" if answered else "Answer"
+    answer = m.Button("checkin_answer", value, label, "primary", typed=typed_answer(data["questions"]))
     snooze = m.Button("checkin_snooze", value, "Remind me in 2h")
     return m.Actions((answer,) if answered else (answer, snooze), id="checkin")
 
@@ -128,6 +137,7 @@ def _(result: AnswerForm) -> m.Form:
         "Send",
         tuple(inputs),
         f"{result.study_key}|{result.week}",
+        typed=typed_answer(result.questions),
     )
 
 

@@ -77,13 +77,15 @@ def issue_lines(data: dict[str, Any]) -> tuple[m.Line, ...]:
 
 
 def _buttons(data: dict[str, Any]) -> m.Actions:
-    value = str(data["issue_id"])
+    value, ref = str(data["issue_id"]), data["ref"]
     elements = []
     if data["state"] == "open":
-        elements.append(m.Button("esc_ack", value, "Acknowledge", "primary"))
-    elements.append(m.Button("esc_resolve", value, "Resolve"))
+        elements.append(m.Button("esc_ack", value, "Acknowledge", "primary", typed=f"/escalate ack {ref}"))
+    elements.append(m.Button("esc_resolve", value, "Resolve", typed=f"/escalate resolve {ref} <note>"))
     if data.get("next_level"):
-        elements.append(m.Button("esc_climb", value, "Escalate now", "danger"))
+        elements.append(
+            m.Button("esc_climb", value, "Escalate now", "danger", typed=f"/escalate up {ref} <reason>")
+        )
     return m.Actions(tuple(elements), id="escalation")
 
 
@@ -230,9 +232,12 @@ def _(result: EscalationForm) -> m.Form:
         m.TextInput("impact", "Impact", multiline=True, optional=True),
         m.TextInput("tried", "What has been tried", multiline=True, optional=True),
     ]
-    return m.Form("escalation_form", "Escalate", "Raise", tuple(inputs), result.study_key)
+    typed = "/escalate [low|medium|high|critical] <summary>, e.g. /escalate high Temperature excursion on kit shipment 14"
+    return m.Form("escalation_form", "Escalate", "Raise", tuple(inputs), result.study_key, typed=typed)
 
 
-def note_form(form_id: str, issue_id: int, title: str, label: str) -> m.Form:
+def note_form(form_id: str, issue_id: int, title: str, label: str, typed: str) -> m.Form:
     """A one-field form: the resolution note, or the reason to escalate now."""
-    return m.Form(form_id, title, "Send", (m.TextInput("note", label, multiline=True),), str(issue_id))
+    return m.Form(
+        form_id, title, "Send", (m.TextInput("note", label, multiline=True),), str(issue_id), typed=typed
+    )

@@ -69,8 +69,11 @@ def _(data: dict[str, Any]) -> m.Message:
 def item_buttons(item_id: int, block_id: str = "action") -> m.Actions:
     """Done, or Can't make it (which asks for a new date)."""
     value = str(item_id)
-    done = m.Button("action_done", value, "Done", "primary")
-    return m.Actions((done, m.Button("action_cant", value, "Can't make it")), id=block_id)
+    done = m.Button("action_done", value, "Done", "primary", typed=f"/actions done A{item_id}")
+    cant = m.Button(
+        "action_cant", value, "Can't make it", typed=f"/actions move A{item_id} <new date> <reason>"
+    )
+    return m.Actions((done, cant), id=block_id)
 
 
 @notice_view("minutes_actions")
@@ -139,8 +142,8 @@ def _(result: MinutesDraft) -> m.Message:
     value = str(result.minutes_id)
     buttons = m.Actions(
         (
-            m.Button("minutes_post", value, "Post minutes", "primary"),
-            m.Button("minutes_cancel", value, "Discard"),
+            m.Button("minutes_post", value, "Post minutes", "primary", typed=f"/minutes post {result.ref}"),
+            m.Button("minutes_cancel", value, "Discard", typed=f"/minutes cancel {result.ref}"),
         ),
         id="minutes",
     )
@@ -251,7 +254,8 @@ def _(result: MinutesForm) -> m.Form:
             hint="One per line: owner, what, by when — e.g. Omar to close the queries by Dec 5",
         ),
     )
-    return m.Form("minutes_form", "Minutes", "Preview", inputs, result.study_key)
+    typed = "/minutes <pasted notes>: lines like ACTION @raj: send the plan by Friday, and DECISION: …"
+    return m.Form("minutes_form", "Minutes", "Preview", inputs, result.study_key, typed=typed)
 
 
 def draft_form(result: MinutesDraft) -> m.Form:
@@ -270,4 +274,5 @@ def draft_form(result: MinutesDraft) -> m.Form:
 
 def reschedule_form(item_id: int) -> m.Form:
     inputs = (m.DateInput("due", "New date"), m.TextInput("reason", "Why", multiline=True))
-    return m.Form("action_reschedule", "Can't make it", "Save", inputs, str(item_id))
+    typed = f"/actions move A{item_id} <new date> <reason>"
+    return m.Form("action_reschedule", "Can't make it", "Save", inputs, str(item_id), typed=typed)

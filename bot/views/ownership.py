@@ -171,9 +171,16 @@ def _(result: OwnershipChanged) -> m.Message:
 @notice_view("ownership_review")
 def _(data: dict[str, Any]) -> m.Message:
     topics = [m.line("• {t}", t=t) for t in data["topics"]]
-    confirm = m.Button("ownership_confirm", data["study"], "Yes, still mine", "primary")
+    confirm = m.Button(
+        "ownership_confirm", data["study"], "Yes, still mine", "primary", typed="/who-owns confirm"
+    )
     handovers = [
-        m.Button(f"ownership_handover_{i}", f"{data['study']}|{t}"[:150], f"Hand over {t}"[:75])
+        m.Button(
+            f"ownership_handover_{i}",
+            f"{data['study']}|{t}"[:150],
+            f"Hand over {t}"[:75],
+            typed=f"/who-owns handover {t}",
+        )
         for i, t in enumerate(data["topics"][:4])
     ]
     heading = m.line(

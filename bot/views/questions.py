@@ -15,12 +15,12 @@ def _who(data: dict[str, Any] | None) -> m.Line:
     return (found,) if found else m.line("someone")
 
 
-def _buttons(question_id: int) -> m.Actions:
-    value = str(question_id)
+def _buttons(data: dict[str, Any]) -> m.Actions:
+    value, ref = str(_number(data)), data["ref"]
     return m.Actions(
         (
-            m.Button("question_answered", value, "Answered", "primary"),
-            m.Button("question_not_mine", value, "Not mine"),
+            m.Button("question_answered", value, "Answered", "primary", typed=f"/ask answered {ref}"),
+            m.Button("question_not_mine", value, "Not mine", typed=f"/ask not-mine {ref}"),
         ),
         id="question",
     )
@@ -60,7 +60,7 @@ def _(data: dict[str, Any]) -> m.Message:
     elif data.get("passed_on_by"):
         blocks.append(context(m.line(":arrow_right: Passed on by {by}", by=data["passed_on_by"])))
     else:
-        blocks.append(_buttons(data["question_id"]))
+        blocks.append(_buttons(data))
         due = m.Time(datetime.fromisoformat(data["due_at"]))
         blocks.append(context(m.line("Answer in the thread · expected by {due}", due=due)))
     return message(f"{data['ref']}: a question for {data['to']['name']}", *blocks)
@@ -83,7 +83,13 @@ def _(data: dict[str, Any]) -> m.Message:
         by=data["by"],
         ref=data["ref"],
     )
-    answered = m.Button("question_answered", str(data["question_id"]), "Yes, it's answered", "primary")
+    answered = m.Button(
+        "question_answered",
+        str(data["question_id"]),
+        "Yes, it's answered",
+        "primary",
+        typed=f"/ask answered {data['ref']}",
+    )
     return message(
         f"{data['by']} replied to {data['ref']}",
         section(text),
@@ -103,7 +109,7 @@ def _(data: dict[str, Any]) -> m.Message:
     return message(
         f"{data['ref']} is waiting for your answer",
         section(text, *quote(data["text"])),
-        _buttons(_number(data)),
+        _buttons(data),
     )
 
 
@@ -117,9 +123,7 @@ def _(data: dict[str, Any]) -> m.Message:
         assignee=_who(data["assignee"]),
         asker=_who(data["asker"]),
     )
-    return message(
-        f"{data['ref']} needs the backup", section(text, *quote(data["text"])), _buttons(_number(data))
-    )
+    return message(f"{data['ref']} needs the backup", section(text, *quote(data["text"])), _buttons(data))
 
 
 @notice_view("question_backup_asker")
@@ -183,7 +187,8 @@ def _(result: ChooseTopic) -> m.Message:
     elements: tuple[m.Button | m.Select, ...]
     if len(options) <= 5:
         elements = tuple(
-            m.Button(f"question_topic_{i}", value, topic[:75]) for i, (topic, value) in enumerate(options)
+            m.Button(f"question_topic_{i}", value, topic[:75], typed=f"/ask topic {result.ref} {topic}")
+            for i, (topic, value) in enumerate(options)
         )
     else:
         choices = tuple(m.Option(value[:150], topic) for topic, value in options[:100])

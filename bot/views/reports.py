@@ -32,7 +32,14 @@ def home_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
             due = f"due {date_label(item['due'])}" if item["due"] else "no due date"
             late = m.line(" :hourglass: *overdue*") if item["overdue"] else None
             text = m.line("{t} — {due}{late}", t=item["text"], due=due, late=late)
-            blocks.append(m.Section((text,), accessory=m.Button("action_done", str(item["id"]), "Done")))
+            blocks.append(
+                m.Section(
+                    (text,),
+                    accessory=m.Button(
+                        "action_done", str(item["id"]), "Done", typed=f"/actions done A{item['id']}"
+                    ),
+                )
+            )
     else:
         blocks.append(section(m.line("*Your open action items*"), m.line("nothing open. :tada:")))
     questions = [m.line("• *{r}* {t} — from {a}", r=r, t=t[:80], a=a) for r, t, a in data["questions"]]
@@ -56,6 +63,11 @@ def home_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
 
 def home(data: dict[str, Any]) -> m.Home:
     return m.Home(home_blocks(data))
+
+
+@notice_view("home")
+def _(data: dict[str, Any]) -> m.Message:
+    return message(f"What waits on you in {data['study']}", *home_blocks(data))
 
 
 @reply.register

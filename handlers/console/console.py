@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -18,7 +19,7 @@ from bot.commands import Invocation, command_names, run_command
 from bot.db import run_in_session
 from bot.errors import CadenceError
 from bot.models import Person, Study
-from handlers.console.render import render, render_error
+from handlers.console.render import UTC_ZONE, render, render_error
 
 log = logging.getLogger("cadence.console")
 
@@ -51,8 +52,9 @@ class ConsoleSession:
         self.clock = clock  # None: the process clock
         self.study_key = study_key
         people = run_in_session(engine, _people_of, study_key=study_key)
-        self.handles = [h for h, _ in people]
-        admins = [h for h, is_admin in people if is_admin]
+        self.handles = [h for h, _, _ in people]
+        self.zones = {h: ZoneInfo(zone) for h, _, zone in people}
+        admins = [h for h, is_admin, _ in people if is_admin]
         self.handle = handle if handle in self.handles else (admins or self.handles or [""])[0]
 
     @property
@@ -99,7 +101,7 @@ class ConsoleSession:
                 f"! Something went wrong on Cadence's side and nothing was changed (reference {reference}).",
                 failed=True,
             )
-        return Answer(render(result))
+        return Answer(render(result, self.zones.get(self.handle, UTC_ZONE)))
 
     def switch_person(self, handle: str) -> Answer:
         handle = handle.lstrip("@").strip()
@@ -112,10 +114,10 @@ class ConsoleSession:
         return Answer(f"You are now {handle}.")
 
 
-def _people_of(session, *, study_key: str) -> list[tuple[str, bool]]:
+def _people_of(session, *, study_key: str) -> list[tuple[str, bool, str]]:
     study = session.exec(select(Study).where(Study.key == study_key)).one()
     people = session.exec(select(Person).where(Person.study_id == study.id, Person.active == True))  # noqa: E712
-    return [(p.handle, p.handle in study.admins) for p in people]
+    return [(p.handle, p.handle in study.admins, p.timezone) for p in people]
 
 
 def run_console(session: ConsoleSession, lines: Iterable[str] | None, out: TextIO) -> None:

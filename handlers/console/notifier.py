@@ -7,10 +7,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.directory import Contact
 from bot.replies import Notice, PermanentFailure, Posted
-from handlers.console.render import render_notice
+from handlers.console.render import UTC_ZONE, render_notice
 
 
 @dataclass
@@ -38,7 +39,13 @@ class ConsoleNotifier:
         return self._print(f"#{channel} (thread {thread})", notice, key, channel=channel)
 
     def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
-        return self._print(f"DM to @{person.handle}", notice, key, channel=f"dm:{person.handle}")
+        return self._print(
+            f"DM to @{person.handle}",
+            notice,
+            key,
+            channel=f"dm:{person.handle}",
+            zone=ZoneInfo(person.timezone),
+        )
 
     def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
         self._print(f"#{channel} (updated message {message_id})", notice, None, channel=channel)
@@ -51,7 +58,12 @@ class ConsoleNotifier:
         # The terminal has no Home tab to keep current: /cadence home shows it on request.
         with self._lock:
             self.log.append(
-                Shown(f"Home of @{person.handle}", render_notice(view), None, str(next(self._ids)))
+                Shown(
+                    f"Home of @{person.handle}",
+                    render_notice(view, ZoneInfo(person.timezone)),
+                    None,
+                    str(next(self._ids)),
+                )
             )
 
     def upload_file(
@@ -83,8 +95,15 @@ class ConsoleNotifier:
             shown = next((s for s in self.log if s.key == key), None)
         return Posted(shown.where, shown.message_id) if shown else None
 
-    def _print(self, where: str, notice: Notice, key: str | None, channel: str | None = None) -> Posted:
-        text = render_notice(notice)
+    def _print(
+        self,
+        where: str,
+        notice: Notice,
+        key: str | None,
+        channel: str | None = None,
+        zone: ZoneInfo = UTC_ZONE,
+    ) -> Posted:
+        text = render_notice(notice, zone)
         with self._lock:
             message_id = str(next(self._ids))
             self.log.append(Shown(where, text, key, message_id))

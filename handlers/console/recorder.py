@@ -55,23 +55,26 @@ class RecordingNotifier:
         self._ids = itertools.count(1)
 
     def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._channel(channel, notice.kind, render_notice(notice), key)
+        return self._channel(channel, notice.kind, render_notice(notice, self._zone_of(channel)), key)
 
     def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
-        return self._channel(channel, notice.kind, render_notice(notice), key)
+        return self._channel(channel, notice.kind, render_notice(notice, self._zone_of(channel)), key)
 
     def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
-        return self._person(person, notice.kind, render_notice(notice), key)
+        return self._person(person, notice.kind, render_notice(notice, ZoneInfo(person.timezone)), key)
 
     def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
-        self._channel(channel, f"{notice.kind}_updated", render_notice(notice), None)
+        self._channel(channel, f"{notice.kind}_updated", render_notice(notice, self._zone_of(channel)), None)
         return Posted(channel, message_id)
+
+    def _zone_of(self, channel: str) -> ZoneInfo:
+        return ZoneInfo(self.channel_zones.get(channel, self.default_zone))
 
     def open_view(self, trigger_id: str, view: Notice) -> None:
         raise PermanentFailure("a simulation has no modals; the script types the command's arguments")
 
     def publish_view(self, person: Contact, view: Notice) -> None:
-        self._person(person, "home", render_notice(view), None)
+        self._person(person, "home", render_notice(view, ZoneInfo(person.timezone)), None)
 
     def upload_file(
         self,
@@ -104,7 +107,7 @@ class RecordingNotifier:
         return Posted(f"dm:{person.handle}", str(next(self._ids)))
 
     def _channel(self, channel: str, kind: str, text: str, key: str | None) -> Posted:
-        self._record(f"#{channel}", self.channel_zones.get(channel, self.default_zone), kind, text, key)
+        self._record(f"#{channel}", str(self._zone_of(channel)), kind, text, key)
         return Posted(channel, str(next(self._ids)))
 
     def _record(self, to: str, zone: str, kind: str, text: str, key: str | None) -> None:
