@@ -232,7 +232,7 @@ def _(result: EscalationForm) -> m.Form:
         m.TextInput("impact", "Impact", multiline=True, optional=True),
         m.TextInput("tried", "What has been tried", multiline=True, optional=True),
     ]
-    typed = "/escalate [low|medium|high|critical] <summary>, e.g. /escalate high Temperature excursion on kit shipment 14"
+    typed = "/escalate [low|medium|high|critical] <summary>, e.g. /escalate high Kit shipment 14 too warm"
     return m.Form("escalation_form", "Escalate", "Raise", tuple(inputs), result.study_key, typed=typed)
 
 
