@@ -196,6 +196,7 @@ class Message:
     fallback: Line  # what a notification or a chat without layouts shows
     blocks: tuple[Block, ...]
     in_channel: bool = False  # a reply everyone in the conversation sees
+    kind: str = ""  # for a notice, its kind (checkin_prompt, escalation_card, …)
 
 
 @dataclass(frozen=True)

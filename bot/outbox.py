@@ -34,6 +34,7 @@ from bot import audit, directory
 from bot.clock import Clock
 from bot.db import insert_once, session_scope
 from bot.directory import Contact
+from bot.messages import Home, Message
 from bot.models import OutboxMessage
 from bot.replies import (
     DeliveryError,
@@ -320,7 +321,6 @@ class DeliveryWorker:
     def _send(
         self, row: OutboxMessage, person: Contact | None, channel: str | None, parent: OutboxMessage | None
     ):
-        notice = Notice(row.notice_kind, row.payload)
         if "content_b64" in row.payload:  # a file to share
             thread = parent.platform_message_id if parent is not None else None
             return self.notifier.upload_file(
@@ -332,10 +332,11 @@ class DeliveryWorker:
                 title=row.payload.get("title", row.payload["filename"]),
                 key=row.key,
             )
+        notice = _draw(Notice(row.notice_kind, row.payload))
         if row.recipient_kind == "person":
             assert person is not None
             if row.notice_kind == "home":  # a person's App Home is published, not messaged
-                self.notifier.publish_view(person, notice)
+                self.notifier.publish_view(person, Home(notice.blocks))
                 return Posted(person.slack_id or person.handle, row.key)
             return self.notifier.direct_message(person, notice, key=row.key)
         if row.recipient_kind == "reply":
@@ -426,6 +427,18 @@ class DeliveryWorker:
         horizon = time.monotonic() - 1
         while self._sent and self._sent[0] < horizon:
             self._sent.popleft()
+
+
+def _draw(notice: Notice) -> Message:
+    """The notice's view, drawn once for whichever chat sends it; one that cannot be drawn would fail
+    on every try, so it fails now and the admins hear of it."""
+    from bot import views  # the views import the capabilities, which import the outbox
+
+    try:
+        return views.notice(notice)
+    except views.DrawingFailed as failed:
+        log.error("%s", failed)
+        raise PermanentFailure(str(failed)) from failed
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.directory import Contact
+from bot.messages import Home, Message
 
 
 @dataclass(frozen=True)
@@ -53,21 +54,32 @@ class PermanentFailure(DeliveryError):
 
 
 class Notifier(Protocol):
-    """The port: post, reply in a thread, DM, update, and the views of modals and the App Home."""
+    """The port: post, reply in a thread, DM, update, publish the App Home and share a file; each takes a
+    message already laid out in the core's model (bot.messages), for the adapter to draw its way."""
 
     platform: str
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted: ...
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted: ...
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted: ...
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted: ...
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted: ...
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted: ...
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted: ...
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted: ...
 
-    def open_view(self, trigger_id: str, view: Notice) -> None: ...
+    def publish_view(self, person: Contact, home: Home) -> None: ...
 
-    def publish_view(self, person: Contact, view: Notice) -> None: ...
+    def upload_file(
+        self,
+        *,
+        channel: str | None,
+        person: Contact | None,
+        thread: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        key: str,
+    ) -> Posted: ...
 
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float

@@ -9,7 +9,8 @@ message, so a person on either chat gets each message once.
 from __future__ import annotations
 
 from bot.directory import Contact, channel_platform, person_platform
-from bot.replies import Notice, Notifier, PermanentFailure, Posted
+from bot.messages import Home, Message
+from bot.replies import Notifier, PermanentFailure, Posted
 
 
 class RoutingNotifier:
@@ -27,23 +28,20 @@ class RoutingNotifier:
     def _for_person(self, person: Contact) -> Notifier:
         return self._for(person_platform(person))
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._for(channel_platform(channel)).post_to_channel(channel, notice, key=key)
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self._for(channel_platform(channel)).post_to_channel(channel, message, key=key)
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
-        return self._for(channel_platform(channel)).post_in_thread(channel, thread, notice, key=key)
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        return self._for(channel_platform(channel)).post_in_thread(channel, thread, message, key=key)
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
-        return self._for_person(person).direct_message(person, notice, key=key)
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
+        return self._for_person(person).direct_message(person, message, key=key)
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
-        return self._for(channel_platform(channel)).update_message(channel, message_id, notice)
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        return self._for(channel_platform(channel)).update_message(channel, message_id, message)
 
-    def open_view(self, trigger_id: str, view: Notice) -> None:
-        self._for("slack").open_view(trigger_id, view)
-
-    def publish_view(self, person: Contact, view: Notice) -> None:
-        self._for_person(person).publish_view(person, view)
+    def publish_view(self, person: Contact, home: Home) -> None:
+        self._for_person(person).publish_view(person, home)
 
     def upload_file(self, *, channel: str | None, person: Contact | None, **kwargs) -> Posted:
         if channel is not None:
@@ -52,7 +50,7 @@ class RoutingNotifier:
             notifier = self._for_person(person)
         else:
             raise PermanentFailure("no_destination")
-        return notifier.upload_file(channel=channel, person=person, **kwargs)  # type: ignore[attr-defined]
+        return notifier.upload_file(channel=channel, person=person, **kwargs)
 
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float

@@ -172,6 +172,38 @@ def test_a_permanent_error_is_recorded_and_reported_to_the_admins(engine, study,
     assert len(fake_slack.calls_to("chat.postMessage")) == 3  # never retried
 
 
+@pytest.mark.parametrize(
+    ("notice", "reason"),
+    [
+        (Notice("escalation_moved", {"ref": "ACME-201-E9"}), "cannot draw 'escalation_moved': KeyError"),
+        (Notice("no_such_kind", {}), "no view for notices of kind 'no_such_kind'"),
+    ],
+)
+def test_a_notice_that_cannot_be_drawn_fails_at_once_and_the_admins_hear(
+    engine, study, worker, fake_slack, clock, notice, reason
+):
+    def write(session):
+        return enqueue(
+            session,
+            key="broken:1",
+            to=Destination.channel("C0STUDY"),
+            notice=notice,
+            now=clock.now(),
+            study_id=1,
+        )
+
+    run_in_session(engine, write)
+    worker.drain()
+    row = rows(engine)["broken:1"]
+    assert (row.state, row.attempts) == ("failed", 1) and row.last_error.startswith(reason)
+    reports = [p for p in fake_slack.posted if (p.key or "").startswith("failed:broken:1")]
+    assert sorted(p.channel for p in reports) == ["D01ALICE", "D02RAJ"]
+    clock.advance(hours=3)
+    worker.drain()
+    assert rows(engine)["broken:1"].attempts == 1  # a drawing error is not retried like a network error
+    assert not [p for p in fake_slack.posted if p.key == "broken:1"]
+
+
 def test_a_server_error_after_slack_kept_the_message_does_not_send_it_twice(
     engine, study, worker, fake_slack, clock
 ):

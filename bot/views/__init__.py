@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from dataclasses import replace
 from functools import singledispatch
 from typing import Any
 
@@ -46,8 +47,18 @@ def has_notice(kind: str) -> bool:
 
 
 def notice(item: Notice) -> m.Message:
-    """What a notice says."""
-    return _NOTICES[item.kind](item.data)
+    """What a notice says; raises DrawingFailed when it cannot be drawn (no view, or data it lacks)."""
+    view = _NOTICES.get(item.kind)
+    if view is None:
+        raise DrawingFailed(f"no view for notices of kind '{item.kind}'")
+    try:
+        return replace(view(item.data), kind=item.kind)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        raise DrawingFailed(f"cannot draw '{item.kind}': {type(error).__name__} {error}") from error
+
+
+class DrawingFailed(Exception):
+    """A notice whose view cannot draw it: sending it again would fail again."""
 
 
 def person(contact: Contact) -> m.Person:

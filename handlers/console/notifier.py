@@ -10,8 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.directory import Contact
-from bot.replies import Notice, PermanentFailure, Posted
-from handlers.console.render import UTC_ZONE, render_notice
+from bot.messages import Home, Message
+from bot.replies import Posted
+from handlers.console.render import UTC_ZONE, render_message
 
 
 @dataclass
@@ -32,35 +33,32 @@ class ConsoleNotifier:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._print(f"#{channel}", notice, key, channel=channel)
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self._print(f"#{channel}", message, key, channel=channel)
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
-        return self._print(f"#{channel} (thread {thread})", notice, key, channel=channel)
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        return self._print(f"#{channel} (thread {thread})", message, key, channel=channel)
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
         return self._print(
             f"DM to @{person.handle}",
-            notice,
+            message,
             key,
             channel=f"dm:{person.handle}",
             zone=ZoneInfo(person.timezone),
         )
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
-        self._print(f"#{channel} (updated message {message_id})", notice, None, channel=channel)
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        self._print(f"#{channel} (updated message {message_id})", message, None, channel=channel)
         return Posted(channel, message_id)
 
-    def open_view(self, trigger_id: str, view: Notice) -> None:
-        raise PermanentFailure("the console has no modals; type the command's arguments instead")
-
-    def publish_view(self, person: Contact, view: Notice) -> None:
+    def publish_view(self, person: Contact, home: Home) -> None:
         # The terminal has no Home tab to keep current: /cadence home shows it on request.
         with self._lock:
             self.log.append(
                 Shown(
                     f"Home of @{person.handle}",
-                    render_notice(view, ZoneInfo(person.timezone)),
+                    render_message(home, ZoneInfo(person.timezone)),
                     None,
                     str(next(self._ids)),
                 )
@@ -98,12 +96,12 @@ class ConsoleNotifier:
     def _print(
         self,
         where: str,
-        notice: Notice,
+        message: Message,
         key: str | None,
         channel: str | None = None,
         zone: ZoneInfo = UTC_ZONE,
     ) -> Posted:
-        text = render_notice(notice, zone)
+        text = render_message(message, zone)
         with self._lock:
             message_id = str(next(self._ids))
             self.log.append(Shown(where, text, key, message_id))

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.directory import Contact
-from bot.replies import Notice, PermanentFailure, Posted
-from handlers.console.render import render_notice
+from bot.messages import Home, Message
+from bot.replies import Posted
+from handlers.console.render import render_message
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Received:
     at: datetime  # UTC
     local: datetime  # in the recipient's timezone (the study's for a channel)
     to: str  # "@handle" or "#channel"
-    kind: str  # the notice's kind (checkin_prompt, escalation_level, ...), "home", "file" or "reply"
+    kind: str  # the message's kind (checkin_prompt, escalation_level, ...), "home", "file" or "reply"
     text: str  # one line
     key: str | None = None
 
@@ -54,27 +55,26 @@ class RecordingNotifier:
         self.received: list[Received] = []
         self._ids = itertools.count(1)
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._channel(channel, notice.kind, render_notice(notice, self._zone_of(channel)), key)
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self._channel(channel, message.kind, render_message(message, self._zone_of(channel)), key)
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
-        return self._channel(channel, notice.kind, render_notice(notice, self._zone_of(channel)), key)
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        return self._channel(channel, message.kind, render_message(message, self._zone_of(channel)), key)
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
-        return self._person(person, notice.kind, render_notice(notice, ZoneInfo(person.timezone)), key)
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
+        return self._person(person, message.kind, render_message(message, ZoneInfo(person.timezone)), key)
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
-        self._channel(channel, f"{notice.kind}_updated", render_notice(notice, self._zone_of(channel)), None)
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        self._channel(
+            channel, f"{message.kind}_updated", render_message(message, self._zone_of(channel)), None
+        )
         return Posted(channel, message_id)
 
     def _zone_of(self, channel: str) -> ZoneInfo:
         return ZoneInfo(self.channel_zones.get(channel, self.default_zone))
 
-    def open_view(self, trigger_id: str, view: Notice) -> None:
-        raise PermanentFailure("a simulation has no modals; the script types the command's arguments")
-
-    def publish_view(self, person: Contact, view: Notice) -> None:
-        self._person(person, "home", render_notice(view, ZoneInfo(person.timezone)), None)
+    def publish_view(self, person: Contact, home: Home) -> None:
+        self._person(person, "home", render_message(home, ZoneInfo(person.timezone)), None)
 
     def upload_file(
         self,

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from bot import messages as m
 from bot import views
 from bot.errors import CadenceError
-from bot.replies import Notice
 from bot.views.general import refusal
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -92,6 +91,6 @@ def render_error(error: CadenceError) -> str:
     return blocks(refusal(error).blocks)
 
 
-def render_notice(notice: Notice, zone: ZoneInfo = UTC_ZONE) -> str:
-    """What a notice says, as its reader in `zone` sees it."""
-    return blocks(views.notice(notice).blocks, zone)
+def render_message(message: m.Message | m.Home, zone: ZoneInfo = UTC_ZONE) -> str:
+    """A message (or an App Home) as its reader in `zone` sees it."""
+    return blocks(message.blocks, zone)

@@ -8,7 +8,6 @@ from typing import Any
 from bot import views
 from bot.errors import CadenceError
 from bot.minutes import MinutesDraft
-from bot.replies import Notice
 from bot.views import buttons
 from bot.views.general import apology, refusal
 from bot.views.minutes import draft_form
@@ -32,14 +31,6 @@ def error_reply(error: CadenceError) -> dict[str, Any]:
 def failure_reply(reference: str) -> dict[str, Any]:
     """What a user sees when something unexpected broke: no traceback, a reference for the logs."""
     return layout.message(apology(reference))
-
-
-def render_notice(notice: Notice) -> dict[str, Any]:
-    """A Notice as chat.postMessage arguments (`text` and `blocks`)."""
-    if not views.has_notice(notice.kind):
-        raise ValueError(f"no Slack rendering for notice '{notice.kind}'")
-    drawn = layout.message(views.notice(notice))
-    return {"text": drawn["text"], "blocks": drawn["blocks"]}
 
 
 def modal_for(result: Any) -> dict[str, Any] | None:

@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.directory import Contact
-from bot.replies import Notice, PermanentFailure, Posted, RateLimited, TemporaryFailure
-from handlers.slack.blocks import home_view, render_notice
+from bot.messages import Home, Message
+from bot.replies import PermanentFailure, Posted, RateLimited, TemporaryFailure
+from handlers.slack import layout
 
 # Errors where trying again cannot help; anything else is retried a bounded number of times.
 PERMANENT_ERRORS = frozenset(
@@ -46,29 +47,26 @@ class SlackNotifier:
     def __init__(self, client: WebClient):
         self.client = client
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._post(channel=channel, notice=notice, key=key)
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self._post(channel=channel, message=message, key=key)
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
-        return self._post(channel=channel, notice=notice, key=key, thread_ts=thread)
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        return self._post(channel=channel, message=message, key=key, thread_ts=thread)
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
         if not person.slack_id:
             raise PermanentFailure("no_slack_id_in_plan")
         # Posting to a user id lands in the app's Messages tab with them: no conversations.open needed.
-        return self._post(channel=person.slack_id, notice=notice, key=key)
+        return self._post(channel=person.slack_id, message=message, key=key)
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
-        response = self._call("chat_update", channel=channel, ts=message_id, **render_notice(notice))
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        response = self._call("chat_update", channel=channel, ts=message_id, **_drawn(message))
         return Posted(response["channel"], response["ts"])
 
-    def open_view(self, trigger_id: str, view: Notice) -> None:
-        self._call("views_open", trigger_id=trigger_id, view=view.data)
-
-    def publish_view(self, person: Contact, view: Notice) -> None:
+    def publish_view(self, person: Contact, home: Home) -> None:
         if not person.slack_id:
             raise PermanentFailure("no_slack_id_in_plan")
-        self._call("views_publish", user_id=person.slack_id, view=home_view(view.data))
+        self._call("views_publish", user_id=person.slack_id, view=layout.home(home))
 
     def upload_file(
         self,
@@ -123,10 +121,10 @@ class SlackNotifier:
                 return None
         return None
 
-    def _post(self, *, channel: str, notice: Notice, key: str, **extra: Any) -> Posted:
+    def _post(self, *, channel: str, message: Message, key: str, **extra: Any) -> Posted:
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         response = self._call(
-            "chat_postMessage", channel=channel, metadata=metadata, **render_notice(notice), **extra
+            "chat_postMessage", channel=channel, metadata=metadata, **_drawn(message), **extra
         )
         return Posted(response["channel"], response["ts"])
 
@@ -137,6 +135,11 @@ class SlackNotifier:
             raise classify(error) from None
         except (OSError, TimeoutError, json.JSONDecodeError) as error:  # connection refused, reset, timed out
             raise TemporaryFailure(f"connection: {type(error).__name__}") from None
+
+
+def _drawn(message: Message) -> dict[str, Any]:
+    drawn = layout.message(message)
+    return {"text": drawn["text"], "blocks": drawn["blocks"]}
 
 
 def classify(error: SlackApiError) -> RateLimited | TemporaryFailure | PermanentFailure:

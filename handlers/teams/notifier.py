@@ -28,11 +28,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import messages as m
-from bot import views
 from bot.clock import Clock, SystemClock
 from bot.db import session_scope
 from bot.directory import Contact
-from bot.replies import DeliveryError, Notice, PermanentFailure, Posted, RateLimited, TemporaryFailure
+from bot.messages import Home, Message
+from bot.replies import DeliveryError, PermanentFailure, Posted, RateLimited, TemporaryFailure
 from handlers.teams import cards, people
 
 log = logging.getLogger("cadence.teams")
@@ -77,36 +77,33 @@ class TeamsNotifier:
 
     # --- the port --------------------------------------------------------------------------------
 
-    def post_to_channel(self, channel: str, notice: Notice, *, key: str) -> Posted:
-        return self._send(channel, notice)
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self._send(channel, message)
 
-    def post_in_thread(self, channel: str, thread: str, notice: Notice, *, key: str) -> Posted:
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
         with Session(self.engine) as session:
             known = people.conversation(session, channel)
         # Channels thread by the root message's id; a chat has no threads, so the reply follows on.
         threaded = (
             f"{channel};messageid={thread}" if known is not None and known.kind == "channel" else channel
         )
-        posted = self._send(threaded, notice, service_url=known.service_url if known else None)
+        posted = self._send(threaded, message, service_url=known.service_url if known else None)
         return Posted(channel, posted.message_id)
 
-    def direct_message(self, person: Contact, notice: Notice, *, key: str) -> Posted:
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
         conversation_id, service_url = self._personal_chat(person)
-        return self._send(conversation_id, notice, service_url=service_url)
+        return self._send(conversation_id, message, service_url=service_url)
 
-    def update_message(self, channel: str, message_id: str, notice: Notice) -> Posted:
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
         service_url = self._service_url(channel)
-        activity = self._activity(notice)
+        activity = self._activity(message)
         conversations = self._api.conversations
         self._call(
             lambda: conversations.update_activity(channel, message_id, activity, service_url=service_url)
         )
         return Posted(channel, message_id)
 
-    def open_view(self, trigger_id: str, view: Notice) -> None:
-        raise PermanentFailure("teams_has_no_modal_triggers")
-
-    def publish_view(self, person: Contact, view: Notice) -> None:
+    def publish_view(self, person: Contact, home: Home) -> None:
         """Teams has no App Home: what waits on someone is `actions`, `ask list` and `checkin` there."""
 
     def upload_file(
@@ -149,15 +146,15 @@ class TeamsNotifier:
 
     # --- sending ---------------------------------------------------------------------------------
 
-    def _activity(self, notice: Notice) -> MessageActivityInput:
+    def _activity(self, message: Message) -> MessageActivityInput:
         with Session(self.engine) as session:
             with cards.drawing(people.resolver(session)) as mentions:
-                content = cards.message_card(views.notice(notice), mentions)
+                content = cards.message_card(message, mentions)
         return MessageActivityInput(attachments=[Attachment(content_type=cards.CARD_TYPE, content=content)])
 
-    def _send(self, conversation_id: str, notice: Notice, *, service_url: str | None = None) -> Posted:
+    def _send(self, conversation_id: str, message: Message, *, service_url: str | None = None) -> Posted:
         service_url = service_url or self._service_url(conversation_id)
-        return self._post(conversation_id, self._activity(notice), service_url)
+        return self._post(conversation_id, self._activity(message), service_url)
 
     def _post(self, conversation_id: str, activity: MessageActivityInput, service_url: str) -> Posted:
         conversations = self._api.conversations
