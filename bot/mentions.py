@@ -13,7 +13,6 @@ from bot.replies import Notice
 from bot.studies import find_requester
 from bot.wording import describe_role
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _FILLER = re.compile(r"^\s*(who\s+(owns|handles|is\s+responsible\s+for)|owner\s+of)\s+", re.I)
 HOW_TO = "Ask me with /who-owns <topic>, or see everything I do with /cadence help."
 
@@ -24,12 +23,13 @@ def answer_mention(
     platform: str,
     user_id: str,
     channel: str,
-    thread_ts: str,
+    message_id: str,
     text: str,
     key: str,
     now: datetime,
 ) -> bool:
-    """Reply once per mention (`key` is the event's id); False when this mention was answered already."""
+    """Reply once per mention, in the thread of the message `message_id` (the chat's id for it; `key` is
+    the event's id); False when this mention was answered already. People in `text` are @handles."""
     question = topic_asked(text)
     study_id = None
     try:
@@ -42,7 +42,7 @@ def answer_mention(
     return outbox.enqueue(
         session,
         key=key,
-        to=outbox.Destination.reply(channel, thread_ts),
+        to=outbox.Destination.reply(channel, message_id),
         notice=Notice("text", {"text": reply}),
         now=now,
         study_id=study_id,
@@ -52,7 +52,7 @@ def answer_mention(
 
 def topic_asked(text: str) -> str:
     """What someone asked about in free words: "who owns SAE reporting?" -> "SAE reporting"."""
-    return _FILLER.sub("", _MENTION.sub(" ", text)).strip(" ?!.")
+    return _FILLER.sub("", text).strip(" ?!.")
 
 
 def _describe(found: ownership.OwnerFound) -> str:

@@ -17,7 +17,6 @@ from bot.directory import Contact
 
 _ACTION = re.compile(r"^\s*(?:[-*•]\s*)?(?:action(?:\s+item)?|todo|to-do|ai)\b\s*[:\-–]?\s*", re.I)
 _DECISION = re.compile(r"^\s*(?:[-*•]\s*)?(?:decision|decided|agreed)\b\s*[:\-–]?\s*", re.I)
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*)")
 _DUE = re.compile(
     r"[\s,;(]+(?:by|due(?:\s+(?:by|on))?|before|no later than|until|deadline:?)\s+"
@@ -90,10 +89,6 @@ def parse_action(line: str, people: list[Contact], today: date, *, month_first: 
 
 
 def _take_owner(text: str, people: list[Contact]) -> tuple[str, Contact | None]:
-    mention = _MENTION.search(text)
-    if mention:
-        person = next((p for p in people if p.slack_id == mention.group(1)), None)
-        return _clean(text[: mention.start()] + text[mention.end() :]), person
     at = _AT_HANDLE.search(text)
     if at:
         person = _by_name(at.group(1), people)

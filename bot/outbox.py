@@ -66,7 +66,9 @@ class Destination:
 
     kind: str  # channel, person, reply, thread or update
     target: str  # channel id; the person's id in the study; or, for thread and update, the channel id
-    parent_key: str | None = None  # thread, update: the key of Cadence's message; reply: the thread's ts
+    parent_key: str | None = (
+        None  # thread, update: the key of Cadence's message; reply: the chat's message id
+    )
 
     @classmethod
     def channel(cls, channel_id: str) -> Destination:
@@ -77,9 +79,10 @@ class Destination:
         return cls("person", str(person_id))
 
     @classmethod
-    def reply(cls, channel_id: str, thread_ts: str) -> Destination:
-        """A reply in the thread of a message Cadence did not send (one that mentioned it, say)."""
-        return cls("reply", channel_id, thread_ts)
+    def reply(cls, channel_id: str, message_id: str) -> Destination:
+        """A reply in the thread of a message Cadence did not send (one that mentioned it, say), by the
+        chat's own id for that message."""
+        return cls("reply", channel_id, message_id)
 
     @classmethod
     def thread(cls, parent_key: str) -> Destination:

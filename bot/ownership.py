@@ -18,7 +18,6 @@ from bot.studies import Requester
 
 CONFIDENT = 85  # a score at or above this is an answer; below it, a suggestion
 _WORDS = re.compile(r"[^\w\s-]+")
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 @dataclass(frozen=True)
@@ -168,15 +167,13 @@ def resolve_topic(session: Session, *, study_id: int, query: str) -> Responsibil
 
 
 def resolve_person(session: Session, *, study_id: int, reference: str) -> Contact:
-    """A person of the study named by mention (`<@U…>`), `@handle`, handle, name or e-mail."""
+    """A person of the study named by `@handle`, handle, name or e-mail (adapters turn their chat's
+    mentions into @handles)."""
     reference = reference.strip()
     people = list(directory.current(session).studies[study_id].people.values())
-    mention = _MENTION.match(reference)
     wanted = reference.lstrip("@").casefold()
     for person in people:
-        if mention and person.slack_id == mention.group(1):
-            return person
-        if not mention and wanted in {
+        if wanted in {
             person.handle.casefold(),
             person.name.casefold(),
             (person.email or "").casefold(),

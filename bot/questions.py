@@ -234,11 +234,12 @@ def not_mine(session: Session, *, requester: Requester, question_id: int, now: d
     return Rerouted(ref, topic.topic, routed.to)
 
 
-def thread_reply(session: Session, *, channel: str, thread_ts: str, user_id: str, now: datetime) -> bool:
-    """Someone replied in a question's thread: ask the asker, once per route, whether that answers it."""
+def thread_reply(session: Session, *, channel: str, message_id: str, user_id: str, now: datetime) -> bool:
+    """Someone replied in the thread of the message `message_id` (the chat's id for it): when it is a
+    routed question, ask the asker, once per route, whether that answers it."""
     posted = session.exec(
         select(OutboxMessage).where(
-            OutboxMessage.platform_channel == channel, OutboxMessage.platform_message_id == thread_ts,
+            OutboxMessage.platform_channel == channel, OutboxMessage.platform_message_id == message_id,
             col(OutboxMessage.key).startswith("ask:"),
         )
     ).first()  # fmt: skip

@@ -172,7 +172,7 @@ def find_requester(
             "and apply the plan.",
         )
     channels = {s.key: s.channel for s, _ in memberships if s.channel}
-    if channel_id and not _is_direct_message(channel_id):
+    if channel_id:  # adapters give no channel for a direct message with Cadence
         raise NotConnected(
             "This channel is not connected to a study.",
             hint="Use Cadence in your study's channel or in a direct message with Cadence. To connect this "
@@ -187,10 +187,6 @@ def find_requester(
         )
     study, person = memberships[0]
     return _requester(study, person, platform, user_id)
-
-
-def _is_direct_message(channel_id: str) -> bool:
-    return channel_id.startswith("D")
 
 
 def _requester(study: StudyView, person: Contact, platform: str, user_id: str) -> Requester:

@@ -25,7 +25,7 @@ def people() -> list[Contact]:
 CORPUS = [
     ("ACTION @raj: send the revised monitoring plan by Friday", "raj", date(2026, 11, 27)),
     ("ACTION: Omar to close the open EDC queries by 2026-12-05", "omar", date(2026, 12, 5)),
-    ("ACTION <@U02MEI|mei>: file the SUSAR narrative by tomorrow", "mei", date(2026, 11, 24)),
+    ("ACTION @mei: file the SUSAR narrative by tomorrow", "mei", date(2026, 11, 24)),
     ("Action: Sofia will schedule the SIV at site 4 by Dec 10", "sofia", date(2026, 12, 10)),
     ("ACTION - Ben: confirm the kit shipment by 2 December", "ben", date(2026, 12, 2)),
     ("action item: alice to circulate the protocol amendment by next Monday", "alice", date(2026, 11, 30)),

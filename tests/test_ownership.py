@@ -103,7 +103,7 @@ def test_an_admin_changes_the_backup_and_it_is_audited(engine, study):
 
 
 def test_a_slack_mention_names_the_person(engine, study):
-    changed = change(engine, "raj", "EDC", "owner", "<@U02SOFIA|sofia>")
+    changed = change(engine, "raj", "EDC", "owner", "@sofia")
     assert changed.topic.owner.handle == "sofia"
 
 

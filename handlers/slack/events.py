@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.commands import Invocation, run_action
@@ -13,6 +14,7 @@ from bot.mentions import answer_mention
 from bot.questions import thread_reply
 from handlers.slack import blocks
 from handlers.slack.middleware import Database
+from handlers.slack.people import with_handles
 
 
 def register(app: AsyncApp) -> None:
@@ -36,7 +38,7 @@ async def handle_message(event: dict[str, Any], db: Database, clock: Clock) -> N
     if not thread_ts or thread_ts == event.get("ts") or event.get("subtype") or event.get("bot_id"):
         return  # not a person's reply in a thread
     await db.call(
-        thread_reply, channel=event["channel"], thread_ts=thread_ts, user_id=event["user"], now=clock.now()
+        thread_reply, channel=event["channel"], message_id=thread_ts, user_id=event["user"], now=clock.now()
     )
 
 
@@ -46,12 +48,16 @@ async def handle_app_mention(event: dict[str, Any], body: dict[str, Any], db: Da
     The reply's key is the event's id, so Slack's retries of the event (X-Slack-Retry-Num) add nothing.
     """
     await db.call(
-        answer_mention,
+        _answer_typed,
         platform="slack",
         user_id=event["user"],
         channel=event["channel"],
-        thread_ts=event.get("thread_ts") or event["ts"],
+        message_id=event.get("thread_ts") or event["ts"],
         text=event.get("text", ""),
         key=f"mention:{body['event_id']}",
         now=clock.now(),
     )
+
+
+def _answer_typed(session: Session, *, text: str, **mention: Any) -> bool:
+    return answer_mention(session, text=with_handles(session, text), **mention)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from bot import outbox
 from bot.clock import Clock
 from bot.commands import Invocation
+from handlers.slack.people import conversation
 
 T = TypeVar("T")
 
@@ -46,7 +47,7 @@ def inject_services(database: Database, clock: Clock) -> Callable[..., Awaitable
 
 def invocation_for(body: dict[str, Any], clock: Clock, study_key: str | None = None) -> Invocation:
     """Who pressed a button or sent a form, from where, and when."""
-    channel = (body.get("channel") or {}).get("id")
+    channel = conversation((body.get("channel") or {}).get("id"))
     return Invocation(
         platform="slack", user_id=body["user"]["id"], channel_id=channel, study_key=study_key, now=clock.now()
     )
