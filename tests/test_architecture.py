@@ -93,3 +93,16 @@ def test_every_notifier_implements_the_whole_port():
     port = {name for name in vars(Notifier) if not name.startswith("_") and callable(getattr(Notifier, name))}
     for adapter in (SlackNotifier, ConsoleNotifier, TeamsNotifier, RoutingNotifier):
         assert port <= set(dir(adapter)), f"{adapter.__name__} lacks {port - set(dir(adapter))}"
+
+
+def test_the_core_speaks_no_chats_vocabulary():
+    """People, times and threads travel as Cadence's own: the adapters map them to their chat's."""
+    words = ("<@", "mrkdwn", "<!date", "thread_ts", "message_ts", 'startswith("D")')
+    for path in (REPO / "bot").rglob("*.py"):
+        text = path.read_text()
+        assert not [w for w in words if w in text], f"{path.relative_to(REPO)} speaks a chat's vocabulary"
+
+
+def test_no_adapter_module_is_over_700_lines():
+    for path in (REPO / "handlers").rglob("*.py"):
+        assert len(path.read_text().splitlines()) <= 700, f"{path.relative_to(REPO)} is over 700 lines"

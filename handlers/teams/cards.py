@@ -204,15 +204,12 @@ def body(items: tuple[m.Block | m.Input, ...], mentions: Mentions) -> list[Any]:
 
 
 def card(elements: list[Any], actions: list[Any], mentions: Mentions | None) -> dict[str, Any]:
+    teams = ac.TeamsCardProperties(width="full", entities=(mentions.entities() if mentions else None) or None)
     content = ac.AdaptiveCard(
-        version=VERSION, body=elements or [ac.TextBlock(text=" ")], actions=actions or None
+        version=VERSION, body=elements or [ac.TextBlock(text=" ")], actions=actions or None, msteams=teams
     )
     drawn = content.model_dump(by_alias=True, exclude_none=True, mode="json")
     drawn["$schema"] = SCHEMA
-    drawn["msteams"] = {"width": "Full"}
-    entities = mentions.entities() if mentions else []
-    if entities:
-        drawn["msteams"]["entities"] = entities
     return drawn
 
 

@@ -1,0 +1,149 @@
+"""The message model's contract: every notice kind, form and the App Home draws on every chat — Block Kit
+that slack_sdk's own models accept, Adaptive Cards the Teams SDK's card models accept, console text —
+and every button and form routes to a core action (bot.forms)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from microsoft_teams.cards import AdaptiveCard
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from sqlmodel import Session, select
+
+from bot import forms, views
+from bot import messages as m
+from bot.checkins import AnswerForm
+from bot.cli import simulate_plan
+from bot.config import EXAMPLE_PLAN
+from bot.db import make_engine
+from bot.escalation import EscalationForm
+from bot.minutes import MinutesForm
+from bot.models import OutboxMessage
+from bot.plan import load_plan
+from bot.replies import Notice
+from bot.views.buttons import form_for_button
+from handlers.console.render import form_text, render_message
+from handlers.slack import layout
+from handlers.teams import cards
+
+START = datetime(2027, 3, 8, tzinfo=ZoneInfo("America/New_York"))
+SCRIPT = """
+2027-03-08 10:00 @raj /checkin answer on track; site 3 activated; SIV at site 4; none
+2027-03-08 11:00 @alice /ask When is the next EDC export?
+2027-03-08 11:05 @alice /ask Is the SAE narrative for subject 104 due this week?
+2027-03-08 17:10 @mei /ask answered Q2
+2027-03-08 18:00 @omar /ask not-mine Q1
+2027-03-08 18:01 @raj /ask not-mine Q1
+2027-03-08 18:02 @omar /ask not-mine Q1
+2027-03-09 09:00 @ben /escalate high Temperature excursion on kit shipment
+2027-03-09 09:30 @ben /escalate ack E1
+2027-03-09 10:00 @ben /escalate resolve E1 Kits quarantined, replacements shipped
+2027-03-09 11:00 @ben /escalate critical Unblinding risk at site 3
+2027-03-10 12:00 @carla /checkin answer at risk; IRB letter pending; submit amendment; IRB delay
+2027-03-11 22:30 @raj /minutes ACTION @omar send the data cleaning plan by 2027-03-12 DECISION: weekly calls move to Tuesdays
+2027-03-11 22:31 @raj /minutes post M1
+2027-03-12 10:00 @omar /actions done A1
+2027-03-12 11:00 @sofia /who-owns handover Site monitoring
+2027-03-15 10:00 @carla /ask When is the next EDC data export due?
+2027-03-15 22:30 @raj /minutes ACTION @mei file the SUSAR narrative by 2027-03-17
+2027-03-15 22:31 @raj /minutes post M2
+"""
+# What no script line can make (a Slack @mention's answer, a thread reply, a failed delivery): made here.
+BY_HAND = [
+    Notice("text", {"text": "Safety reporting is owned by Mei Lin <!channel>"}),
+    Notice(
+        "question_replied", {"ref": "ACME-201-Q1", "by": "Omar Haddad", "text": "Friday.", "question_id": 1}
+    ),
+    Notice(
+        "delivery_failed",
+        {
+            "key": "checkin:ACME-201:2027-W10:raj",
+            "reason": "channel_not_found",
+            "recipient": "channel C0GONE",
+            "study": "ACME-201",
+            "what": "checkin_prompt",
+        },
+    ),  # fmt: skip
+]
+
+
+@pytest.fixture(scope="module")
+def notices(tmp_path_factory) -> list[Notice]:
+    """Every notice a fortnight of the example study queued, as the outbox stored them."""
+    path = tmp_path_factory.mktemp("contract") / "contract.db"
+    plan = load_plan(EXAMPLE_PLAN.read_text().replace("cadence:\n", "cadence:\n  confirm_every: 7d\n", 1))
+    simulate_plan(plan, f"sqlite:///{path}", START, START.replace(day=24), SCRIPT)
+    engine = make_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    engine.dispose()
+    return [Notice(r.notice_kind, r.payload) for r in rows if "content_b64" not in r.payload] + BY_HAND
+
+
+def slack_accepts(drawn: dict) -> None:
+    assert drawn["blocks"], "nothing to show"
+    for block in drawn["blocks"]:
+        Block.parse(block).validate_json()
+
+
+def teams_accepts(card: dict) -> None:
+    assert card["version"] == "1.5" and card["body"]
+    AdaptiveCard.model_validate(card)
+
+
+def buttons_of(model: m.Message | m.Home | m.Form) -> list[m.Button]:
+    found = []
+    for block in model.blocks:
+        elements = block.elements if isinstance(block, m.Actions) else ()
+        if isinstance(block, m.Section) and block.accessory is not None:
+            elements = (block.accessory,)
+        found += [e for e in elements if isinstance(e, m.Button)]
+    return found
+
+
+def test_every_notice_kind_is_drawn_by_the_fortnight(notices):
+    assert set(views._NOTICES) == {n.kind for n in notices}
+
+
+def test_every_notice_draws_on_every_chat(notices):
+    for notice in notices:
+        model = views.notice(notice)
+        slack_accepts(layout.message(model))
+        teams_accepts(cards.message_card(model))
+        assert render_message(model).strip(), notice.kind
+        if notice.kind == "home":
+            View(**layout.home(m.Home(model.blocks))).validate_json()
+
+
+def test_every_button_routes_to_a_core_action(notices):
+    routed = set(forms.BUTTONS) | set(forms.FORM_BUTTONS) | {"checkin_answer", "checkin_snooze"}
+    pressed = {forms.button_base(b.action) for n in notices for b in buttons_of(views.notice(n))}
+    assert pressed and pressed <= routed
+    assert all(b.typed for n in notices for b in buttons_of(views.notice(n)) if b.action != "checkin_snooze")
+
+
+FORMS = [
+    EscalationForm("ACME-201", ("low", "medium", "high", "critical"), ("Safety reporting", "Product supply")),
+    MinutesForm("ACME-201", ("Weekly sponsor–CRO call", "Ad hoc meeting"), date(2027, 3, 11)),
+    AnswerForm("ACME-201", "2027-W10", ("What moved?", "Blockers?"), ("site 3", "none"), "on_track", False),
+]
+
+
+@pytest.mark.parametrize("result", FORMS, ids=lambda r: type(r).__name__)
+def test_every_form_draws_on_every_chat_and_submits_somewhere(result):
+    check_form(views.form(result))
+
+
+@pytest.mark.parametrize("action", sorted(forms.FORM_BUTTONS))
+def test_every_form_a_button_opens_draws_and_submits_somewhere(action):
+    check_form(form_for_button(action, "7"))
+
+
+def check_form(form: m.Form) -> None:
+    View(**layout.modal(form)).validate_json()
+    teams_accepts(cards.form_card(form))
+    assert form.typed and form.typed in form_text(form)
+    assert form.id in forms.FORMS
