@@ -150,19 +150,16 @@ def hand_over(session: Session, *, requester: Requester, topic: str, now: dateti
         subject=row.topic,
         detail={"by": requester.handle},
     )
-    admins = [study.people[h] for h in study.admins if h in study.people]
-    for admin in admins:
-        outbox.enqueue(
-            session,
-            key=f"handover:{study.key}:{row.id}:{requester.handle}:{now.date()}:{admin.handle}",
-            to=outbox.Destination.person(admin.id),
-            now=now,
-            study_id=study.id,
-            notice=Notice(
-                "ownership_handover", {"study": study.key, "topic": row.topic, "owner": requester.name}
-            ),
-        )
-    return HandedOver(row.topic, tuple(a.name for a in admins))
+    outbox.tell_admins(
+        session,
+        study,
+        key=f"handover:{study.key}:{row.id}:{requester.handle}:{now.date()}",
+        notice=Notice(
+            "ownership_handover", {"study": study.key, "topic": row.topic, "owner": requester.name}
+        ),
+        now=now,
+    )
+    return HandedOver(row.topic, tuple(study.people[h].name for h in study.admins if h in study.people))
 
 
 def _topics(session: Session, study_id: int) -> list[Responsibility]:

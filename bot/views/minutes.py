@@ -113,27 +113,26 @@ def _(data: dict[str, Any]) -> m.Message:
     )
 
 
-@notice_view("minutes_chase")
-def _(data: dict[str, Any]) -> m.Message:
+def _late_minutes(data: dict[str, Any], state: m.Line, fallback: str) -> m.Message:
     text = m.line(
-        ":spiral_note_pad: The minutes of *{meeting}* ({held}) are not posted yet. "
-        "Paste your notes with /minutes, or open the form with /minutes alone.",
+        ":spiral_note_pad: The minutes of *{meeting}* ({held}) are {state}",
         meeting=data["meeting"],
         held=date_label(data["held_on"]),
+        state=state,
     )
-    return message(f"Minutes of {data['meeting']} are due", section(text))
+    return message(f"Minutes of {data['meeting']} are {fallback}", section(text))
+
+
+@notice_view("minutes_chase")
+def _(data: dict[str, Any]) -> m.Message:
+    state = m.line("not posted yet. Paste your notes with /minutes, or open the form with /minutes alone.")
+    return _late_minutes(data, state, "due")
 
 
 @notice_view("minutes_chase_admins")
 def _(data: dict[str, Any]) -> m.Message:
-    text = m.line(
-        ":spiral_note_pad: The minutes of *{meeting}* ({held}) are still not posted; "
-        "{who} takes the notes for it.",
-        meeting=data["meeting"],
-        held=date_label(data["held_on"]),
-        who=data["note_taker"],
-    )
-    return message(f"Minutes of {data['meeting']} are late", section(text))
+    state = m.line("still not posted; {who} takes the notes for it.", who=data["note_taker"])
+    return _late_minutes(data, state, "late")
 
 
 @reply.register
