@@ -148,6 +148,8 @@ def _minutes(session: Session, invocation: Invocation, meta: str, fields: dict[s
     except ValueError:
         raise FormProblem("held_on", f"“{held_on}” is not a date (YYYY-MM-DD).") from None
     attendees = fields.get("attendees") or []
+    if isinstance(attendees, list | tuple):  # picked, or typed as @handles
+        attendees = [str(a).strip().lstrip("@") for a in attendees if str(a).strip()]
     return _on_field(
         "notes",
         run_action,

@@ -185,6 +185,7 @@ class PeopleInput:
     label: str
     initial: tuple[Person, ...] = ()
     optional: bool = False
+    choices: tuple[Person, ...] = ()  # whom one may pick (the study's people), for a chat without a picker
 
 
 Block = Union[Section, Context, Divider, Header, Image, Actions]  # noqa: UP007

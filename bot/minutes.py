@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
-from bot.directory import StudyView
+from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
 from bot.notes import parse_due, parse_notes
@@ -31,6 +31,7 @@ class MinutesForm:
     study_key: str
     meetings: tuple[str, ...]
     today: date
+    people: tuple[Contact, ...] = ()  # who may be picked as attending
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,10 @@ def ref(study_key: str, minutes_id: int) -> str:
 def minutes_form(session: Session, *, requester: Requester, now: datetime) -> MinutesForm:
     study = _study(session, requester)
     return MinutesForm(
-        study.key, (*(m["name"] for m in _meetings(session, study)), AD_HOC), _today(study, now)
+        study.key,
+        (*(m["name"] for m in _meetings(session, study)), AD_HOC),
+        _today(study, now),
+        tuple(study.people.values()),
     )
 
 
@@ -118,8 +122,9 @@ def draft_minutes(
         )
     study = _study(session, requester)
     people = list(study.people.values())
-    if attendee_ids:  # picked in a form by platform id
-        attendees = [p.handle for p in people if p.slack_id in attendee_ids or p.teams_id in attendee_ids]
+    if attendee_ids:  # picked in a form: by handle, or by the chat's id where the chat has a picker
+        picked = set(attendee_ids)
+        attendees = [p.handle for p in people if picked & {p.handle, p.slack_id, p.teams_id}]
     month_first = study.timezone.startswith("America/")
     parsed = parse_notes(text, people, _today(study, now), month_first=month_first)
     meetings = [m["name"] for m in _meetings(session, study)]

@@ -4,7 +4,11 @@ and every button and form routes to a core action (bot.forms)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,9 +129,20 @@ def test_every_button_routes_to_a_core_action(notices):
     assert all(b.typed for n in notices for b in buttons_of(views.notice(n)) if b.action != "checkin_snooze")
 
 
+def load_plan_people():
+    from bot.directory import Contact
+
+    plan = load_plan(EXAMPLE_PLAN.read_text())
+    return [
+        Contact(n, h, p.name, p.side, p.role, p.slack, p.teams, p.email, p.prefers, p.timezone)
+        for n, (h, p) in enumerate(plan.people.items(), 1)
+    ]
+
+
 FORMS = [
     EscalationForm("ACME-201", ("low", "medium", "high", "critical"), ("Safety reporting", "Product supply")),
     MinutesForm("ACME-201", ("Weekly sponsor–CRO call", "Ad hoc meeting"), date(2027, 3, 11)),
+    MinutesForm("ACME-201", ("Ad hoc meeting",), date(2027, 3, 11), tuple(load_plan_people())),
     AnswerForm("ACME-201", "2027-W10", ("What moved?", "Blockers?"), ("site 3", "none"), "on_track", False),
 ]
 
@@ -140,6 +155,49 @@ def test_every_form_draws_on_every_chat_and_submits_somewhere(result):
 @pytest.mark.parametrize("action", sorted(forms.FORM_BUTTONS))
 def test_every_form_a_button_opens_draws_and_submits_somewhere(action):
     check_form(form_for_button(action, "7"))
+
+
+def all_forms() -> list[m.Form]:
+    return [views.form(result) for result in FORMS] + [
+        form_for_button(a, "7") for a in sorted(forms.FORM_BUTTONS)
+    ]
+
+
+PLAYGROUND = Path(__file__).resolve().parent / "playground"
+
+
+@pytest.fixture(scope="module")
+def adaptive_cards_parser() -> Path:
+    """Microsoft's Adaptive Cards parser (npm: adaptivecards, pinned in tests/playground/package.json)."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("Node.js and npm are needed for Microsoft's Adaptive Cards parser")
+    if not (PLAYGROUND / "node_modules" / "adaptivecards").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=PLAYGROUND,
+            check=True,
+            timeout=300,
+        )
+    return PLAYGROUND / "check-cards.js"
+
+
+def test_microsofts_parser_takes_every_card_as_it_is(notices, adaptive_cards_parser):
+    drawn = [cards.message_card(views.notice(n)) for n in notices] + [cards.form_card(f) for f in all_forms()]
+    done = subprocess.run(
+        ["node", str(adaptive_cards_parser)],
+        input="\n".join(json.dumps(card) for card in drawn),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    complaints = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(complaints) == len(drawn)
+    assert not [
+        (card["body"][0].get("text"), errors)
+        for card, errors in zip(drawn, complaints, strict=True)
+        if errors
+    ]
 
 
 def check_form(form: m.Form) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import messages as m
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
-from bot.views import context, form, message, notice_view, reply, section, who
+from bot.views import context, form, message, notice_view, person, reply, section, who
 from bot.wording import side_label
 
 
@@ -31,8 +31,8 @@ def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
         held=date_label(data["held_on"]),
     )
     by_side: dict[str, list[m.Line]] = {}
-    for person in data["attendees"]:
-        by_side.setdefault(person["side"], []).append((who(person),))
+    for attendee in data["attendees"]:
+        by_side.setdefault(attendee["side"], []).append((who(attendee),))
     attendees = m.join(
         [m.line("{side}: {names}", side=side_label(s), names=m.join(n)) for s, n in by_side.items()], " · "
     )
@@ -236,7 +236,9 @@ def _(result: MinutesForm) -> m.Form:
     inputs: tuple[m.Input, ...] = (
         m.ChoiceInput("meeting", "Meeting", meetings, initial=meetings[0].value if meetings else None),
         m.DateInput("held_on", "Date", initial=result.today.isoformat()),
-        m.PeopleInput("attendees", "Attendees", optional=True),
+        m.PeopleInput(
+            "attendees", "Attendees", optional=True, choices=tuple(person(p) for p in result.people)
+        ),
         m.TextInput(
             "notes",
             "Paste notes",

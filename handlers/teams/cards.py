@@ -156,13 +156,11 @@ def _input(item: m.Input) -> Any:
         )
     if isinstance(item, m.DateInput):
         return ac.DateInput(value=item.initial, **common)
-    if isinstance(item, m.PeopleInput):  # Teams' people picker answers with Entra object ids
-        return ac.ChoiceSetInput(
-            isMultiSelect=True,
-            choices=[],
-            choices_data={"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
-            **common,
-        )
+    if isinstance(item, m.PeopleInput):  # the people one may pick (Teams' picker, Data.Query, is 1.6)
+        choices = [ac.Choice(title=p.name, value=p.handle) for p in item.choices if p.handle]
+        if not choices:
+            return ac.TextInput(placeholder="@handles, separated by commas", **common)
+        return ac.ChoiceSetInput(isMultiSelect=True, style="filtered", choices=choices, **common)
     raise TypeError(f"no Teams rendering for {type(item).__name__}")
 
 

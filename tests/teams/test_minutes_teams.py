@@ -56,9 +56,9 @@ def test_the_minutes_form_reads_the_notes_then_asks_to_confirm_before_posting(te
     form = teams.answer(RAJ)
     inputs = {e["id"]: e for e in form.card["body"] if e["type"].startswith("Input.")}
     assert {"notes", "decisions", "actions", "held_on", "attendees"} <= set(inputs)
-    assert (
-        inputs["attendees"]["choices.data"]["dataset"] == "graph.microsoft.com/users"
-    )  # Teams' people picker
+    # The study's people to pick from (Teams' own picker, Data.Query, is Adaptive Cards 1.6)
+    attendees = inputs["attendees"]
+    assert attendees["isMultiSelect"] and {"title": "Sofia Novak", "value": "sofia"} in attendees["choices"]
     teams.press(
         RAJ,
         form.buttons()[-1],
@@ -67,7 +67,7 @@ def test_the_minutes_form_reads_the_notes_then_asks_to_confirm_before_posting(te
         decisions="screening window stays at 21 days",
         actions="@sofia send the monitoring plan by 2026-11-27",
         held_on="2026-11-19",
-        attendees=f"{RAJ.aad_id},{SOFIA.aad_id}",
+        attendees="raj,sofia",  # what the card's choices answer with
     )
     confirm = teams.answer(RAJ)
     assert "screening window stays at 21 days" in confirm.text and "Thu 19 Nov 2026" in confirm.text
