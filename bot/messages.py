@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Union
 
 # --- spans ----------------------------------------------------------------------------------------
@@ -224,25 +225,50 @@ _MARK = re.compile(r"\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|`([^`]+)`|:([a-z
 
 def line(template: str, **values: str | Span | Line | None) -> Line:
     """A line from a template of ours (see the module's doc); None values count as empty."""
-    spans: list[Span] = []
+    return _fill(_parsed(template), values)
+
+
+# A parsed template: spans as they are, and ("slot", name), ("code", name), ("bold"|"italic", parts).
+_Part = Union[Span, tuple]  # noqa: UP007
+
+
+@lru_cache(maxsize=2048)
+def _parsed(template: str) -> tuple[_Part, ...]:
+    """A template read once: the same few hundred templates are filled on every message."""
+    parts: list[_Part] = []
     at = 0
     for match in _MARK.finditer(template):
         if match.start() > at:
-            spans.append(Text(template[at : match.start()]))
+            parts.append(Text(template[at : match.start()]))
         bold, italic, code, emoji, name = match.groups()
         if bold is not None:
-            spans.append(Bold(line(bold, **values)))
+            parts.append(("bold", _parsed(bold)))
         elif italic is not None:
-            spans.append(Italic(line(italic, **values)))
+            parts.append(("italic", _parsed(italic)))
         elif code is not None:
-            spans.append(Code(str(values[code[1:-1]] or "")) if _is_slot(code) else Code(code))
+            parts.append(("code", code[1:-1]) if _is_slot(code) else Code(code))
         elif emoji is not None:
-            spans.append(Emoji(emoji))
+            parts.append(Emoji(emoji))
         else:
-            spans.extend(_value(name, values))
+            parts.append(("slot", name))
         at = match.end()
     if at < len(template):
-        spans.append(Text(template[at:]))
+        parts.append(Text(template[at:]))
+    return tuple(parts)
+
+
+def _fill(parts: tuple[_Part, ...], values: dict) -> Line:
+    spans: list[Span] = []
+    for part in parts:
+        if not isinstance(part, tuple):
+            spans.append(part)
+        elif part[0] == "slot":
+            spans.extend(_value(part[1], values))
+        elif part[0] == "code":
+            spans.append(Code(str(values[part[1]] or "")))
+        else:
+            inner = _fill(part[1], values)
+            spans.append(Bold(inner) if part[0] == "bold" else Italic(inner))
     return tuple(spans)
 
 

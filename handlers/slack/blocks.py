@@ -3,6 +3,7 @@ Block Kit by the one renderer (handlers.slack.layout), where every piece of text
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from bot import views
@@ -20,6 +21,17 @@ __all__ = ["context", "escape", "named", "section", "slack_time"]
 
 def reply(result: Any) -> dict[str, Any]:
     """A core result as a Slack message."""
+    try:
+        return dict(_drawn(result))
+    except TypeError:  # a result that holds a dict (a draft, a home) cannot be a key: drawn afresh
+        return layout.message(views.reply(result))
+
+
+@lru_cache(maxsize=1024)
+def _drawn(result: Any) -> dict[str, Any]:
+    # A view depends on its result alone, and the same answers come back often (/who-owns SAE):
+    # drawn once, they are served from here (the caller gets its own top-level dict; nobody
+    # changes the blocks).
     return layout.message(views.reply(result))
 
 
