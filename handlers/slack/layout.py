@@ -6,9 +6,6 @@ and links typed by users stay inert; sections longer than Slack allows are split
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -17,30 +14,14 @@ from bot import messages as m
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 MAX_BLOCKS = 50
 
-# Another chat drawing from these layouts (Teams) names people its own way: (name, slack id, handle) -> text.
-_MENTION_STYLE: ContextVar[Callable[[str, str | None, str | None], str] | None] = ContextVar(
-    "mention_style", default=None
-)
-
 
 def escape(text: str) -> str:
     """Neutralise Slack's control sequences (`<!channel>`, `<@U…>`, links) in text we did not write."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@contextmanager
-def mentions_drawn_by(style: Callable[[str, str | None, str | None], str]) -> Iterator[None]:
-    token = _MENTION_STYLE.set(style)
-    try:
-        yield
-    finally:
-        _MENTION_STYLE.reset(token)
-
-
 def named(name: str, slack_id: str | None, handle: str | None) -> str:
-    style = _MENTION_STYLE.get()
-    if style is not None:
-        return style(name, slack_id, handle)
+    """A person as Slack names them: a mention, or their name in bold when Slack does not know them."""
     return f"<@{slack_id}>" if slack_id else f"*{escape(name)}*"
 
 
