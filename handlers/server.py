@@ -16,10 +16,13 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.engine import Engine
 
 from bot.db import database_ok
+from handlers.slack.app import signing_secret_of
+from handlers.slack.verify import signed_by_slack
 
 log = logging.getLogger("cadence.server")
 TEAMS_PATH = "/api/messages"
 MAX_ACTIVITY_BYTES = 1_000_000  # an activity is a few kilobytes; Teams caps messages near 100 KB
+MAX_SLACK_BYTES = 3_000_000  # Slack's largest requests (a modal's view with its state) stay far below
 Hook = Callable[[], Awaitable[None]]
 
 
@@ -40,6 +43,7 @@ def build_asgi(
     """The HTTP surface: Slack's requests go to Bolt, Teams' activities to the Teams SDK (each when
     configured), `/healthz` checks the database."""
     bolt = AsyncSlackRequestHandler(app, path="/slack/events") if app is not None else None
+    secret = signing_secret_of(app) if app is not None else ""
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -54,26 +58,60 @@ def build_asgi(
         elif scope["path"] == TEAMS_PATH and teams is not None:
             await _serve_activity(teams, scope, receive, send)
         elif bolt is not None and scope["path"] == "/slack/events":
-            await bolt(scope, receive, send)
+            await _serve_slack(bolt, secret, scope, receive, send)
         else:
             await _send_json(send, 404, {"error": "not found"})
 
     return asgi
 
 
-async def _serve_activity(teams: ActivityEndpoint, scope: dict[str, Any], receive: Callable, send: Callable):
-    if scope["method"] != "POST":
-        await _send_json(send, 405, {"error": "POST activities here"})
+async def _serve_slack(bolt, secret: str, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+    """Slack's request, handed to Bolt only once its signature and timestamp hold on the raw bytes."""
+    raw = await _read_body(receive, MAX_SLACK_BYTES)
+    if raw is None:
+        await _send_json(send, 413, {"error": "too large"})
         return
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    if scope["method"] != "POST" or not signed_by_slack(raw, headers, secret):
+        await _send_json(send, 401, {"error": "invalid request signature"})
+        return
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        await _send_json(send, 400, {"error": "the body is not UTF-8"})
+        return
+    replayed = False
+
+    async def receive_again() -> dict[str, Any]:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    await bolt(scope, receive_again, send)
+
+
+async def _read_body(receive: Callable, limit: int) -> bytes | None:
+    """The whole request body, or None past `limit` bytes."""
     raw = b""
     while True:
         message = await receive()
         raw += message.get("body", b"")
-        if len(raw) > MAX_ACTIVITY_BYTES:
-            await _send_json(send, 413, {"error": "too large"})
-            return
+        if len(raw) > limit:
+            return None
         if not message.get("more_body"):
-            break
+            return raw
+
+
+async def _serve_activity(teams: ActivityEndpoint, scope: dict[str, Any], receive: Callable, send: Callable):
+    if scope["method"] != "POST":
+        await _send_json(send, 405, {"error": "POST activities here"})
+        return
+    raw = await _read_body(receive, MAX_ACTIVITY_BYTES)
+    if raw is None:
+        await _send_json(send, 413, {"error": "too large"})
+        return
     try:
         body = json.loads(raw or b"{}")
     except ValueError:

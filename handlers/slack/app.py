@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +45,16 @@ def build_app(
     app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
     register_listeners(app)
     app.error(handle_error)
+    _secrets[app] = settings.slack_signing_secret or ""
     return app
+
+
+_secrets: weakref.WeakKeyDictionary[AsyncApp, str] = weakref.WeakKeyDictionary()
+
+
+def signing_secret_of(app: AsyncApp) -> str:
+    """The signing secret `app` was built with (the server checks every request against it first)."""
+    return _secrets.get(app, "")
 
 
 def register_listeners(app: AsyncApp) -> None:
