@@ -199,7 +199,7 @@ def checkin(session: Session, requester: Requester, text: str, now: datetime) ->
             )
         return checkins.add_skip(session, requester=requester, text=rest, now=now)
     if verb == "stats":
-        weeks = int(rest) if rest.strip().isdigit() else 8
+        weeks = _count(rest, 8)
         return checkins.participation(session, requester=requester, weeks=max(1, min(weeks, 52)))
     if verb == "answer":
         status, *answers = [part.strip() for part in rest.split(";")]
@@ -345,10 +345,25 @@ def decisions_command(session: Session, requester: Requester, text: str, now: da
     raise BadCommand(f"/decisions does not know '{text}'.", hint="Try /decisions help.")
 
 
+_LISTS = {"Q": "/ask list", "E": "/escalate list", "M": "/minutes", "A": "/actions all", "D": "/decisions"}
+
+
 def _number(ref: str, letter: str) -> int | None:
-    """The number in a reference as people type it: ACME-201-E7, E7 or 7."""
-    match = re.fullmatch(rf"(?:.*-)?{letter}?(\d+)", ref.strip(), re.I)
-    return int(match.group(1)) if match else None
+    """The number in a reference as people type it: ACME-201-E7, E7 or 7 (ASCII digits only)."""
+    match = re.fullmatch(rf"(?:.*-)?{letter}?([0-9]+)", ref.strip(), re.I)
+    if match is None:
+        return None
+    if len(match.group(1)) > 9:  # no id Cadence gives is that long, and the database takes none
+        raise BadCommand(
+            f"'{ref.strip()[:40]}' is not an id Cadence gave.", hint=f"{_LISTS[letter]} shows the ids."
+        )
+    return int(match.group(1))
+
+
+def _count(text: str, default: int) -> int:
+    """A number of weeks as typed (ASCII digits), else `default`."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else default
 
 
 @command(
@@ -378,7 +393,7 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
     if verb in {"", "help", "?"}:
         return help_for()
     if verb == "report":
-        weeks = int(rest) if rest.strip().isdigit() else 4
+        weeks = _count(rest, 4)
         return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)
     if verb == "home":
         return reports.home_for(session, requester=requester, now=now)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rapidfuzz.distance import OSA, Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -160,12 +161,39 @@ def _reminder_interval(
 # --- raising -------------------------------------------------------------------------------------
 
 
+SEVERITY_ALIASES = {
+    "sev1": "critical", "sev2": "high", "sev3": "medium", "sev4": "low",
+    "p0": "critical", "p1": "high", "p2": "medium", "p3": "low",
+}  # fmt: skip
+
+
 def parse_escalate(text: str) -> tuple[str, str]:
-    """`high Temperature excursion` -> ("high", "Temperature excursion"); no severity given means medium."""
+    """`high Temperature excursion` -> ("high", "Temperature excursion"); no severity given means medium.
+    A severity misspelled or named another way (`critcal`, `sev1`) is asked about, never filed as medium."""
     first, _, rest = text.strip().partition(" ")
     if first.casefold() in SEVERITIES:
         return first.casefold(), rest.strip()
+    meant = SEVERITY_ALIASES.get(first.casefold()) or _misspelled_severity(first)
+    if meant:
+        raise BadCommand(
+            f"Did you mean {meant}? Nothing was filed.",
+            hint=f"/escalate {meant} {rest.strip() or '<summary>'}   (severities: {', '.join(SEVERITIES)})",
+        )
     return "medium", text.strip()
+
+
+def _misspelled_severity(word: str) -> str | None:
+    """A severity one slip away: for long names any slip, for short ones (low, high) a dropped letter or
+    two swapped, so that words such as "how" or "law" starting a summary are not taken for one."""
+    typed = word.casefold()
+    if len(typed) < 3:
+        return None
+    for severity in SEVERITIES:
+        if OSA.distance(typed, severity) != 1:
+            continue
+        if len(severity) >= 5 or len(typed) < len(severity) or Levenshtein.distance(typed, severity) == 2:
+            return severity
+    return None
 
 
 def escalation_form(session: Session, *, requester: Requester) -> EscalationForm:
