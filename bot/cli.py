@@ -15,6 +15,7 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import logs
 from bot.clock import ManualClock, SystemClock, process_clock
 from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import make_engine, migrate, run_in_session
@@ -37,7 +38,7 @@ class Stop(Exception):
 def main(argv: list[str] | None = None) -> int:
     load_dotenv()
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # every job run is not news
     try:
         return args.run(args, Settings.from_env())

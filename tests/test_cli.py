@@ -208,3 +208,19 @@ def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_sla
             time.sleep(0.1)
         time.sleep(1.5)  # five more ticks
         assert len(reminders()) == 1
+
+
+def test_text_typed_into_a_command_cannot_forge_a_log_line(env, fake_slack):
+    env = env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_PLAN": str(EXAMPLE_PLAN),
+    }
+    forged = "2026-12-01 07:00:00,000 ERROR cadence.slack: FORGED LOG LINE"
+    with serving(env) as (url, output):
+        answer = post_command(url, "/actions", f"x\n{forged}", user_id=RAJ)
+        assert answer.status == 200
+    lines = output[0].splitlines()
+    assert not [line for line in lines if line.startswith(forged)]
+    assert any("FORGED LOG LINE" in line and "\\n" in line for line in lines)  # kept, escaped
