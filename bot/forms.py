@@ -27,9 +27,34 @@ class FormProblem(CadenceError):
         self.field = field
 
 
+class StaleControl(CadenceError):
+    """A button's value or a form's context that Cadence did not write (an old or tampered one)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That button or form is no longer valid, so nothing was changed.",
+            hint="Type the command instead: /cadence help lists them.",
+        )
+
+
+def record_id(value: object) -> int:
+    """The record a button or form is about, as Cadence wrote it: ASCII digits, a size a record can have."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,9}", value):
+        raise StaleControl()
+    return int(value)
+
+
+def pair(value: object) -> tuple[str, str]:
+    """A button's or form's "first|second" value, both parts present."""
+    first, bar, second = value.partition("|") if isinstance(value, str) else ("", "", "")
+    if not (bar and first and second):
+        raise StaleControl()
+    return first, second
+
+
 def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
-    question_id, topic = value.split("|", 1)
-    return "question.topic", {"question_id": int(question_id), "topic": topic}
+    question_id, topic = pair(value)
+    return "question.topic", {"question_id": record_id(question_id), "topic": topic}
 
 
 def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
@@ -41,7 +66,7 @@ def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
 
 
 def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
-    return lambda value: (name, {argument: int(value)})
+    return lambda value: (name, {argument: record_id(value)})
 
 
 # A button's action id (less a trailing _N) -> the core action it runs and that action's values.
@@ -77,7 +102,7 @@ def press_button(session: Session, *, action_id: str, value: str, invocation: In
 
 def checkin_button(session: Session, *, name: str, value: str, invocation: Invocation, **values: Any) -> Any:
     """A check-in prompt's Answer (checkin.form) or Remind me (checkin.snooze): its value is "study|week"."""
-    study_key, week = value.split("|", 1)
+    study_key, week = pair(value)
     return run_action(session, name=name, invocation=_study(invocation, study_key), week=week, **values)
 
 
@@ -94,7 +119,7 @@ def _checkin_answer(session: Session, invocation: Invocation, meta: str, fields:
     status = _text(fields, "status")
     if not status:
         raise FormProblem("status", "Choose how it is going.")
-    study_key, week = meta.split("|", 1)
+    study_key, week = pair(meta)
     answers, index = [], 0
     while f"q{index}" in fields:
         answers.append(_text(fields, f"q{index}"))
@@ -128,7 +153,7 @@ def _escalation(session: Session, invocation: Invocation, meta: str, fields: dic
 
 def _issue_note(name: str, argument: str):
     def submit(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
-        values = {"issue_id": int(meta), argument: _text(fields, "note")}
+        values = {"issue_id": record_id(meta), argument: _text(fields, "note")}
         try:
             return run_action(session, name=name, invocation=invocation, **values)
         except CadenceError as error:
@@ -164,7 +189,7 @@ def _minutes(session: Session, invocation: Invocation, meta: str, fields: dict[s
 
 
 def _minutes_confirm(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
-    return run_action(session, name="minutes.post", invocation=invocation, minutes_id=int(meta))
+    return run_action(session, name="minutes.post", invocation=invocation, minutes_id=record_id(meta))
 
 
 def _reschedule(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
@@ -174,7 +199,7 @@ def _reschedule(session: Session, invocation: Invocation, meta: str, fields: dic
         session,
         name="action.reschedule",
         invocation=invocation,
-        item_id=int(meta),
+        item_id=record_id(meta),
         new_date=_text(fields, "due"),
         reason=_text(fields, "reason"),
     )

@@ -4,13 +4,14 @@ for a new date."""
 from __future__ import annotations
 
 from bot import messages as m
+from bot.forms import record_id
 from bot.views.escalation import note_form
 from bot.views.minutes import reschedule_form
 
 
 def form_for_button(action_id: str, value: str) -> m.Form:
     """The form the button `action_id` opens, for the issue or item numbered `value`."""
-    number = int(value)
+    number = record_id(value)
     return {
         "esc_resolve": lambda: note_form(
             "escalation_resolve", number, "Resolve", "Resolution note", f"/escalate resolve E{number} <note>"

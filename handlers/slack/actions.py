@@ -33,7 +33,7 @@ async def press_button(
 ) -> None:
     """Answered, Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
     await ack()
-    value = action.get("value") or action["selected_option"]["value"]
+    value = _value(action)
     invocation = invocation_for(body, clock)
     result = await db.call(
         forms.press_button, action_id=action["action_id"], value=value, invocation=invocation
@@ -50,7 +50,7 @@ async def open_a_note_form(
 ) -> None:
     """Resolve, Escalate now and Can't make it each open a short form."""
     await ack()
-    view = blocks.form_for_button(action["action_id"], action["value"])
+    view = blocks.form_for_button(action["action_id"], _value(action))
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -67,7 +67,7 @@ async def open_checkin_answer(
     form = await db.call(
         forms.checkin_button,
         name="checkin.form",
-        value=action["value"],
+        value=_value(action),
         invocation=invocation_for(body, clock),
     )
     await client.views_open(trigger_id=body["trigger_id"], view=blocks.checkin_modal(form))
@@ -87,10 +87,16 @@ async def snooze_checkin(
     at = await db.call(
         forms.checkin_button,
         name="checkin.snooze",
-        value=action["value"],
+        value=_value(action),
         invocation=invocation_for(body, clock),
         token=message_ts,
     )
     await respond(
         text=f"OK, I'll ask again {blocks.slack_time(at)}.", response_type="ephemeral", replace_original=False
     )
+
+
+def _value(action: dict[str, Any]) -> str:
+    """What a button or menu carries; a missing or odd one is "" (the core refuses it as stale)."""
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    return value if isinstance(value, str) else ""
