@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.db import database_ok
 from handlers.slack.app import signing_secret_of
-from handlers.slack.verify import signed_by_slack
+from handlers.slack.verify import signed_by_slack, well_formed
 
 log = logging.getLogger("cadence.server")
 TEAMS_PATH = "/api/messages"
@@ -79,6 +79,10 @@ async def _serve_slack(bolt, secret: str, scope: dict[str, Any], receive: Callab
         raw.decode("utf-8")
     except UnicodeDecodeError:
         await _send_json(send, 400, {"error": "the body is not UTF-8"})
+        return
+    if not well_formed(raw):  # Slack shows nothing for a 200 without a body: nothing was done
+        log.info("a signed interactive payload of an unknown shape was ignored")
+        await _send_json(send, 200, {})
         return
     replayed = False
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
+from urllib.parse import parse_qs
 
 MAX_AGE_SECONDS = 300  # Slack's own window for a request's timestamp
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -34,3 +36,28 @@ def signature_of(body: bytes, timestamp: str, secret: str) -> str:
     """Slack's v0 signature of a body, over its bytes as they are (which need not be UTF-8)."""
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def well_formed(body: bytes) -> bool:
+    """Whether an interactive payload (`payload=…`) has the shape Slack gives one: a JSON object with a
+    type, a user with an id, a non-empty list of actions for a button, a view object for a form. Other
+    bodies (slash commands, events) are left to Bolt."""
+    fields = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    if "payload" not in fields:
+        return True
+    try:
+        payload = json.loads(fields["payload"][0])
+    except ValueError:
+        return False
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return False
+    user = payload.get("user")
+    if not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return False
+    if payload["type"] == "block_actions":
+        actions = payload.get("actions")
+        return isinstance(actions, list) and bool(actions) and all(isinstance(a, dict) for a in actions)
+    if payload["type"] in {"view_submission", "view_closed"}:
+        view = payload.get("view")
+        return isinstance(view, dict) and isinstance((view.get("state") or {}).get("values", {}), dict)
+    return True

@@ -83,3 +83,20 @@ def test_a_correctly_signed_command_still_works(slack_url):
     body = urlencode(slash_command("/who-owns", "SAE"))
     answer = post(f"{slack_url}/slack/events", body, sign(body), "application/x-www-form-urlencoded")
     assert answer.status == 200 and "owned by <@U02MEI>" in answer.text
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["notjson", '{"type": "block_actions", "user"', "null", "[1,2]", "123", '"x"',
+     '{"type": "block_actions", "user": "U01BEN", "actions": [{"action_id": "esc_ack", "value": "1"}]}',
+     '{"type": "block_actions", "user": {"id": "U01BEN"}, "actions": {"action_id": "esc_ack"}}',
+     '{"type": "block_actions", "user": {"id": "U01BEN"}, "actions": []}',
+     '{"type": "view_submission", "user": {"id": "U01BEN"}, "view": "x"}',
+     '{"type": "view_submission", "user": {"id": "U01BEN"}, "view": {"state": {"values": []}}}'],
+)  # fmt: skip
+def test_a_signed_payload_of_an_odd_shape_does_nothing_and_breaks_nothing(slack_url, fake_slack, payload):
+    body = urlencode({"payload": payload}).encode()
+    status = send(
+        slack_url, body, signed_with(body, str(int(time.time()))), "application/x-www-form-urlencoded"
+    )
+    assert status == 200 and not fake_slack.calls
