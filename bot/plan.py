@@ -5,6 +5,7 @@ Validation never stops at the first problem: a plan author fixes the whole list 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -130,22 +131,41 @@ _PlanLoader.yaml_implicit_resolvers = {
 }
 
 
+MAX_PLAN_CHARACTERS = 1_000_000  # a plan of a few hundred people is some tens of kilobytes
+MAX_PLAN_NODES = 200_000  # what aliases may expand to: a "billion laughs" plan stops here
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _parse_yaml(text: str) -> tuple[Any, dict[str, int], list[PlanError]]:
-    loader = _PlanLoader(text)
+    if len(text) > MAX_PLAN_CHARACTERS:
+        return None, {}, [PlanError("", f"the plan is over {MAX_PLAN_CHARACTERS:,} characters long")]
     lines: dict[str, int] = {}
     errors: list[PlanError] = []
+    loader = None
     try:
+        loader = _PlanLoader(text)
+        loader.nodes_seen = 0  # type: ignore[attr-defined]
         node = loader.get_single_node()
         data = None if node is None else _to_python(node, "", loader, lines, errors)
+    except _TooLarge:
+        return None, lines, [PlanError("", f"the plan expands to over {MAX_PLAN_NODES:,} values (aliases?)")]
+    except RecursionError:
+        return None, lines, [PlanError("", "the plan nests too deeply to be a communication plan")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "not valid YAML"
         line = mark.line + 1 if mark else None
         return None, lines, [PlanError("", f"YAML syntax error: {reason}", line)]
+    except yaml.reader.ReaderError as exc:
+        return None, lines, [PlanError("", f"the plan holds a character YAML does not allow ({exc.reason})")]
     except yaml.YAMLError as exc:
         return None, lines, [PlanError("", f"YAML syntax error: {exc}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return None, lines, [PlanError("", "the plan is empty")]
     return data, lines, errors
@@ -165,6 +185,9 @@ def _is_comma_continuation(mapping: yaml.MappingNode, key: yaml.Node, value: yam
 
 
 def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str, int], errors: list) -> Any:
+    loader.nodes_seen += 1  # type: ignore[attr-defined]
+    if loader.nodes_seen > MAX_PLAN_NODES:  # type: ignore[attr-defined]
+        raise _TooLarge()
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
@@ -519,9 +542,15 @@ class _Checker:
                 start = None
             factor = fields.get("ack_factor")
             if factor is not None and (
-                isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0
+                isinstance(factor, bool)
+                or not isinstance(factor, int | float)
+                or not math.isfinite(factor)
+                or not 0 < factor <= 100
             ):
-                self.error(f"{path}.ack_factor", f"'{factor}' should be a number above zero, e.g. 0.5 or 2")
+                self.error(
+                    f"{path}.ack_factor",
+                    f"'{factor}' should be a number above zero and at most 100, e.g. 0.5 or 2",
+                )
                 factor = None
             within = self.converted(fields.get("ack_within"), f"{path}.ack_within", parse_duration)
             severities[name] = {

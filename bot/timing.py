@@ -12,6 +12,7 @@ WORKING_HOURS = (time(8, 0), time(19, 0))  # of a weekday, in the person's own t
 _DAY_ALIASES = {"daily": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:]}
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(bd|s|m|h|d|w)$")
+_MOST = {"s": 366 * 86400, "m": 366 * 1440, "h": 366 * 24, "d": 366, "bd": 262, "w": 53}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -44,10 +45,12 @@ def parse_duration(value: object) -> Duration:
     match = _DURATION.match(value.strip().lower())
     if not match:
         raise ValueError(f"'{value}' is not a duration (use 30s, 30m, 4h, 2d, 1bd or 1w)")
-    amount = float(match.group(1))
+    amount, unit = float(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError(f"'{value}' must be longer than zero")
-    return Duration(amount, match.group(2))
+    if amount > _MOST[unit]:
+        raise ValueError(f"'{value}' is longer than a year (a plan's durations stay within one)")
+    return Duration(amount, unit)
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,25 @@ def _parse_days(text: str) -> tuple[str, ...] | None:
     return tuple(days)
 
 
+_ABBREVIATIONS = {
+    "EST": "America/New_York", "EDT": "America/New_York", "CST": "America/Chicago",
+    "CDT": "America/Chicago", "MST": "America/Denver", "MDT": "America/Denver",
+    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "GMT": "Europe/London",
+    "BST": "Europe/London", "WET": "Europe/Lisbon", "CET": "Europe/Paris", "CEST": "Europe/Paris",
+    "MET": "Europe/Paris", "EET": "Europe/Athens", "EEST": "Europe/Athens", "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+}  # fmt: skip
+
+
 def parse_timezone(value: object) -> ZoneInfo:
     """Return the IANA zone named `value`; raise ValueError if there is none."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{value!r} is not a timezone (use an IANA name such as Europe/Warsaw)")
+    named = value.strip()
+    if "/" not in named and named.upper() != "UTC":  # EST, CET: zones without daylight saving's rules
+        meant = _ABBREVIATIONS.get(named.upper())
+        hint = f"did you mean {meant}?" if meant else "use an IANA name such as Europe/Warsaw"
+        raise ValueError(f"'{value}' is an abbreviation, not a place's timezone ({hint})")
     try:
         return ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):

@@ -181,3 +181,30 @@ def test_a_file_that_is_not_text_is_a_plan_error(tmp_path: Path):
     with pytest.raises(PlanInvalid) as caught:
         load_plan_file(path)
     assert "not UTF-8" in str(caught.value)
+
+
+def _with(old: str, new: str) -> str:
+    return EXAMPLE_PLAN.read_text().replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_with("timezone: America/New_York\n", "timezone: EST\n"), "'EST' is an abbreviation, not a place's timezone (did you mean America/New_York?)"),
+        (_with("timezone: America/New_York\n", "timezone: CET\n"), "did you mean Europe/Paris?"),
+        (_with("ack_within: 4h}", "ack_within: 99999999999999999999999999w}"), "is longer than a year"),
+        (_with("answer_within: 1bd ", "answer_within: 99999999999999999999w "), "is longer than a year"),
+        (_with("ack_factor: 0.5}", "ack_factor: .inf}"), "should be a number above zero and at most 100"),
+        (_with("ack_factor: 0.5}", "ack_factor: .nan}"), "should be a number above zero and at most 100"),
+        ("study: {id: X, name: \x00}\n", "a character YAML does not allow"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nests too deeply"),
+    ],
+)  # fmt: skip
+def test_hostile_or_absurd_plans_are_refused_with_a_reason(text: str, message: str):
+    assert any(message in error for error in errors_of(text))
+
+
+def test_a_billion_laughs_plan_is_refused():
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    assert any("expands to over" in error for error in errors_of("\n".join(lines) + "\n"))
