@@ -41,8 +41,7 @@ def work(*, order: int) -> Callable[[RunDue], RunDue]:
     """Register `run(session, *, now) -> messages queued` as due work, run by the tick in `order`."""
 
     def register(run: RunDue) -> RunDue:
-        name = f"{run.__module__.removeprefix('bot.')}.{run.__name__}"
-        _WORK[name] = DueWork(name, order, run)
+        _WORK[_name(run)] = DueWork(_name(run), order, run)
         return run
 
     return register
@@ -54,11 +53,15 @@ def next_due_of(run: RunDue) -> Callable[[NextDue], NextDue]:
     make the simulator skip what the live bot does, so when in doubt, say earlier."""
 
     def register(next_due: NextDue) -> NextDue:
-        name = f"{run.__module__.removeprefix('bot.')}.{run.__name__}"
-        _WORK[name] = DueWork(name, _WORK[name].order, run, next_due)
+        _WORK[_name(run)] = DueWork(_name(run), _WORK[_name(run)].order, run, next_due)
         return next_due
 
     return register
+
+
+def _name(run: RunDue) -> str:
+    """`checkins.do_due_work`: the capability and the function."""
+    return f"{run.__module__.removeprefix('bot.')}.{run.__name__}"
 
 
 def registered() -> list[DueWork]:

@@ -42,10 +42,6 @@ def notice_view(kind: str):
     return register
 
 
-def has_notice(kind: str) -> bool:
-    return kind in _NOTICES
-
-
 def notice(item: Notice) -> m.Message:
     """What a notice says; raises DrawingFailed when it cannot be drawn (no view, or data it lacks)."""
     view = _NOTICES.get(item.kind)
