@@ -131,6 +131,7 @@ _PlanLoader.yaml_implicit_resolvers = {
 }
 
 
+MAX_TEXT = 2_000  # a name, a role, a topic, a question: none is longer (chats cut labels far sooner)
 MAX_PLAN_CHARACTERS = 1_000_000  # a plan of a few hundred people is some tens of kilobytes
 MAX_PLAN_NODES = 200_000  # what aliases may expand to: a "billion laughs" plan stops here
 
@@ -256,7 +257,11 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.error(path, "should be text")
             return None
-        return str(value).strip()
+        text = str(value).strip()
+        if len(text) > MAX_TEXT:
+            self.error(path, f"is {len(text):,} characters long (at most {MAX_TEXT:,})")
+            return None
+        return text
 
     def listing(self, value: Any, path: str, required: bool = False) -> list | None:
         if value is None:

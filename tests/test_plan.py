@@ -198,6 +198,7 @@ def _with(old: str, new: str) -> str:
         (_with("ack_factor: 0.5}", "ack_factor: .nan}"), "should be a number above zero and at most 100"),
         ("study: {id: X, name: \x00}\n", "a character YAML does not allow"),
         ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nests too deeply"),
+        (_with("id: ACME-201", "id: " + "A" * 100_000), "is 100,000 characters long (at most 2,000)"),
     ],
 )  # fmt: skip
 def test_hostile_or_absurd_plans_are_refused_with_a_reason(text: str, message: str):
