@@ -152,7 +152,7 @@ def _coming_reminders(
         if outbox.message(session, key("checkin-reminder", study.key, round_.week, handle)) is not None:
             continue
         zone = ZoneInfo(person.timezone)
-        moment = max(add_duration(max(datetime.fromisoformat(at), round_.opened_at), after, zone), now)
+        moment = max(_reminder_due(round_, at, after, zone), now)
         if not _in_workday(moment, zone) or study.away_on(handle, moment):
             moment = next_local(moment, WORKDAY[0], zone) or moment  # look again when their next day starts
         moments.append(moment)
@@ -242,9 +242,7 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
             if person is None or handle in answered or study.away_on(handle, now):
                 continue
             zone = ZoneInfo(person.timezone)
-            # Counted from when the prompt could go out: a round opened late (Cadence was down) waits too.
-            prompted = max(datetime.fromisoformat(at), round_.opened_at)
-            if add_duration(prompted, after, zone) > now or not _in_workday(now, zone):
+            if _reminder_due(round_, at, after, zone) > now or not _in_workday(now, zone):
                 continue
             queued += outbox.enqueue(
                 session,
@@ -255,6 +253,11 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
                 study_id=study.id,
             )
     return queued
+
+
+def _reminder_due(round_: CheckinRound, prompted_at: str, after: Duration, zone: ZoneInfo) -> datetime:
+    # Counted from when the prompt could go out: a round opened late (Cadence was down) waits too.
+    return add_duration(max(datetime.fromisoformat(prompted_at), round_.opened_at), after, zone)
 
 
 def _in_workday(moment: datetime, zone: ZoneInfo) -> bool:

@@ -156,14 +156,8 @@ class _StudyHomes:
         )
 
 
-def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datetime:
-    local = now.astimezone(ZoneInfo(zone))
-    for ahead in range(8):
-        day = local.date() + timedelta(days=ahead)
-        moment = datetime.combine(day, plan.schedule.at, tzinfo=ZoneInfo(zone))
-        if DAYS[day.weekday()] == plan.schedule.days[0] and moment > now:
-            return moment
-    return local + timedelta(days=7)
+def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datetime | None:
+    return next_local(now, plan.schedule.at, ZoneInfo(zone), days=plan.schedule.days[:1])
 
 
 # --- the cadence report ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot import messages as m
@@ -226,3 +227,9 @@ def _(result: Participation) -> m.Message:
         section(m.line("{s}", s=sides)),
         *([m.Section(tuple(people))] if people else []),
     )
+
+
+def snoozed(at: datetime) -> m.Message:
+    """The answer to Remind me in 2h."""
+    text = m.line("OK, I'll ask again {at}.", at=m.Time(at))
+    return m.Message(text, (section(text),))

@@ -91,9 +91,7 @@ async def snooze_checkin(
         invocation=invocation_for(body, clock),
         token=message_ts,
     )
-    await respond(
-        text=f"OK, I'll ask again {blocks.slack_time(at)}.", response_type="ephemeral", replace_original=False
-    )
+    await respond(**blocks.snoozed(at), replace_original=False)
 
 
 def _value(action: dict[str, Any]) -> str:

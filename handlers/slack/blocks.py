@@ -3,20 +3,18 @@ Block Kit by the one renderer (handlers.slack.layout), where every piece of text
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from bot import views
 from bot.errors import CadenceError
 from bot.minutes import MinutesDraft
-from bot.views import buttons
+from bot.views import buttons, checkins
 from bot.views.general import apology, refusal
 from bot.views.minutes import draft_form
 from bot.views.reports import home
 from handlers.slack import layout
-from handlers.slack.layout import context, escape, named, section, slack_time
-
-__all__ = ["context", "escape", "named", "section", "slack_time"]
 
 
 def reply(result: Any) -> dict[str, Any]:
@@ -64,6 +62,11 @@ def form_for_button(action_id: str, value: str) -> dict[str, Any]:
 def draft_modal(result: MinutesDraft) -> dict[str, Any]:
     """The minutes form's second page: what Cadence read, to confirm before posting."""
     return layout.modal(draft_form(result))
+
+
+def snoozed(at: datetime) -> dict[str, Any]:
+    """The ephemeral answer to Remind me in 2h."""
+    return layout.message(checkins.snoozed(at))
 
 
 def home_view(data: dict[str, Any]) -> dict[str, Any]:

@@ -69,13 +69,6 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 
-def context(*texts: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": t[:SECTION_LIMIT]} for t in texts[:10]],
-    }
-
-
 def _sections(lines: tuple[m.Line, ...]) -> list[dict[str, Any]]:
     """Lines in as few sections as Slack's length limit allows."""
     blocks, current = [], ""

@@ -32,6 +32,7 @@ from bot.mentions import topic_asked
 from bot.minutes import MinutesDraft
 from bot.ownership import OwnerFound
 from bot.views.buttons import form_for_button
+from bot.views.checkins import snoozed
 from bot.views.general import apology, refusal
 from bot.views.minutes import draft_form
 from handlers.teams import cards, people
@@ -231,7 +232,7 @@ class TeamsBot:
                 lambda session: forms.checkin_button(
                     session, name="checkin.snooze", value=value, invocation=invocation, token=token
                 ),
-                present=lambda at: (_said(m.line("OK, I'll ask again {at}.", at=m.Time(at))), False),
+                present=lambda at: (snoozed(at), False),
             )
         elif base in forms.FORM_BUTTONS:  # Resolve, Escalate now, Can't make it
             await self.show(ctx, lambda: form_for_button(base, value), form=True)
