@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,19 +57,28 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with postgres_schema() as url:
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def postgres_schema(prefix: str = "test") -> Iterator[str]:
+    """A PostgreSQL schema of its own on CADENCE_TEST_DATABASE_URL, as a URL; dropped afterwards."""
+    assert POSTGRES_URL
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{normalize_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{normalize_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -110,6 +110,17 @@ def test_serve_without_credentials_says_what_is_missing(env):
     assert done.returncode == 2 and "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in done.stderr
 
 
+def slack_env(env: dict[str, str], fake_slack, **more: str) -> dict[str, str]:
+    """`env` with Slack's credentials, the fake Web API and the example plan (or what `more` says)."""
+    slack = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_PLAN": str(EXAMPLE_PLAN),
+    }
+    return env | slack | more
+
+
 @contextmanager
 def serving(env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
     """`cadence serve` in a process of its own on a free port, once /healthz answers; its output after."""
@@ -142,12 +153,7 @@ def serving(env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
 
 
 def test_serve_answers_signed_commands_with_the_plan_applied_at_start(env, fake_slack):
-    env = env | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "CADENCE_PLAN": str(EXAMPLE_PLAN),
-    }
+    env = slack_env(env, fake_slack)
     with serving(env) as (url, output):
         answer = post_command(url, "/who-owns", "SAE")
         assert answer.status == 200 and "owned by <@U02MEI>" in answer.text
@@ -182,13 +188,7 @@ def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_sla
             f"U02OMAR,  email: omar@cro.example,   timezone: {zone}",
         )
     )
-    env = env | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "CADENCE_PLAN": str(plan),
-        "CADENCE_TICK_SECONDS": "0.3",
-    }
+    env = slack_env(env, fake_slack, CADENCE_PLAN=str(plan), CADENCE_TICK_SECONDS="0.3")
     with serving(env) as (url, _output):
         drafted = post_command(
             url, "/minutes", f"ACTION @omar send the data cleaning plan by {today}", user_id=RAJ
@@ -211,12 +211,7 @@ def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_sla
 
 
 def test_text_typed_into_a_command_cannot_forge_a_log_line(env, fake_slack):
-    env = env | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.url,
-        "CADENCE_PLAN": str(EXAMPLE_PLAN),
-    }
+    env = slack_env(env, fake_slack)
     forged = "2026-12-01 07:00:00,000 ERROR cadence.slack: FORGED LOG LINE"
     with serving(env) as (url, output):
         answer = post_command(url, "/actions", f"x\n{forged}", user_id=RAJ)

@@ -58,37 +58,14 @@ def month(tmp_path_factory) -> list[Received]:
 
 
 def simulate_month(tmp_path_factory) -> list[Received]:
-    from tests.conftest import POSTGRES_URL
+    from tests.conftest import POSTGRES_URL, postgres_schema
 
+    plan = load_plan(example_plan_text())
     if POSTGRES_URL:
-        return _on_postgres(
-            lambda url: simulate_plan(load_plan(example_plan_text()), url, START, END, SCRIPT).received
-        )
+        with postgres_schema("sim") as url:
+            return simulate_plan(plan, url, START, END, SCRIPT).received
     folder = tmp_path_factory.mktemp("month")
-    return simulate_plan(
-        load_plan(example_plan_text()), f"sqlite:///{folder / 'm.db'}", START, END, SCRIPT
-    ).received
-
-
-def _on_postgres(run: Callable[[str], list[Received]]) -> list[Received]:
-    import uuid
-
-    from sqlalchemy import text
-
-    from bot.db import make_engine, normalize_url
-    from tests.conftest import POSTGRES_URL
-
-    schema = f"sim_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        separator = "&" if "?" in POSTGRES_URL else "?"
-        return run(f"{normalize_url(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return simulate_plan(plan, f"sqlite:///{folder / 'm.db'}", START, END, SCRIPT).received
 
 
 def of(received: list[Received], kind: str, to: str | None = None) -> list[Received]:
