@@ -52,14 +52,20 @@ def wait_until_up(port: int, process: subprocess.Popen, timeout: float = 30) -> 
     raise SystemExit(f"server on port {port} did not start")
 
 
-Request = tuple[str, str, dict[str, str]]  # url, body, headers
+# url, body, and headers: fixed, or made for each body (a signature over it)
+Request = tuple[str, str, "dict[str, str] | Callable[[str], dict[str, str]]"]
 UNIQUE = "{{n}}"  # in a body: replaced by a number of its own in every request (ids a server dedupes)
 
 
+def headers_for(request: Request, body: str) -> dict[str, str]:
+    headers = request[2]
+    return headers(body) if callable(headers) else headers
+
+
 def send_once(request: Request) -> str:
-    url, body, headers = request
+    url, body, _ = request
     body = body.replace(UNIQUE, "check")
-    sent = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    sent = urllib.request.Request(url, data=body.encode(), headers=headers_for(request, body), method="POST")
     with urllib.request.urlopen(sent, timeout=10) as response:
         return response.read().decode()
 
@@ -104,7 +110,7 @@ def load_with_wrk(request: Request, seconds: int, connections: int) -> Result:
 def load_with_asyncio(request: Request, seconds: int, connections: int) -> Result:
     import aiohttp
 
-    url, body, headers = request
+    url, body, _ = request
     latencies: list[float] = []
     errors = 0
     numbers = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count())
@@ -113,9 +119,8 @@ def load_with_asyncio(request: Request, seconds: int, connections: int) -> Resul
         nonlocal errors
         while time.monotonic() < stop_at:
             started = time.perf_counter()
-            async with session.post(
-                url, data=body.replace(UNIQUE, next(numbers)), headers=headers
-            ) as response:
+            numbered = body.replace(UNIQUE, next(numbers))
+            async with session.post(url, data=numbered, headers=headers_for(request, numbered)) as response:
                 await response.read()
                 errors += response.status != 200
             latencies.append((time.perf_counter() - started) * 1000)
@@ -151,7 +156,8 @@ def measure(
         if not check(answer):
             log.seek(0)
             raise SystemExit(f"unexpected answer from {name}: {answer[:300]}\n{log.read()[-2000:]}")
-        load = load_with_wrk if shutil.which("wrk") else load_with_asyncio
+        # wrk sends fixed headers: a body signed anew for each request needs the asyncio client.
+        load = load_with_wrk if shutil.which("wrk") and not callable(request[2]) else load_with_asyncio
         load(request, 2, args.connections)  # warm up
         result = load(request, args.seconds, args.connections)
         result.name = name

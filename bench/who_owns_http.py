@@ -1,7 +1,7 @@
 """Load benchmark of `/who-owns` over HTTP at concurrency 16, beside two bare Bolt apps in the same run.
 
-Each server gets the same correctly signed slash command (a signature stays valid for five minutes),
-replayed by wrk (Debian's `wrk`) or, where wrk is missing, by an asyncio client. Prints requests/s,
+Each server gets the same slash command, each time with a trigger id of its own and signed for it, as
+Slack sends them (Cadence answers the same signed bytes only once), by an asyncio client. Prints requests/s,
 p50 and p99 of each, and Cadence's ratios to the baselines.
 
     python bench/who_owns_http.py [--seconds 10] [--connections 16]
@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.loadgen import Request, free_port, measure, print_results, tool_name  # noqa: E402
+from bench.loadgen import UNIQUE, Request, free_port, measure, print_results  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.payloads import sign, slash_command  # noqa: E402
 
@@ -27,9 +27,13 @@ SECRET = "bench-signing-secret"
 
 
 def signed_request(port: int) -> Request:
-    body = urlencode(slash_command("/who-owns", "SAE", user_id="U01BEN"))
-    headers = sign(body, secret=SECRET) | {"Content-Type": "application/x-www-form-urlencoded"}
-    return f"http://127.0.0.1:{port}/slack/events", body, headers
+    body = urlencode(slash_command("/who-owns", "SAE", user_id="U01BEN") | {"trigger_id": UNIQUE})
+    body = body.replace(urlencode({"": UNIQUE})[1:], UNIQUE)  # the marker survives url-encoding
+
+    def signed(numbered: str) -> dict[str, str]:
+        return sign(numbered, secret=SECRET) | {"Content-Type": "application/x-www-form-urlencoded"}
+
+    return f"http://127.0.0.1:{port}/slack/events", body, signed
 
 
 def main() -> None:
@@ -53,9 +57,7 @@ def main() -> None:
         "PORT": str(cadence_port),
     }
     python = sys.executable
-    print(
-        f"/who-owns over HTTP, {args.connections} connections, {args.seconds}s each, load from {tool_name()}"
-    )
+    print(f"/who-owns over HTTP, {args.connections} connections, {args.seconds}s each, load from asyncio")
     results = [
         measure(
             "Cadence /who-owns SAE (AsyncApp + uvicorn, SQLite)",

@@ -330,11 +330,11 @@ class TeamsMember(SQLModel, table=True):
     updated_at: datetime = _utc_column()
 
 
-class TeamsActivity(SQLModel, table=True):
-    """An activity Teams delivered, by its id: Teams sends it again when an answer takes over 15 s."""
+class ReceivedRequest(SQLModel, table=True):
+    """A request taken in (a Teams activity, a signed Slack request), kept until it cannot come again."""
 
-    __tablename__ = "teams_activity"
+    __tablename__ = "received_request"
 
     id: int | None = Field(default=None, primary_key=True)
-    activity_id: str = Field(unique=True)
-    received_at: datetime = _utc_column(index=True)
+    key: str = Field(unique=True, description="teams:<activity id> or slack:<signature>")
+    expires_at: datetime = _utc_column(index=True)

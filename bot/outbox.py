@@ -30,7 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import audit, directory
+from bot import audit, directory, received
 from bot.clock import Clock
 from bot.db import insert_once, session_scope
 from bot.directory import Contact
@@ -133,13 +133,22 @@ def queued_in(session: Session) -> bool:
 
 
 def run_then_wake(
-    engine: Engine, wake: Callable[[], None], function: Callable[..., T], /, **kwargs: Any
+    engine: Engine,
+    wake: Callable[[], None],
+    function: Callable[..., T],
+    /,
+    once: received.Once | None = None,
+    **kwargs: Any,
 ) -> T:
     """`function(session, **kwargs)` in a session of its own; once committed, `wake()` if it queued messages,
-    so they go out now rather than at the next tick."""
+    so they go out now rather than at the next tick. With `once`, a change is kept only the first time the
+    request comes (received.AlreadyTakenIn otherwise)."""
     with session_scope(engine) as session:
         result = function(session, **kwargs)
+        claimed = once is not None and received.claim_if_changed(session, once)
         queued = queued_in(session)
+    if claimed:
+        once.claimed = True  # committed: the request's later transactions hold the claim
     if queued:
         wake()
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.error
@@ -17,6 +18,13 @@ BOT_TOKEN = "xoxb-test-token"
 STUDY_CHANNEL = "C0STUDY"
 SPONSOR_TEAM = "T0SPONSOR"
 CRO_TEAM = "T0CRO"
+
+_TRIGGERS = itertools.count(1)  # Slack gives every invocation a trigger of its own
+
+
+def trigger_id() -> str:
+    return f"13345224609.738474920.{next(_TRIGGERS):031x}"
+
 
 ALICE = "U01ALICE"  # sponsor, admin
 BEN = "U01BEN"  # sponsor
@@ -47,7 +55,7 @@ def slash_command(
         "api_app_id": "A0CADENCE",
         "is_enterprise_install": "false",
         "response_url": "http://127.0.0.1:9/commands/response",
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "trigger_id": trigger_id(),
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import CadenceError
+from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.middleware import Database, inject_services
 
@@ -66,6 +67,9 @@ def register_listeners(app: AsyncApp) -> None:
 
 async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltResponse:
     """Turn our errors into friendly ephemeral replies; anything else is logged, never shown."""
+    if isinstance(error, AlreadyTakenIn):
+        log.warning("a signed Slack request arrived again within its five minutes; nothing was done")
+        return BoltResponse(status=200, body="")
     if isinstance(error, CadenceError):
         log.info("refused %s: %s", _what(body), error.message)
         payload = blocks.error_reply(error)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
+from slack_bolt.request.async_request import AsyncBoltRequest as BoltRequest
 from sqlalchemy.engine import Engine
 
-from bot import outbox
+from bot import outbox, received
 from bot.clock import Clock
 from bot.commands import Invocation
 from handlers.slack.people import conversation
+from handlers.slack.verify import MAX_AGE_SECONDS
 
 T = TypeVar("T")
+# Slack refuses a timestamp over five minutes old; a signature kept a little longer cannot come back.
+REPLAYS_KEPT = timedelta(seconds=MAX_AGE_SECONDS + 60)
 
 
 class Database:
@@ -24,25 +29,47 @@ class Database:
     than at the next tick.
     """
 
-    def __init__(self, engine: Engine, wake_delivery: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        engine: Engine,
+        wake_delivery: Callable[[], None] = lambda: None,
+        once: received.Once | None = None,
+    ):
         self.engine = engine
         self.wake_delivery = wake_delivery
+        self.once = once
+
+    def for_request(self, once: received.Once | None) -> Database:
+        """The database for one request, whose changes are kept only the first time it comes."""
+        return Database(self.engine, self.wake_delivery, once)
 
     async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
         return await asyncio.to_thread(
-            outbox.run_then_wake, self.engine, self.wake_delivery, function, **kwargs
+            outbox.run_then_wake, self.engine, self.wake_delivery, function, self.once, **kwargs
         )
 
 
 def inject_services(database: Database, clock: Clock) -> Callable[..., Awaitable[None]]:
     """Put the database (`db`) and the `clock` in every request's context."""
 
-    async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
-        context["db"] = database
+    async def middleware(
+        req: BoltRequest, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context["db"] = database.for_request(_once(req, body, clock))
         context["clock"] = clock
         await next()
 
     return middleware
+
+
+def _once(req: BoltRequest, body: dict[str, Any], clock: Clock) -> received.Once | None:
+    """A command's, click's or form's claim to be taken in once, by its signature: anyone who saw the signed
+    bytes could send them again within Slack's five minutes. Events are taken once by their event id
+    instead, and Socket Mode's requests carry no signature."""
+    signature = req.headers.get("x-slack-signature", [None])[0]
+    if not signature or body.get("type") == "event_callback":
+        return None
+    return received.Once(f"slack:{signature}", now=clock.now(), kept=REPLAYS_KEPT)
 
 
 def invocation_for(body: dict[str, Any], clock: Clock, study_key: str | None = None) -> Invocation:

@@ -9,28 +9,23 @@ escalations can reach people later through the outbox.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot import directory
 from bot.db import insert_once
 from bot.directory import Contact
-from bot.models import TeamsActivity, TeamsConversation, TeamsMember
+from bot.models import TeamsConversation, TeamsMember
+from bot.received import first_receipt
 
 ACTIVITIES_KEPT = timedelta(days=2)  # far longer than Teams goes on delivering an activity again
 
 
 def first_delivery(session: Session, activity_id: str, now: datetime) -> bool:
     """Take in an activity once: False when Teams delivered it already (this instance or another)."""
-    if zlib.crc32(activity_id.encode()) % 512 == 0:  # now and then, forget the old ones
-        session.execute(delete(TeamsActivity).where(col(TeamsActivity.received_at) < now - ACTIVITIES_KEPT))
-    return insert_once(
-        session, TeamsActivity, {"activity_id": activity_id, "received_at": now}, unique=("activity_id",)
-    )
+    return first_receipt(session, f"teams:{activity_id}", now=now, kept=ACTIVITIES_KEPT)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, MEI, post_command
+from tests.payloads import BEN, MEI, post_command, trigger_id
 from tests.slack.test_checkin_http import deliver, press
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_an_owner_confirms_their_topics_with_one_click(url, fake_slack):
 
     payload = {
         "type": "block_actions", "user": {"id": BEN, "team_id": "T0SPONSOR"}, "api_app_id": "A0CADENCE",
-        "trigger_id": "1.2.3", "team": {"id": "T0SPONSOR"}, "channel": {"id": "D01BEN"},
+        "trigger_id": trigger_id(), "team": {"id": "T0SPONSOR"}, "channel": {"id": "D01BEN"},
         "response_url": f"{fake_slack.url}response/ownership",
         "actions": [{"action_id": "ownership_confirm", "block_id": "ownership", "value": "ACME-201",
                      "type": "button", "action_ts": "1.1"}],

@@ -20,7 +20,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import ALICE, BEN, post, post_command, sign
+from tests.payloads import ALICE, BEN, post, post_command, sign, trigger_id
 from tests.test_outbox import notifier_for
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York, 15:00 in Warsaw
@@ -60,7 +60,7 @@ def press(url: str, fake_slack, user: str, action_id: str, value: str) -> int:
             "type": "block_actions",
             "user": {"id": user, "team_id": "T0SPONSOR"},
             "api_app_id": "A0CADENCE",
-            "trigger_id": "1337.42.abcd",
+            "trigger_id": trigger_id(),
             "team": {"id": "T0SPONSOR"},
             "channel": {"id": "D" + user[1:]},
             "container": {"type": "message", "message_ts": "1800000000.000001", "channel_id": "D" + user[1:]},
@@ -84,7 +84,7 @@ def submit(url: str, user: str, values: dict, metadata: str):
         "user": {"id": user, "team_id": "T0SPONSOR"},
         "api_app_id": "A0CADENCE",
         "team": {"id": "T0SPONSOR"},
-        "trigger_id": "1337.43.abcd",
+        "trigger_id": trigger_id(),
         "view": {
             "id": "V1",
             "type": "modal",

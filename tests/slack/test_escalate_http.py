@@ -16,7 +16,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import ALICE, BEN, post_command
+from tests.payloads import ALICE, BEN, post_command, trigger_id
 from tests.slack.test_ask_http import said
 from tests.slack.test_checkin_http import deliver, interaction
 
@@ -44,7 +44,7 @@ def url(settings, engine, study, clock):
 def press(url, fake_slack, user, action_id, value, tag):
     return interaction(url, {
         "type": "block_actions", "user": {"id": user, "team_id": "T0CRO"}, "api_app_id": "A0CADENCE",
-        "trigger_id": f"trigger-{tag}", "team": {"id": "T0CRO"}, "channel": {"id": "C0STUDY"},
+        "trigger_id": trigger_id(), "team": {"id": "T0CRO"}, "channel": {"id": "C0STUDY"},
         "response_url": f"{fake_slack.url}response/{tag}",
         "actions": [{"action_id": action_id, "block_id": "escalation", "value": value, "type": "button",
                      "action_ts": "1.1"}],

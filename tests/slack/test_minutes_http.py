@@ -13,7 +13,7 @@ from bot.db import run_in_session
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, RAJ, post_command
+from tests.payloads import BEN, RAJ, post_command, trigger_id
 from tests.slack.test_ask_http import said
 from tests.slack.test_checkin_http import deliver, interaction
 from tests.slack.test_escalate_http import submit_view
@@ -37,7 +37,7 @@ def url(settings, engine, study, clock):
 def press(url, fake_slack, user, action_id, value, tag):
     return interaction(url, {
         "type": "block_actions", "user": {"id": user, "team_id": "T0CRO"}, "api_app_id": "A0CADENCE",
-        "trigger_id": f"trigger-{tag}", "team": {"id": "T0CRO"}, "channel": {"id": "D" + user[1:]},
+        "trigger_id": trigger_id(), "team": {"id": "T0CRO"}, "channel": {"id": "D" + user[1:]},
         "response_url": f"{fake_slack.url}response/{tag}",
         "actions": [{"action_id": action_id, "block_id": "minutes", "value": value, "type": "button",
                      "action_ts": "1.1"}],

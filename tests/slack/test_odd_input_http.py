@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.models import Escalation
-from tests.payloads import RAJ, post_command
+from tests.payloads import RAJ, post_command, trigger_id
 from tests.slack.test_ask_http import said
 from tests.slack.test_checkin_http import interaction
 
@@ -57,7 +57,7 @@ def press(url: str, fake_slack, action_id: str, value, tag: str) -> int:
         action["value"] = value
     return interaction(url, {
         "type": "block_actions", "user": {"id": RAJ, "team_id": "T0CRO"}, "api_app_id": "A0CADENCE",
-        "trigger_id": f"trigger-{tag}", "team": {"id": "T0CRO"}, "channel": {"id": "C0STUDY"},
+        "trigger_id": trigger_id(), "team": {"id": "T0CRO"}, "channel": {"id": "C0STUDY"},
         "response_url": f"{fake_slack.url}response/{tag}", "actions": [action],
     })  # fmt: skip
 

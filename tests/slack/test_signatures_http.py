@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.payloads import SIGNING_SECRET, post, sign, slash_command
+from tests.payloads import SIGNING_SECRET, post, sign, slash_command, trigger_id
 
 
 def signed_with(body: bytes, timestamp: str) -> dict[str, str]:
@@ -36,7 +36,7 @@ def send(url: str, body: bytes, headers: dict[str, str], content_type: str) -> i
 def button_press(response_url: str) -> bytes:
     payload = {
         "type": "block_actions", "user": {"id": "U01BEN"}, "team": {"id": "T0SPONSOR"},
-        "channel": {"id": "C0STUDY"}, "response_url": response_url, "trigger_id": "1.2.3",
+        "channel": {"id": "C0STUDY"}, "response_url": response_url, "trigger_id": trigger_id(),
         "actions": [{"action_id": "esc_ack", "value": "1", "type": "button"}],
     }  # fmt: skip
     return urlencode({"payload": json.dumps(payload)}).encode()
@@ -100,3 +100,93 @@ def test_a_signed_payload_of_an_odd_shape_does_nothing_and_breaks_nothing(slack_
         slack_url, body, signed_with(body, str(int(time.time()))), "application/x-www-form-urlencoded"
     )
     assert status == 200 and not fake_slack.calls
+
+
+def escalations(engine) -> int:
+    from sqlmodel import Session, func, select
+
+    from bot.models import Escalation
+
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Escalation)).one()
+
+
+def rows(engine) -> dict[str, int]:
+    """How many rows each of the tables a click can change holds."""
+    from sqlmodel import Session, func, select
+
+    from bot.models import AuditEvent, Escalation, OutboxMessage
+
+    with Session(engine) as session:
+        return {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (AuditEvent, Escalation, OutboxMessage)
+        }
+
+
+def test_a_replayed_command_is_answered_and_does_nothing_on_any_instance(slack_url, settings, engine):
+    from handlers.server import build_asgi
+    from handlers.slack.app import build_app
+    from tests.conftest import serve_in_thread
+
+    body = urlencode(slash_command("/escalate", "low Printer jam at site 104"))
+    headers = sign(body)
+    first = post(f"{slack_url}/slack/events", body, headers, "application/x-www-form-urlencoded")
+    assert first.status == 200 and "Raised *ACME-201-E1*" in first.text
+    again = post(f"{slack_url}/slack/events", body, headers, "application/x-www-form-urlencoded")
+    other_url, stop = serve_in_thread(build_asgi(build_app(settings, engine), engine))
+    try:
+        elsewhere = post(f"{other_url}/slack/events", body, headers, "application/x-www-form-urlencoded")
+    finally:
+        stop()
+    assert (again.status, again.body) == (200, "")
+    assert (elsewhere.status, elsewhere.body) == (200, "")
+    assert escalations(engine) == 1
+    # The same words typed again are a new request with a signature of its own.
+    fresh = urlencode(slash_command("/escalate", "low Printer jam at site 104"))
+    post(f"{slack_url}/slack/events", fresh, sign(fresh), "application/x-www-form-urlencoded")
+    assert escalations(engine) == 2
+
+
+def test_a_replayed_form_submission_raises_nothing(slack_url, engine):
+    values = {
+        "summary": {"value": {"type": "plain_text_input", "value": "EDC down since 9am"}},
+        "severity": {"value": {"type": "static_select", "selected_option": {"value": "high"}}},
+        "topic": {"value": {"type": "static_select", "selected_option": {"value": "Data management"}}},
+        "impact": {"value": {"type": "plain_text_input", "value": "No data entry at 4 sites"}},
+        "tried": {"value": {"type": "plain_text_input", "value": "Vendor ticket opened"}},
+    }
+    payload = {
+        "type": "view_submission", "user": {"id": "U01BEN", "team_id": "T0SPONSOR"}, "team": {"id": "T0SPONSOR"},
+        "view": {"id": "V1", "type": "modal", "callback_id": "escalation_form", "private_metadata": "ACME-201",
+                 "state": {"values": values}},
+    }  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = sign(body)
+    assert post(f"{slack_url}/slack/events", body, headers, "application/x-www-form-urlencoded").status == 200
+    before = rows(engine)
+    again = post(f"{slack_url}/slack/events", body, headers, "application/x-www-form-urlencoded")
+    assert (again.status, again.body) == (200, "")
+    assert rows(engine) == before and before["Escalation"] == 1
+
+
+def test_remembered_signatures_are_forgotten_once_they_cannot_come_back(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from bot.models import ReceivedRequest
+    from bot.received import first_receipt
+
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    kept = timedelta(minutes=6)
+    with Session(engine) as session:
+        for n in range(2000):  # enough keys that some fall on the pruning turn
+            first_receipt(session, f"slack:old-{n}", now=now, kept=kept)
+        assert not first_receipt(session, "slack:old-7", now=now + timedelta(minutes=1), kept=kept)
+        later = now + timedelta(minutes=7)
+        for n in range(2000):
+            first_receipt(session, f"slack:new-{n}", now=later, kept=kept)
+        keys = set(session.exec(select(ReceivedRequest.key)).all())
+    assert not any(k.startswith("slack:old-") for k in keys)
+    assert sum(k.startswith("slack:new-") for k in keys) == 2000

@@ -15,7 +15,7 @@ from bot.studies import find_requester
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import post, post_command, sign
+from tests.payloads import post, post_command, sign, trigger_id
 from tests.slack.test_checkin_http import deliver, interaction
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_the_home_lists_my_open_items_and_drops_one_when_done(url, engine, fake_
         "type": "block_actions",
         "user": {"id": OMAR, "team_id": "T0CRO"},
         "api_app_id": "A0CADENCE",
-        "trigger_id": "1.2",
+        "trigger_id": trigger_id(),
         "team": {"id": "T0CRO"},
         "view": {"id": "VHOME", "type": "home"},
         "actions": [{"action_id": "action_done", "value": done_id, "type": "button", "action_ts": "1.1"}],
