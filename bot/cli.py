@@ -320,6 +320,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from handlers.slack.app import build_app
 
         slack_app = build_app(settings, engine, wake_delivery=lambda: wake[0]())
+        _verify_slack_token(slack_app)
         notifiers["slack"] = slack_notifier(settings)
     if settings.teams_ready:
         from handlers.teams.app import build_teams_app, teams_notifier
@@ -372,10 +373,26 @@ def _serve_socket_mode(settings: Settings) -> int:
     schedules.start()
     try:
         app = build_app(settings, engine, wake_delivery=schedules.wake)
+        _verify_slack_token(app)
         asyncio.run(run_socket_mode(app, settings.slack_app_token))
     finally:
         schedules.stop()
     return 0
+
+
+def _verify_slack_token(app) -> None:
+    """Check the bot token before taking requests: a refused token stops the start with the reason."""
+    from handlers.slack.app import verify_token
+    from handlers.slack.auth import TokenRefused
+
+    try:
+        asyncio.run(verify_token(app))
+    except TokenRefused as refused:
+        raise Stop(
+            f"{refused}: copy the Bot User OAuth Token from the app's OAuth & Permissions page into "
+            "SLACK_BOT_TOKEN (see .env.example).",
+            code=2,
+        ) from None
 
 
 def slack_notifier(settings: Settings):

@@ -219,3 +219,31 @@ def test_text_typed_into_a_command_cannot_forge_a_log_line(env, fake_slack):
     lines = output[0].splitlines()
     assert not [line for line in lines if line.startswith(forged)]
     assert any("FORGED LOG LINE" in line and "\\n" in line for line in lines)  # kept, escaped
+
+
+def test_serve_verifies_the_token_at_start_through_slack_failures(env, fake_slack):
+    failures = iter([503, 500])
+
+    def flaky(call):
+        status = next(failures, None)
+        if status is None:
+            return (
+                200,
+                {"ok": True, "user_id": "UBOTCADENCE", "bot_id": "BCADENCE", "team_id": "T0SPONSOR"},
+                {},
+            )
+        return status, {"ok": False, "error": "fatal_error"}, {}
+
+    fake_slack.respond_with("auth.test", flaky)
+    with serving(slack_env(env, fake_slack)) as (url, _):
+        checked_at_start = len(fake_slack.calls_to("auth.test"))
+        answer = post_command(url, "/who-owns", "SAE")
+    assert checked_at_start == 3  # two failures, then the answer, all before the first request
+    assert "owned by <@U02MEI>" in answer.text and "reinstall" not in answer.text.lower()
+    assert len(fake_slack.calls_to("auth.test")) == 3  # kept: the first request asked nothing
+
+
+def test_serve_with_a_token_slack_refuses_says_so_and_stops(env, fake_slack):
+    done = cadence("serve", env=slack_env(env, fake_slack, SLACK_BOT_TOKEN="xoxb-mistyped"))
+    assert done.returncode == 2 and "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in done.stderr
+    assert "xoxb-mistyped" not in done.stderr and "Traceback" not in done.stderr

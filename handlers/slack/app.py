@@ -7,6 +7,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,6 +20,7 @@ from bot.config import Settings
 from bot.errors import CadenceError
 from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
+from handlers.slack.auth import BotIdentity
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
@@ -35,9 +37,10 @@ def build_app(
 
     `wake_delivery` is called after a request enqueued messages, so they go out now, not at the next tick.
     """
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    identity = BotIdentity(AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
     app = AsyncApp(
-        client=client,
+        client=AsyncWebClient(base_url=settings.slack_api_url),
+        authorize=lambda: identity.authorize(),  # Bolt reads a bound method's `self` as an argument
         signing_secret=settings.slack_signing_secret,
         # Listeners finish before the HTTP response: answers ride in the ack, nothing is polled.
         process_before_response=True,
@@ -46,16 +49,30 @@ def build_app(
     app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
     register_listeners(app)
     app.error(handle_error)
-    _secrets[app] = settings.slack_signing_secret or ""
+    _built[app] = Built(settings.slack_signing_secret or "", identity)
     return app
 
 
-_secrets: weakref.WeakKeyDictionary[AsyncApp, str] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class Built:
+    """What an app was built with that its server needs: the signing secret, the bot's identity."""
+
+    signing_secret: str
+    identity: BotIdentity
+
+
+_built: weakref.WeakKeyDictionary[AsyncApp, Built] = weakref.WeakKeyDictionary()
 
 
 def signing_secret_of(app: AsyncApp) -> str:
     """The signing secret `app` was built with (the server checks every request against it first)."""
-    return _secrets.get(app, "")
+    return _built[app].signing_secret if app in _built else ""
+
+
+async def verify_token(app: AsyncApp) -> bool:
+    """Check the bot token of `app` before serving (handlers.slack.auth): False when Slack never answered,
+    TokenRefused when it refused the token."""
+    return await _built[app].identity.verify()
 
 
 def register_listeners(app: AsyncApp) -> None:
