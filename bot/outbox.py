@@ -231,6 +231,31 @@ def cancel_unless_still_wanted(kind: str):
     return register
 
 
+# notice kind -> the file it shares, built when it is sent (what takes seconds to build is not built
+# while a person waits for an answer)
+_FILE_BUILDERS: dict[str, Callable[[Session, dict[str, Any]], bytes]] = {}
+
+
+def builds_file(kind: str):
+    """Register how the file that messages of `kind` share is built, from the message's payload, when the
+    message is sent."""
+
+    def register(build: Callable[[Session, dict[str, Any]], bytes]):
+        _FILE_BUILDERS[kind] = build
+        return build
+
+    return register
+
+
+def _file_content(session: Session, row: OutboxMessage) -> bytes | None:
+    """The bytes of the file a message shares, or None for a message that shares none."""
+    if row.notice_kind in _FILE_BUILDERS:
+        return _FILE_BUILDERS[row.notice_kind](session, row.payload)
+    if "content_b64" in row.payload:
+        return base64.b64decode(row.payload["content_b64"])
+    return None
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -313,6 +338,7 @@ class DeliveryWorker:
                 if reason:
                     return _Outcome(cancelled=reason)
                 person, channel, parent = _resolve(session, row)
+                content = _file_content(session, row)
             if parent is not None and parent.state != "sent":
                 if parent.state == "failed":
                     raise PermanentFailure(f"parent_{parent.state}")
@@ -323,7 +349,7 @@ class DeliveryWorker:
                 landed = self.notifier.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
                 if landed:
                     return _Outcome(posted=landed)
-            return _Outcome(posted=self._send(row, person, channel, parent))
+            return _Outcome(posted=self._send(row, person, channel, parent, content))
         except DeliveryError as error:
             return _Outcome(error=error)
         except Exception as error:  # an adapter bug must not stop the other messages
@@ -331,16 +357,21 @@ class DeliveryWorker:
             return _Outcome(error=TemporaryFailure(f"unexpected: {type(error).__name__}"))
 
     def _send(
-        self, row: OutboxMessage, person: Contact | None, channel: str | None, parent: OutboxMessage | None
+        self,
+        row: OutboxMessage,
+        person: Contact | None,
+        channel: str | None,
+        parent: OutboxMessage | None,
+        content: bytes | None,
     ):
-        if "content_b64" in row.payload:  # a file to share
+        if content is not None:  # a file to share
             thread = parent.platform_message_id if parent is not None else None
             return self.notifier.upload_file(
                 channel=parent.platform_channel if parent is not None else channel,
                 person=person,
                 thread=thread,
                 filename=row.payload["filename"],
-                content=base64.b64decode(row.payload["content_b64"]),
+                content=content,
                 title=row.payload.get("title", row.payload["filename"]),
                 key=row.key,
             )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages as m
-from bot.export import ExportSent
+from bot.export import ExportRequested
 from bot.reports import HomeView, ReportRequested
 from bot.views import context, message, notice_view, reply, section
 from bot.views.escalation import severity_line
@@ -146,9 +146,11 @@ def _(data: dict[str, Any]) -> m.Message:
 
 
 @reply.register
-def _(result: ExportSent) -> m.Message:
+def _(result: ExportRequested) -> m.Message:
     text = m.line(
-        ":file_folder: The export ({n} files, zipped) is on its way to you by direct message.",
-        n=str(result.files),
+        ":file_folder: The export of {start} to {end} is being built: it comes to you by direct message, "
+        "zipped, in a minute or so.",
+        start=f"{result.start:%a %d %b %Y}",
+        end=f"{result.end:%a %d %b %Y}",
     )
     return message("The export is on its way", section(text))

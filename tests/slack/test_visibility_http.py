@@ -127,3 +127,24 @@ def test_homes_are_republished_only_when_they_change(engine, study):
     assert run_in_session(engine, reports.refresh_homes, now=NOW) == 0
     post_minutes_for_omar(engine)
     assert run_in_session(engine, reports.refresh_homes, now=NOW) == 1  # only Omar's changed
+
+
+def test_the_export_answers_at_once_and_its_zip_is_built_when_it_is_sent(url, engine, fake_slack, clock):
+    import io
+    import zipfile
+
+    from sqlmodel import Session, select
+
+    from bot.models import OutboxMessage
+
+    answer = post_command(url, "/cadence", "export 2026-11-01 2026-11-30", user_id="U01ALICE")
+    assert "The export of Sun 01 Nov 2026 to Mon 30 Nov 2026 is being built" in answer.text
+    with Session(engine) as session:
+        [queued] = session.exec(select(OutboxMessage).where(OutboxMessage.notice_kind == "export_file")).all()
+    assert len(json.dumps(queued.payload)) < 1000  # the request holds what to build, not the files
+    assert not fake_slack.uploads
+    deliver(engine, fake_slack, clock)
+    [archive] = fake_slack.uploads.values()
+    assert "index.csv" in zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    backwards = post_command(url, "/cadence", "export 2026-11-30 2026-11-01", user_id="U01ALICE")
+    assert "The end date is before the start date" in backwards.text
