@@ -78,6 +78,11 @@ def context(*items: m.Line) -> m.Context:
     return m.Context(items)
 
 
+def left_out(count: int, command: str) -> m.Context:
+    """The line under a list shown in part: how many were left out, and the command that lists them all."""
+    return context(m.line("…and {n} more: {c} lists them all.", n=str(count), c=m.Code(command)))
+
+
 def message(fallback: str | m.Line, *blocks: m.Block, in_channel: bool = False) -> m.Message:
     return m.Message(m.line("{f}", f=fallback) if isinstance(fallback, str) else fallback, blocks, in_channel)
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from bot import messages as m
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
-from bot.views import context, form, message, notice_view, person, reply, section, who
+from bot.views import context, form, left_out, message, notice_view, person, reply, section, who
 from bot.wording import side_label
+
+MESSAGE_ACTIONS = 20  # action items listed in one message, each with its buttons
 
 
 def date_label(iso: str) -> str:
@@ -84,9 +86,11 @@ def _(data: dict[str, Any]) -> m.Message:
         held=date_label(data["held_on"]),
     )
     blocks: list[m.Block] = [section(intro)]
-    for action in data["actions"]:
+    for action in data["actions"][:MESSAGE_ACTIONS]:
         blocks.append(section(m.line("• {t} ({due})", t=action["text"], due=_due(action["due"]))))
         blocks.append(item_buttons(action["id"], f"action_{action['id']}"))
+    if len(data["actions"]) > MESSAGE_ACTIONS:
+        blocks.append(left_out(len(data["actions"]) - MESSAGE_ACTIONS, "/actions"))
     return message(f"Your action items from {data['meeting']}", *blocks)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot import messages as m
 from bot.export import ExportRequested
 from bot.reports import HomeView, ReportRequested
-from bot.views import context, message, notice_view, reply, section
+from bot.views import context, left_out, message, notice_view, reply, section
 from bot.views.escalation import severity_line
 from bot.views.minutes import date_label
 from bot.wording import side_label
@@ -40,6 +40,8 @@ def home_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
                     ),
                 )
             )
+        if len(data["actions"]) > HOME_ACTIONS:
+            blocks.append(left_out(len(data["actions"]) - HOME_ACTIONS, "/actions"))
     else:
         blocks.append(section(m.line("*Your open action items*"), m.line("nothing open. :tada:")))
     questions = [m.line("• *{r}* {t} — from {a}", r=r, t=t[:80], a=a) for r, t, a in data["questions"]]

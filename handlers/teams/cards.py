@@ -125,16 +125,35 @@ def button(item: m.Button) -> Any:
 
 
 def _actions(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
+    """Buttons, and a short pick-one menu as a button per option."""
     found = []
     for element in elements:
         if isinstance(element, m.Button):
             found.append(button(element))
-        else:
-            options = element.options or tuple(o for _, group in element.groups for o in group)
-            found += [
-                button(m.Button(element.action, o.value, o.label)) for o in options[:MAX_CHOICE_BUTTONS]
-            ]
+        elif len(_options(element)) <= MAX_CHOICE_BUTTONS:
+            found += [button(m.Button(element.action, o.value, o.label)) for o in _options(element)]
     return found
+
+
+def _options(menu: m.Select) -> tuple[m.Option, ...]:
+    return menu.options or tuple(o for _, group in menu.groups for o in group)
+
+
+def _menus(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
+    """A long pick-one menu as a drop-down of every option and a button that sends the one chosen: the
+    drop-down's id is `value`, so Teams puts the choice where a button's value goes."""
+    drawn: list[Any] = []
+    for menu in elements:
+        if isinstance(menu, m.Select) and len(_options(menu)) > MAX_CHOICE_BUTTONS:
+            choices = [ac.Choice(title=_plain(o.label), value=o.value) for o in _options(menu)]
+            drawn.append(
+                ac.ChoiceSetInput(
+                    id="value", style="filtered", choices=choices, placeholder=_plain(menu.placeholder)
+                )
+            )
+            data = {"cadence": "button", "action_id": menu.action}
+            drawn.append(ac.ActionSet(actions=[ac.SubmitAction(title="Choose", data=data)]))
+    return drawn
 
 
 def _input(item: m.Input) -> Any:
@@ -189,7 +208,8 @@ def body(items: tuple[m.Block | m.Input, ...], mentions: Mentions) -> list[Any]:
                 (m.join(list(item.items), " · "),), mentions, isSubtle=True, size="Small"
             )
         elif isinstance(item, m.Actions):
-            elements.append(ac.ActionSet(actions=_actions(item.elements)))
+            buttons = _actions(item.elements)
+            elements += ([ac.ActionSet(actions=buttons)] if buttons else []) + _menus(item.elements)
         elif isinstance(item, m.Image):
             elements.append(ac.Image(url=item.url, altText=item.alt))
         else:

@@ -50,3 +50,14 @@ def test_user_text_cannot_mention_or_ping_anyone(teams, fake_teams):
     assert "<\u200bat>Mei Lin<\u200b/at> fake ping" in question.text  # a typed <at> is broken, not a mention
     assert [e["text"] for e in question.card["msteams"]["entities"]].count("<at>Mei Lin</at>") == 1
     assert CHANNEL == question.conversation
+
+
+def test_a_question_that_fits_no_topic_offers_every_topic_and_the_one_chosen_routes_it(teams, fake_teams):
+    teams.say(ALICE, "ask Where do we stand?")
+    card = teams.answer(ALICE).card
+    [menu] = [e for e in card["body"] if e.get("type") == "Input.ChoiceSet"]
+    topics = [c["title"] for c in menu["choices"]]
+    assert len(topics) == 8 and "Safety reporting" in topics and "Budget and invoices" in topics
+    [choice] = [c for c in menu["choices"] if c["title"] == "Budget and invoices"]
+    teams.press(ALICE, teams.answer(ALICE).button("Choose"), value=choice["value"])
+    assert "went to <at>Ben Okafor</at> (Budget and invoices)" in teams.answer(ALICE).text
