@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(BIN)/cadence: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(BIN)/cadence
 lint: $(BIN)/cadence
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The fuzz tests with many more examples than the suite's (and Hypothesis shrinking what fails).
+fuzz: $(BIN)/cadence
+	CADENCE_FUZZ_EXAMPLES=$${CADENCE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -o addopts="" -q tests/test_fuzz.py
 
 bench: $(BIN)/cadence
 	$(BIN)/python bench/who_owns_http.py

@@ -57,9 +57,13 @@ def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
     return "question.topic", {"question_id": record_id(question_id), "topic": topic}
 
 
-def _ownership(name: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
+def _ownership(name: str, *, topic_needed: bool) -> Callable[[str], tuple[str, dict[str, Any]]]:
+    """A review's button: "<study>" or "<study>|<topic>" (a handover names its topic)."""
+
     def values(value: str) -> tuple[str, dict[str, Any]]:
-        _study, _, topic = value.partition("|")
+        study, _, topic = value.partition("|") if isinstance(value, str) else ("", "", "")
+        if not study or (topic_needed and not topic):
+            raise StaleControl()
         return name, ({"topic": topic} if topic else {})
 
     return values
@@ -75,8 +79,8 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "question_not_mine": _by_id("question.not_mine", "question_id"),
     "question_topic": _topic_choice,
     "question_topic_select": _topic_choice,
-    "ownership_confirm": _ownership("ownership.confirm"),
-    "ownership_handover": _ownership("ownership.handover"),
+    "ownership_confirm": _ownership("ownership.confirm", topic_needed=False),
+    "ownership_handover": _ownership("ownership.handover", topic_needed=True),
     "esc_ack": _by_id("escalation.acknowledge", "issue_id"),
     "minutes_post": _by_id("minutes.post", "minutes_id"),
     "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),

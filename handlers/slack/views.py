@@ -22,16 +22,23 @@ def form_fields(view: dict[str, Any]) -> dict[str, Any]:
     """A modal's inputs by block id: text, the chosen option's value, a date, or a list of users."""
     fields: dict[str, Any] = {}
     for block_id, elements in view["state"]["values"].items():
-        element = next(iter(elements.values()), None) or {}
-        if "selected_option" in element:
-            fields[block_id] = (element["selected_option"] or {}).get("value") or ""
-        elif "selected_date" in element:
-            fields[block_id] = element["selected_date"] or ""
-        elif "selected_users" in element:
-            fields[block_id] = element["selected_users"] or []
-        else:
-            fields[block_id] = element.get("value") or ""
+        element = next(iter(elements.values()), None) if isinstance(elements, dict) else None
+        fields[block_id] = _field(element if isinstance(element, dict) else {})
     return fields
+
+
+def _field(element: dict[str, Any]) -> str | list[str]:
+    """One input's answer; a shape Slack never sends reads as no answer (the form then says what is
+    missing), not as an error."""
+    if "selected_users" in element:
+        users = element["selected_users"]
+        return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
+    if "selected_option" in element:
+        option = element["selected_option"]
+        found = option.get("value") if isinstance(option, dict) else None
+    else:
+        found = element.get("selected_date", element.get("value"))
+    return found if isinstance(found, str) else ""
 
 
 async def submit_form(
