@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, col
 
 from bot import audit, directory, ownership
+from bot.dates import in_words, read_date
 from bot.directory import Away, Contact
 from bot.errors import BadCommand
 from bot.models import AwayPeriod, Study, utcnow
-from bot.studies import Requester
+from bot.studies import Requester, typists_day
 
 _SET = re.compile(
-    r"^(?:until\s+)?(?P<until>\S+)(?:\s+(?:backup|cover(?:ed by)?)\s+(?P<cover>\S.*))?$", re.I | re.S
+    r"^(?:until\s+)?(?P<until>\S.*?)(?:\s+(?:backup|cover(?:ed by)?)\s+(?P<cover>\S.*))?$", re.I | re.S
 )
 
 
@@ -62,15 +62,14 @@ def set_away(
     """Mark the requester away from today until `until` (inclusive), covered by `cover` if named."""
     study = directory.current(session).studies[requester.study_id]
     me = study.people[requester.handle]
-    today = now.astimezone(ZoneInfo(me.timezone)).date()
-    try:
-        last_day = date.fromisoformat(until.strip())
-    except ValueError:
+    today, month_first = typists_day(session, requester, now)
+    last_day = read_date(until, today, month_first=month_first)
+    if last_day is None:
         raise BadCommand(
-            f"'{until}' is not a date.", hint="Use YYYY-MM-DD, e.g. /away until 2026-12-24"
-        ) from None
+            f"'{until}' is not a date.", hint="For example: /away until Dec 24, or /away until next Friday"
+        )
     if last_day < today:
-        raise BadCommand(f"{last_day} has passed.", hint="Name your last day away, today or later.")
+        raise BadCommand(f"{in_words(last_day)} has passed.", hint="Name your last day away, today or later.")
     covering = ownership.resolve_person(session, study_id=study.id, reference=cover) if cover else None
     if covering is not None and covering.id == me.id:
         raise BadCommand("You cannot cover for yourself.", hint="Name someone else, or leave the backup out.")

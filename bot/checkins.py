@@ -18,12 +18,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, minutes, outbox
+from bot.dates import in_words, read_date
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotAnAdmin
 from bot.models import CheckinAnswer, CheckinRound, CheckinSkip, OutboxMessage, Study
 from bot.replies import Notice
-from bot.studies import Requester
+from bot.studies import Requester, typists_day
 from bot.timing import DAYS, Duration, Schedule, add_duration, next_local, parse_duration, parse_schedule
 
 DEFAULT_GRACE = timedelta(hours=12)
@@ -530,14 +531,14 @@ def round_status(session: Session, *, requester: Requester) -> RoundStatus:
 def add_skip(session: Session, *, requester: Requester, text: str, now: datetime) -> SkipAdded:
     """No round on this date (admins only); a round already opened that day stays open."""
     _require_admin(requester, "skip a check-in")
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
+    today, month_first = typists_day(session, requester, now)
+    day = read_date(text, today, month_first=month_first)
+    if day is None:
         raise BadCommand(
-            f"'{text}' is not a date.", hint="Use YYYY-MM-DD, e.g. /checkin skip 2026-12-28."
-        ) from None
-    if day < now.date() - timedelta(days=1):
-        raise BadCommand(f"{day} has passed.", hint="Skip a date that is still to come.")
+            f"'{text}' is not a date.", hint="For example: /checkin skip Dec 28, or next Monday."
+        )
+    if day < today:
+        raise BadCommand(f"{in_words(day)} has passed.", hint="Skip a date that is still to come.")
     plan = _plan_of(session, requester)
     round_ = _round(session, requester.study_id, week_of(datetime.combine(day, time(12))))
     if round_ is not None and round_day(plan.schedule, round_.week) == day:

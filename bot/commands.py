@@ -309,19 +309,9 @@ def actions_command(session: Session, requester: Requester, text: str, now: date
         return minutes.complete_action(session, requester=requester, item_id=number, now=now)
     if verb == "move":
         item, _, remainder = rest.strip().partition(" ")
-        words = remainder.split()
         number = _number(item, "A")
-        if number is not None and words:
-            # The date is one or two words ("2026-12-12", "next Friday"); the rest is the reason.
-            take = 2 if len(words) > 1 and words[0].casefold() in {"next", "in", "end"} else 1
-            return minutes.reschedule_action(
-                session,
-                requester=requester,
-                item_id=number,
-                new_date=" ".join(words[:take]),
-                reason=" ".join(words[take:]),
-                now=now,
-            )
+        if number is not None and remainder.strip():
+            return minutes.move_action(session, requester=requester, item_id=number, words=remainder, now=now)
     if verb == "help":
         return help_for(["/actions"])
     raise BadCommand(f"/actions does not know '{text}'.", hint="Try /actions help.")

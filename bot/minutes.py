@@ -13,12 +13,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
+from bot.dates import in_words, read_date, read_leading_date
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
-from bot.notes import parse_due, parse_notes
+from bot.notes import parse_notes
 from bot.replies import Notice
-from bot.studies import Requester
+from bot.studies import Requester, typists_day
 from bot.timing import add_duration, local_moments, parse_duration, parse_schedule
 
 AD_HOC = "Ad hoc meeting"
@@ -317,6 +318,27 @@ def complete_action(session: Session, *, requester: Requester, item_id: int, now
     return ActionChanged(_line(session, study, item, _today(study, now)), "done")
 
 
+def move_action(
+    session: Session, *, requester: Requester, item_id: int, words: str, now: datetime
+) -> ActionChanged:
+    """`/actions move A3 Dec 18 IRB delay`: the date the first words name, and the rest as the reason."""
+    today, month_first = typists_day(session, requester, now)
+    found = read_leading_date(words.split(), today, month_first=month_first)
+    if found is None:
+        raise BadCommand(
+            f"'{words}' does not start with a date.", hint=f"/actions move A{item_id} Dec 18 <the reason>"
+        )
+    due, reason = found
+    return reschedule_action(
+        session,
+        requester=requester,
+        item_id=item_id,
+        new_date=due.isoformat(),
+        reason=" ".join(reason),
+        now=now,
+    )
+
+
 def reschedule_action(
     session: Session, *, requester: Requester, item_id: int, new_date: str, reason: str, now: datetime
 ) -> ActionChanged:
@@ -327,11 +349,12 @@ def reschedule_action(
         raise CadenceError("Only the action's owner (or an admin) can move its date.")
     if item.state == "done":
         raise CadenceError("This action is done already.")
-    due = parse_due(new_date, _today(study, now), month_first=study.timezone.startswith("America/"))
-    if due is None or due < _today(study, now):
-        raise BadCommand(
-            f"'{new_date}' is not a date to come.", hint="For example: 2026-12-12, or next Friday."
-        )
+    today, month_first = typists_day(session, requester, now)
+    due = read_date(new_date, today, month_first=month_first)
+    if due is None:
+        raise BadCommand(f"'{new_date}' is not a date.", hint="For example: Dec 18, next Friday, 2026-12-18.")
+    if due < today:
+        raise BadCommand(f"{in_words(due)} has passed.", hint="Name a date that is still to come.")
     if not reason.strip():
         raise BadCommand("Add the reason for the new date.", hint="It is recorded with the change.")
     before = item.due_on

@@ -9,10 +9,9 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 
-import dateparser
-
+from bot.dates import read_date
 from bot.directory import Contact
 
 _ACTION = re.compile(r"^\s*(?:[-*•]\s*)?(?:action(?:\s+item)?|todo|to-do|ai)\b\s*[:\-–]?\s*", re.I)
@@ -139,38 +138,8 @@ def _take_due(text: str, today: date, month_first: bool) -> tuple[str, date | No
 
 
 def parse_due(when: str, today: date, *, month_first: bool = False) -> date | None:
-    """A due date from words: 2026-12-05, Dec 5, Friday, next Monday, tomorrow, in 2 weeks, EOW, EOM.
-
-    `month_first` reads 12/04 as December 4 (as in the US), otherwise as 12 April."""
-    phrase = " ".join(when.casefold().replace("the ", "").split())
-    phrase = re.sub(r"^(?:this|coming)\s+", "", phrase)
-    if phrase in {"eow", "end of week", "end of this week", "week's end"}:
-        return today + timedelta(days=(4 - today.weekday()) % 7)
-    if phrase in {"end of next week"}:
-        return today + timedelta(days=(4 - today.weekday()) % 7 + 7)
-    if phrase in {"eom", "end of month", "end of this month", "month end"}:
-        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    if phrase in {"eod", "end of day", "today", "cob", "close of business"}:
-        return today
-    if phrase in _WEEKDAYS:  # "Friday": the next one, today included
-        return today + timedelta(days=(_WEEKDAYS[phrase] - today.weekday()) % 7)
-    next_day = re.fullmatch(r"next (\w+)", phrase)
-    if next_day and next_day.group(1) in _WEEKDAYS:  # "next Friday": the Friday of next week
-        return today + timedelta(days=7 - today.weekday() + _WEEKDAYS[next_day.group(1)])
-    base = datetime.combine(today, datetime.min.time())
-    settings = {
-        "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": base,
-        "DATE_ORDER": "YMD" if re.match(r"\d{4}-", phrase) else ("MDY" if month_first else "DMY"),
-    }
-    parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
-    if parsed is None:
-        return None
-    day = parsed.date()
-    if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", phrase) and day < today:  # "the 15th": next month's
-        month = today.month % 12 + 1
-        day = day.replace(year=today.year + (month == 1), month=month)
-    return day
+    """A due date from a note's words (bot.dates, with dateparser for what its grammar does not know)."""
+    return read_date(when, today, month_first=month_first, loose=True)
 
 
 def _clean(text: str) -> str:

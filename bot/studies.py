@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -135,6 +137,14 @@ class Requester:
     name: str
     is_admin: bool
     actor: str
+
+
+def typists_day(session: Session, requester: Requester, now: datetime) -> tuple[date, bool]:
+    """The requester's own date now (in their timezone, else the study's), and whether they write the
+    month first (12/18), as people in the Americas do: how the dates they type are read."""
+    person = directory.current(session).studies[requester.study_id].people.get(requester.handle)
+    zone = (person.timezone if person is not None and person.timezone else None) or requester.study_timezone
+    return now.astimezone(ZoneInfo(zone)).date(), zone.startswith("America/")
 
 
 def find_requester(

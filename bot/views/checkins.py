@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import messages as m
 from bot.checkins import AnswerForm, AnswerSaved, Participation, RoundOpened, RoundStatus, SkipAdded
+from bot.dates import in_words
 from bot.views import context, form, message, notice_view, reply, section, who
 from bot.wording import side_label
 
@@ -179,9 +180,9 @@ def _(result: RoundStatus) -> m.Message:
 @reply.register
 def _(result: SkipAdded) -> m.Message:
     text = (
-        f"No check-in will open on {result.day}."
+        f"No check-in will open on {in_words(result.day)}."
         if result.added
-        else f"{result.day} was already skipped; nothing changed."
+        else f"{in_words(result.day)} was already skipped; nothing changed."
     )
     return message(text, section(m.line("{t}", t=text)))
 

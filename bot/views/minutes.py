@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages as m
+from bot.dates import in_words
 from bot.minutes import ActionChanged, ActionList, DecisionLog, MinutesDraft, MinutesForm, MinutesPosted
 from bot.views import context, form, left_out, message, notice_view, person, reply, section, who
 from bot.wording import side_label
@@ -15,7 +16,7 @@ MESSAGE_ACTIONS = 20  # action items listed in one message, each with its button
 
 
 def date_label(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%a %d %b %Y") if "T" not in iso else iso
+    return in_words(datetime.fromisoformat(iso)) if "T" not in iso else iso
 
 
 def _due(due: str | None) -> str:
@@ -175,7 +176,7 @@ def _(result: MinutesPosted) -> m.Message:
 
 
 def _action_line(item: Any) -> m.Line:
-    due = f"due {item.due_on:%a %d %b}" if item.due_on else "no due date"
+    due = f"due {in_words(item.due_on)}" if item.due_on else "no due date"
     late = m.line(" :hourglass: *overdue*") if item.overdue else None
     return m.line(
         "*A{id}* {text} — {owner}, {due}{late}",
