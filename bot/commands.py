@@ -218,7 +218,7 @@ def checkin(session: Session, requester: Requester, text: str, now: datetime) ->
     "/ask",
     "/ask <question>   (goes to the topic's owner, or their cover)",
     "/ask list   (my open questions, and those waiting on me)",
-    "/ask answered <id>   ·   /ask not-mine <id>   ·   /ask topic <id> <topic>",
+    "/ask answered <id> [the answer]   ·   /ask not-mine <id>   ·   /ask topic <id> <topic>",
 )
 def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any:
     """Ask the owner of a topic: Cadence routes the question, and chases it until it is answered."""
@@ -232,8 +232,10 @@ def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any
         ref, _, topic = rest.strip().partition(" ")
         question_id = _number(ref, "Q")
         if question_id is not None:
-            if verb == "answered":
-                return questions.mark_answered(session, requester=requester, question_id=question_id, now=now)
+            if verb == "answered":  # what follows the id is the answer, for the asker
+                return questions.mark_answered(
+                    session, requester=requester, question_id=question_id, now=now, answer=topic
+                )
             if verb == "not-mine":
                 return questions.not_mine(session, requester=requester, question_id=question_id, now=now)
             if topic.strip():

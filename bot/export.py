@@ -238,6 +238,8 @@ def _questions(session: Session, study: StudyView, start: date, end: date) -> li
         pdf.field(
             "Status", question.state + (f", marked by {question.answered_by}" if question.answered_by else "")
         )
+        if question.answer:
+            pdf.field("Answer", question.answer)
         artifact, reference = COMMUNICATIONS
         documents.append(
             (

@@ -75,7 +75,6 @@ def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any
 
 # A button's action id (less a trailing _N) -> the core action it runs and that action's values.
 BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
-    "question_answered": _by_id("question.answered", "question_id"),
     "question_not_mine": _by_id("question.not_mine", "question_id"),
     "question_topic": _topic_choice,
     "question_topic_select": _topic_choice,
@@ -88,7 +87,7 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
 }
 # Buttons that open a short form rather than act at once (the adapter shows it; the check-in's
 # Answer opens the check-in form, prefilled, and is handled on its own).
-FORM_BUTTONS = frozenset({"esc_resolve", "esc_climb", "action_cant"})
+FORM_BUTTONS = frozenset({"esc_resolve", "esc_climb", "action_cant", "question_answered"})
 
 
 def button_base(action_id: str) -> str:
@@ -166,6 +165,19 @@ def _issue_note(name: str, argument: str):
     return submit
 
 
+def _answer(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    """Answered's form: the answer's words (which the asker confirming a thread reply may leave out)."""
+    return _on_field(
+        "note",
+        run_action,
+        session,
+        name="question.answered",
+        invocation=invocation,
+        question_id=record_id(meta),
+        answer=_text(fields, "note"),
+    )
+
+
 def _minutes(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
     """The minutes form: its notes, decisions and actions read as one set of notes."""
     lines = [_text(fields, "notes")]
@@ -225,6 +237,7 @@ FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
     "escalation_form": _escalation,
     "escalation_resolve": _issue_note("escalation.resolve", "note"),
     "escalation_climb": _issue_note("escalation.climb", "reason"),
+    "question_answer": _answer,
     "minutes_form": _minutes,
     "minutes_confirm": _minutes_confirm,
     "action_reschedule": _reschedule,

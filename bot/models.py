@@ -220,6 +220,7 @@ class Question(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_by: str | None = None
+    answer: str | None = Field(default=None, description="the answer's words, as the answerer gave them")
 
 
 class Escalation(SQLModel, table=True):

@@ -174,9 +174,10 @@ def _route(
 
 
 def mark_answered(
-    session: Session, *, requester: Requester, question_id: int, now: datetime
+    session: Session, *, requester: Requester, question_id: int, now: datetime, answer: str = ""
 ) -> QuestionClosed:
-    """The assignee, the asker, the topic's owner or an admin says it is answered: chasing stops."""
+    """The assignee, the asker, the topic's owner or an admin says it is answered: chasing stops, and the
+    answer's words (when given) go to the asker and stay with the question."""
     study = _study(session, requester)
     question = _question(session, study, question_id)
     ref = reference(study.key, question.id)
@@ -189,22 +190,27 @@ def mark_answered(
             hint="Reply in its thread instead; the asker can then mark it answered.",
         )
     question.state, question.answered_at, question.answered_by = "answered", now, requester.name
+    question.answer = answer.strip() or None
+    hours = round((now - question.asked_at).total_seconds() / 3600, 2)
     audit.record(
         session,
         action="question.answered",
         actor=requester.actor,
         study_id=study.id,
         subject=ref,
-        detail={"by": requester.handle, "hours": round((now - question.asked_at).total_seconds() / 3600, 2)},
+        detail={"by": requester.handle, "hours": hours, "answer": question.answer},
     )
-    _update_posted(session, study, question, now, answered_by=requester.name)
+    _update_posted(session, study, question, now, answered_by=requester.name, answer=question.answer or "")
     if requester.person_id != question.asker_id:
         asker = study.member(question.asker_id)
         outbox.enqueue(
             session,
             key=_key("ask-answered", study, question),
             to=outbox.Destination.person(asker.id),
-            notice=Notice("question_answered", {"ref": ref, "text": question.text, "by": requester.name}),
+            notice=Notice(
+                "question_answered",
+                {"ref": ref, "text": question.text, "by": requester.name, "answer": question.answer or ""},
+            ),
             now=now,
             study_id=study.id,
         )

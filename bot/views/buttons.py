@@ -7,6 +7,7 @@ from bot import messages as m
 from bot.forms import record_id
 from bot.views.escalation import note_form
 from bot.views.minutes import reschedule_form
+from bot.views.questions import answer_form
 
 
 def form_for_button(action_id: str, value: str) -> m.Form:
@@ -20,4 +21,5 @@ def form_for_button(action_id: str, value: str) -> m.Form:
             "escalation_climb", number, "Escalate now", "Why now?", f"/escalate up E{number} <reason>"
         ),
         "action_cant": lambda: reschedule_form(number),
+        "question_answered": lambda: answer_form(number),
     }[action_id]()

@@ -26,6 +26,21 @@ def _buttons(data: dict[str, Any]) -> m.Actions:
     )
 
 
+def answer_form(question_id: int) -> m.Form:
+    """What Answered opens: the answer's words, which go to the asker."""
+    field = m.TextInput(
+        "note",
+        "The answer",
+        multiline=True,
+        optional=True,
+        hint="It goes to the asker and stays with the question.",
+    )
+    return m.Form(
+        "question_answer", "Answered", "Send", (field,), str(question_id),
+        typed=f"/ask answered Q{question_id} <the answer>",
+    )  # fmt: skip
+
+
 def quote(text: str) -> tuple[m.Line, ...]:
     return tuple(m.line("> {line}", line=line) for line in text.splitlines() or [""])
 
@@ -56,6 +71,8 @@ def _(data: dict[str, Any]) -> m.Message:
         )
     ]
     if data.get("answered_by"):
+        if data.get("answer"):
+            blocks.append(m.Section((m.line("*Answer*"), *quote(data["answer"]))))
         blocks.append(context(m.line(":white_check_mark: Answered — marked by {by}", by=data["answered_by"])))
     elif data.get("passed_on_by"):
         blocks.append(context(m.line(":arrow_right: Passed on by {by}", by=data["passed_on_by"])))
@@ -68,12 +85,21 @@ def _(data: dict[str, Any]) -> m.Message:
 
 @notice_view("question_answered")
 def _(data: dict[str, Any]) -> m.Message:
-    text = m.line(
-        ":white_check_mark: Your question *{ref}* was marked answered by {by}.",
-        ref=data["ref"],
-        by=data["by"],
-    )
-    return message(f"{data['ref']} answered", section(text), m.Section(quote(data["text"])))
+    if data.get("answer"):
+        text = m.line(
+            ":white_check_mark: {by} answered your question *{ref}*:", ref=data["ref"], by=data["by"]
+        )
+        blocks: list[m.Block] = [section(text, *quote(data["answer"]))]
+        fallback = f"{data['by']} answered {data['ref']}: {data['answer']}"
+    else:
+        text = m.line(
+            ":white_check_mark: Your question *{ref}* was marked answered by {by}.",
+            ref=data["ref"],
+            by=data["by"],
+        )
+        blocks, fallback = [section(text)], f"{data['ref']} answered"
+    asked = m.Section((m.line("_You asked:_"), *quote(data["text"])))
+    return message(fallback, *blocks, asked)
 
 
 @notice_view("question_replied")

@@ -72,10 +72,24 @@ def test_an_sae_question_is_chased_once_each_until_answered(url, engine, fake_sl
     assert [p.channel for p in posted(fake_slack, "ask-backup:")] == ["D02RAJ"]
     assert [p.channel for p in posted(fake_slack, "ask-backup-asker:")] == ["D01BEN"]
 
+    from tests.slack.test_escalate_http import submit_view
+
     assert press(url, fake_slack, MEI, "question_answered", str(question_id(answer))) == 200
+    [opened] = fake_slack.calls_to("views.open")  # Answered asks for the answer's words
+    view = (
+        opened.params["view"]
+        if isinstance(opened.params["view"], dict)
+        else json.loads(opened.params["view"])
+    )
+    assert view["callback_id"] == "question_answer"
+    words = {
+        "note": {"value": {"type": "plain_text_input", "value": "Reconciled Friday; 2 discrepancies open"}}
+    }
+    assert submit_view(url, MEI, "question_answer", view["private_metadata"], words).status == 200
     deliver(engine, fake_slack, clock)
-    [confirmation] = fake_slack.calls_to("question_answered")
-    assert "is answered (marked by Mei Lin)" in said(confirmation)
+    [told] = posted(fake_slack, "ask-answered:")
+    assert told.channel == "D01BEN" and "Reconciled Friday; 2 discrepancies open" in json.dumps(told.blocks)
+    assert "Mei Lin answered your question" in json.dumps(told.blocks)
     before = len(fake_slack.posted)
     clock.advance(seconds=30)
     run_in_session(engine, questions.chase, now=clock.now())
@@ -148,3 +162,23 @@ def test_an_owner_confirms_their_topics_with_one_click(url, fake_slack):
     assert interaction(url, payload) == 200
     [reply] = fake_slack.calls_to("ownership")
     assert "confirmed: Budget and invoices, Product supply" in said(reply)
+
+
+def test_a_typed_answer_reaches_the_asker_and_stays_with_the_question(url, engine, fake_slack, clock):
+    from bot import export
+
+    answer = post_command(url, "/ask", "How many patients are screened so far?", user_id=BEN)
+    ref = f"ACME-201-Q{question_id(answer)}"
+    if "Which is it about" in answer.text:
+        post_command(url, "/ask", f"topic {ref} Recruitment", user_id=BEN)
+    closed = post_command(
+        url, "/ask", f"answered {ref} 42 screened, 30 randomized as of Monday", user_id="U02RAJ"
+    )
+    assert ref in closed.text
+    deliver(engine, fake_slack, clock)
+    [told] = posted(fake_slack, "ask-answered:")
+    assert told.channel == "D01BEN" and "42 screened, 30 randomized as of Monday" in json.dumps(told.blocks)
+    exported = run_in_session(
+        engine, export.export_study, study_key="ACME-201", start=clock.now().date(), end=clock.now().date()
+    )
+    assert any(name.startswith(ref) for name in exported.files)

@@ -20,7 +20,12 @@ def test_a_question_goes_to_the_owner_in_the_channel_and_is_marked_answered(team
         "mentioned": {"id": "aad-mei", "name": "Mei Lin"},
     } in (question.card["msteams"]["entities"])
     teams.press(MEI, question.button("Answered"), channel=True)
+    form = teams.answer(MEI, channel=True)
+    assert "The answer" in form.text  # Answered asks for the answer's words
+    teams.press(MEI, form.button("Send"), channel=True, note="Next reconciliation is due on the 15th")
     assert "ACME-201-Q1" in teams.answer(MEI, channel=True).text
+    teams.deliver()
+    assert any("Next reconciliation is due on the 15th" in s.text for s in teams.dms(ALICE))
     teams.say(ALICE, "ask list")
     assert "ACME-201-Q1" not in teams.answer(ALICE).text.split("Waiting on me")[0].split("My open")[1]
 
