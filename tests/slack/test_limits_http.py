@@ -11,12 +11,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import minutes
 from bot.db import run_in_session
 from tests.payloads import post_command
 from tests.slack import test_visibility_http as visibility
 from tests.slack.test_checkin_http import deliver
-from tests.slack.test_visibility_http import NOW, OMAR, as_person, home_opened, published_texts
+from tests.slack.test_visibility_http import OMAR, home_opened, post_minutes, published_texts
 
 url, clock = visibility.url, visibility.clock  # the same served bot and clock
 
@@ -26,19 +25,6 @@ def valid_message(blocks: list[dict], text: str) -> None:
     for block in blocks:
         Block.parse(block).validate_json()
         assert not re.search(r"<[@#!][^>]*$", json.dumps(block)), "a cut inside a mention"
-
-
-def post_minutes(engine, notes: str) -> None:
-    drafted = run_in_session(
-        engine, minutes.draft_minutes, requester=as_person(engine, "raj"), text=notes, now=NOW
-    )
-    run_in_session(
-        engine,
-        minutes.post_minutes,
-        requester=as_person(engine, "raj"),
-        minutes_id=drafted.minutes_id,
-        now=NOW,
-    )
 
 
 def test_a_huge_escalation_summary_is_cut_and_the_card_keeps_every_part(url, engine, fake_slack, clock):

@@ -39,7 +39,14 @@ def as_person(engine, handle):
 
 
 def post_minutes_for_omar(engine):
-    notes = "ACTION @omar: close the open EDC queries by 2026-12-05\nACTION: Omar to send the export by 2026-12-09"
+    post_minutes(
+        engine,
+        "ACTION @omar: close the open EDC queries by 2026-12-05\nACTION: Omar to send the export by 2026-12-09",
+    )
+
+
+def post_minutes(engine, notes: str) -> None:
+    """Raj drafts and posts minutes of `notes`."""
     drafted = run_in_session(
         engine, minutes.draft_minutes, requester=as_person(engine, "raj"), text=notes, now=NOW
     )
