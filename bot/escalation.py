@@ -484,14 +484,23 @@ def _describe(event: AuditEvent) -> str:
     return event.action
 
 
-def _actor_name(actor: str, study: StudyView, by_slack: dict[str, str]) -> str:
-    platform, _, ident = actor.partition(":")
-    if platform == "slack":
-        return by_slack.get(ident, ident)
-    if platform == "console":
-        person = study.people.get(ident)
-        return person.name if person else ident
-    return "Cadence" if actor == "cadence" else actor
+def _actor_names(study: StudyView) -> dict[str, str]:
+    """Every way an audit actor (`<chat>:<id>`) names a person of the study -> the person's name: their
+    handle (the console), their Slack id, their Teams id, their e-mail (Teams, for people the plan knows
+    by e-mail alone)."""
+    names: dict[str, str] = {}
+    for p in study.people.values():
+        for ident in (p.handle, p.slack_id, p.teams_id, (p.email or "").casefold() or None):
+            if ident:
+                names.setdefault(ident, p.name)
+    return names
+
+
+def _actor_name(actor: str, names: dict[str, str]) -> str:
+    if actor == "cadence":
+        return "Cadence"
+    _platform, _, ident = actor.partition(":")
+    return names.get(ident) or names.get(ident.casefold()) or ident
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -592,14 +601,14 @@ def _notify_level(
 def _history(session: Session, study: StudyView, issue: Escalation, *, everything: bool = False):
     """The issue's steps from the audit log: when, who, what (notifications only when `everything`)."""
     ref = reference(study.key, issue.id)
-    by_slack = {p.slack_id: p.name for p in study.people.values() if p.slack_id}
+    names = _actor_names(study)
     events = session.exec(
         select(AuditEvent)
         .where(AuditEvent.study_id == study.id, AuditEvent.subject == ref)
         .order_by(col(AuditEvent.id))
     )
     return [
-        (e.at, _actor_name(e.actor, study, by_slack), _describe(e))
+        (e.at, _actor_name(e.actor, names), _describe(e))
         for e in events
         if everything or e.action != "escalation.notified"
     ]

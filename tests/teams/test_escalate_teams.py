@@ -38,6 +38,11 @@ def test_an_issue_raised_in_the_channel_reaches_level_one_in_their_chats_and_is_
     [edit] = [s for s in fake_teams.sent if s.update_of == card.activity_id]
     assert "Ben Okafor" in edit.text or "<at>Ben Okafor</at>" in edit.text
 
+    # Its history, from Teams as from anywhere, names people, not their Teams ids.
+    teams.say(MEI, "escalate show E1")
+    history = teams.answer(MEI).text
+    assert "Sofia Novak" in history and "Ben Okafor" in history and "teams:" not in history, history
+
 
 def test_escalate_alone_opens_a_form_whose_submission_raises_the_issue(teams, fake_teams):
     teams.say(SOFIA, "escalate")
