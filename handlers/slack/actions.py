@@ -31,7 +31,7 @@ async def press_button(
     db: Database,
     clock: Clock,
 ) -> None:
-    """Answered, Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
+    """Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
     await ack()
     value = _value(action)
     invocation = invocation_for(body, clock)

@@ -71,11 +71,15 @@ class BotIdentity:
         log.warning("Slack did not answer auth.test at start: the first request will ask again")
         return False
 
-    async def authorize(self) -> AuthorizeResult:
-        """Bolt's `authorize`: the kept result, or one quick check when the start could not get it."""
+    async def authorize(self) -> AuthorizeResult | None:
+        """Bolt's `authorize`: the kept result, or one quick check when the start could not get it. A token
+        Slack refuses is no installation (None): Bolt then says so, as it should for a revoked token."""
         if self.result is None:
-            await self._check(timeout=REQUEST_TIMEOUT)
-        assert self.result is not None
+            try:
+                await self._check(timeout=REQUEST_TIMEOUT)
+            except TokenRefused as refused:
+                log.error("%s: requests cannot be served until the token is replaced", refused)
+                return None
         return self.result
 
     async def _check(self, *, timeout: float | None) -> None:

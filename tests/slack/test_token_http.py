@@ -3,7 +3,9 @@ reinstall, and the command can be sent again once Slack answers."""
 
 from __future__ import annotations
 
-from tests.payloads import post_command
+from urllib.parse import urlencode
+
+from tests.payloads import post, post_command, sign, slash_command
 
 
 def test_a_slack_outage_at_the_first_request_says_try_again_not_reinstall(slack_url, fake_slack):
@@ -25,3 +27,15 @@ def test_a_slack_outage_at_the_first_request_says_try_again_not_reinstall(slack_
     assert "owned by <@U02MEI>" in post_command(slack_url, "/who-owns", "SAE").text
     post_command(slack_url, "/who-owns", "SAE")
     assert len(fake_slack.calls_to("auth.test")) == 2  # once Slack answered, the answer is kept
+
+
+def test_a_token_revoked_before_the_first_request_is_said_plainly_without_a_traceback(
+    slack_url, fake_slack, caplog
+):
+    fake_slack.respond_with("auth.test", lambda call: (200, {"ok": False, "error": "token_revoked"}, {}))
+    body = urlencode(slash_command("/who-owns", "SAE") | {"response_url": f"{fake_slack.url}response-hook"})
+    answer = post(f"{slack_url}/slack/events", body, sign(body), "application/x-www-form-urlencoded")
+    assert answer.status == 200
+    [told] = fake_slack.calls_to("response-hook")  # Bolt's own word for an app no longer installed
+    assert "Something went wrong" not in str(told.params) and "owned by" not in str(told.params)
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith("cadence")]
