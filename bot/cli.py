@@ -107,7 +107,18 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=cmd_plan_validate)
     apply = plan_commands.add_parser("apply", help="validate a plan and create or update its study")
     apply.add_argument("file")
+    apply.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the study exactly the file, undoing chat changes (default: what changed in the file)",
+    )
     apply.set_defaults(run=cmd_plan_apply)
+    export_plan = plan_commands.add_parser(
+        "export", help="write a study as it stands (the plan file plus chat changes) as a plan file"
+    )
+    export_plan.add_argument("--study", help="the study's id (default: the only study, else CADENCE_PLAN's)")
+    export_plan.add_argument("--out", help="the file to write (default: print it)")
+    export_plan.set_defaults(run=cmd_plan_export)
     return parser
 
 
@@ -137,8 +148,35 @@ def cmd_plan_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_plan_apply(args: argparse.Namespace, settings: Settings) -> int:
     plan = _load_plan(args.file)
     engine = prepare_database(settings)
-    result = run_in_session(engine, apply_plan, plan=plan, actor="cli")
+    result = run_in_session(engine, apply_plan, plan=plan, actor="cli", replace=args.replace)
     print(result.summary)
+    if result.drift:
+        print(result.drift)
+    return 0
+
+
+def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.plan import plan_yaml
+    from bot.studies import plan_as_it_stands, study_keys
+
+    engine = prepare_database(settings)
+    keys = run_in_session(engine, study_keys)
+    wanted = args.study or (_load_plan(settings.plan_file).study_id if settings.plan_file else None)
+    if wanted is None and len(keys) == 1:
+        wanted = keys[0]
+    if wanted is None or wanted not in keys:
+        known = ", ".join(keys) or "none yet"
+        what = f"There is no study {wanted}" if wanted else "Say which study with --study"
+        raise Stop(f"{what}. Studies in this database: {known}.", code=2)
+    data = run_in_session(engine, plan_as_it_stands, study_key=wanted)
+    text = plan_yaml(
+        data, f"Study {wanted} as it stands on {date.today():%Y-%m-%d}: the plan file plus chat changes."
+    )
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote {wanted} to {args.out}. Apply it with: cadence plan apply {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -291,7 +329,9 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
     engine = prepare_database(settings)
-    run_in_session(engine, apply_plan, plan=plan, actor="console")
+    applied = run_in_session(engine, apply_plan, plan=plan, actor="console")
+    if applied.drift:
+        print(applied.drift)
     schedules = build_schedules(settings, engine, ConsoleNotifier())
     session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle, wake=schedules.wake)
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
@@ -433,6 +473,8 @@ def apply_configured_plan(engine: Engine, settings: Settings) -> None:
     if settings.plan_file:
         result = run_in_session(engine, apply_plan, plan=_load_plan(settings.plan_file), actor="startup")
         log.info("%s", result.summary)
+        if result.drift:
+            log.warning("%s", result.drift)
 
 
 def _load_plan(path: str) -> Plan:

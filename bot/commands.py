@@ -173,6 +173,7 @@ def who_owns(session: Session, requester: Requester, text: str, now: datetime) -
             topic_query=match["topic"],
             role=match["role"].lower(),
             person_reference=match["person"],
+            now=now,
         )
     return ownership.find_owner(session, requester=requester, query=text, now=now)
 

@@ -39,6 +39,10 @@ class Contact:
     prefers: str | None
     timezone: str
 
+    def carried(self) -> dict[str, str | None]:
+        """The person as a notice's data carries them, for views to mention (views.who)."""
+        return {"name": self.name, "handle": self.handle, "slack_id": self.slack_id}
+
 
 @dataclass(frozen=True)
 class TopicOwners:
@@ -137,6 +141,7 @@ class Directory:
         self._view: DirectoryView | None = None
         self._revisions: tuple | None = None
         self._checked = -math.inf
+        self._generation = 0  # bumped by every invalidation: a load begun before one is not trusted after
         self._lock = threading.Lock()
 
     def view(self, session: Session) -> DirectoryView:
@@ -144,15 +149,18 @@ class Directory:
             return self._view
         with self._lock:
             if self._view is None or time.monotonic() - self._checked >= self.max_age:
+                generation = self._generation
                 revisions = tuple(
                     session.exec(select(Study.id, Study.revision).order_by(col(Study.id))).all()
                 )
                 if self._view is None or revisions != self._revisions:
                     self._view, self._revisions = _load(session), revisions
-                self._checked = time.monotonic()
+                if generation == self._generation:
+                    self._checked = time.monotonic()
             return self._view
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._checked = -math.inf
 
 
@@ -167,7 +175,10 @@ def _directory_for(session: Session) -> Directory:
 
 
 def current(session: Session) -> DirectoryView:
-    """Every study's people and topics, as of at most MAX_AGE_SECONDS ago (or this process's last write)."""
+    """Every study's people and topics, as of at most MAX_AGE_SECONDS ago (or this process's last write).
+    A session that changed them sees its own change, before it commits and whatever other threads load."""
+    if session.info.get(_CHANGED):
+        return _load(session)
     return _directory_for(session).view(session)
 
 
@@ -175,7 +186,18 @@ def changed(session: Session) -> None:
     """Note that this session changed people or topics: the copy reloads once the commit lands."""
     directory = _directory_for(session)
     directory.invalidate()
-    event.listen(session, "after_commit", lambda _session: directory.invalidate(), once=True)
+    if not session.info.get(_CHANGED):
+        session.info[_CHANGED] = True
+        event.listen(session, "after_commit", lambda s: _committed(s, directory), once=True)
+        event.listen(session, "after_rollback", lambda s: session.info.pop(_CHANGED, None), once=True)
+
+
+_CHANGED = "directory_changed"
+
+
+def _committed(session: Session, directory: Directory) -> None:
+    session.info.pop(_CHANGED, None)
+    directory.invalidate()
 
 
 def _contact(person: Person) -> Contact:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from bot import audit, directory
+from bot import audit, directory, outbox
 from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
 from bot.models import Person, Responsibility, Study, utcnow
+from bot.replies import Notice
 from bot.studies import Requester
 
 CONFIDENT = 85  # a score at or above this is an answer; below it, a suggestion
@@ -60,6 +61,7 @@ class OwnershipChanged:
     previous: Contact | None
     changed: bool
     swapped: bool = False  # the new owner was the backup, and the previous owner became the backup
+    posted: bool = False  # the change is posted in the study channel for everyone to see
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,17 @@ def study_admins(session: Session, *, study_id: int) -> list[Contact]:
 
 
 def change_ownership(
-    session: Session, *, requester: Requester, topic_query: str, role: str, person_reference: str
+    session: Session,
+    *,
+    requester: Requester,
+    topic_query: str,
+    role: str,
+    person_reference: str,
+    now: datetime | None = None,
 ) -> OwnershipChanged:
-    """Make someone the owner or backup of a topic (admins only); audit who changed what."""
+    """Make someone the owner or backup of a topic (admins only); audit who changed what, and post it in
+    the study channel."""
+    now = now or utcnow()
     if not requester.is_admin:
         admins = " or ".join(p.name for p in study_admins(session, study_id=requester.study_id))
         raise NotAnAdmin(
@@ -210,14 +220,14 @@ def change_ownership(
     before = {"owner": row.owner_id, "backup": row.backup_id}
     swapped = _assign(row, role, person)
     if row.owner_id != before["owner"]:
-        row.confirmed_at = utcnow()
+        row.confirmed_at = now
     after = {"owner": row.owner_id, "backup": row.backup_id}
     changed = before != after
     if changed:
         study = session.get(Study, requester.study_id)
         assert study is not None
         study.revision += 1
-        study.updated_at = utcnow()
+        study.updated_at = now
         directory.changed(session)
         handles = {
             p.id: p.handle for p in session.exec(select(Person).where(Person.study_id == requester.study_id))
@@ -239,7 +249,37 @@ def change_ownership(
     view = directory.current(session).studies[requester.study_id]
     topic = next(t for t in view.topics if t.topic == row.topic)
     previous = next((p for p in view.people.values() if p.id == before[role]), None)
-    return OwnershipChanged(topic, role, previous, changed, swapped)
+    result = OwnershipChanged(topic, role, previous, changed, swapped)
+    if changed and view.channel:
+        result = replace(result, posted=_post_change(session, view, requester, result, now))
+    return result
+
+
+def _post_change(
+    session: Session, study: StudyView, requester: Requester, change: OwnershipChanged, now: datetime
+) -> bool:
+    """Tell the study channel, so both sides know whom to ask from now on (typed in a DM or not)."""
+    topic = change.topic
+    placed = topic.owner if change.role == "owner" else topic.backup
+    return outbox.enqueue(
+        session,
+        key=f"ownership:{study.key}:{topic.topic}:{change.role}:{now.isoformat()}",
+        to=outbox.Destination.channel(study.channel or ""),
+        notice=Notice(
+            "ownership_changed",
+            {
+                "study": study.key,
+                "topic": topic.topic,
+                "role": change.role,
+                "person": placed.carried() if placed else None,
+                "previous": change.previous.carried() if change.previous else None,
+                "backup": topic.backup.carried() if change.swapped and topic.backup else None,
+                "by": requester.name,
+            },
+        ),
+        now=now,
+        study_id=study.id,
+    )
 
 
 def _assign(row: Responsibility, role: str, person: Contact | None) -> bool:

@@ -118,6 +118,44 @@ def load_plan(text: str) -> Plan:
     return plan
 
 
+def plan_yaml(data: dict[str, Any], heading: str) -> str:
+    """A plan as YAML that `load_plan` reads back to the same plan: empty fields left out, a person on one
+    line and short lists inline, as people write plans."""
+    return "".join(f"# {line}\n" for line in heading.splitlines()) + yaml.dump(
+        _without_empty(data), Dumper=_PlanDumper, sort_keys=False, allow_unicode=True, width=200
+    )
+
+
+def _without_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_empty(v) for k, v in value.items() if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [_without_empty(v) for v in value]
+    return value
+
+
+class _PlanDumper(yaml.SafeDumper):
+    """Flow style for short lists of words and for a mapping of words alone (a person, a milestone)."""
+
+    def represent_sequence(self, tag, sequence, flow_style=None):
+        words = [item for item in sequence if not isinstance(item, (dict, list))]
+        inline = len(words) == len(sequence) and sum(len(str(w)) + 2 for w in words) < 80
+        return super().represent_sequence(tag, sequence, flow_style=inline or flow_style)
+
+    def represent_mapping(self, tag, mapping, flow_style=None):
+        values = mapping.values() if isinstance(mapping, dict) else []
+        inline = bool(values) and all(not isinstance(v, (dict, list)) for v in values) and len(values) > 2
+        return super().represent_mapping(tag, mapping, flow_style=inline or flow_style)
+
+
+_PlanDumper.add_representer(
+    dict, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data)
+)
+_PlanDumper.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data)
+)
+
+
 # --- YAML with line numbers -------------------------------------------------------------------
 
 

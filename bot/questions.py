@@ -486,4 +486,4 @@ def _question(session: Session, study: StudyView, question_id: int) -> Question:
 
 
 def _who(person: Contact) -> dict[str, str | None]:
-    return {"name": person.name, "handle": person.handle, "slack_id": person.slack_id}
+    return person.carried()

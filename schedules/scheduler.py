@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import checkins
@@ -53,6 +53,15 @@ class Schedules:
             id=TICK_JOB,
             replace_existing=True,
             next_run_time=datetime.now(UTC),
+        )
+        # One standing job that a wake brings forward: a one-shot job under a fixed id races APScheduler's
+        # own removal of it after it ran (JobLookupError in the scheduler's thread).
+        self.scheduler.add_job(
+            jobs.deliver,
+            IntervalTrigger(days=1, timezone=UTC),
+            id=DELIVER_SOON_JOB,
+            replace_existing=True,
+            next_run_time=None,
         )
         self.scheduler.start()
         log.info("scheduler started: due work every %gs", self.tick_seconds)
@@ -104,10 +113,11 @@ class Schedules:
             self._deliver_at(max(report.next_due, datetime.now(UTC)))
 
     def _deliver_at(self, moment: datetime) -> None:
-        if self.scheduler.running:
-            self.scheduler.add_job(
-                jobs.deliver,
-                DateTrigger(run_date=moment, timezone=UTC),
-                id=DELIVER_SOON_JOB,
-                replace_existing=True,
-            )
+        if not self.scheduler.running:
+            return
+        try:
+            job = self.scheduler.get_job(DELIVER_SOON_JOB)
+            if job is not None and (job.next_run_time is None or moment < job.next_run_time):
+                job.modify(next_run_time=moment)
+        except JobLookupError:
+            pass  # the scheduler is shutting down: the next start delivers what is due

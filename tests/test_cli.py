@@ -97,6 +97,40 @@ def test_run_without_slack_credentials_starts_the_console_on_the_example_plan(en
     assert "Safety reporting is owned by @mei" in done.stdout
 
 
+def test_a_chat_change_survives_a_restart_with_the_same_plan_file_and_export_catches_the_file_up(
+    env, tmp_path
+):
+    env = env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cadence.db'}"}
+    changed = cadence("run", env=env, stdin="/who-owns set safety backup @omar\n/quit\n")
+    assert "@omar is now the backup of Safety reporting (was @raj)" in changed.stdout
+    # The console shows the post in the study channel, as Slack would.
+    assert "[#C0STUDY]" in changed.stdout and "Changed by Alice Chen" in changed.stdout
+
+    restarted = cadence("run", env=env, stdin="/who-owns SAE\n/quit\n")
+    assert "Backup: @omar" in restarted.stdout, restarted.stdout
+    assert "Safety reporting backup: omar here, raj in the file" in restarted.stdout
+    assert "cadence plan export --study ACME-201" in restarted.stdout
+
+    exported = tmp_path / "plan.yaml"
+    done = cadence("plan", "export", "--out", str(exported), env=env)
+    assert done.returncode == 0 and f"Wrote ACME-201 to {exported}" in done.stdout
+    text = exported.read_text()
+    assert "backup: omar" in text and "channel: C0STUDY" in text and "Weekly sponsor–CRO call" in text
+    # The exported file is a valid plan of the same study: applying it replaces nothing the chat did.
+    applied = cadence("plan", "apply", "--replace", str(exported), env=env)
+    assert "Study ACME-201 is already up to date." in applied.stdout, applied.stdout
+    # And the example file, applied over it with --replace, does undo the chat change.
+    undone = cadence("plan", "apply", "--replace", str(EXAMPLE_PLAN), env=env)
+    assert "topics updated: Safety reporting" in undone.stdout
+
+
+def test_plan_export_names_the_studies_when_it_cannot_tell_which(env, tmp_path):
+    done = cadence("plan", "export", "--study", "NOPE-1", env=env)
+    assert (
+        done.returncode == 2 and "There is no study NOPE-1" in done.stderr and "Traceback" not in done.stderr
+    )
+
+
 def test_an_unreachable_database_is_a_clear_message(env):
     env = env | {"DATABASE_URL": "postgresql://cadence:secret@127.0.0.1:1/none"}
     done = cadence("plan", "apply", str(EXAMPLE_PLAN), env=env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bot import directory
 from bot.db import session_scope
 from bot.directory import Directory
 from bot.models import Person, Responsibility, Study
@@ -45,3 +46,19 @@ def test_the_copy_reloads_only_when_a_revision_moved(engine, study):
     with Session(engine) as session:
         first = directory.view(session)
         assert directory.view(session) is first
+
+
+def test_a_session_sees_its_own_change_though_another_thread_loaded_the_copy_meanwhile(engine, study):
+    """The console's scheduler thread reloaded the copy between an ownership change and its answer, which
+    then named the old backup: `@raj is now the backup (was @raj)`."""
+    with session_scope(engine) as session:
+        safety = session.exec(select(Responsibility).where(Responsibility.topic == "Safety reporting")).one()
+        safety.backup_id = session.exec(select(Person).where(Person.handle == "omar")).one().id
+        session.exec(select(Study)).one().revision += 1
+        session.flush()
+        directory.changed(session)
+        with Session(engine) as elsewhere:  # another thread, reading what is committed
+            assert directory.current(elsewhere).studies[1].topics[0].backup.handle == "raj"
+        assert directory.current(session).studies[1].topics[0].backup.handle == "omar"
+    with Session(engine) as after:
+        assert directory.current(after).studies[1].topics[0].backup.handle == "omar"

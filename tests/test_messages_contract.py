@@ -51,6 +51,7 @@ SCRIPT = """
 2027-03-11 22:31 @raj /minutes post M1
 2027-03-12 10:00 @omar /actions done A1
 2027-03-12 11:00 @sofia /who-owns handover Site monitoring
+2027-03-12 14:00 @alice /who-owns set Site monitoring owner @raj
 2027-03-15 10:00 @carla /ask When is the next EDC data export due?
 2027-03-15 22:30 @raj /minutes ACTION @mei file the SUSAR narrative by 2027-03-17
 2027-03-15 22:31 @raj /minutes post M2

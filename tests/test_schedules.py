@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 from apscheduler.triggers.cron import CronTrigger
@@ -64,3 +66,25 @@ def test_starting_registers_the_tick_and_one_job_per_study_timezone(engine, stud
         )
     finally:
         schedules.stop()
+
+
+def test_a_wake_just_before_a_stop_leaves_no_error_in_the_schedulers_thread(engine, study, fake_slack):
+    """A wake used to add a one-shot job under a fixed id, which APScheduler removes after running it; a
+    stop in between emptied the job store first, and the scheduler's thread died with JobLookupError (the
+    console printed its traceback on /quit)."""
+    clock = ManualClock(datetime(2026, 11, 21, tzinfo=UTC))
+    notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=fake_slack.url, retry_handlers=[]))
+    runtime = Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock)
+    died: list[BaseException] = []
+    before, threading.excepthook = threading.excepthook, lambda args: died.append(args.exc_value)
+    try:
+        for _ in range(60):
+            schedules = Schedules(runtime, 3600)
+            schedules.start()
+            for _ in range(20):
+                schedules.wake()
+            time.sleep(0.002)
+            schedules.stop()
+    finally:
+        threading.excepthook = before
+    assert died == []

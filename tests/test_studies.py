@@ -137,3 +137,45 @@ def test_someone_in_two_studies_must_say_which_from_a_dm(engine, study):
     with pytest.raises(BadCommand):
         requester(engine, platform="slack", user_id="U02RAJ", channel_id=None)
     assert requester(engine, platform="slack", user_id="U02RAJ", channel_id="C0OTHER").study_key == "ACME-202"
+
+
+def _backup_and_keywords_of_safety(engine) -> tuple[str, list[str]]:
+    with Session(engine) as session:
+        safety = session.exec(select(Responsibility).where(Responsibility.topic == "Safety reporting")).one()
+        return session.get(Person, safety.backup_id).handle, safety.keywords
+
+
+def _chat_makes_omar_the_backup_of_safety(engine) -> None:
+    from bot.ownership import change_ownership
+
+    with session_scope(engine) as session:
+        alice = find_requester(session, platform="slack", user_id="U01ALICE", channel_id="C0STUDY")
+        change_ownership(
+            session, requester=alice, topic_query="safety", role="backup", person_reference="@omar"
+        )
+
+
+def test_applying_the_file_again_keeps_what_chat_changed_and_says_where_they_differ(engine, study):
+    _chat_makes_omar_the_backup_of_safety(engine)
+    result = run_in_session(engine, apply_plan, plan=study, actor="startup")
+    assert _backup_and_keywords_of_safety(engine)[0] == "omar"
+    assert result.differences == ("Safety reporting backup: omar here, raj in the file",)
+    assert "cadence plan export --study ACME-201" in result.drift
+
+
+def test_a_file_change_applies_only_what_the_file_changed(engine, study):
+    _chat_makes_omar_the_backup_of_safety(engine)
+    text = EXAMPLE_PLAN.read_text().replace("SUSAR, pharmacovigilance", "SUSAR, DSUR, pharmacovigilance")
+    run_in_session(engine, apply_plan, plan=load_plan(text), actor="startup")
+    backup, keywords = _backup_and_keywords_of_safety(engine)
+    assert backup == "omar" and "DSUR" in keywords  # the new keyword lands; the chat's backup stays
+    # The file naming a backup of its own is a decision made in the file: it wins.
+    text = text.replace("    owner: mei\n    backup: raj\n", "    owner: mei\n    backup: sofia\n")
+    result = run_in_session(engine, apply_plan, plan=load_plan(text), actor="startup")
+    assert _backup_and_keywords_of_safety(engine)[0] == "sofia" and result.differences == ()
+
+
+def test_replace_makes_the_study_exactly_the_file(engine, study):
+    _chat_makes_omar_the_backup_of_safety(engine)
+    result = run_in_session(engine, apply_plan, plan=study, actor="cli", replace=True)
+    assert _backup_and_keywords_of_safety(engine)[0] == "raj" and result.differences == ()

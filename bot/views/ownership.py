@@ -8,7 +8,7 @@ from bot import messages as m
 from bot.directory import Contact, TopicOwners
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
 from bot.reviews import HandedOver, TopicsConfirmed
-from bot.views import context, message, notice_view, person, reply, section
+from bot.views import context, message, notice_view, person, reply, section, who
 from bot.wording import describe_match, describe_preference, describe_role, side_label
 
 
@@ -133,35 +133,49 @@ def _(result: NoTopicFound) -> m.Message:
 def _(result: OwnershipChanged) -> m.Message:
     topic, role = result.topic, result.role
     changed = topic.owner if role == "owner" else topic.backup
-    who: m.Line = (person(changed),) if changed else m.line("Nobody")
-    name = changed.name if changed else "Nobody"
+    placed = person(changed) if changed else None
     if not result.changed:
         text = m.line(
             "{who} is already the {role} of *{topic}*; nothing changed.",
-            who=who,
+            who=(placed,) if placed else m.line("Nobody"),
             role=role,
             topic=topic.topic,
         )
-        return message(f"{name} is already the {role} of {topic.topic}", section(text))
-    was = m.line(" (was {p})", p=person(result.previous)) if result.previous else None
-    swapped = (
-        m.line(" {b} becomes the backup.", b=person(topic.backup))
-        if result.swapped and topic.backup
-        else None
-    )
-    text = m.line(
-        "{who} is now the {role} of *{topic}*{was}.{swapped}",
-        who=who,
-        role=role,
-        topic=topic.topic,
-        was=was,
-        swapped=swapped,
-    )
+        return message(f"{_name(placed)} is already the {role} of {topic.topic}", section(text))
+    previous = person(result.previous) if result.previous else None
+    backup = person(topic.backup) if result.swapped and topic.backup else None
+    where = "Posted in the study channel and recorded" if result.posted else "Recorded"
     return message(
-        f"{name} is now the {role} of {topic.topic}",
-        section(text),
-        context(m.line("Recorded in the study's audit log.")),
-        in_channel=True,
+        f"{_name(placed)} is now the {role} of {topic.topic}",
+        section(_now_line(placed, role, topic.topic, previous, backup)),
+        context(m.line("{where} in the study's audit log.", where=where)),
+        in_channel=not result.posted,  # the channel sees it once: the post, not also this answer
+    )
+
+
+@notice_view("ownership_changed")
+def _(data: dict[str, Any]) -> m.Message:
+    placed, role, topic = who(data["person"]), data["role"], data["topic"]
+    text = _now_line(placed, role, topic, who(data["previous"]), who(data["backup"]))
+    by = m.line("Changed by {by}: ask {who} from now on.", by=data["by"], who=_name(placed))
+    return message(f"{_name(placed)} is now the {role} of {topic}", section(text), context(by))
+
+
+def _name(placed: m.Person | None) -> str:
+    return placed.name if placed else "Nobody"
+
+
+def _now_line(
+    placed: m.Person | None, role: str, topic: str, previous: m.Person | None, backup: m.Person | None
+) -> m.Line:
+    """Who now holds the role, who held it, and who became the backup when owner and backup swapped."""
+    return m.line(
+        ":arrows_counterclockwise: {who} is now the {role} of *{topic}*{was}.{swapped}",
+        who=(placed,) if placed else m.line("Nobody"),
+        role=role,
+        topic=topic,
+        was=m.line(" (was {p})", p=previous) if previous else None,
+        swapped=m.line(" {b} becomes the backup.", b=backup) if backup else None,
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.clock import SystemClock
 from bot.commands import command_names
 from bot.models import Study
 from tests.payloads import (
@@ -24,6 +25,7 @@ from tests.payloads import (
     sign,
     slash_command,
 )
+from tests.slack.test_checkin_http import deliver
 
 
 def test_who_owns_a_keyword_answers_in_the_acknowledgement(slack_url, fake_slack):
@@ -122,12 +124,22 @@ def test_a_direct_message_with_cadence_works(slack_url):
     assert "owned by <@U02MEI>" in post_command(slack_url, "/who-owns", "SAE", channel_id="D0BEN").text
 
 
-def test_an_admin_changes_ownership_from_chat_in_the_open_and_it_is_audited(slack_url, engine):
+def test_an_admin_changes_ownership_from_chat_in_the_open_and_it_is_audited(slack_url, engine, fake_slack):
     answer = post_command(
-        slack_url, "/who-owns", "set Safety reporting backup <@U02OMAR|omar>", user_id=ALICE
+        slack_url,
+        "/who-owns",
+        "set Safety reporting backup <@U02OMAR|omar>",
+        user_id=ALICE,
+        channel_id="D0ALICE",
     )
-    assert answer.json()["response_type"] == "in_channel"
+    assert answer.json()["response_type"] == "ephemeral"
     assert "<@U02OMAR> is now the backup of *Safety reporting* (was <@U02RAJ>)" in answer.text
+    assert "Posted in the study channel" in answer.text
+    # Typed in a direct message, the change still reaches everyone in the study channel, once.
+    deliver(engine, fake_slack, SystemClock())
+    [post] = [c for c in fake_slack.calls_to("chat.postMessage") if c.params["channel"] == "C0STUDY"]
+    assert "<@U02OMAR> is now the backup of *Safety reporting* (was <@U02RAJ>)" in json.dumps(post.params)
+    assert "Changed by Alice Chen" in json.dumps(post.params)
     assert "<@U02OMAR>" in post_command(slack_url, "/who-owns", "SAE").text
     with Session(engine) as session:
         study = session.exec(select(Study)).one()
