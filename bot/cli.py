@@ -332,8 +332,10 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     applied = run_in_session(engine, apply_plan, plan=plan, actor="console")
     if applied.drift:
         print(applied.drift)
-    schedules = build_schedules(settings, engine, ConsoleNotifier())
+    notifier = ConsoleNotifier()
+    schedules = build_schedules(settings, engine, notifier)
     session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle, wake=schedules.wake)
+    notifier.reader = lambda: session.zone
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
     schedules.start()
     try:

@@ -248,7 +248,7 @@ def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any
 
 @command(
     "/escalate",
-    "/escalate [low|medium|high|critical] <summary>   (alone: a form)",
+    "/escalate [low|medium|high|critical] <summary>   (alone: asks for the details)",
     "/escalate list   ·   /escalate show <id>",
     "/escalate ack <id>   ·   /escalate resolve <id> <note>   ·   /escalate up <id> <reason>",
 )
@@ -280,7 +280,7 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
 
 @command(
     "/minutes",
-    "/minutes   (a form)   ·   /minutes <pasted notes>",
+    "/minutes <pasted notes>   (alone: asks for them)",
     "   lines like ACTION @raj: send the plan by Friday · DECISION: screening window 21 days",
     "/minutes post <id>   ·   /minutes cancel <id>",
 )
@@ -310,11 +310,17 @@ def actions_command(session: Session, requester: Requester, text: str, now: date
         return minutes.list_actions(session, requester=requester, everyone=verb == "all", now=now)
     if verb == "done" and (number := _number(rest, "A")) is not None:
         return minutes.complete_action(session, requester=requester, item_id=number, now=now)
+    if verb in {"done", "move"} and not rest.strip():
+        raise _which_action(session, requester, verb, now)
     if verb == "move":
         item, _, remainder = rest.strip().partition(" ")
         number = _number(item, "A")
         if number is not None and remainder.strip():
             return minutes.move_action(session, requester=requester, item_id=number, words=remainder, now=now)
+        if number is not None:
+            raise BadCommand(
+                "To when, and why?", hint=f"For example: /actions move {item} next friday waiting for the IRB"
+            )
     if verb == "help":
         return help_for(["/actions"])
     raise BadCommand(f"/actions does not know '{text}'.", hint="Try /actions help.")
@@ -336,6 +342,17 @@ def decisions_command(session: Session, requester: Requester, text: str, now: da
     if verb.casefold() == "help":
         return help_for(["/decisions"])
     raise BadCommand(f"/decisions does not know '{text}'.", hint="Try /decisions help.")
+
+
+def _which_action(session: Session, requester: Requester, verb: str, now: datetime) -> BadCommand:
+    """`/actions done` without an id: name the asker's own open actions to choose from."""
+    mine = minutes.list_actions(session, requester=requester, everyone=False, now=now).items
+    if not mine:
+        return BadCommand("You have no open action items.", hint="/actions all lists the study's.")
+    example = f"A{mine[0].id}"
+    usage = f"/actions done {example}" if verb == "done" else f"/actions move {example} next friday <reason>"
+    listed = "; ".join(f"A{a.id} {a.text}" for a in mine[:5])
+    return BadCommand(f"Which action? Say its id: {usage}", hint=f"Your open actions: {listed}.")
 
 
 _LISTS = {"Q": "/ask list", "E": "/escalate list", "M": "/minutes", "A": "/actions all", "D": "/decisions"}

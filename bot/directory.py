@@ -51,6 +51,8 @@ class TopicOwners:
     owner: Contact
     backup: Contact | None
     answer_within: str | None
+    # Words people taught Cadence for this topic (stem -> weight; negative: "Not mine" led away from it).
+    learned: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ def _load(session: Session) -> DirectoryView:
                 owner=everyone[row.owner_id],
                 backup=everyone[row.backup_id] if row.backup_id else None,
                 answer_within=row.answer_within,
+                learned=dict(row.learned or {}),
             )
         )
     away_of: dict[int, list[Away]] = {}

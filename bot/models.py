@@ -86,6 +86,10 @@ class Responsibility(SQLModel, table=True):
     active: bool = True
     # When the owner last confirmed the topic is theirs (a plan or chat change of owner counts).
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Words routing learned for the topic from people's picks and Not mine (bot.evidence); no plan sets it.
+    learned: dict[str, float] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict)
+    )
 
 
 class AuditEvent(SQLModel, table=True):

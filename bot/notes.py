@@ -16,6 +16,10 @@ from bot.directory import Contact
 
 _ACTION = re.compile(r"^\s*(?:[-*•]\s*)?(?:action(?:\s+item)?|todo|to-do|ai)\b\s*[:\-–]?\s*", re.I)
 _DECISION = re.compile(r"^\s*(?:[-*•]\s*)?(?:decision|decided|agreed)\b\s*[:\-–]?\s*", re.I)
+# A marker in capitals inside a line starts a new item: "ACTION @raj: … · DECISION: …" typed on one line.
+_INLINE_MARKER = re.compile(
+    r"\s+(?:[·|;]\s+)?(?=(?:ACTION(?: ITEM)?|TODO|DECISION|DECIDED|AGREED)\b\s*[:\-–@])"
+)
 _AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*)")
 _DUE = re.compile(
     r"[\s,;(]+(?:by|due(?:\s+(?:by|on))?|before|no later than|until|deadline:?)\s+"
@@ -46,7 +50,7 @@ class ParsedNotes:
 def parse_notes(text: str, people: list[Contact], today: date, *, month_first: bool = False) -> ParsedNotes:
     """Split pasted notes into actions (with owner and due date), decisions and the rest."""
     actions, decisions, notes, problems = [], [], [], []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(_INLINE_MARKER.sub("\n", text).splitlines(), 1):
         line = raw.strip()
         if not line:
             continue

@@ -162,9 +162,11 @@ def tell_admins(
     notice: Notice,
     now: datetime,
     at_work: bool = False,
+    besides: int | None = None,
 ) -> int:
     """The same message to each of the study's admins, keyed `key:<handle>`; how many were new. `at_work`:
-    what can wait reaches each admin in their own working hours."""
+    what can wait reaches each admin in their own working hours; `besides`: the admin who did it, whom
+    Cadence does not tell of their own action."""
     return sum(
         enqueue(
             session,
@@ -176,7 +178,7 @@ def tell_admins(
             due_at=working_moment(now, ZoneInfo(admin.timezone)) if at_work else None,
         )
         for handle in study.admins
-        if (admin := study.people.get(handle)) is not None
+        if (admin := study.people.get(handle)) is not None and admin.id != besides
     )
 
 

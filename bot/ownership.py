@@ -10,7 +10,7 @@ from datetime import date, datetime
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from bot import audit, directory, outbox
+from bot import audit, directory, evidence, outbox
 from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, NotAnAdmin, UnknownPerson, UnknownTopic
 from bot.models import Person, Responsibility, Study, utcnow
@@ -52,6 +52,16 @@ class NoTopicFound:
     query: str
     closest: tuple[TopicOwners, ...]
     examples: tuple[str, ...]  # keywords worth trying
+
+
+@dataclass(frozen=True)
+class PersonsTopics:
+    """`/who-owns mei`: what a person owns and backs up ("what does Mei own?")."""
+
+    person: Contact
+    owns: tuple[TopicOwners, ...]
+    backs_up: tuple[TopicOwners, ...]
+    cover: Cover | None = None  # set when they are away
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ def _score(query: str, candidate: str) -> float:
         fuzz.token_sort_ratio(query, candidate),
         max(fuzz.ratio(query, word) for word in candidate.split()),
     )
+    if len(query) >= 5 and any(evidence.one_typo_away(query, w) for w in (candidate, *candidate.split())):
+        fuzzy = max(fuzzy, 88.0)  # one slip of the keyboard, "saftey", "budjet": an answer, not a guess
     return min(89.0, fuzzy)  # typo-tolerant, but ranked below a whole-word match (90 and up)
 
 
@@ -117,16 +129,35 @@ def rank_topics(query: str, topics: list[TopicOwners]) -> list[_Scored]:
 
 def find_owner(
     session: Session, *, requester: Requester, query: str, now: datetime | None = None
-) -> OwnerFound | NoTopicFound | TopicsListed:
-    """Answer `/who-owns [topic]`: the owner of the best-matching topic, all topics, or the closest ones."""
+) -> OwnerFound | NoTopicFound | TopicsListed | PersonsTopics:
+    """Answer `/who-owns [topic or person]`: the owner of the best-matching topic, all topics, what a
+    person owns, or the closest topics."""
     now = now or utcnow()
     study = directory.current(session).studies[requester.study_id]
     topics = list(study.topics)
     if not query.strip():
         away = {t.owner.handle: c for t in topics if (c := cover_for(study, t, now))}
         return TopicsListed(requester.study_key, requester.study_name, tuple(topics), away)
+    named = _person_named(study, query)
+    if named is not None:
+        away = study.away_on(named.handle, now)
+        return PersonsTopics(
+            named,
+            tuple(t for t in topics if t.owner.id == named.id),
+            tuple(t for t in topics if t.backup and t.backup.id == named.id),
+            Cover(away.until, study.stand_in(named, now)) if away else None,
+        )
     ranked = rank_topics(query, topics)
     if not ranked or ranked[0].score < CONFIDENT:
+        weighed = evidence.best(evidence.weigh(query, topics))  # a whole question: "…screened so far?"
+        if weighed is not None:
+            return OwnerFound(
+                query=query,
+                topic=weighed.topic,
+                matched=weighed.terms[0],
+                exact=True,
+                cover=cover_for(study, weighed.topic, now),
+            )
         return NoTopicFound(
             query=query,
             closest=tuple(s.topic for s in ranked[:3] if s.score >= 40),
@@ -142,6 +173,17 @@ def find_owner(
         also=ties,
         cover=cover_for(study, best.topic, now),
     )
+
+
+def _person_named(study: StudyView, query: str) -> Contact | None:
+    """The person a query names outright: @handle, handle, full name, or a first name only one has."""
+    wanted = _normalize(query.strip().lstrip("@"))
+    people = list(study.people.values())
+    exact = [p for p in people if wanted in {p.handle.casefold(), _normalize(p.name)}]
+    if exact:
+        return exact[0]
+    first = [p for p in people if p.name.split() and _normalize(p.name.split()[0]) == wanted]
+    return first[0] if len(first) == 1 else None
 
 
 def cover_for(study: StudyView, topic: TopicOwners, now: datetime) -> Cover | None:

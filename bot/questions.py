@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from bot import audit, directory, due, outbox, ownership
+from bot import audit, directory, due, evidence, outbox, ownership
 from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, CadenceError, UnknownTopic
-from bot.models import OutboxMessage, Question, Study
+from bot.models import OutboxMessage, Question, Responsibility, Study
 from bot.replies import Notice
 from bot.studies import Requester
 from bot.timing import add_duration, parse_duration
@@ -36,6 +36,7 @@ class Asked:
     in_channel: str | None  # the channel it was posted in; None when sent by direct message
     due_at: datetime
     covering_for: Contact | None = None  # the owner, when `to` covers for them while they are away
+    own_topic: bool = False  # the asker owns the topic (or covers it): it went to someone else of it
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ def ask(session: Session, *, requester: Requester, text: str, now: datetime) -> 
     question = Question(study_id=study.id, asker_id=requester.person_id, text=text, asked_at=now)
     session.add(question)
     session.flush()
-    ranked = ownership.rank_topics(text, list(study.topics))
-    confident = [s for s in ranked if s.score >= ownership.CONFIDENT]
-    if confident and (len(confident) == 1 or confident[1].score < confident[0].score):
-        return _route(session, study, question, confident[0].topic, requester, now)
-    ties = tuple(s.topic for s in confident if s.score == confident[0].score) if confident else ()
+    ranked = evidence.weigh(text, study.topics)
+    found = evidence.best(ranked)
+    if found is not None:
+        return _route(session, study, question, found.topic, requester, now)
+    ties = evidence.ties(ranked)
     audit.record(
         session,
         action="question.asked",
@@ -125,7 +126,9 @@ def choose_topic(
         if not ranked or ranked[0].score < ownership.CONFIDENT:
             raise UnknownTopic(f"No topic is called '{topic}'.", hint="Pick one of the study's topics.")
         chosen = ranked[0].topic
-    return _route(session, study, question, chosen, requester, now)
+    routed = _route(session, study, question, chosen, requester, now)
+    _learn(session, study, question, chosen, requester, toward=True)
+    return routed
 
 
 def _route(
@@ -142,6 +145,9 @@ def _route(
     owner = to or topic.owner
     stand_in = study.stand_in(owner, now, fallback=topic.backup if owner == topic.owner else None)
     answerer = stand_in or owner
+    own_topic = answerer.id == question.asker_id
+    if own_topic:  # nobody is asked their own question: the topic's other person is
+        answerer = _other_than_asker(study, topic, question, now)
     question.topic, question.assignee_id, question.state = topic.topic, answerer.id, "open"
     question.routes += 1
     question.due_at = add_duration(
@@ -170,7 +176,57 @@ def _route(
         subject=ref,
         detail={"topic": topic.topic, "to": answerer.handle, "reason": reason, "route": question.routes},
     )
-    return Asked(ref, topic.topic, answerer, channel, question.due_at, owner if stand_in else None)
+    covering = owner if stand_in and not own_topic else None
+    return Asked(ref, topic.topic, answerer, channel, question.due_at, covering, own_topic)
+
+
+def _other_than_asker(study: StudyView, topic: TopicOwners, question: Question, now: datetime) -> Contact:
+    others = [p for p in (topic.backup, topic.owner) if p is not None and p.id != question.asker_id]
+    if not others:
+        raise CadenceError(
+            f"You own {topic.topic}, and it has no backup to ask.",
+            hint=f"An admin can name one: /who-owns set {topic.topic} backup @person.",
+        )
+    return study.stand_in(others[0], now) or others[0]
+
+
+def _learn(
+    session: Session,
+    study: StudyView,
+    question: Question,
+    topic: TopicOwners,
+    requester: Requester,
+    *,
+    toward: bool,
+) -> None:
+    """The question's words count for the topic its asker picked, or against the one it was passed on
+    from, next time (per study; audited; /who-owns <topic> shows them)."""
+    row = session.exec(
+        select(Responsibility)
+        .where(Responsibility.study_id == study.id, Responsibility.topic == topic.topic)
+        .with_for_update()
+    ).one()
+    before = dict(row.learned or {})
+    after = evidence.learned(before, question.text, plan_stems=evidence.plan_stems(topic), toward=toward)
+    if after == before:
+        return
+    row.learned = after
+    study_row = session.get(Study, study.id)
+    assert study_row is not None
+    study_row.revision += 1
+    directory.changed(session)
+    audit.record(
+        session,
+        action="routing.learned",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=topic.topic,
+        detail={
+            "question": reference(study.key, question.id),
+            "toward": toward,
+            "words": sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)),
+        },
+    )
 
 
 def mark_answered(
@@ -227,13 +283,15 @@ def not_mine(session: Session, *, requester: Requester, question_id: int, now: d
     if requester.person_id != question.assignee_id and not requester.is_admin:
         raise CadenceError(f"Only the person {ref} went to can pass it on.")
     topic = next(t for t in study.topics if t.topic == question.topic)
-    candidates = [p for p in (topic.backup, topic.owner) if p and p.id != question.assignee_id]
+    passed_on = {question.assignee_id, question.asker_id}
+    candidates = [p for p in (topic.backup, topic.owner) if p and p.id not in passed_on]
     if not candidates:
         raise CadenceError(
             f"{question.topic} has nobody else to ask.",
             hint="An admin can name a backup: /who-owns set <topic> backup @person.",
         )
     _update_posted(session, study, question, now, passed_on_by=requester.name)
+    _learn(session, study, question, topic, requester, toward=False)
     routed = _route(session, study, question, topic, requester, now, to=candidates[0], reason="not mine")
     if question.routes > UNCLEAR_AFTER:
         _tell_admins(session, study, question, now)

@@ -137,7 +137,7 @@ def confirm_topics(session: Session, *, requester: Requester, now: datetime) -> 
 def hand_over(session: Session, *, requester: Requester, topic: str, now: datetime) -> HandedOver:
     """The owner says a topic is no longer theirs: the admins are asked to name a new owner."""
     mine = [t for t in _topics(session, requester.study_id) if t.owner_id == requester.person_id]
-    row = next((t for t in mine if t.topic.casefold() == topic.strip().casefold()), None)
+    row = _named_among(mine, topic)
     if row is None:
         owned = ", ".join(t.topic for t in mine) or "none"
         raise BadCommand(f"You do not own a topic called '{topic}'.", hint=f"Your topics: {owned}.")
@@ -158,8 +158,21 @@ def hand_over(session: Session, *, requester: Requester, topic: str, now: dateti
             "ownership_handover", {"study": study.key, "topic": row.topic, "owner": requester.name}
         ),
         now=now,
+        besides=requester.person_id,
     )
-    return HandedOver(row.topic, tuple(study.people[h].name for h in study.admins if h in study.people))
+    others = tuple(study.people[h].name for h in study.admins if h in study.people and h != requester.handle)
+    return HandedOver(row.topic, others)
+
+
+def _named_among(topics: list[Responsibility], words: str) -> Responsibility | None:
+    """The topic the words name: its whole name, or a word of it ("protocol" for "Protocol and study
+    design") when only one of these topics has that word."""
+    wanted = words.strip().casefold()
+    whole = [t for t in topics if t.topic.casefold() == wanted]
+    if whole:
+        return whole[0]
+    named = [t for t in topics if wanted and set(wanted.split()) <= set(t.topic.casefold().split())]
+    return named[0] if len(named) == 1 else None
 
 
 def _topics(session: Session, study_id: int) -> list[Responsibility]:

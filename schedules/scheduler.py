@@ -62,6 +62,7 @@ class Schedules:
             id=DELIVER_SOON_JOB,
             replace_existing=True,
             next_run_time=None,
+            max_instances=4,  # a wake during a drain: jobs.deliver tells that drain to look again, at once
         )
         self.scheduler.start()
         log.info("scheduler started: due work every %gs", self.tick_seconds)

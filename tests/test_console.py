@@ -39,7 +39,7 @@ def test_switching_person_changes_what_they_may_do(chat):
     assert chat.say("/who-owns set SAE backup @omar").startswith(
         "@omar is now the backup of Safety reporting"
     )
-    assert chat.say("/as ben") == "You are now ben."
+    assert chat.say("/as ben") == "You are now ben (Ben Okafor)."
     refused = chat.say("/who-owns set SAE backup @raj")
     assert refused.startswith("! Only the plan's admins can change who owns a topic.")
     assert "Backup: @omar" in chat.say("/who-owns SAE")
@@ -79,11 +79,14 @@ def test_scheduled_prompts_appear_in_the_console_as_direct_messages(engine, stud
     monday_nine_in_warsaw = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     run_in_session(engine, do_due_work, now=monday_nine_in_warsaw.now())
     DeliveryWorker(engine, ConsoleNotifier(shown.append), monday_nine_in_warsaw).drain()
+    first, *others = shown
+    assert "1. What moved since last week?" in first
+    assert "/checkin answer <on track|at risk|off track>; <answer 1>; <answer 2>; <answer 3>" in first
+    assert "ACME-201 · week 2026-W48" in first
     raj = next(line for line in shown if line.startswith("[DM to @raj]"))
     assert "Hi Raj, it's check-in time for ACME-201." in raj
-    assert "1. What moved since last week?" in raj
-    assert "/checkin answer <on track|at risk|off track>; <answer 1>; <answer 2>; <answer 3>" in raj
-    assert "ACME-201 · week 2026-W48" in raj
+    # The same prompt for the next person is printed once: their greeting, and a pointer to it.
+    assert all(o.endswith("(with the card shown above)") and "What moved" not in o for o in others)
     assert len(shown) == 5  # everyone whose 09:00 it is: Warsaw, Rome and Prague
 
 
@@ -168,3 +171,41 @@ def test_home_and_report_in_the_console(chat, engine, tmp_path):
     chart = next(line for line in shown if line.endswith(".png"))
     path = chart.rsplit(": ", 1)[1]
     assert open(path, "rb").read().startswith(b"\x89PNG")
+
+
+def test_a_multi_line_paste_into_minutes_is_one_message(chat):
+    out = io.StringIO()
+    pasted = "/minutes\nACTION @raj: send the plan by Friday\nDECISION: screening window 21 days\n/quit\n"
+    run_console(chat, io.StringIO(pasted), out)
+    shown = out.getvalue()
+    assert "Type a command" not in shown
+    assert "• screening window 21 days" in shown and "@raj — Send the plan (due Fri" in shown
+
+
+def test_the_helps_one_line_example_reads_as_an_action_and_a_decision(chat):
+    shown = chat.say("/minutes ACTION @raj: send the plan by Friday · DECISION: screening window 21 days")
+    assert "• screening window 21 days" in shown
+    assert "@raj — Send the plan (due Fri" in shown and "DECISION" not in shown
+
+
+def test_a_near_miss_command_gets_a_suggestion_and_people_are_named_as_people_say_them(chat):
+    assert "Did you mean /who-owns?" in chat.say("/who-own safety")
+    assert chat.say("/as Raj") == "You are now raj (Raj Patel)."
+    assert chat.say("/as mei lin") == "You are now mei (Mei Lin)."
+
+
+def test_actions_done_without_an_id_says_which_actions_are_open(chat):
+    chat.say("/as raj")
+    chat.say(
+        "/minutes post "
+        + chat.say("/minutes ACTION @raj: send the plan by Friday").split("post ")[1].split()[0]
+    )
+    answer = chat.say("/actions done")
+    assert "Which action? Say its id: /actions done A1" in answer and "A1 Send the plan" in answer
+    assert "/actions does not know" not in answer
+
+
+def test_a_handover_names_the_topic_by_a_word_of_it(chat):
+    answer = chat.say("/who-owns handover protocol")  # alice owns Protocol and study design
+    assert "will name a new owner for Protocol and study design" in answer
+    assert "Alice Chen" not in answer  # she is an admin herself: Raj names the owner, and she is not told

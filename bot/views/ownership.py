@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import messages as m
 from bot.directory import Contact, TopicOwners
-from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, TopicsListed
+from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, PersonsTopics, TopicsListed
 from bot.reviews import HandedOver, TopicsConfirmed
 from bot.views import context, message, notice_view, person, reply, section, who
 from bot.wording import describe_match, describe_preference, describe_role, side_label
@@ -59,7 +59,28 @@ def _(result: OwnerFound) -> m.Message:
             section(m.line("Also fits: {others}", others=m.join([_topic_and_owner(t) for t in result.also])))
         )
     blocks.append(context(m.join(notes, " · ")))
+    taught = sorted((w for w, weight in topic.learned.items() if weight > 0), key=lambda w: -topic.learned[w])
+    if taught:
+        words = ", ".join(taught[:8])
+        blocks.append(context(m.line("Words questions taught Cadence for this topic: {words}", words=words)))
     return message(f"{topic.topic}: owner {topic.owner.name}", *blocks)
+
+
+@reply.register
+def _(result: PersonsTopics) -> m.Message:
+    who, role = result.person, describe_role(result.person)
+    lines = [m.line("*{name}* · {role}", name=person(who), role=role)]
+    if result.owns:
+        lines.append(m.line("Owns: {topics}", topics=", ".join(t.topic for t in result.owns)))
+    if result.backs_up:
+        lines.append(m.line("Backup for: {topics}", topics=", ".join(t.topic for t in result.backs_up)))
+    if not (result.owns or result.backs_up):
+        lines.append(m.line("Owns no topic in the plan and backs up none."))
+    blocks: list[m.Block] = [m.Section(tuple(lines))]
+    if result.cover:
+        blocks.append(section(cover_line(who, result.cover)))
+    blocks.append(context(m.line("_{how}_", how=describe_preference(who))))
+    return message(f"What {who.name} owns", *blocks)
 
 
 @reply.register

@@ -188,13 +188,14 @@ def _(result: Asked) -> m.Message:
         if result.covering_for
         else None
     )
+    template = ":incoming_envelope: Your question *{ref}* went to {to}{cover} ({topic}), {where}."
+    if result.own_topic:  # never to the asker: the topic's other person has it
+        template = (
+            ":incoming_envelope: *{ref}* is about {topic}, which you look after yourself, "
+            "so it went to {to}, {where}."
+        )
     text = m.line(
-        ":incoming_envelope: Your question *{ref}* went to {to}{cover} ({topic}), {where}.",
-        ref=result.ref,
-        to=person(result.to),
-        cover=cover,
-        topic=result.topic,
-        where=where,
+        template, ref=result.ref, to=person(result.to), cover=cover, topic=result.topic, where=where
     )
     note = m.line(
         "Expected answer by {due}; Cadence chases it until then. /ask list shows it.",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import select as waiting
 import shlex
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from rapidfuzz import process
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -19,6 +22,7 @@ from bot.commands import Invocation, command_names, run_command
 from bot.db import run_in_session
 from bot.errors import CadenceError
 from bot.models import Person, Study
+from handlers.console.output import write
 from handlers.console.render import UTC_ZONE, render, render_error
 
 log = logging.getLogger("cadence.console")
@@ -52,10 +56,16 @@ class ConsoleSession:
         self.clock = clock  # None: the process clock
         self.study_key = study_key
         people = run_in_session(engine, _people_of, study_key=study_key)
-        self.handles = [h for h, _, _ in people]
-        self.zones = {h: ZoneInfo(zone) for h, _, zone in people}
-        admins = [h for h, is_admin, _ in people if is_admin]
+        self.handles = [p.handle for p in people]
+        self.names = {p.handle: p.name for p in people}
+        self.zones = {p.handle: ZoneInfo(p.timezone) for p in people}
+        admins = [p.handle for p in people if p.handle in p.admins]
         self.handle = handle if handle in self.handles else (admins or self.handles or [""])[0]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The timezone of whoever is typing: the one the console shows every time in."""
+        return self.zones.get(self.handle, UTC_ZONE)
 
     @property
     def prompt(self) -> str:
@@ -71,14 +81,16 @@ class ConsoleSession:
             return Answer("")
         if not line.startswith("/"):
             return Answer("Type a command such as /who-owns safety, or /help.", failed=True)
-        name, _, text = line.partition(" ")
+        name, text = (line.split(None, 1) + [""])[:2]  # a paste may put the notes on the next line
         name = name.lower()
         if name == "/as":
             return self.switch_person(text.strip())
         if name == "/help":
             return Answer(f"{self.say('/cadence help')}\n{CONSOLE_HELP}")
         if name not in command_names():
-            return Answer(f"! There is no {name} command.\n  Type /help to see them all.", failed=True)
+            close = process.extractOne(name, command_names(), score_cutoff=75)
+            hint = f"Did you mean {close[0]}? " if close else ""
+            return Answer(f"! There is no {name} command.\n  {hint}Type /help to see them all.", failed=True)
         return self.run(name, text)
 
     def run(self, name: str, text: str) -> Answer:
@@ -101,43 +113,87 @@ class ConsoleSession:
                 f"! Something went wrong on Cadence's side and nothing was changed (reference {reference}).",
                 failed=True,
             )
-        return Answer(render(result, self.zones.get(self.handle, UTC_ZONE)))
+        return Answer(render(result, self.zone))
 
-    def switch_person(self, handle: str) -> Answer:
-        handle = handle.lstrip("@").strip()
-        if not handle:
+    def switch_person(self, who: str) -> Answer:
+        wanted = who.lstrip("@").strip().casefold()
+        if not wanted:
             return Answer("People in this study: " + ", ".join(self.handles))
-        if handle not in self.handles:
+        handle = next(
+            (
+                h
+                for h in self.handles
+                if wanted in {h.casefold(), self.names[h].casefold(), self.names[h].split()[0].casefold()}
+            ),
+            None,
+        )
+        if handle is None:
             people = shlex.join(self.handles)
-            return Answer(f"! '{handle}' is not in {self.study_key}'s plan.\n  People: {people}", failed=True)
+            return Answer(
+                f"! '{who.strip()}' is not in {self.study_key}'s plan.\n  People: {people}", failed=True
+            )
         self.handle = handle
-        return Answer(f"You are now {handle}.")
+        return Answer(f"You are now {handle} ({self.names[handle]}).")
 
 
-def _people_of(session, *, study_key: str) -> list[tuple[str, bool, str]]:
+@dataclass(frozen=True)
+class _Member:
+    handle: str
+    name: str
+    timezone: str
+    admins: tuple[str, ...]
+
+
+def _people_of(session, *, study_key: str) -> list[_Member]:
     study = session.exec(select(Study).where(Study.key == study_key)).one()
     people = session.exec(select(Person).where(Person.study_id == study.id, Person.active == True))  # noqa: E712
-    return [(p.handle, p.handle in study.admins, p.timezone) for p in people]
+    return [_Member(p.handle, p.name, p.timezone, tuple(study.admins)) for p in people]
 
 
 def run_console(session: ConsoleSession, lines: Iterable[str] | None, out: TextIO) -> None:
-    """Answer commands until /quit or the end of input; `lines=None` reads the terminal with a prompt."""
-    for line in lines if lines is not None else _typed(session):
-        if line.strip().lower() in {"/quit", "/exit"}:
+    """Answer messages until /quit or the end of input; `lines=None` reads the terminal with a prompt.
+    A line that does not start with `/` continues the message before it: pasted notes are one message."""
+    for typed in messages(lines) if lines is not None else _typed(session):
+        if typed.strip().lower() in {"/quit", "/exit"}:
             break
-        answer = session.say(line)
+        answer = session.say(typed)
         if answer:
-            print(answer, file=out, flush=True)
+            write(answer, out)
+
+
+def messages(lines: Iterable[str]) -> Iterator[str]:
+    """Lines as messages: a command and the lines that follow it up to the next command are one."""
+    held: list[str] = []
+    for line in (part for chunk in lines for part in (chunk.splitlines() or [""])):
+        if held and not line.lstrip().startswith("/") and held[0].lstrip().startswith("/"):
+            held.append(line)
+            continue
+        if held:
+            yield "\n".join(held)
+        held = [line]
+    if held:
+        yield "\n".join(held)
 
 
 def _typed(session: ConsoleSession) -> Iterator[str]:
+    """What is typed at the prompt; a paste of several lines, which arrives at once, is read whole."""
     try:
         import readline  # noqa: F401  (line editing and history for input())
     except ImportError:
         pass
     while True:
         try:
-            yield input(session.prompt)
+            burst = [input(session.prompt)]
+            while _more_waiting():
+                burst.append(input())
         except (EOFError, KeyboardInterrupt):
             print()
             return
+        yield from messages(burst)
+
+
+def _more_waiting() -> bool:
+    try:
+        return bool(waiting.select([sys.stdin], [], [], 0.05)[0])
+    except (OSError, ValueError):
+        return False

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import messages as m
 from bot.directory import Contact
 from bot.messages import Home, Message
 from bot.replies import Posted
-from handlers.console.render import UTC_ZONE, render_message
+from handlers.console.output import write
+from handlers.console.render import UTC_ZONE, blocks, render_message
 
 
 @dataclass
@@ -26,12 +28,14 @@ class Shown:
 class ConsoleNotifier:
     platform = "console"
 
-    def __init__(self, show: Callable[[str], None] = print, files: Path | None = None):
+    def __init__(self, show: Callable[[str], None] = write, files: Path | None = None):
         self.show = show
         self.files = files or Path.cwd() / "cadence-files"  # where shared files (charts, exports) are written
         self.log: list[Shown] = []
+        self.reader: Callable[[], ZoneInfo] = lambda: UTC_ZONE  # whoever types: channels show their time
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._last_blocks: tuple[m.Block, ...] = ()
 
     def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
         return self._print(f"#{channel}", message, key, channel=channel)
@@ -99,11 +103,24 @@ class ConsoleNotifier:
         message: Message,
         key: str | None,
         channel: str | None = None,
-        zone: ZoneInfo = UTC_ZONE,
+        zone: ZoneInfo | None = None,
     ) -> Posted:
+        zone = zone or self.reader()
         text = render_message(message, zone)
         with self._lock:
             message_id = str(next(self._ids))
             self.log.append(Shown(where, text, key, message_id))
-        self.show(f"[{where}] {text}")
+            shown = self._without_repeats(message, zone) or text
+        self.show(f"[{where}] {shown}")
         return Posted(channel or where, message_id)
+
+    def _without_repeats(self, message: Message, zone: ZoneInfo) -> str | None:
+        """The message as printed when it repeats the card printed just before it (the escalation card in
+        the channel, then in each level person's DM): its own lines, and a pointer to the card above."""
+        first, *rest = message.blocks or (None,)
+        repeated = [b for b in rest if b in self._last_blocks]
+        self._last_blocks = message.blocks
+        if len(repeated) < 2:
+            return None
+        own = tuple(b for b in message.blocks if b is first or b not in repeated)
+        return f"{blocks(own, zone)}\n  (with the card shown above)"
