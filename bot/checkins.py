@@ -689,6 +689,27 @@ def _answered_handles(session: Session, round_: CheckinRound, study: StudyView) 
     return set(_answers_by_handle(session, round_, study))
 
 
+def skipped_days(session: Session, study_id: int, plan: CheckinPlan) -> frozenset[date]:
+    """The days without a round: the plan's `skip` and those added from chat."""
+    return plan.skip | _skips_from_chat(session, study_id)
+
+
+def next_prompt(
+    study: StudyView, plan: CheckinPlan, person: Contact, now: datetime, skipped: frozenset[date]
+) -> datetime | None:
+    """When the person is next asked: the first round to come not skipped and not while they are away."""
+    for weeks_ahead in range(0, 27):
+        week = week_of(now + timedelta(weeks=weeks_ahead))
+        at = prompt_time(plan.schedule, week, person.timezone)
+        if (
+            at > now
+            and round_day(plan.schedule, week) not in skipped
+            and not study.away_on(person.handle, at)
+        ):
+            return at
+    return None
+
+
 def _skips_from_chat(session: Session, study_id: int) -> frozenset[date]:
     return frozenset(session.exec(select(CheckinSkip.day).where(CheckinSkip.study_id == study_id)))
 

@@ -200,7 +200,7 @@ def checkin(session: Session, requester: Requester, text: str, now: datetime) ->
             )
         return checkins.add_skip(session, requester=requester, text=rest, now=now)
     if verb == "stats":
-        weeks = _count(rest, 8)
+        weeks = _count(rest, 8, "/checkin stats 4   (the last four weeks; 8 when left out)")
         return checkins.participation(session, requester=requester, weeks=max(1, min(weeks, 52)))
     if verb == "answer":
         status, *answers = [part.strip() for part in rest.split(";")]
@@ -370,10 +370,16 @@ def _number(ref: str, letter: str) -> int | None:
     return int(match.group(1))
 
 
-def _count(text: str, default: int) -> int:
-    """A number of weeks as typed (ASCII digits), else `default`."""
-    text = text.strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else default
+def _count(text: str, default: int, usage: str) -> int:
+    """A number of weeks as typed ("2", "2 weeks", "2w"), `default` when nothing is; anything else is
+    refused with the usage rather than silently read as the default."""
+    text = text.strip().casefold()
+    if not text:
+        return default
+    match = re.fullmatch(r"([0-9]{1,4})\s*(?:w|wk|wks|week|weeks)?", text)
+    if match is None:
+        raise BadCommand(f"'{text}' is not a number of weeks.", hint=f"For example: {usage}")
+    return int(match.group(1))
 
 
 @command(
@@ -403,7 +409,7 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
     if verb in {"", "help", "?"}:
         return help_for()
     if verb == "report":
-        weeks = _count(rest, 4)
+        weeks = _count(rest, 4, "/cadence report 2   (the last two weeks; 4 when left out)")
         return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)
     if verb == "home":
         return reports.home_for(session, requester=requester, now=now)

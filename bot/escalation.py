@@ -259,7 +259,7 @@ def raise_issue(
         now=now,
         study_id=study.id,
     )
-    _notify_level(session, study, issue, levels, now, why="just raised")
+    _notify_level(session, study, issue, levels, now, why="just raised", actor_id=requester.person_id)
     return IssueChanged(view, "raised")
 
 
@@ -288,7 +288,9 @@ def acknowledge(session: Session, *, requester: Requester, issue_id: int, now: d
         "acknowledged",
         {"by": requester.handle, "minutes": _minutes(issue.raised_at, now)},
     )
-    _after_change(session, study, issue, levels, now, tell_reporter="acknowledged")
+    _after_change(
+        session, study, issue, levels, now, tell_reporter="acknowledged", actor_id=requester.person_id
+    )
     return IssueChanged(_view(session, study, issue, levels), "acknowledged")
 
 
@@ -328,7 +330,7 @@ def resolve(
             "minutes_to_resolve": _minutes(issue.raised_at, now),
         },
     )
-    _after_change(session, study, issue, levels, now, tell_reporter="resolved")
+    _after_change(session, study, issue, levels, now, tell_reporter="resolved", actor_id=requester.person_id)
     return IssueChanged(_view(session, study, issue, levels), "resolved")
 
 
@@ -350,7 +352,16 @@ def escalate_now(
         )
     if issue.state == "acknowledged":
         _change(session, issue, state="open")
-    _climb(session, study, issue, levels, now, actor=requester.actor, reason=reason.strip())
+    _climb(
+        session,
+        study,
+        issue,
+        levels,
+        now,
+        actor=requester.actor,
+        reason=reason.strip(),
+        actor_id=requester.person_id,
+    )
     return IssueChanged(_view(session, study, issue, levels), "escalated")
 
 
@@ -381,7 +392,9 @@ def _climb(
     *,
     actor: str,
     reason: str | None,
+    actor_id: int | None = None,
 ) -> int:
+    """Up one level; whoever climbed it (`actor_id`) is not told of their own step."""
     before = levels[issue.level - 1]
     after = levels[issue.level]
     waited = level_deadline_duration(session, study, issue.severity, before)
@@ -395,8 +408,10 @@ def _climb(
         return 0  # another instance moved it first
     why = reason or (f"no acknowledgement within {waited}" if waited else "no acknowledgement")
     _record(session, study, issue, actor, "escalated", {"from": before.name, "to": after.name, "why": why})
-    _notify_level(session, study, issue, levels, now, why=why)
+    _notify_level(session, study, issue, levels, now, why=why, actor_id=actor_id)
     for person in before.people:
+        if person.id == actor_id:
+            continue
         outbox.enqueue(
             session,
             key=f"{_key('esc-moved', study, issue)}:L{issue.level}:{person.handle}",
@@ -408,7 +423,7 @@ def _climb(
                 {**snapshot(_view(session, study, issue, levels)), "from_level": before.name, "why": why},
             ),
         )
-    _after_change(session, study, issue, levels, now, tell_reporter="escalated")
+    _after_change(session, study, issue, levels, now, tell_reporter="escalated", actor_id=actor_id)
     return 1
 
 
@@ -573,13 +588,17 @@ def _notify_level(
     *,
     why: str,
     step: str = "",
+    actor_id: int | None = None,
 ) -> None:
+    """The level's people asked to pick the issue up, but not whoever just acted, unless they are all
+    the level has."""
     level = levels[issue.level - 1]
     view = _view(session, study, issue, levels)
     history = [
         f"{when:%Y-%m-%d %H:%M} UTC · {who}: {what}" for when, who, what in _history(session, study, issue)
     ]
-    for person in level.people:
+    others = [p for p in level.people if p.id != actor_id] or list(level.people)
+    for person in others:
         outbox.enqueue(
             session,
             key=f"{_key('esc-notify', study, issue)}:L{issue.level}{step}:{person.handle}",
@@ -594,7 +613,7 @@ def _notify_level(
         issue,
         "cadence",
         "notified",
-        {"level": level.name, "people": [p.handle for p in level.people]},
+        {"level": level.name, "people": [p.handle for p in others]},
     )
 
 
@@ -622,8 +641,9 @@ def _after_change(
     now: datetime,
     *,
     tell_reporter: str,
+    actor_id: int | None = None,
 ) -> None:
-    """The card shows the new state, and the reporter hears what happened."""
+    """The card shows the new state, and the reporter hears what happened (unless they did it)."""
     view = _view(session, study, issue, levels)
     data = snapshot(view)
     outbox.enqueue(
@@ -634,6 +654,8 @@ def _after_change(
         study_id=study.id,
         notice=Notice("escalation_card", data),
     )
+    if issue.reporter_id == actor_id:
+        return
     outbox.enqueue(
         session,
         key=f"{_key('esc-reporter', study, issue)}:v{issue.version}",

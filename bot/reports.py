@@ -90,6 +90,7 @@ class _StudyHomes:
     last_round: CheckinRound | None
     answered_last: frozenset[int]
     milestones: tuple[tuple[str, str, str], ...]
+    skipped: frozenset[date] = frozenset()  # days without a check-in round
 
     @classmethod
     def read(cls, session: Session, study: StudyView, now: datetime) -> _StudyHomes:
@@ -123,22 +124,26 @@ class _StudyHomes:
             for m in sorted((row.plan or {}).get("milestones") or [], key=lambda m: m["due"])
             if m.get("due") and m["due"] >= now.date().isoformat()
         )
+        plan = checkins.checkin_plan(row)
         return cls(
             study,
             now,
             action_lines_by_owner(session, study=study, now=now),
             questions,
             escalations,
-            checkins.checkin_plan(row),
+            plan,
             last,
             answered,
             milestones,
+            checkins.skipped_days(session, study.id, plan) if plan else frozenset(),
         )
 
     def home_of(self, me: Contact) -> HomeView:
         plan, last = self.plan, self.last_round
         next_checkin = (
-            _next_checkin(plan, me.timezone, self.now) if plan and me.handle in plan.participants else None
+            checkins.next_prompt(self.study, plan, me, self.now, self.skipped)
+            if plan and me.handle in plan.participants
+            else None
         )
         away = self.study.away_on(me.handle, self.now)
         cover = self.study.people[away.cover].name if away and away.cover in self.study.people else None
@@ -330,17 +335,20 @@ def send_report(
 
 
 def request_report(session: Session, *, requester: Requester, weeks: int, now: datetime) -> ReportRequested:
-    """`/cadence report [weeks]`: the report goes to the study channel (or to the person without one)."""
+    """`/cadence report [weeks]`: an admin's report goes to the study channel; anyone else's (and any
+    report of a study without a channel) to the person alone, not to both companies' channel."""
     study = directory.current(session).studies[requester.study_id]
-    to = (
-        outbox.Destination.channel(study.channel)
-        if study.channel
-        else outbox.Destination.person(requester.person_id)
-    )
+    shared = study.channel if requester.is_admin else None
+    to = outbox.Destination.channel(shared) if shared else outbox.Destination.person(requester.person_id)
     send_report(
-        session, study_id=study.id, weeks=weeks, now=now, key=f"report:{study.key}:{now.isoformat()}", to=to
+        session,
+        study_id=study.id,
+        weeks=weeks,
+        now=now,
+        key=f"report:{study.key}:{requester.handle}:{now.isoformat()}",
+        to=to,
     )
-    return ReportRequested(weeks, study.channel)
+    return ReportRequested(weeks, shared)
 
 
 @due.work(order=70)

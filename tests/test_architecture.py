@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import yaml
 
-from bot.commands import command_names
+from bot.commands import command_names, help_for
 from bot.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,6 +51,23 @@ def test_the_manifest_declares_every_command_with_escaping():
     assert all(c["should_escape"] for c in declared.values())
     assert manifest["settings"]["interactivity"]["is_enabled"]
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_each_commands_usage_hint_in_the_manifest_names_its_verbs():
+    """Slack shows the hint as people type: a verb missing there (`/cadence home`) is a verb unknown."""
+    manifest = yaml.safe_load((REPO / "manifest.yaml").read_text())
+    hints = {c["command"]: c["usage_hint"] for c in manifest["features"]["slash_commands"]}
+    for info in help_for().commands:
+        verbs = {
+            words[1]
+            for part in info.usage
+            for usage in part.split("·")
+            if len(words := usage.split()) > 1
+            and words[0] == info.name
+            and re.fullmatch(r"[a-z-]+", words[1])
+        } - {"help"}
+        missing = {verb for verb in verbs if verb not in hints[info.name]}
+        assert not missing, f"{info.name}'s usage_hint lacks {sorted(missing)}"
 
 
 def test_env_example_lists_every_setting():

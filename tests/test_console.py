@@ -209,3 +209,17 @@ def test_a_handover_names_the_topic_by_a_word_of_it(chat):
     answer = chat.say("/who-owns handover protocol")  # alice owns Protocol and study design
     assert "will name a new owner for Protocol and study design" in answer
     assert "Alice Chen" not in answer  # she is an admin herself: Raj names the owner, and she is not told
+
+
+def test_a_channel_post_shows_its_times_in_the_typists_own_timezone(chat, engine):
+    from bot.clock import SystemClock
+    from bot.outbox import DeliveryWorker
+    from handlers.console.notifier import ConsoleNotifier
+
+    shown: list[str] = []
+    notifier = ConsoleNotifier(shown.append)
+    notifier.reader = lambda: chat.zone  # as `cadence console` wires it
+    chat.say("/ask Is the SAE narrative for subject 104 due this week?")
+    DeliveryWorker(engine, notifier, SystemClock()).drain()
+    [posted] = [s for s in shown if s.startswith("[#C0STUDY]")]
+    assert "expected by" in posted and " ES" in posted and "UTC" not in posted  # alice is in New York

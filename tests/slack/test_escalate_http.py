@@ -110,7 +110,8 @@ def test_a_critical_issue_starts_where_the_plan_says(url, engine, fake_slack, cl
     answer = post_command(url, "/escalate", "critical Unblinding risk at site 2", user_id=ALICE)
     assert "Study leads" in answer.text
     deliver(engine, fake_slack, clock)
-    assert sent_to(fake_slack, "esc-notify:ACME-201:1:L2") == ["D01ALICE", "D02TOM"]
+    # Alice is a study lead herself: she raised it, so only Tom is asked to pick it up.
+    assert sent_to(fake_slack, "esc-notify:ACME-201:1:L2") == ["D02TOM"]
     assert sent_to(fake_slack, "esc-notify:ACME-201:1:L1") == []
 
 
@@ -161,3 +162,15 @@ def _requester(engine, handle):
     from bot.studies import find_requester
 
     return run_in_session(engine, find_requester, platform="console", user_id=handle, study_key="ACME-201")
+
+
+def test_whoever_climbs_an_issue_is_not_told_of_their_own_step(url, engine, fake_slack, clock):
+    post_command(url, "/escalate", "high Freezer failure at site 104", user_id=BEN)
+    deliver(engine, fake_slack, clock)
+    assert sent_to(fake_slack, "esc-notify:ACME-201:1:L1") == ["D02RAJ"]  # Ben raised it himself
+    climbed = post_command(url, "/escalate", "up E1 the freezer vendor is not answering", user_id=BEN)
+    assert "Study leads" in climbed.text
+    deliver(engine, fake_slack, clock)
+    assert sent_to(fake_slack, "esc-moved:") == ["D02RAJ"]  # not Ben: he moved it
+    assert sent_to(fake_slack, "esc-reporter:") == []  # Ben is the reporter and did it himself
+    assert sent_to(fake_slack, "esc-notify:ACME-201:1:L2") == ["D01ALICE", "D02TOM"]
