@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -152,6 +153,12 @@ def cmd_plan_apply(args: argparse.Namespace, settings: Settings) -> int:
     print(result.summary)
     if result.drift:
         print(result.drift)
+    if settings.slack_bot_token:
+        from handlers.slack.identify import find_by_email
+
+        found = find_by_email(engine, slack_web_client(settings))
+        if found:
+            print(f"Found {found} of the plan's people in Slack by their e-mail.")
     return 0
 
 
@@ -357,19 +364,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
     wake: list = []
-    slack_app, teams_app, routes, notifiers = None, None, None, {}
+    slack_app, teams_app, routes, notifiers, hourly = None, None, None, {}, []
     if settings.slack_http_ready:
         from handlers.slack.app import build_app
 
         slack_app = build_app(settings, engine, wake_delivery=lambda: wake[0]())
         _verify_slack_token(slack_app)
         notifiers["slack"] = slack_notifier(settings)
+        hourly.append(find_slack_people(engine, settings))
     if settings.teams_ready:
         from handlers.teams.app import build_teams_app, teams_notifier
 
         teams_app, routes = build_teams_app(settings, engine, wake_delivery=lambda: wake[0]())
         notifiers["teams"] = teams_notifier(teams_app, engine, settings)
-    schedules = build_schedules(settings, engine, RoutingNotifier(notifiers))
+    schedules = build_schedules(settings, engine, RoutingNotifier(notifiers), hourly)
     wake.append(schedules.wake)
 
     async def start() -> None:
@@ -411,7 +419,9 @@ def _serve_socket_mode(settings: Settings) -> int:
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
     assert settings.slack_app_token is not None
-    schedules = build_schedules(settings, engine, slack_notifier(settings))
+    schedules = build_schedules(
+        settings, engine, slack_notifier(settings), [find_slack_people(engine, settings)]
+    )
     schedules.start()
     try:
         app = build_app(settings, engine, wake_delivery=schedules.wake)
@@ -437,25 +447,46 @@ def _verify_slack_token(app) -> None:
         ) from None
 
 
-def slack_notifier(settings: Settings):
+def slack_web_client(settings: Settings):
     from slack_sdk import WebClient
 
-    from handlers.slack.notifier import SlackNotifier
-
     # No client-side retries: the outbox decides when to try again, and never holds up other messages.
-    client = WebClient(
+    return WebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=30, retry_handlers=[]
     )
-    return SlackNotifier(client)
 
 
-def build_schedules(settings: Settings, engine: Engine, notifier):
-    """The scheduler and the delivery worker of this process, sending through `notifier`."""
+def slack_notifier(settings: Settings):
+    from handlers.slack.notifier import SlackNotifier
+
+    return SlackNotifier(slack_web_client(settings))
+
+
+def find_slack_people(engine: Engine, settings: Settings) -> Callable[[], int]:
+    """Look up in Slack, now, the plan people known by e-mail alone; the same lookup, for the hourly job."""
+    from handlers.slack.identify import find_by_email
+
+    client = slack_web_client(settings)
+
+    def find() -> int:
+        return find_by_email(engine, client)
+
+    found = find()
+    if found:
+        log.info("found %d plan people in Slack by their e-mail", found)
+    return find
+
+
+def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None):
+    """The scheduler and the delivery worker of this process, sending through `notifier`; `hourly`: the
+    adapters' upkeep."""
     from schedules.jobs import Runtime
     from schedules.scheduler import Schedules
 
     clock = SystemClock()
-    runtime = Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock)
+    runtime = Runtime(
+        engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock, hourly=list(hourly or [])
+    )
     return Schedules(runtime, settings.tick_seconds)
 
 

@@ -28,6 +28,7 @@ class Runtime:
     worker: DeliveryWorker
     clock: Clock
     after_delivery: list = field(default_factory=list)  # callbacks given each DeliveryReport
+    hourly: list = field(default_factory=list)  # the adapters' upkeep (finding people by e-mail, say)
 
 
 _runtime: Runtime | None = None
@@ -42,6 +43,14 @@ def _current() -> Runtime:
     if _runtime is None:
         raise RuntimeError("schedules.jobs.configure() was not called")
     return _runtime
+
+
+def run_hourly(index: int) -> None:
+    """One of the adapters' hourly upkeep jobs; a failure is logged and tried again the next hour."""
+    try:
+        _current().hourly[index]()
+    except Exception:
+        log.exception("hourly upkeep %d failed", index)
 
 
 def run_checkin_schedule(study_key: str) -> None:

@@ -54,6 +54,14 @@ class Schedules:
             replace_existing=True,
             next_run_time=datetime.now(UTC),
         )
+        for index in range(len(self.runtime.hourly)):
+            self.scheduler.add_job(
+                jobs.run_hourly,
+                IntervalTrigger(hours=1, timezone=UTC),
+                args=[index],
+                id=f"hourly:{index}",
+                replace_existing=True,
+            )
         # One standing job that a wake brings forward: a one-shot job under a fixed id races APScheduler's
         # own removal of it after it ran (JobLookupError in the scheduler's thread).
         self.scheduler.add_job(

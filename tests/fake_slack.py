@@ -66,6 +66,7 @@ class FakeSlack:
         self.ts_clock: Callable[[], float] = time.time  # where message timestamps come from
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded to its URL
         self.shared: list[dict[str, Any]] = []  # files.completeUploadExternal calls: files, channel, thread
+        self.users: dict[str, str] = {}  # Slack user id -> e-mail, for users.lookupByEmail and users.info
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -117,6 +118,17 @@ class FakeSlack:
                     }
                 )
             return 200, {"ok": True, "files": files}, {}
+        if call.method == "users.lookupByEmail":
+            wanted = str(call.params.get("email", "")).casefold()
+            found = next((uid for uid, email in self.users.items() if email.casefold() == wanted), None)
+            if found is None:
+                return 200, {"ok": False, "error": "users_not_found"}, {}
+            return 200, {"ok": True, "user": {"id": found, "profile": {"email": self.users[found]}}}, {}
+        if call.method == "users.info":
+            uid = str(call.params.get("user", ""))
+            if uid not in self.users:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "user": {"id": uid, "profile": {"email": self.users[uid]}}}, {}
         if call.method == "chat.update":
             return 200, {"ok": True, "channel": call.params["channel"], "ts": call.params["ts"]}, {}
         if call.method == "conversations.open":

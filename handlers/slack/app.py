@@ -21,6 +21,7 @@ from bot.errors import CadenceError
 from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.auth import BotIdentity
+from handlers.slack.identify import recognise_writers
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
@@ -47,6 +48,7 @@ def build_app(
         logger=logging.getLogger("cadence.bolt"),
     )
     app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
+    app.use(recognise_writers(engine))
     register_listeners(app)
     app.error(handle_error)
     _built[app] = Built(settings.slack_signing_secret or "", identity)

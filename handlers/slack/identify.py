@@ -1,0 +1,88 @@
+"""Finding in Slack the people a plan names by e-mail alone (bot.identities): `users.lookupByEmail` when
+the plan is applied, at start and hourly for whoever is still missing; and the profile of whoever
+writes to Cadence when Slack gives an id no plan knows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import directory, identities
+from bot.db import run_in_session
+
+log = logging.getLogger("cadence.slack.identify")
+ASK_AGAIN_AFTER = 600.0  # seconds before the profile of the same stranger is read again
+
+
+def find_by_email(engine: Engine, client: WebClient) -> int:
+    """Look up each plan person with an e-mail and no Slack id; how many were found. A rate limit or an
+    outage ends this round quietly: the hourly round tries again."""
+    found = 0
+    for email in sorted({m.email.casefold() for m in run_in_session(engine, identities.missing_slack_ids)}):
+        try:
+            user = client.users_lookupByEmail(email=email)["user"]
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason == "users_not_found":
+                continue
+            log.warning("users.lookupByEmail stopped: %s; the next round tries again", reason)
+            break
+        except (SlackClientError, OSError) as error:
+            log.warning("users.lookupByEmail stopped: %s; the next round tries again", type(error).__name__)
+            break
+        if user.get("deleted") or user.get("is_bot"):
+            continue
+        handles = run_in_session(
+            engine, identities.found_on_slack, email=email, user_id=user["id"], how="users.lookupByEmail"
+        )
+        if handles:
+            log.info("found %s in Slack by e-mail", ", ".join(handles))
+        found += len(handles)
+    return found
+
+
+def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
+    """Middleware: someone Slack names by an id no plan knows, while a plan still misses someone's id,
+    is looked up once (users.info) and recorded when their e-mail is that person's."""
+    asked: dict[str, float] = {}
+
+    async def middleware(
+        context: dict[str, Any], client: AsyncWebClient, next: Callable[[], Awaitable[None]]
+    ):
+        user_id = context.get("user_id")
+        if user_id and time.monotonic() - asked.get(user_id, -ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER:
+            if await asyncio.to_thread(run_in_session, engine, _could_be_someone, user_id=user_id):
+                asked[user_id] = time.monotonic()
+                await _read_profile(engine, client, user_id)
+        await next()
+
+    return middleware
+
+
+def _could_be_someone(session: Session, *, user_id: str) -> bool:
+    view = directory.current(session)
+    if view.memberships("slack", user_id):
+        return False
+    return any(p.email and not p.slack_id for s in view.studies.values() for p in s.people.values())
+
+
+async def _read_profile(engine: Engine, client: AsyncWebClient, user_id: str) -> None:
+    try:
+        user = (await client.users_info(user=user_id))["user"]
+    except (SlackClientError, OSError) as error:
+        log.info("users.info for a stranger failed (%s); they are asked again later", type(error).__name__)
+        return
+    email = (user.get("profile") or {}).get("email")
+    if email and not user.get("is_bot"):
+        await asyncio.to_thread(
+            run_in_session, engine, identities.found_on_slack, email=email, user_id=user_id, how="profile"
+        )
