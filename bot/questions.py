@@ -9,7 +9,7 @@ told. Every message is an outbox row keyed by the question, so nothing goes out 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
@@ -74,9 +74,23 @@ class QuestionLine:
 
 
 @dataclass(frozen=True)
+class AnsweredLine:
+    ref: str
+    text: str
+    by: str
+    answer: str | None
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
 class QuestionList:
     mine: tuple[QuestionLine, ...]
     waiting_on_me: tuple[QuestionLine, ...]
+    answered: tuple[AnsweredLine, ...] = ()  # my questions answered lately, newest first, with the words
+
+
+RECENTLY = timedelta(days=14)  # how far back /ask list shows answers to my questions
+RECENT_ANSWERS = 5
 
 
 def reference(study_key: str, question_id: int) -> str:
@@ -358,7 +372,23 @@ def list_questions(session: Session, *, requester: Requester, now: datetime) -> 
     waiting = tuple(
         line(q, q.asker_id) for q in rows if q.assignee_id == requester.person_id and q.state == "open"
     )
-    return QuestionList(mine, waiting)
+    answered = session.exec(
+        select(Question)
+        .where(
+            Question.study_id == study.id,
+            Question.asker_id == requester.person_id,
+            Question.state == "answered",
+            col(Question.answered_at) >= now - RECENTLY,
+        )
+        .order_by(col(Question.answered_at).desc())
+        .limit(RECENT_ANSWERS)
+    )
+    recent = tuple(
+        AnsweredLine(reference(study.key, q.id), q.text, q.answered_by or "", q.answer, q.answered_at)
+        for q in answered
+        if q.answered_at is not None
+    )
+    return QuestionList(mine, waiting, recent)
 
 
 @due.work(order=30)

@@ -267,8 +267,20 @@ def _(result: QuestionList) -> m.Message:
             )
         return m.Section(tuple(out + ([] if items else [m.line("nothing")])))
 
-    return message(
-        f"{len(result.mine)} open, {len(result.waiting_on_me)} waiting on you",
-        lines(result.mine, "My open questions"),
-        lines(result.waiting_on_me, "Waiting on me"),
-    )
+    blocks = [lines(result.mine, "My open questions"), lines(result.waiting_on_me, "Waiting on me")]
+    if result.answered:
+        answered = [m.line("*Answered lately*")]
+        for a in result.answered:
+            words = m.line(": “{answer}”", answer=a.answer[:300]) if a.answer else None
+            answered.append(
+                m.line(
+                    "• *{ref}* {text} — {by}, {when}{words}",
+                    ref=a.ref,
+                    text=a.text[:80],
+                    by=a.by,
+                    when=m.Time(a.answered_at),
+                    words=words,
+                )
+            )
+        blocks.append(m.Section(tuple(answered)))
+    return message(f"{len(result.mine)} open, {len(result.waiting_on_me)} waiting on you", *blocks)
