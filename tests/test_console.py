@@ -223,3 +223,11 @@ def test_a_channel_post_shows_its_times_in_the_typists_own_timezone(chat, engine
     DeliveryWorker(engine, notifier, SystemClock()).drain()
     [posted] = [s for s in shown if s.startswith("[#C0STUDY]")]
     assert "expected by" in posted and " ES" in posted and "UTC" not in posted  # alice is in New York
+
+
+def test_who_owns_in_the_console_answers_typos_and_people(chat):
+    assert chat.say("/who-owns saftey").startswith("Safety reporting is owned by @mei")
+    assert chat.say("/who-owns budjet").startswith("Budget and invoices is owned by @ben")
+    assert "Owns: Safety reporting" in chat.say("/who-owns mei")
+    routed = chat.say("/ask Do we need to report the SAE at site 104 within 24 hours?")
+    assert "went to @mei (Safety reporting)" in routed
