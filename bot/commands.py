@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, escalation, export, minutes, ownership, questions, reports, reviews
+from bot import checkins, escalation, export, mentions, minutes, ownership, questions, reports, reviews
 from bot.errors import BadCommand
 from bot.models import utcnow
 from bot.studies import Requester, find_requester
@@ -77,6 +77,20 @@ def command(name: str, *usage: str, needs_study: bool | Callable[[str], bool] = 
 def command_names() -> list[str]:
     """Every slash command Cadence answers, in help order."""
     return list(_COMMANDS)
+
+
+def run_typed(session: Session, *, text: str, invocation: Invocation) -> Any:
+    """A command typed as a message, without Slack's command box: `ask …` or `/ask …` (Teams, a Slack
+    @mention or direct message), `help` or nothing for the help. Free words ask who owns what they
+    name ("who owns temperature excursions?"), else they get the help."""
+    word, _, rest = text.strip().partition(" ")
+    name = "/" + word.casefold().lstrip("/")
+    if not word or name == "/help":
+        return help_for()
+    if name in _COMMANDS:
+        return run_command(session, name=name, text=rest.strip(), invocation=invocation)
+    found = run_command(session, name="/who-owns", text=mentions.topic_asked(text), invocation=invocation)
+    return found if isinstance(found, ownership.OwnerFound) else help_for()
 
 
 def run_command(session: Session, *, name: str, text: str, invocation: Invocation) -> Any:

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import forms
 from bot.clock import Clock
-from bot.commands import run_action
+from bot.commands import command_names, run_action, run_command
 from handlers.slack import blocks
 from handlers.slack.middleware import Database, invocation_for
 
@@ -20,6 +20,7 @@ def register(app: AsyncApp) -> None:
     app.action("checkin_snooze")(snooze_checkin)
     app.action(re.compile(rf"^({'|'.join(forms.BUTTONS)})(_\d+)?$"))(press_button)
     app.action(re.compile(rf"^({'|'.join(forms.FORM_BUTTONS)})$"))(open_a_note_form)
+    app.action("command_form")(open_command_form)
 
 
 async def press_button(
@@ -52,6 +53,26 @@ async def open_a_note_form(
     await ack()
     view = blocks.form_for_button(action["action_id"], _value(action))
     await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def open_command_form(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """The button under a command typed in a mention or a DM that takes a form (`escalate` alone): the
+    form, now that the click gives Slack's trigger."""
+    await ack()
+    name = _value(action)
+    if name not in command_names():
+        return
+    result = await db.call(run_command, name=name, text="", invocation=invocation_for(body, clock))
+    modal = blocks.modal_for(result)
+    if modal is not None:
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
 
 async def open_checkin_answer(

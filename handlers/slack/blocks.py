@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from bot import messages as m
 from bot import views
 from bot.errors import CadenceError
 from bot.minutes import MinutesDraft
@@ -47,6 +48,21 @@ def modal_for(result: Any) -> dict[str, Any] | None:
     """A result that asks for a form is shown as a modal instead of a message."""
     form = views.form(result)
     return layout.modal(form) if form is not None else None
+
+
+def form_offer(result: Any, command: str) -> dict[str, Any] | None:
+    """A form asked for where Slack gives no trigger to open it (a typed command in a mention or a DM):
+    a message whose button opens it, and the way to type the same instead."""
+    form = views.form(result)
+    if form is None:
+        return None
+    offer = views.message(
+        f"{form.title}: open the form",
+        views.section(m.line("*{title}* takes a form.", title=form.title)),
+        m.Actions((m.Button("command_form", command, form.title, "primary", typed=form.typed),)),
+        *((views.context(m.line("Or type: {typed}", typed=form.typed)),) if form.typed else ()),
+    )
+    return layout.message(offer)
 
 
 def checkin_modal(form: Any) -> dict[str, Any]:

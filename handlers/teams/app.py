@@ -25,12 +25,10 @@ from sqlmodel import Session
 from bot import forms, outbox, views
 from bot import messages as m
 from bot.clock import Clock, SystemClock
-from bot.commands import HelpShown, Invocation, command_names, help_for, run_command
+from bot.commands import HelpShown, Invocation, run_typed
 from bot.config import Settings
 from bot.errors import CadenceError
-from bot.mentions import topic_asked
 from bot.minutes import MinutesDraft
-from bot.ownership import OwnerFound
 from bot.views.buttons import form_for_button
 from bot.views.checkins import snoozed
 from bot.views.general import apology, refusal
@@ -196,16 +194,7 @@ class TeamsBot:
             log.warning("could not tell a Teams user about failure %s: %s", reference, type(error).__name__)
 
     async def command(self, ctx: Any, invocation: Invocation, text: str) -> None:
-        word, _, rest = text.strip().partition(" ")
-        name = "/" + word.lower().lstrip("/")
-        if not word or name == "/help":
-            name, rest = "/cadence", "help"
-        if name not in command_names():  # free words: who owns what was asked, or else what Cadence can do
-            await self.respond(ctx, lambda session: _owner_or_help(session, text, invocation))
-            return
-        await self.respond(
-            ctx, lambda session: run_command(session, name=name, text=rest.strip(), invocation=invocation)
-        )
+        await self.respond(ctx, lambda session: run_typed(session, text=text, invocation=invocation))
 
     async def press(self, ctx: Any, invocation: Invocation, action_id: str, value: str) -> None:
         """A card's button: the same action ids as Slack's, so the same core actions."""
@@ -354,11 +343,6 @@ def _result_layout(result: Any) -> m.Message:
     if isinstance(result, HelpShown):
         shown = m.Message(shown.fallback, (*shown.blocks, m.Context((m.line(TEAMS_HOW_TO),))))
     return shown
-
-
-def _owner_or_help(session: Session, text: str, invocation: Invocation) -> Any:
-    found = run_command(session, name="/who-owns", text=topic_asked(text), invocation=invocation)
-    return found if isinstance(found, OwnerFound) else help_for()
 
 
 def _present(result: Any) -> tuple[m.Message | m.Form, bool]:

@@ -217,56 +217,6 @@ def test_an_unexpected_failure_reaches_the_user_as_an_apology_not_a_traceback(se
     assert "Traceback" not in answer.body and "sqlite" not in answer.body.lower()
 
 
-def mention_event(event_id: str, text: str = "<@UBOTCADENCE> who owns SAE?") -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T0SPONSOR",
-            "api_app_id": "A0CADENCE",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": {
-                "type": "app_mention",
-                "user": BEN,
-                "text": text,
-                "ts": "1700000000.000100",
-                "channel": "C0STUDY",
-                "event_ts": "1700000000.000100",
-            },
-        }
-    )
-
-
-def test_a_retried_event_creates_one_record_and_one_reply(slack_url, engine, fake_slack):
-    from bot.clock import SystemClock
-    from bot.outbox import DeliveryWorker
-    from tests.test_outbox import notifier_for, rows
-
-    body = mention_event("Ev0MENTION1")
-    first = post(f"{slack_url}/slack/events", body, sign(body), "application/json")
-    retry = post(
-        f"{slack_url}/slack/events",
-        body,
-        sign(body) | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
-        "application/json",
-    )
-    assert (first.status, retry.status) == (200, 200)
-    assert list(rows(engine)) == ["mention:Ev0MENTION1"]
-    DeliveryWorker(engine, notifier_for(fake_slack), SystemClock()).drain()
-    [reply] = fake_slack.posted
-    assert reply.thread_ts == "1700000000.000100" and reply.channel == "C0STUDY"
-    assert "Safety reporting is owned by Mei Lin (Drug Safety Lead · CRO)" in reply.text
-
-
-def test_a_mention_that_names_no_topic_says_how_to_ask(slack_url, engine):
-    from tests.test_outbox import rows
-
-    body = mention_event("Ev0MENTION2", "<@UBOTCADENCE> hello there")
-    assert post(f"{slack_url}/slack/events", body, sign(body), "application/json").status == 200
-    assert rows(engine)["mention:Ev0MENTION2"].payload["text"].startswith("Ask me with /who-owns")
-
-
 def test_away_from_slack_and_who_owns_names_the_cover(slack_url):
     far = "2099-12-31"
     answer = post_command(slack_url, "/away", f"until {far} backup <@U02OMAR|omar>", user_id=MEI)
