@@ -357,15 +357,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not (settings.slack_http_ready or settings.teams_ready):
         raise Stop(
-            "cadence serve needs Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET) or Teams (TEAMS_CLIENT_ID "
-            "and TEAMS_CLIENT_SECRET) credentials (see .env.example).",
+            "cadence serve needs Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or for an install in each "
+            "workspace SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET) or Teams "
+            "(TEAMS_CLIENT_ID and TEAMS_CLIENT_SECRET) credentials (see .env.example).",
             code=2,
         )
     engine = prepare_database(settings)
     apply_configured_plan(engine, settings)
     wake: list = []
     slack_app, teams_app, routes, notifiers, hourly = None, None, None, {}, []
-    if settings.slack_http_ready:
+    if settings.slack_http_ready and settings.slack_oauth:
+        from handlers.slack.app import build_app
+
+        notifiers["slack"], find_people = _installed_slack(engine, settings)
+        slack_app = build_app(settings, engine, wake_delivery=lambda: wake[0]())
+        hourly.append(find_people)
+    elif settings.slack_http_ready:
         from handlers.slack.app import build_app
 
         slack_app = build_app(settings, engine, wake_delivery=lambda: wake[0]())
@@ -460,6 +467,30 @@ def slack_notifier(settings: Settings):
     from handlers.slack.notifier import SlackNotifier
 
     return SlackNotifier(slack_web_client(settings))
+
+
+def _installed_slack(engine: Engine, settings: Settings):
+    """OAuth mode: the notifier that sends each message through the right workspace's installation, and
+    the hourly lookup of people by e-mail through the home installation. No key, no start."""
+    from slack_sdk import WebClient
+
+    from bot import installations
+    from handlers.slack.identify import find_by_email
+    from handlers.slack.workspaces import WorkspaceNotifier
+
+    try:
+        box = installations.TokenBox(settings.secret_key)
+    except installations.KeyProblem as problem:
+        raise Stop(f"{problem} (see .env.example).", code=2) from None
+
+    def client_for(token: str) -> WebClient:
+        return WebClient(token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=[])
+
+    def find_people() -> int:
+        home = run_in_session(engine, installations.home, box=box)
+        return find_by_email(engine, client_for(home.bot_token)) if home else 0
+
+    return WorkspaceNotifier(engine, box, client_for), find_people
 
 
 def find_slack_people(engine: Engine, settings: Settings) -> Callable[[], int]:

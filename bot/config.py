@@ -18,6 +18,10 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # An install in each organisation's workspace (Slack's OAuth v2) instead of one bot token.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)  # encrypts the installations' tokens at rest
     plan_file: str | None = None
     port: int = 3000
     tick_seconds: float = 30.0
@@ -44,6 +48,9 @@ class Settings:
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_api_url=get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+            slack_client_id=get("SLACK_CLIENT_ID"),
+            slack_client_secret=get("SLACK_CLIENT_SECRET"),
+            secret_key=get("CADENCE_SECRET_KEY"),
             plan_file=get("CADENCE_PLAN"),
             port=int(get("PORT") or 3000),
             tick_seconds=float(get("CADENCE_TICK_SECONDS") or 30),
@@ -57,8 +64,13 @@ class Settings:
         )
 
     @property
+    def slack_oauth(self) -> bool:
+        """Installs per workspace through Slack's OAuth, when the app's client id and secret are set."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def slack_http_ready(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        return bool((self.slack_bot_token or self.slack_oauth) and self.slack_signing_secret)
 
     @property
     def teams_ready(self) -> bool:

@@ -38,6 +38,7 @@ class Contact:
     email: str | None
     prefers: str | None
     timezone: str
+    slack_team: str | None = None  # the Slack workspace they write from (their organisation's)
 
     def carried(self) -> dict[str, str | None]:
         """The person as a notice's data carries them, for views to mention (views.who)."""
@@ -215,6 +216,7 @@ def _contact(person: Person) -> Contact:
         email=person.email,
         prefers=person.prefers,
         timezone=person.timezone,
+        slack_team=person.slack_team,
     )
 
 

@@ -15,6 +15,23 @@ from bot import audit, directory
 from bot.models import Person, Study
 
 
+def note_slack_team(session: Session, *, user_id: str, team_id: str) -> bool:
+    """Where a plan person writes from (Slack reports each request's workspace): what Cadence sends them
+    goes through their own organisation's installation. Written only when it changed."""
+    view = directory.current(session)
+    known = [person for _, person in view.memberships("slack", user_id)]
+    if not known or all(person.slack_team == team_id for person in known):
+        return False
+    for person in session.exec(select(Person).where(Person.slack_id == user_id)):
+        person.slack_team = team_id
+        study = session.get(Study, person.study_id)
+        assert study is not None
+        study.revision += 1
+    directory.changed(session)
+    session.flush()
+    return True
+
+
 @dataclass(frozen=True)
 class Missing:
     person_id: int

@@ -63,11 +63,30 @@ class Person(SQLModel, table=True):
     side: str
     role: str = ""
     slack_id: str | None = Field(default=None, index=True)
+    slack_team: str | None = None  # the workspace the person writes from (Slack Connect: their own)
     teams_id: str | None = None
     email: str | None = None
     timezone: str
     prefers: str | None = None
     active: bool = True
+
+
+class SlackInstallation(SQLModel, table=True):
+    """Cadence installed in one Slack workspace (OAuth v2): its bot, and its token encrypted at rest."""
+
+    __tablename__ = "slack_installation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(unique=True, index=True)
+    team_name: str | None = None
+    enterprise_id: str | None = None
+    app_id: str | None = None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+    bot_scopes: str | None = None
+    bot_token_encrypted: str = Field(description="Fernet token of the bot token, under CADENCE_SECRET_KEY")
+    installer_user_id: str | None = None
+    installed_at: datetime = _utc_column()
 
 
 class Responsibility(SQLModel, table=True):

@@ -1,5 +1,5 @@
-"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`), or
-Slack's Socket Mode."""
+"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`, and
+with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`), or Slack's Socket Mode."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def build_asgi(
     configured), `/healthz` checks the database."""
     bolt = AsyncSlackRequestHandler(app, path="/slack/events") if app is not None else None
     secret = signing_secret_of(app) if app is not None else ""
+    flow = app.oauth_flow if app is not None else None
+    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -59,6 +61,8 @@ def build_asgi(
             await _serve_activity(teams, scope, receive, send)
         elif bolt is not None and scope["path"] == "/slack/events":
             await _serve_slack(bolt, secret, scope, receive, send)
+        elif bolt is not None and scope["path"] in oauth_paths and scope["method"] == "GET":
+            await bolt(scope, receive, send)  # a browser's install, checked by its state, not signed
         else:
             await _send_json(send, 404, {"error": "not found"})
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 BOT_USER_ID = "UBOTCADENCE"
+BOT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0SPONSOR"
 
 
@@ -67,6 +68,8 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded to its URL
         self.shared: list[dict[str, Any]] = []  # files.completeUploadExternal calls: files, channel, thread
         self.users: dict[str, str] = {}  # Slack user id -> e-mail, for users.lookupByEmail and users.info
+        self.tokens: dict[str, tuple[str, str]] = {BOT_TOKEN: (TEAM_ID, BOT_USER_ID)}  # -> team, bot user
+        self.codes: dict[str, tuple[str, str]] = {}  # OAuth code -> the bot token and team it installs
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -97,10 +100,14 @@ class FakeSlack:
             self.calls.append(call)
         if call.method in self._responders:
             return self._responders[call.method](call)
-        if call.headers.get("authorization", "") != "Bearer xoxb-test-token":
+        if call.method == "oauth.v2.access":
+            return self._install(call)
+        token = call.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         if call.method == "auth.test":
-            return 200, {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BCADENCE", "team_id": TEAM_ID}, {}
+            team, bot_user = self.tokens[token]
+            return 200, {"ok": True, "user_id": bot_user, "bot_id": "BCADENCE", "team_id": team}, {}
         if call.method == "chat.postMessage":
             return self._post_message(call)
         if call.method == "files.getUploadURLExternal":
@@ -142,6 +149,21 @@ class FakeSlack:
             messages = [{"ts": p.ts, "text": p.text, "metadata": p.metadata} for p in reversed(found)]
             return 200, {"ok": True, "messages": messages, "has_more": False}, {}
         return 200, {"ok": True}, {}
+
+    def _install(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Slack's OAuth v2 code exchange: the code an install redirect carried, for its workspace's token."""
+        if not call.headers.get("authorization", "").startswith("Basic "):  # the app's id and secret
+            return 200, {"ok": False, "error": "invalid_client_id"}, {}
+        found = self.codes.get(str(call.params.get("code")))
+        if found is None:
+            return 200, {"ok": False, "error": "invalid_code"}, {}
+        token, team = found
+        self.tokens[token] = (team, f"UBOT{team}")
+        return 200, {
+            "ok": True, "access_token": token, "token_type": "bot", "scope": "commands,chat:write",
+            "bot_user_id": f"UBOT{team}", "app_id": "A0CADENCE", "team": {"id": team, "name": f"Workspace {team}"},
+            "authed_user": {"id": "U0INSTALLER"},
+        }, {}  # fmt: skip
 
     def _post_message(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         channel = call.params["channel"]

@@ -53,6 +53,13 @@ def test_the_manifest_declares_every_command_with_escaping():
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
 
 
+def test_an_install_asks_for_the_manifests_scopes():
+    from handlers.slack.app import BOT_SCOPES
+
+    manifest = yaml.safe_load((REPO / "manifest.yaml").read_text())
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+
+
 def test_each_commands_usage_hint_in_the_manifest_names_its_verbs():
     """Slack shows the hint as people type: a verb missing there (`/cadence home`) is a verb unknown."""
     manifest = yaml.safe_load((REPO / "manifest.yaml").read_text())
@@ -77,6 +84,9 @@ def test_env_example_lists_every_setting():
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
         "SLACK_API_URL",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "CADENCE_SECRET_KEY",
         "DATABASE_URL",
         "CADENCE_PLAN",
         "PORT",

@@ -58,6 +58,7 @@ SCRIPT = """
 """
 # What no script line can make (a Slack @mention's answer, a thread reply, a failed delivery): made here.
 BY_HAND = [
+    Notice("slack_uninstalled", {"team": "CRO Inc.", "study": "ACME-201"}),
     Notice("text", {"text": "Safety reporting is owned by Mei Lin <!channel>"}),
     Notice(
         "question_replied", {"ref": "ACME-201-Q1", "by": "Omar Haddad", "text": "Friday.", "question_id": 1}

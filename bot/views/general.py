@@ -53,6 +53,17 @@ def _(data: dict[str, Any]) -> m.Message:
     return message(data["text"], section(m.line("{text}", text=data["text"])))
 
 
+@notice_view("slack_uninstalled")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(
+        ":warning: Cadence was removed from the Slack workspace {team}. Its people are reached through the "
+        "study's other installation until it is installed there again.",
+        team=data["team"],
+    )
+    hint = m.line("To install it again: open Cadence's /slack/install page from that workspace.")
+    return message(f"Cadence was removed from {data['team']}", section(text), context(hint))
+
+
 @notice_view("delivery_failed")
 def _(data: dict[str, Any]) -> m.Message:
     text = (

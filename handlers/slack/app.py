@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
@@ -18,13 +19,20 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import CadenceError
+from bot.installations import TokenBox
 from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.auth import BotIdentity
 from handlers.slack.identify import recognise_writers
+from handlers.slack.installs import DatabaseInstallations, DatabaseStates
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
+# What an install asks each workspace for: the manifest's bot scopes (a test keeps the two the same).
+BOT_SCOPES = (
+    "commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history",
+    "groups:history", "users:read", "users:read.email", "files:write", "app_mentions:read",
+)  # fmt: skip
 
 
 def build_app(
@@ -39,13 +47,18 @@ def build_app(
     `wake_delivery` is called after a request enqueued messages, so they go out now, not at the next tick.
     """
     identity = BotIdentity(AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
+    how: dict[str, Any] = (
+        {"oauth_settings": oauth_settings(settings, engine)}
+        if settings.slack_oauth
+        else {"authorize": lambda: identity.authorize()}  # Bolt reads a bound method's `self` as an argument
+    )
     app = AsyncApp(
         client=AsyncWebClient(base_url=settings.slack_api_url),
-        authorize=lambda: identity.authorize(),  # Bolt reads a bound method's `self` as an argument
         signing_secret=settings.slack_signing_secret,
         # Listeners finish before the HTTP response: answers ride in the ack, nothing is polled.
         process_before_response=True,
         logger=logging.getLogger("cadence.bolt"),
+        **how,
     )
     app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
     app.use(recognise_writers(engine))
@@ -53,6 +66,29 @@ def build_app(
     app.error(handle_error)
     _built[app] = Built(settings.slack_signing_secret or "", identity)
     return app
+
+
+def oauth_settings(settings: Settings, engine: Engine) -> AsyncOAuthSettings:
+    """An install in each workspace through Bolt's OAuth flow: `GET /slack/install` (the Add to Slack
+    page, its state kept in the database) and `GET /slack/oauth_redirect` (the code exchanged with
+    oauth.v2.access at SLACK_API_URL; the installation kept, its token encrypted)."""
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES,
+        installation_store=DatabaseInstallations(engine, TokenBox(settings.secret_key)),
+        installation_store_bot_only=True,
+        state_store=DatabaseStates(engine),
+        authorization_url=authorization_url(settings.slack_api_url),
+    )
+
+
+def authorization_url(api_url: str) -> str:
+    """Slack's authorize page beside its Web API: https://slack.com/api/ -> https://slack.com/oauth/v2/authorize
+    (GovSlack, and tests, point SLACK_API_URL elsewhere)."""
+    base = api_url.rstrip("/")
+    base = base[: -len("/api")] if base.endswith("/api") else base
+    return f"{base}/oauth/v2/authorize"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot import received
+from bot import installations, received
 from bot.clock import Clock
 from bot.commands import Invocation, run_action, run_typed
 from bot.errors import CadenceError
@@ -30,6 +30,16 @@ def register(app: AsyncApp) -> None:
     app.event("app_mention")(handle_app_mention)
     app.event("message")(handle_message)
     app.event("app_home_opened")(publish_home)
+    app.event("app_uninstalled")(forget_installation)
+    app.event("tokens_revoked")(forget_installation)
+
+
+async def forget_installation(body: dict[str, Any], db: Database, clock: Clock) -> None:
+    """A workspace uninstalled Cadence, or revoked its tokens: its installation is gone at once (its token
+    never used again; its people are reached through the home installation) and the admins are told."""
+    team = body.get("team_id")
+    if team:
+        await db.call(installations.remove, team_id=team, now=clock.now())
 
 
 async def publish_home(event: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock) -> None:

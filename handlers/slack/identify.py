@@ -52,15 +52,22 @@ def find_by_email(engine: Engine, client: WebClient) -> int:
 
 def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
     """Middleware: someone Slack names by an id no plan knows, while a plan still misses someone's id,
-    is looked up once (users.info) and recorded when their e-mail is that person's."""
+    is looked up once (users.info) and recorded when their e-mail is that person's; a known person's
+    workspace (Slack Connect: their own organisation's) is noted when it changes."""
     asked: dict[str, float] = {}
 
     async def middleware(
-        context: dict[str, Any], client: AsyncWebClient, next: Callable[[], Awaitable[None]]
-    ):
+        body: dict[str, Any],
+        context: dict[str, Any],
+        client: AsyncWebClient,
+        next: Callable[[], Awaitable[None]],
+    ) -> None:
         user_id = context.get("user_id")
-        if user_id and time.monotonic() - asked.get(user_id, -ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER:
-            if await asyncio.to_thread(run_in_session, engine, _could_be_someone, user_id=user_id):
+        if user_id:
+            stranger = await asyncio.to_thread(
+                run_in_session, engine, _note_writer, user_id=user_id, team_id=workspace_of_user(body)
+            )
+            if stranger and time.monotonic() - asked.get(user_id, -ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER:
                 asked[user_id] = time.monotonic()
                 await _read_profile(engine, client, user_id)
         await next()
@@ -68,9 +75,22 @@ def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
     return middleware
 
 
-def _could_be_someone(session: Session, *, user_id: str) -> bool:
+def workspace_of_user(body: dict[str, Any]) -> str | None:
+    """The workspace of whoever sent a request, as Slack documents it for Slack Connect: an event's
+    `user_team`, a click's or form's `user.team_id`, a slash command's `team_id` (commands come only
+    through the typist's own workspace's install)."""
+    event = body.get("event") or {}
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    command_team = body.get("team_id") if "command" in body else None
+    return event.get("user_team") or user.get("team_id") or command_team
+
+
+def _note_writer(session: Session, *, user_id: str, team_id: str | None) -> bool:
+    """Note a known person's workspace; True for a stranger who could be a plan person without an id."""
     view = directory.current(session)
     if view.memberships("slack", user_id):
+        if team_id:
+            identities.note_slack_team(session, user_id=user_id, team_id=team_id)
         return False
     return any(p.email and not p.slack_id for s in view.studies.values() for p in s.people.values())
 

@@ -1,0 +1,133 @@
+"""Both organisations install Cadence (Slack's OAuth v2 through Bolt, against the fake Web API): each
+workspace's installation kept encrypted in the database, each person reached through their own
+workspace's installation, and an uninstalled workspace's token never used again."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from bot import checkins
+from bot.clock import ManualClock
+from bot.db import run_in_session
+from bot.installations import TokenBox
+from bot.models import OutboxMessage, SlackInstallation
+from bot.outbox import DeliveryWorker
+from handlers.server import build_asgi
+from handlers.slack.app import build_app
+from handlers.slack.workspaces import WorkspaceNotifier
+from tests.conftest import serve_in_thread
+from tests.payloads import BEN, CRO_TEAM, MEI, SPONSOR_TEAM, post, post_command, sign
+from tests.test_cli import cadence, env  # noqa: F401 (env is a fixture)
+
+SECRET_KEY = "a-test-key-of-at-least-thirty-two-characters"
+SPONSOR_TOKEN, CRO_TOKEN = "xoxb-sponsor-install", "xoxb-cro-install"
+
+
+@pytest.fixture
+def oauth_url(settings, engine, study, fake_slack):
+    oauth = replace(
+        settings,
+        slack_bot_token=None,
+        slack_client_id="cadence-client-id",
+        slack_client_secret="cadence-client-secret",
+        secret_key=SECRET_KEY,
+    )
+    url, stop = serve_in_thread(build_asgi(build_app(oauth, engine), engine))
+    yield url
+    stop()
+
+
+def install(url: str, fake_slack, code: str, token: str, team: str) -> str:
+    """A browser through the Add to Slack page, then Slack's redirect back with the code."""
+    fake_slack.codes[code] = (token, team)
+    with urllib.request.urlopen(f"{url}/slack/install") as page:
+        html = page.read().decode()
+        cookie = page.headers["set-cookie"].split(";", 1)[0]  # Secure: a browser sends it back over https
+    state = re.search(r"state=([\w-]+)", html).group(1)
+    assert f"{fake_slack.url.removesuffix('api/')}oauth/v2/authorize?" in html  # follows SLACK_API_URL
+    back = urllib.request.Request(
+        f"{url}/slack/oauth_redirect?code={code}&state={state}", headers={"Cookie": cookie}
+    )
+    with urllib.request.urlopen(back) as done:
+        return done.read().decode()
+
+
+def tokens_used(fake_slack, method: str, channel: str) -> list[str]:
+    return [
+        c.headers["authorization"].removeprefix("Bearer ")
+        for c in fake_slack.calls_to(method)
+        if c.params.get("channel") == channel
+    ]
+
+
+def test_two_installs_each_person_through_their_own_workspace_and_an_uninstall(oauth_url, engine, fake_slack):
+    assert "Thank you!" in install(oauth_url, fake_slack, "code-sponsor", SPONSOR_TOKEN, SPONSOR_TEAM)
+    assert "Thank you!" in install(oauth_url, fake_slack, "code-cro", CRO_TOKEN, CRO_TEAM)
+    with Session(engine) as session:
+        rows = {r.team_id: r for r in session.exec(select(SlackInstallation))}
+    assert set(rows) == {SPONSOR_TEAM, CRO_TEAM}
+    assert all("xoxb" not in r.bot_token_encrypted for r in rows.values())  # encrypted at rest
+    assert TokenBox(SECRET_KEY).open(rows[CRO_TEAM].bot_token_encrypted) == CRO_TOKEN
+
+    # A slash command from the CRO's workspace is authorized by the CRO's installation and answered.
+    answer = post_command(oauth_url, "/who-owns", "database lock", user_id=MEI, team_id=CRO_TEAM)
+    assert "*Data management* is owned by <@U02OMAR>" in answer.text
+    post_command(oauth_url, "/who-owns", "SAE", user_id=BEN, team_id=SPONSOR_TEAM)
+
+    # Monday's check-in prompts: Mei's through the CRO's token, Ben's through the sponsor's.
+    monday = ManualClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # 09:00 in Chicago, 16:00 in Warsaw
+    run_in_session(engine, checkins.do_due_work, now=monday.now())
+    notifier = WorkspaceNotifier(engine, TokenBox(SECRET_KEY), fake_slack_client(fake_slack))
+    DeliveryWorker(engine, notifier, monday).drain()
+    assert tokens_used(fake_slack, "chat.postMessage", MEI) == [CRO_TOKEN]
+    assert tokens_used(fake_slack, "chat.postMessage", BEN) == [SPONSOR_TOKEN]
+
+    # The CRO's workspace uninstalls: the installation goes, the admins are told once, and its token is
+    # never used again (Mei is reached through the home installation meanwhile).
+    body = (
+        '{"token": "legacy", "team_id": "T0CRO", "api_app_id": "A0CADENCE", "type": "event_callback", '
+        '"event_id": "Ev0UNINSTALL", "event_time": 1800000000, "event": {"type": "app_uninstalled"}}'
+    )
+    assert post(f"{oauth_url}/slack/events", body, sign(body), "application/json").status == 200
+    with Session(engine) as session:
+        assert [r.team_id for r in session.exec(select(SlackInstallation))] == [SPONSOR_TEAM]
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.key.startswith("uninstalled:"))).all()
+        assert sorted(r.recipient for r in told) and len(told) == 2  # the study's two admins
+    used_before = len(fake_slack.calls)
+    run_in_session(engine, checkins.do_due_work, now=monday.advance(hours=4) or monday.now())
+    DeliveryWorker(engine, notifier, monday).drain()
+    later = fake_slack.calls[used_before:]
+    assert later and all(c.headers.get("authorization") != f"Bearer {CRO_TOKEN}" for c in later)
+
+
+def test_a_forged_or_reused_state_installs_nothing(oauth_url, engine, fake_slack):
+    fake_slack.codes["code-x"] = ("xoxb-x", "T0X")
+    forged = urllib.request.Request(
+        f"{oauth_url}/slack/oauth_redirect?code=code-x&state=forged",
+        headers={"Cookie": "slack-app-oauth-state=forged"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged)
+    assert refused.value.code == 401  # Bolt: the state is not one Cadence issued
+    with Session(engine) as session:
+        assert session.exec(select(SlackInstallation)).all() == []
+
+
+def test_oauth_mode_without_a_secret_key_refuses_to_start(env):  # noqa: F811
+    env = env | {"SLACK_CLIENT_ID": "id", "SLACK_CLIENT_SECRET": "secret", "SLACK_SIGNING_SECRET": "s"}
+    done = cadence("serve", env=env)
+    assert done.returncode == 2 and "CADENCE_SECRET_KEY must be set" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def fake_slack_client(fake_slack):
+    from slack_sdk import WebClient
+
+    return lambda token: WebClient(token=token, base_url=fake_slack.url, retry_handlers=[])
