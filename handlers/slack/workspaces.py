@@ -7,12 +7,15 @@ through again, on any instance."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from bot import installations
+from bot import directory, installations
+from bot import messages as m
 from bot.db import run_in_session
 from bot.directory import Contact
 from bot.installations import Installed, TokenBox
@@ -38,10 +41,14 @@ class WorkspaceNotifier:
         return self._home().update_message(channel, message_id, message)
 
     def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
+        channel = self._instead_of_a_dm(person)
+        if channel is not None:
+            return self._home().post_to_channel(channel, _for(person, message), key=key)
         return self._of(person).direct_message(person, message, key=key)
 
     def publish_view(self, person: Contact, home: Home) -> None:
-        self._of(person).publish_view(person, home)
+        if self._instead_of_a_dm(person) is None:  # no Cadence in their workspace: no Home tab to publish
+            self._of(person).publish_view(person, home)
 
     def upload_file(self, *, channel: str | None, person: Contact | None, **rest: Any) -> Posted:
         through = self._of(person) if channel is None and person is not None else self._home()
@@ -52,6 +59,11 @@ class WorkspaceNotifier:
     ) -> Posted | None:
         through = self._of(person) if channel is None and person is not None else self._home()
         return through.find_posted(channel, person, key=key, since=since)
+
+    def _instead_of_a_dm(self, person: Contact) -> str | None:
+        """The study channel, when the person is of another workspace than the home one and theirs has no
+        installation: Cadence cannot write to them directly, so it mentions them where both sides read."""
+        return run_in_session(self.engine, _channel_for_outsider, box=self.box, person=person)
 
     def _of(self, person: Contact) -> SlackNotifier:
         """A person's own workspace's installation; the home one until theirs is known or installed."""
@@ -70,3 +82,21 @@ class WorkspaceNotifier:
                 self.client_for(installed.bot_token)
             )
         return notifier
+
+
+def _channel_for_outsider(session: Session, *, box: TokenBox, person: Contact) -> str | None:
+    if not person.slack_team or installations.find(session, box=box, team_id=person.slack_team):
+        return None
+    home = installations.home(session, box=box)
+    if home is None or home.team_id == person.slack_team:
+        return None
+    study = next((s for s in directory.current(session).studies.values() if s.person(person.id)), None)
+    return study.channel if study is not None and study.channel else None
+
+
+def _for(person: Contact, message: Message) -> Message:
+    """A direct message posted in the channel instead: it starts by naming whom it is for."""
+    to = m.Section(
+        (m.line("{p}, this is for you:", p=m.Person(person.name, person.handle, person.slack_id)),)
+    )
+    return replace(message, blocks=(to, *message.blocks))

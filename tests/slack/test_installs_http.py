@@ -131,3 +131,25 @@ def fake_slack_client(fake_slack):
     from slack_sdk import WebClient
 
     return lambda token: WebClient(token=token, base_url=fake_slack.url, retry_handlers=[])
+
+
+def test_someone_whose_workspace_has_no_installation_is_mentioned_in_the_study_channel(
+    oauth_url, engine, fake_slack
+):
+    install(oauth_url, fake_slack, "code-sponsor", SPONSOR_TOKEN, SPONSOR_TEAM)  # the sponsor's only
+    mention = (
+        '{"token": "legacy", "team_id": "T0SPONSOR", "api_app_id": "A0CADENCE", "type": "event_callback", '
+        '"event_id": "Ev0MEI", "event_time": 1800000000, "is_ext_shared_channel": true, "event": '
+        '{"type": "app_mention", "user": "U02MEI", "user_team": "T0CRO", "channel": "C0STUDY", '
+        '"text": "<@UBOTT0SPONSOR> who-owns SAE", "ts": "1800000000.000100"}}'
+    )
+    assert post(f"{oauth_url}/slack/events", mention, sign(mention), "application/json").status == 200
+    monday = ManualClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    run_in_session(engine, checkins.do_due_work, now=monday.now())
+    notifier = WorkspaceNotifier(engine, TokenBox(SECRET_KEY), fake_slack_client(fake_slack))
+    DeliveryWorker(engine, notifier, monday).drain()
+    assert tokens_used(fake_slack, "chat.postMessage", MEI) == []  # no DM through another org's install
+    prompt = [p for p in fake_slack.posted if (p.key or "").startswith("checkin:") and p.key.endswith(":mei")]
+    assert prompt and prompt[0].channel == "C0STUDY"
+    assert "<@U02MEI>, this is for you:" in prompt[0].blocks[0]["text"]["text"]
+    assert tokens_used(fake_slack, "chat.postMessage", BEN) == [SPONSOR_TOKEN]  # the sponsor's own: a DM
