@@ -40,6 +40,7 @@ def slash_command(
     user_id: str = BEN,
     channel_id: str = STUDY_CHANNEL,
     team_id: str = SPONSOR_TEAM,
+    response_url: str = "http://127.0.0.1:9/commands/response",
 ) -> dict[str, str]:
     """A slash command's form fields, as Slack posts them."""
     return {
@@ -54,7 +55,7 @@ def slash_command(
         "text": text,
         "api_app_id": "A0CADENCE",
         "is_enterprise_install": "false",
-        "response_url": "http://127.0.0.1:9/commands/response",
+        "response_url": response_url,
         "trigger_id": trigger_id(),
     }
 

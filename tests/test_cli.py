@@ -281,3 +281,24 @@ def test_serve_with_a_token_slack_refuses_says_so_and_stops(env, fake_slack):
     done = cadence("serve", env=slack_env(env, fake_slack, SLACK_BOT_TOKEN="xoxb-mistyped"))
     assert done.returncode == 2 and "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in done.stderr
     assert "xoxb-mistyped" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_with_only_oauth_credentials_serves_the_install_page(env, fake_slack):
+    env = env | {
+        "SLACK_CLIENT_ID": "cadence-client-id",
+        "SLACK_CLIENT_SECRET": "cadence-client-secret",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "CADENCE_SECRET_KEY": "a-test-key-of-at-least-thirty-two-characters",
+        "CADENCE_PLAN": str(EXAMPLE_PLAN),
+    }
+    with serving(env) as (url, output):
+        with urllib.request.urlopen(f"{url}/slack/install", timeout=5) as page:
+            assert "oauth/v2/authorize?" in page.read().decode()
+        answer = post_command(
+            url, "/who-owns", "SAE", team_id="T0NOTINSTALLED", response_url=f"{fake_slack.url}response/none"
+        )
+        assert answer.status == 200
+        [told] = fake_slack.calls_to("none")  # Bolt answers through the command's response_url
+        assert "Cadence is not installed in your workspace yet" in told.params["text"]
+    assert "cadence-client-secret" not in output[0] and "thirty-two" not in output[0]

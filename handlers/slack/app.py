@@ -28,6 +28,10 @@ from handlers.slack.installs import DatabaseInstallations, DatabaseStates
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
+NOT_INSTALLED = (
+    "Cadence is not installed in your workspace yet: an admin of your workspace can add it from Cadence's "
+    "/slack/install page. Meanwhile, write @Cadence <command> in the study channel, e.g. @Cadence ask …"
+)
 # What an install asks each workspace for: the manifest's bot scopes (a test keeps the two the same).
 BOT_SCOPES = (
     "commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history",
@@ -48,7 +52,10 @@ def build_app(
     """
     identity = BotIdentity(AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
     how: dict[str, Any] = (
-        {"oauth_settings": oauth_settings(settings, engine)}
+        {
+            "oauth_settings": oauth_settings(settings, engine),
+            "user_facing_authorize_error_message": NOT_INSTALLED,
+        }
         if settings.slack_oauth
         else {"authorize": lambda: identity.authorize()}  # Bolt reads a bound method's `self` as an argument
     )
