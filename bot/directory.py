@@ -198,6 +198,15 @@ def changed(session: Session) -> None:
 _CHANGED = "directory_changed"
 
 
+def revised(session: Session, study_id: int) -> None:
+    """This session changed a study's people or topics: its revision moves, so every instance's copy
+    reloads once the change commits (this one at once)."""
+    study = session.get(Study, study_id)
+    assert study is not None
+    study.revision += 1
+    changed(session)
+
+
 def _committed(session: Session, directory: Directory) -> None:
     session.info.pop(_CHANGED, None)
     directory.invalidate()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bot import audit, directory
-from bot.models import Person, Study
+from bot.models import Person
 
 
 def note_slack_team(session: Session, *, user_id: str, team_id: str) -> bool:
@@ -24,10 +24,7 @@ def note_slack_team(session: Session, *, user_id: str, team_id: str) -> bool:
         return False
     for person in session.exec(select(Person).where(Person.slack_id == user_id)):
         person.slack_team = team_id
-        study = session.get(Study, person.study_id)
-        assert study is not None
-        study.revision += 1
-    directory.changed(session)
+        directory.revised(session, person.study_id)
     session.flush()
     return True
 
@@ -64,9 +61,7 @@ def found_on_slack(session: Session, *, email: str, user_id: str, how: str) -> l
         if taken is not None:
             continue
         person.slack_id = user_id
-        study = session.get(Study, person.study_id)
-        assert study is not None
-        study.revision += 1
+        directory.revised(session, person.study_id)
         audit.record(
             session,
             action="person.found",
@@ -77,6 +72,5 @@ def found_on_slack(session: Session, *, email: str, user_id: str, how: str) -> l
         )
         recorded.append(person.handle)
     if recorded:
-        directory.changed(session)
         session.flush()
     return recorded

@@ -225,10 +225,7 @@ def _learn(
     if after == before:
         return
     row.learned = after
-    study_row = session.get(Study, study.id)
-    assert study_row is not None
-    study_row.revision += 1
-    directory.changed(session)
+    directory.revised(session, study.id)
     audit.record(
         session,
         action="routing.learned",
