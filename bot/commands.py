@@ -15,7 +15,18 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import away as away_periods
-from bot import checkins, escalation, export, mentions, minutes, ownership, questions, reports, reviews
+from bot import (
+    checkins,
+    escalation,
+    export,
+    mentions,
+    milestones,
+    minutes,
+    ownership,
+    questions,
+    reports,
+    reviews,
+)
 from bot.errors import BadCommand
 from bot.models import utcnow
 from bot.studies import Requester, find_requester
@@ -129,6 +140,9 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "action.done": minutes.complete_action,
     "action.reschedule": minutes.reschedule_action,
     "home": reports.home_for,
+    "milestone.update": milestones.record_update,
+    "milestone.accept": milestones.accept,
+    "milestone.changes": milestones.request_changes,
     "ownership.confirm": reviews.confirm_topics,
     "ownership.handover": reviews.hand_over,
 }
@@ -338,6 +352,35 @@ def actions_command(session: Session, requester: Requester, text: str, now: date
     if verb == "help":
         return help_for(["/actions"])
     raise BadCommand(f"/actions does not know '{text}'.", hint="Try /actions help.")
+
+
+@command(
+    "/milestones",
+    "/milestones   (every milestone: owner, due date, status, forecast, last update)",
+    "/milestones update <milestone> on-track|at-risk|slipped [forecast <date>] <what moved>   (owners)",
+    "/milestones done <milestone>   (owners)   ·   /milestones accept <milestone>   (acceptors)",
+    "/milestones changes <milestone> <what needs to change>   (acceptors)",
+)
+def milestones_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    """Milestones and deliverables: written updates from their owners, slips told, deliverables accepted."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    if not verb or verb == "list":
+        return milestones.list_milestones(session, requester=requester, now=now)
+    if verb == "help":
+        return help_for(["/milestones"])
+    if verb == "update":
+        return milestones.update_typed(session, requester=requester, text=rest, now=now)
+    if verb in {"done", "accept"} and rest.strip():
+        act = milestones.mark_done if verb == "done" else milestones.accept
+        named = milestones.named(session, requester, rest, now)
+        return act(session, requester=requester, milestone_id=named, now=now)
+    if verb == "changes" and rest.strip():
+        named, reason = milestones.named_and_rest(session, requester, rest, now)
+        return milestones.request_changes(
+            session, requester=requester, milestone_id=named, reason=reason, now=now
+        )
+    raise BadCommand(f"/milestones does not know '{text}'.", hint="Try /milestones help.")
 
 
 @command("/decisions", "/decisions   ·   /decisions change <id> <the new decision>   (admins)")

@@ -84,10 +84,13 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "minutes_post": _by_id("minutes.post", "minutes_id"),
     "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
     "action_done": _by_id("action.done", "item_id"),
+    "milestone_accept": _by_id("milestone.accept", "milestone_id"),
 }
 # Buttons that open a short form rather than act at once (the adapter shows it; the check-in's
 # Answer opens the check-in form, prefilled, and is handled on its own).
-FORM_BUTTONS = frozenset({"esc_resolve", "esc_climb", "action_cant", "question_answered"})
+FORM_BUTTONS = frozenset(
+    {"esc_resolve", "esc_climb", "action_cant", "question_answered", "milestone_update", "milestone_changes"}
+)
 
 
 def button_base(action_id: str) -> str:
@@ -221,6 +224,37 @@ def _reschedule(session: Session, invocation: Invocation, meta: str, fields: dic
     )
 
 
+def _milestone_update(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    forecast = _text(fields, "forecast")
+    try:
+        day = date.fromisoformat(forecast) if forecast else None
+    except ValueError:
+        raise FormProblem("forecast", f"“{forecast}” is not a date (YYYY-MM-DD).") from None
+    return _on_field(
+        "text",
+        run_action,
+        session,
+        name="milestone.update",
+        invocation=invocation,
+        milestone_id=record_id(meta),
+        status=_text(fields, "status") or "on-track",
+        forecast=day,
+        text=_text(fields, "text"),
+    )
+
+
+def _milestone_changes(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    return _on_field(
+        "note",
+        run_action,
+        session,
+        name="milestone.changes",
+        invocation=invocation,
+        milestone_id=record_id(meta),
+        reason=_text(fields, "note"),
+    )
+
+
 def _on_field(field: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Call `function`; a problem it reports belongs on `field` of the form."""
     try:
@@ -241,6 +275,8 @@ FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
     "minutes_form": _minutes,
     "minutes_confirm": _minutes_confirm,
     "action_reschedule": _reschedule,
+    "milestone_update": _milestone_update,
+    "milestone_changes": _milestone_changes,
 }
 
 

@@ -71,6 +71,42 @@ class Person(SQLModel, table=True):
     active: bool = True
 
 
+class Milestone(SQLModel, table=True):
+    """A plan milestone as it stands: its status, its forecast, whether it is done and accepted. The plan
+    keeps its name, due date, owner and acceptors; this row what chat made of it since."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("study_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    key: str = Field(description="The milestone's name folded to lower case")
+    status: str = "on-track"  # on-track, at-risk, slipped, done, accepted
+    forecast: date | None = None
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    accepted_by: str | None = None
+    created_at: datetime = _utc_column()
+
+
+class MilestoneUpdate(SQLModel, table=True):
+    """A written update from the owner (or an admin), kept as it was written: the milestone's history."""
+
+    __tablename__ = "milestone_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    milestone_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("milestone.id"), nullable=False, index=True)
+    )
+    by: str = Field(description="The name of who wrote it")
+    status: str
+    forecast: date | None = None
+    previous_forecast: date | None = None
+    text: str
+    at: datetime = _utc_column()
+
+
 class SlackInstallation(SQLModel, table=True):
     """Cadence installed in one Slack workspace (OAuth v2): its bot, and its token encrypted at rest."""
 

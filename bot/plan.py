@@ -37,7 +37,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "level": ("name", "who", "ack_within"),
     "severity": ("start_level", "ack_factor", "ack_within"),
     "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
-    "milestone": ("name", "due", "owner"),
+    "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
 }
 
 
@@ -635,11 +635,24 @@ class _Checker:
             fields = self.mapping(entry, path, "milestone")
             if fields is None:
                 continue
+            every = self.converted(fields.get("update_every"), f"{path}.update_every", parse_duration)
             milestones.append(
                 {
                     "name": self.text(fields.get("name"), f"{path}.name", required=True),
                     "due": self.date(fields.get("due"), f"{path}.due"),
                     "owner": self.person(fields.get("owner"), f"{path}.owner", required=False),
+                    "accepted_by": self.people_list(
+                        fields.get("accepted_by"), f"{path}.accepted_by", required=False
+                    ),
+                    "update_every": str(every) if every else None,
                 }
             )
+        names = [str(ms["name"]).casefold() for ms in milestones if ms["name"]]
+        for i, ms in enumerate(milestones):
+            if (
+                ms["name"]
+                and names.count(str(ms["name"]).casefold()) > 1
+                and names.index(str(ms["name"]).casefold()) != i
+            ):
+                self.error(f"milestones[{i}].name", f"'{ms['name']}' is already another milestone's name")
         return milestones

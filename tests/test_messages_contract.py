@@ -52,6 +52,12 @@ SCRIPT = """
 2027-03-12 10:00 @omar /actions done A1
 2027-03-12 11:00 @sofia /who-owns handover Site monitoring
 2027-03-12 14:00 @alice /who-owns set Site monitoring owner @raj
+2027-03-10 09:00 @raj /milestones update first patient slipped forecast 2027-03-26 two sites activate late
+2027-03-10 10:00 @sofia /milestones update last patient on-track monitoring visits on plan
+2027-03-11 09:00 @omar /milestones done database lock
+2027-03-11 10:00 @alice /milestones changes database lock the listings for site 104 are missing
+2027-03-12 09:00 @omar /milestones done database lock
+2027-03-12 10:00 @alice /milestones accept database lock
 2027-03-15 10:00 @carla /ask When is the next EDC data export due?
 2027-03-15 22:30 @raj /minutes ACTION @mei file the SUSAR narrative by 2027-03-17
 2027-03-15 22:31 @raj /minutes post M2
@@ -59,6 +65,19 @@ SCRIPT = """
 # What no script line can make (a Slack @mention's answer, a thread reply, a failed delivery): made here.
 BY_HAND = [
     Notice("slack_uninstalled", {"team": "CRO Inc.", "study": "ACME-201"}),
+    Notice(  # two silent periods take longer than the fortnight
+        "milestone_silent",
+        {
+            "study": "ACME-201",
+            "id": 2,
+            "name": "Last patient last visit",
+            "status": "on-track",
+            "due": "2027-04-30",
+            "forecast": None,
+            "due_words": "Fri 30 Apr 2027",
+            "owner": {"name": "Sofia Novak", "handle": "sofia", "slack_id": "U02SOFIA"},
+        },
+    ),  # fmt: skip
     Notice("text", {"text": "Safety reporting is owned by Mei Lin <!channel>"}),
     Notice(
         "question_replied", {"ref": "ACME-201-Q1", "by": "Omar Haddad", "text": "Friday.", "question_id": 1}
@@ -80,7 +99,10 @@ BY_HAND = [
 def notices(tmp_path_factory) -> list[Notice]:
     """Every notice a fortnight of the example study queued, as the outbox stored them."""
     path = tmp_path_factory.mktemp("contract") / "contract.db"
-    plan = load_plan(EXAMPLE_PLAN.read_text().replace("cadence:\n", "cadence:\n  confirm_every: 7d\n", 1))
+    text = EXAMPLE_PLAN.read_text().replace("cadence:\n", "cadence:\n  confirm_every: 7d\n", 1)
+    plan = load_plan(
+        text.replace("due: 2027-06-01, owner: omar", "due: 2027-06-01, owner: omar, accepted_by: [alice]")
+    )
     simulate_plan(plan, f"sqlite:///{path}", START, START.replace(day=24), SCRIPT)
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:

@@ -61,7 +61,13 @@ def test_example_plan_reads_every_section():
         "ack_factor": None,
         "ack_within": "1h",
     }
-    assert plan.data["milestones"][0] == {"name": "First patient in", "due": "2027-01-15", "owner": "raj"}
+    assert plan.data["milestones"][0] == {
+        "name": "First patient in",
+        "due": "2027-01-15",
+        "owner": "raj",
+        "accepted_by": [],
+        "update_every": None,
+    }
 
 
 def test_an_unquoted_comma_in_a_flow_mapping_stays_part_of_the_value():

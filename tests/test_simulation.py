@@ -172,6 +172,23 @@ def check_reviews(month: list[Received]) -> None:
     assert len(flagged) == 2 * 6 and not any("Omar" in r.text for r in flagged)
 
 
+def check_milestones(month: list[Received]) -> None:
+    # Nobody writes an update all month. First patient in (past due) and Last patient last visit (due
+    # within eight weeks) are asked about weekly, a week after the plan was applied, at 08:00 on a
+    # weekday of their owners' own (Warsaw, Prague), with a reminder the next morning; Database lock,
+    # months away, every four weeks: not yet. After two silent periods the admins hear, once each.
+    asks = of(month, "milestone_ask")
+    assert {r.to for r in asks} == {"@raj", "@sofia"}
+    raj = [local(r) for r in asks if r.to == "@raj"]
+    assert raj == [f"2027-03-{d} 08:00" for d in ("15", "16", "22", "23", "29", "30")]  # across Europe's DST
+    assert sum("a reminder" in r.text for r in asks) == len(asks) // 2
+    silent = of(month, "milestone_silent")
+    assert (
+        sorted((r.to, local(r)) for r in silent)
+        == [("@alice", "2027-03-22 08:00")] * 2 + [("@raj", "2027-03-22 08:00")] * 2
+    )
+
+
 def check_reports(month: list[Received]) -> None:
     reports = of(month, "report", "#C0STUDY")
     assert [local(r) for r in reports] == [f"2027-{d} 08:00" for d in ("03-08", "03-15", "03-22", "03-29")]
@@ -194,6 +211,7 @@ CHECKS: dict[str, Callable[[list[Received]], None]] = {
     "minutes.chase_note_takers": check_minutes_chase,
     "reviews.ask_owners_to_confirm": check_reviews,
     "reports.weekly_reports": check_reports,
+    "milestones.ask_for_updates": check_milestones,
     "reports.refresh_homes": check_homes,
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot import messages as m
 from bot.forms import record_id
 from bot.views.escalation import note_form
+from bot.views.milestones import changes_form, update_form
 from bot.views.minutes import reschedule_form
 from bot.views.questions import answer_form
 
@@ -22,4 +23,6 @@ def form_for_button(action_id: str, value: str) -> m.Form:
         ),
         "action_cant": lambda: reschedule_form(number),
         "question_answered": lambda: answer_form(number),
+        "milestone_update": lambda: update_form(number),
+        "milestone_changes": lambda: changes_form(number),
     }[action_id]()

@@ -184,7 +184,7 @@ def test_help_works_even_for_a_stranger(slack_url):
 
 def test_every_contract_command_answers_something_useful(slack_url, fake_slack):
     contract = ["/who-owns", "/ask", "/escalate", "/checkin", "/minutes", "/actions", "/away", "/cadence"]
-    assert sorted(command_names()) == sorted([*contract, "/decisions"])
+    assert sorted(command_names()) == sorted([*contract, "/decisions", "/milestones"])
     for name in contract:
         answer = post_command(slack_url, name, "")
         if name in {"/escalate", "/minutes"}:  # alone, they open a form
