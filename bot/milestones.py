@@ -188,6 +188,22 @@ def named_and_rest(session: Session, requester: Requester, text: str, now: datet
     return named(session, requester, words[0] if words else text, now), " ".join(words[1:])
 
 
+def as_they_stand(session: Session, *, study_id: int, now: datetime) -> list[dict]:
+    """Each milestone's name, due date, owner, status and forecast, for the cadence report."""
+    study = directory.current(session).studies[study_id]
+    rows = _rows(session, study_id, now)
+    return [
+        {
+            "name": spec["name"],
+            "due": spec.get("due"),
+            "owner": study.people[spec["owner"]].name if spec.get("owner") in study.people else "",
+            "status": rows[spec["name"].casefold()].status,
+            "forecast": _iso(rows[spec["name"].casefold()].forecast),
+        }
+        for spec in _planned(session, study_id)
+    ]
+
+
 # --- updates ---------------------------------------------------------------------------------------
 
 

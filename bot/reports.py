@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot import checkins, directory, due, outbox
 from bot.directory import Contact, StudyView
 from bot.escalation import reference as issue_ref
+from bot.milestones import as_they_stand
 from bot.minutes import action_lines_by_owner
 from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, Question, Study
 from bot.questions import reference as question_ref
@@ -175,16 +176,12 @@ def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) 
     start = end - timedelta(weeks=weeks)
     before = start - timedelta(weeks=weeks)
     current, previous = _figures(session, study, start, end), _figures(session, study, before, start)
-    row = session.get(Study, study.id)
-    milestones = [
-        {
-            "name": m["name"],
-            "due": m["due"],
-            "owner": study.people[m["owner"]].name if m.get("owner") in study.people else "",
-        }
-        for m in (row.plan or {}).get("milestones") or []
-        if m.get("due")
-        and now.date().isoformat() <= m["due"] <= (now + timedelta(weeks=weeks)).date().isoformat()
+    horizon = (now + timedelta(weeks=weeks)).date().isoformat()
+    milestones = [  # what is due in as many weeks ahead, and what is not on track, whenever due
+        ms
+        for ms in as_they_stand(session, study_id=study.id, now=now)
+        if ms["status"] in {"at-risk", "slipped"}
+        or (ms["status"] == "on-track" and ms["due"] and ms["due"] <= horizon)
     ]
     weekly = _weekly_rates(session, study, now, weeks)
     return {

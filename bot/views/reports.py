@@ -77,6 +77,14 @@ def _(result: HomeView) -> m.Message:
     return message(f"What waits on you in {result.study_key}", *home_blocks(result.as_data()))
 
 
+def _milestone(ms: dict[str, Any]) -> str:
+    """First patient in, 15 Jan (Raj Patel): at risk, forecast 29 Jan."""
+    status = (ms.get("status") or "on-track").replace("-", " ")
+    forecast = f", forecast {date_label(ms['forecast'])}" if ms.get("forecast") else ""
+    due = date_label(ms["due"]) if ms.get("due") else "no due date"
+    return f"{ms['name']}, {due} ({ms['owner']}): {status}{forecast}"
+
+
 @reply.register
 def _(result: ReportRequested) -> m.Message:
     where = m.line("{c}", c=m.Channel(result.channel)) if result.channel else m.line("your direct messages")
@@ -140,10 +148,8 @@ def _(data: dict[str, Any]) -> m.Message:
     if people:
         blocks.append(context(m.line("By person: {p}", p=people)))
     if data["milestones"]:
-        ahead = "; ".join(
-            f"{ms['name']} {date_label(ms['due'])} ({ms['owner']})" for ms in data["milestones"]
-        )
-        blocks.append(section(m.line("*Milestones ahead:* {a}", a=ahead)))
+        ahead = "; ".join(_milestone(ms) for ms in data["milestones"])
+        blocks.append(section(m.line("*Milestones:* {a}", a=ahead)))
     return message(f"Cadence report for {data['study']}", *blocks)
 
 

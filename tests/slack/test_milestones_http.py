@@ -85,6 +85,13 @@ def test_an_owners_slip_is_told_in_the_channel_and_to_the_admins_and_a_stranger_
     with Session(engine) as session:
         [update] = session.exec(select(MilestoneUpdate)).all()
         assert (update.by, update.status, update.text) == ("Raj Patel", "at-risk", "two sites activate late")
+    # Omar, neither its owner nor an admin, cannot update it; the cadence report shows its status.
+    omar = post_command(url, "/milestones", "update first patient in on-track all fine", user_id=OMAR)
+    assert "Only First patient in's owner or an admin can update it." in omar.text
+    post_command(url, "/cadence", "report", user_id=ALICE)
+    deliver(engine, fake_slack, clock)
+    [report] = [p for p in posted(fake_slack, "report:") if ":chart" not in (p.key or "")]
+    assert "First patient in" in shown(report) and "(Raj Patel): at risk, forecast" in shown(report)
 
 
 def test_the_update_button_opens_a_form_whose_submission_records_the_update(url, engine, fake_slack):
