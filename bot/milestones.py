@@ -291,15 +291,13 @@ def record_update(
     today, _ = typists_day(session, requester, now)
     line = _line(session, study, spec, row, today)
     data = _data(study, line) | {"by": requester.name, "text": text.strip(), "previous": _iso(before)}
-    if study.channel:
-        outbox.enqueue(
-            session,
-            key=f"ms-update:{study.key}:{milestone_id}:{now.isoformat()}",
-            to=outbox.Destination.channel(study.channel),
-            notice=Notice("milestone_slip" if slipped else "milestone_update", data),
-            now=now,
-            study_id=study.id,
-        )
+    _tell_channel(
+        session,
+        study,
+        f"ms-update:{study.key}:{milestone_id}:{now.isoformat()}",
+        Notice("milestone_slip" if slipped else "milestone_update", data),
+        now,
+    )
     if slipped:
         outbox.tell_admins(
             session,
@@ -338,15 +336,13 @@ def mark_done(session: Session, *, requester: Requester, milestone_id: int, now:
             now=now,
             study_id=study.id,
         )
-    if study.channel:
-        outbox.enqueue(
-            session,
-            key=f"ms-done:{study.key}:{milestone_id}:{now.isoformat()}",
-            to=outbox.Destination.channel(study.channel),
-            notice=Notice("milestone_done", _data(study, line) | {"by": requester.name}),
-            now=now,
-            study_id=study.id,
-        )
+    _tell_channel(
+        session,
+        study,
+        f"ms-done:{study.key}:{milestone_id}:{now.isoformat()}",
+        Notice("milestone_done", _data(study, line) | {"by": requester.name}),
+        now,
+    )
     return MilestoneDone(line, tuple(p.name for p in line.acceptors))
 
 
@@ -365,15 +361,13 @@ def accept(session: Session, *, requester: Requester, milestone_id: int, now: da
         session, action="milestone.accepted", actor=requester.actor, study_id=study.id, subject=spec["name"]
     )
     line = _line(session, study, spec, row, today)
-    if study.channel:
-        outbox.enqueue(
-            session,
-            key=f"ms-accepted:{study.key}:{milestone_id}",
-            to=outbox.Destination.channel(study.channel),
-            notice=Notice("milestone_accepted", _data(study, line) | {"by": requester.name}),
-            now=now,
-            study_id=study.id,
-        )
+    _tell_channel(
+        session,
+        study,
+        f"ms-accepted:{study.key}:{milestone_id}",
+        Notice("milestone_accepted", _data(study, line) | {"by": requester.name}),
+        now,
+    )
     return MilestoneAccepted(line, requester.name, False)
 
 
@@ -537,6 +531,19 @@ def _acceptor_or_admin(requester: Requester, spec: dict, what: str) -> None:
         raise NotAnAdmin(
             f"Only {spec['name']}'s acceptors or an admin can {what} it.",
             hint="/milestones shows who accepts it.",
+        )
+
+
+def _tell_channel(session: Session, study: StudyView, key: str, notice: Notice, now: datetime) -> None:
+    """Post in the study channel, where both sides read (a study without one has nowhere to post)."""
+    if study.channel:
+        outbox.enqueue(
+            session,
+            key=key,
+            to=outbox.Destination.channel(study.channel),
+            notice=notice,
+            now=now,
+            study_id=study.id,
         )
 
 
