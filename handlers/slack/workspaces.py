@@ -57,8 +57,12 @@ class WorkspaceNotifier:
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float
     ) -> Posted | None:
-        through = self._of(person) if channel is None and person is not None else self._home()
-        return through.find_posted(channel, person, key=key, since=since)
+        if channel is None and person is not None:
+            instead = self._instead_of_a_dm(person)  # a DM posted in the channel is looked for there
+            if instead is not None:
+                return self._home().find_posted(instead, None, key=key, since=since)
+            return self._of(person).find_posted(None, person, key=key, since=since)
+        return self._home().find_posted(channel, person, key=key, since=since)
 
     def _instead_of_a_dm(self, person: Contact) -> str | None:
         """The study channel, when the person is of another workspace than the home one and theirs has no

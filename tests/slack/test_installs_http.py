@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from bot import checkins
+from bot import checkins, directory
 from bot.clock import ManualClock
 from bot.db import run_in_session
 from bot.installations import TokenBox
@@ -153,3 +153,8 @@ def test_someone_whose_workspace_has_no_installation_is_mentioned_in_the_study_c
     assert prompt and prompt[0].channel == "C0STUDY"
     assert "<@U02MEI>, this is for you:" in prompt[0].blocks[0]["text"]["text"]
     assert tokens_used(fake_slack, "chat.postMessage", BEN) == [SPONSOR_TOKEN]  # the sponsor's own: a DM
+    # After a crash mid-send, the outbox looks for that message where it went: the channel, not a DM.
+    with Session(engine) as session:
+        mei = directory.current(session).studies[1].people["mei"]
+    found = notifier.find_posted(None, mei, key=prompt[0].key, since=0)
+    assert found is not None and found.channel == "C0STUDY"
