@@ -126,9 +126,10 @@ def _(result: MilestoneUpdated) -> m.Message:
 def _(result: MilestoneDone) -> m.Message:
     if result.asked:
         text = m.line(
-            ":white_check_mark: *{n}* is done; {who} are asked to accept it.",
+            ":white_check_mark: *{n}* is done; {who} {verb} asked to accept it.",
             n=result.line.name,
-            who=", ".join(result.asked),
+            who=" and ".join(result.asked),
+            verb="is" if len(result.asked) == 1 else "are",
         )
     else:
         text = m.line(":white_check_mark: *{n}* is done.", n=result.line.name)

@@ -115,7 +115,7 @@ def test_a_deliverable_is_accepted_by_its_acceptor_once_or_sent_back_with_a_reas
     url, engine, fake_slack, clock
 ):
     done = post_command(url, "/milestones", "done database lock", user_id=OMAR)
-    assert "*Database lock* is done; Alice Chen are asked to accept it." in done.text
+    assert "*Database lock* is done; Alice Chen is asked to accept it." in done.text
     deliver(engine, fake_slack, clock)
     [ask] = posted(fake_slack, "ms-accept:")
     assert (
