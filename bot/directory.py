@@ -162,6 +162,12 @@ class Directory:
                     self._checked = time.monotonic()
             return self._view
 
+    def fresh(self) -> DirectoryView | None:
+        """The copy when it is still within its max age, without touching the database; else None."""
+        if self._view is not None and time.monotonic() - self._checked < self.max_age:
+            return self._view
+        return None
+
     def invalidate(self) -> None:
         self._generation += 1
         self._checked = -math.inf
@@ -183,6 +189,13 @@ def current(session: Session) -> DirectoryView:
     if session.info.get(_CHANGED):
         return _load(session)
     return _directory_for(session).view(session)
+
+
+def fresh(engine: Engine) -> DirectoryView | None:
+    """This process's copy if it is fresh, read on the caller's thread with no query (None: ask a session)."""
+    with _directories_lock:
+        directory = _directories.get(engine)
+    return directory.fresh() if directory is not None else None
 
 
 def changed(session: Session) -> None:

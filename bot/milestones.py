@@ -446,10 +446,12 @@ def _chase(
     if now < since + period:
         return 0
     round_ = int((now - since) / period)  # the periods without an update, so far: one ask each
+    key = f"ms-ask:{study.key}:{row.id}:{since.isoformat()}:{round_}"
+    if outbox.message(session, key) is not None:
+        return 0  # this period's ask, reminder and flag are queued already: every later tick stops here
     line = _line(session, study, spec, row, now.date())
     zone = ZoneInfo(owner.timezone)
     asked_at = working_moment(since + period * round_, zone)
-    key = f"ms-ask:{study.key}:{row.id}:{since.isoformat()}:{round_}"
     data = _data(study, line)
     me = outbox.Destination.person(owner.id)
     reminded = working_moment(asked_at + REMIND_AFTER, zone)

@@ -63,7 +63,7 @@ def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
         next: Callable[[], Awaitable[None]],
     ) -> None:
         user_id = context.get("user_id")
-        if user_id:
+        if user_id and not _nothing_to_note(engine, user_id, workspace_of_user(body)):
             stranger = await asyncio.to_thread(
                 run_in_session, engine, _note_writer, user_id=user_id, team_id=workspace_of_user(body)
             )
@@ -83,6 +83,14 @@ def workspace_of_user(body: dict[str, Any]) -> str | None:
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     command_team = body.get("team_id") if "command" in body else None
     return event.get("user_team") or user.get("team_id") or command_team
+
+
+def _nothing_to_note(engine: Engine, user_id: str, team_id: str | None) -> bool:
+    """A known person writing from the workspace Cadence knows for them: decided from the fresh in-process
+    copy, so the usual request costs no worker-thread hop nor query here."""
+    view = directory.fresh(engine)
+    known = view.memberships("slack", user_id) if view is not None else ()
+    return bool(known) and all(not team_id or person.slack_team == team_id for _, person in known)
 
 
 def _note_writer(session: Session, *, user_id: str, team_id: str | None) -> bool:

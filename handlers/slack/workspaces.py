@@ -41,38 +41,33 @@ class WorkspaceNotifier:
         return self._home().update_message(channel, message_id, message)
 
     def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
-        channel = self._instead_of_a_dm(person)
+        through, channel = self._reach(person)
         if channel is not None:
-            return self._home().post_to_channel(channel, _for(person, message), key=key)
-        return self._of(person).direct_message(person, message, key=key)
+            return through.post_to_channel(channel, _for(person, message), key=key)
+        return through.direct_message(person, message, key=key)
 
     def publish_view(self, person: Contact, home: Home) -> None:
-        if self._instead_of_a_dm(person) is None:  # no Cadence in their workspace: no Home tab to publish
-            self._of(person).publish_view(person, home)
+        through, channel = self._reach(person)
+        if channel is None:  # with Cadence not in their workspace, they have no Home tab to publish
+            through.publish_view(person, home)
 
     def upload_file(self, *, channel: str | None, person: Contact | None, **rest: Any) -> Posted:
-        through = self._of(person) if channel is None and person is not None else self._home()
+        through = self._reach(person)[0] if channel is None and person is not None else self._home()
         return through.upload_file(channel=channel, person=person, **rest)
 
     def find_posted(
         self, channel: str | None, person: Contact | None, *, key: str, since: float
     ) -> Posted | None:
         if channel is None and person is not None:
-            instead = self._instead_of_a_dm(person)  # a DM posted in the channel is looked for there
-            if instead is not None:
-                return self._home().find_posted(instead, None, key=key, since=since)
-            return self._of(person).find_posted(None, person, key=key, since=since)
+            through, instead = self._reach(person)  # a DM posted in the channel is looked for there
+            return through.find_posted(instead, None if instead else person, key=key, since=since)
         return self._home().find_posted(channel, person, key=key, since=since)
 
-    def _instead_of_a_dm(self, person: Contact) -> str | None:
-        """The study channel, when the person is of another workspace than the home one and theirs has no
-        installation: Cadence cannot write to them directly, so it mentions them where both sides read."""
-        return run_in_session(self.engine, _channel_for_outsider, box=self.box, person=person)
-
-    def _of(self, person: Contact) -> SlackNotifier:
-        """A person's own workspace's installation; the home one until theirs is known or installed."""
-        own = run_in_session(self.engine, installations.find, box=self.box, team_id=person.slack_team)
-        return self._through(own) if own is not None else self._home()
+    def _reach(self, person: Contact) -> tuple[SlackNotifier, str | None]:
+        """Through which installation a person is reached, and the channel to mention them in instead of
+        a DM when their workspace has none: one lookup a send."""
+        installed, channel = run_in_session(self.engine, _reach, box=self.box, person=person)
+        return self._through(installed), channel
 
     def _home(self) -> SlackNotifier:
         return self._through(run_in_session(self.engine, installations.home, box=self.box))
@@ -88,14 +83,18 @@ class WorkspaceNotifier:
         return notifier
 
 
-def _channel_for_outsider(session: Session, *, box: TokenBox, person: Contact) -> str | None:
-    if not person.slack_team or installations.find(session, box=box, team_id=person.slack_team):
-        return None
+def _reach(session: Session, *, box: TokenBox, person: Contact) -> tuple[Installed | None, str | None]:
+    """The person's own workspace's installation; else the home one, with the study channel when they are
+    of another workspace (Cadence cannot write to them directly, so it mentions them where both sides
+    read)."""
+    own = installations.find(session, box=box, team_id=person.slack_team)
+    if own is not None:
+        return own, None
     home = installations.home(session, box=box)
-    if home is None or home.team_id == person.slack_team:
-        return None
+    if home is None or not person.slack_team or home.team_id == person.slack_team:
+        return home, None
     study = next((s for s in directory.current(session).studies.values() if s.person(person.id)), None)
-    return study.channel if study is not None and study.channel else None
+    return home, (study.channel if study is not None and study.channel else None)
 
 
 def _for(person: Contact, message: Message) -> Message:
