@@ -202,7 +202,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         )
     except CadenceError as error:
         raise Stop(error.message) from None
-    print(f"Wrote {len(exported.files)} files to {args.out}: index.csv and one PDF per record.")
+    print(
+        f"Wrote {len(exported.files)} files to {args.out}: index.csv, one PDF per record and the "
+        "partnership review of the period."
+    )
     return 0
 
 

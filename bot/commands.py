@@ -19,10 +19,13 @@ from bot import (
     checkins,
     escalation,
     export,
+    kpis,
     mentions,
     milestones,
     minutes,
     ownership,
+    partnership,
+    pulse,
     questions,
     reports,
     reviews,
@@ -145,6 +148,8 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "milestone.changes": milestones.request_changes,
     "ownership.confirm": reviews.confirm_topics,
     "ownership.handover": reviews.hand_over,
+    "pulse.rate": pulse.rate,
+    "pulse.comment": pulse.comment,
 }
 
 
@@ -457,10 +462,16 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     "/cadence report [weeks]   (check-ins, answer and acknowledgement times, actions; with a chart)",
     "/cadence home   (what waits on you)",
     "/cadence export [from] [to]   (admins: the Trial Master File files, by direct message)",
-    needs_study=lambda text: text.strip().casefold().split(" ")[0] in {"report", "home", "export"},
+    "/cadence kpis [weeks]   (each side against the agreed targets, with the trend)",
+    "/cadence pulse   (how each side rates the other)   ·   /cadence pulse now   (admins)",
+    "/cadence pulse answer [q2] <1-5> [comment]   (what the rating buttons do)",
+    "/cadence review [from] [to]   (what went well and what to improve; the whole study by default)",
+    needs_study=lambda text: (
+        text.strip().casefold().split(" ")[0] in {"report", "home", "export", "kpis", "pulse", "review"}
+    ),
 )
 def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
-    """Show what Cadence can do and how to ask it; the cadence report; what waits on you."""
+    """Show what Cadence can do and how to ask it; the report, KPIs, pulse and review; what waits on you."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "help", "?"}:
@@ -472,7 +483,27 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
         return reports.home_for(session, requester=requester, now=now)
     if verb == "export":
         return export.export_for_admin(session, requester=requester, text=rest, now=now)
+    if verb == "kpis":
+        weeks = _count(rest, 4, "/cadence kpis 8   (the last eight weeks; 4 when left out)")
+        return kpis.show(session, requester=requester, weeks=max(1, min(weeks, 52)), now=now)
+    if verb == "pulse":
+        return _pulse(session, requester, rest.strip(), now)
+    if verb == "review":
+        return partnership.review_for(session, requester=requester, text=rest, now=now)
     raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
+
+
+def _pulse(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    verb, _, rest = text.partition(" ")
+    if not verb:
+        return pulse.summary(session, requester=requester)
+    if verb.casefold() == "now" and not rest:
+        return pulse.start_now(session, requester=requester, now=now)
+    if verb.casefold() == "answer":
+        return pulse.answer_typed(session, requester=requester, text=rest, now=now)
+    raise BadCommand(
+        f"/cadence pulse does not know '{text[:40]}'.", hint="/cadence pulse, pulse now or pulse answer 4"
+    )
 
 
 def _coming(name: str, usage: str, meanwhile: str) -> None:

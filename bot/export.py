@@ -1,5 +1,6 @@
-"""The Trial Master File export: one PDF per record (minutes, escalations, routed questions) and an index
-CSV with the metadata a TMF needs. The same records give the same bytes, and no secret is ever written."""
+"""The Trial Master File export: one PDF per record (minutes, escalations, routed questions), the
+partnership review of the period, and an index CSV with the metadata a TMF needs. The same records give
+the same bytes, and no secret is ever written."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from sqlmodel import Session, col, select
 
-from bot import directory, outbox
+from bot import directory, outbox, partnership
 from bot.directory import StudyView
 from bot.errors import BadCommand, NotAnAdmin
 from bot.escalation import reference as issue_ref
 from bot.escalation import show as issue_history
 from bot.minutes import ref as minutes_ref
-from bot.models import ActionItem, Decision, Escalation, Minutes, Question
+from bot.models import ActionItem, Decision, Escalation, Minutes, Question, utcnow
 from bot.questions import reference as question_ref
 from bot.replies import Notice
 from bot.studies import Requester, requester_for
@@ -58,6 +60,7 @@ def export_study(
         _minutes(session, study, start, end)
         + _escalations(session, study, start, end)
         + _questions(session, study, start, end)
+        + _review(session, study, start, end)
     )
     rows, files = [], {}
     for name, pdf, meta in sorted(documents, key=lambda d: d[0]):
@@ -255,6 +258,65 @@ def _questions(session: Session, study: StudyView, start: date, end: date) -> li
             )
         )
     return documents
+
+
+def _review(session: Session, study: StudyView, start: date, end: date) -> list:
+    """The partnership review of the export's period: the figures per side, the pulse, what to improve."""
+    zone = ZoneInfo(study.timezone)
+    since = datetime.combine(start, time(0), tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
+    data = partnership.review(session, study, since, until, min(until, utcnow()))
+    pdf = _Pdf(f"Partnership review — {study.key}", f"{study.key}-review-{start}-{end}", end)
+    pdf.field("Study", f"{study.key} — {study.name}")
+    pdf.field("Period", f"{start} to {end}")
+    pdf.section(
+        "Figures per side, against the agreed targets", [_kpi_line(row) for row in data["kpis"]["rows"]]
+    )
+    pdf.section("Pulse: each side's rating of the other (1 to 5)", _pulse_lines(data["pulse"]))
+    pdf.section("What went well", data["went_well"])
+    pdf.section("What to improve", data["to_improve"])
+    pdf.section("What moved", data["moved"])
+    artifact, reference = COMMUNICATIONS
+    meta = {
+        "tmf_artifact": artifact,
+        "tmf_reference": reference,
+        "date": end.isoformat(),
+        "title": f"Partnership review {start} to {end}",
+        "participants": "Sponsor; CRO",
+    }
+    return [(f"{study.key}-partnership-review-{start}-{end}.pdf", pdf.bytes(), meta)]
+
+
+def _kpi_line(row: dict) -> str:
+    sides = "; ".join(
+        f"{_org(side)} {f['percent']}% ({f['met']} of {f['of']}, {'met' if f['ok'] else 'missed'})"
+        if f["percent"] is not None
+        else f"{_org(side)} nothing due"
+        for side, f in row["sides"].items()
+    )
+    return f"{row['label']} (target {row['target']}%): {sides}"
+
+
+def _pulse_lines(rounds: list[dict]) -> list[str]:
+    lines = []
+    for shown in rounds:
+        for question in shown["questions"]:
+            ratings = "; ".join(
+                f"{partnership.about(r['side'])} "
+                + (
+                    f"{r['average']:.1f} from {r['answers']}"
+                    if r["average"] is not None
+                    else "too few answers"
+                )
+                for r in question["sides"]
+            )
+            lines.append(f"{shown['period']}: {ratings}")
+        lines += [
+            f"{shown['period']}, from the {_org(s)}: “{w}”"
+            for s, words in shown["comments"].items()
+            for w in words
+        ]
+    return lines
 
 
 class _Pdf:

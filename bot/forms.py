@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.commands import Invocation, run_action
 from bot.errors import CadenceError
+from bot.pulse import study_of_round
 
 
 class FormProblem(CadenceError):
@@ -69,6 +70,19 @@ def _ownership(name: str, *, topic_needed: bool) -> Callable[[str], tuple[str, d
     return values
 
 
+def _pulse_rating(value: str) -> tuple[str, dict[str, Any]]:
+    """A pulse request's 1 to 5: "<study>|<round>|<question>|<score>"."""
+    parts = value.split("|") if isinstance(value, str) else []
+    if len(parts) != 4 or not parts[0]:
+        raise StaleControl()
+    _, round_id, question, score = parts
+    return "pulse.rate", {
+        "round_id": record_id(round_id),
+        "question": record_id(question),
+        "score": record_id(score),
+    }
+
+
 def _by_id(name: str, argument: str) -> Callable[[str], tuple[str, dict[str, Any]]]:
     return lambda value: (name, {argument: record_id(value)})
 
@@ -85,12 +99,16 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "minutes_cancel": _by_id("minutes.cancel", "minutes_id"),
     "action_done": _by_id("action.done", "item_id"),
     "milestone_accept": _by_id("milestone.accept", "milestone_id"),
+    "pulse_rate": _pulse_rating,
 }
 # Buttons that open a short form rather than act at once (the adapter shows it; the check-in's
 # Answer opens the check-in form, prefilled, and is handled on its own).
 FORM_BUTTONS = frozenset(
-    {"esc_resolve", "esc_climb", "action_cant", "question_answered", "milestone_update", "milestone_changes"}
-)
+    {
+        "esc_resolve", "esc_climb", "action_cant", "question_answered", "milestone_update",
+        "milestone_changes", "pulse_comment",
+    }
+)  # fmt: skip
 
 
 def button_base(action_id: str) -> str:
@@ -101,7 +119,7 @@ def button_base(action_id: str) -> str:
 def press_button(session: Session, *, action_id: str, value: str, invocation: Invocation) -> Any:
     """Run the core action behind a button for whoever pressed it."""
     name, values = BUTTONS[button_base(action_id)](value)
-    if name.startswith("ownership."):  # the review's buttons say which study they belong to
+    if name.startswith(("ownership.", "pulse.")):  # these buttons say which study they belong to
         invocation = replace(invocation, study_key=value.partition("|")[0])
     return run_action(session, name=name, invocation=invocation, **values)
 
@@ -255,6 +273,19 @@ def _milestone_changes(session: Session, invocation: Invocation, meta: str, fiel
     )
 
 
+def _pulse_comment(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    round_id = record_id(meta)
+    return _on_field(
+        "note",
+        run_action,
+        session,
+        name="pulse.comment",
+        invocation=_study(invocation, study_of_round(session, round_id)),
+        round_id=round_id,
+        text=_text(fields, "note"),
+    )
+
+
 def _on_field(field: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Call `function`; a problem it reports belongs on `field` of the form."""
     try:
@@ -277,6 +308,7 @@ FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
     "action_reschedule": _reschedule,
     "milestone_update": _milestone_update,
     "milestone_changes": _milestone_changes,
+    "pulse_comment": _pulse_comment,
 }
 
 

@@ -107,6 +107,42 @@ class MilestoneUpdate(SQLModel, table=True):
     at: datetime = _utc_column()
 
 
+class PulseRound(SQLModel, table=True):
+    """One round of the two-way pulse: each participant asked how well the other side communicated."""
+
+    __tablename__ = "pulse_round"
+    __table_args__ = (UniqueConstraint("study_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    period: str = Field(description="the month, e.g. 2026-12; a further round that month 2026-12#2")
+    state: str = Field(default="open", index=True, description="open or closed")
+    opened_by: str = Field(description="'schedule', or the admin who ran /cadence pulse now")
+    opened_at: datetime = _utc_column()
+    # handle -> ISO time of the person's request (their local schedule time, or when opened by hand)
+    prompts: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    closes_at: datetime = _utc_column()
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class PulseAnswer(SQLModel, table=True):
+    """A participant's ratings (1 to 5, by question) and comment; a second click changes them. Shown only
+    as averages by side, never with the person."""
+
+    __tablename__ = "pulse_answer"
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=Column(Integer, ForeignKey("pulse_round.id"), nullable=False, index=True))
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    side: str = Field(description="the rater's side when they answered: sponsor or cro")
+    scores: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    comment: str | None = None
+    answered_at: datetime = _utc_column()
+    updated_at: datetime = _utc_column()
+
+
 class SlackInstallation(SQLModel, table=True):
     """Cadence installed in one Slack workspace (OAuth v2): its bot, and its token encrypted at rest."""
 

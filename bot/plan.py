@@ -16,18 +16,36 @@ from typing import Any
 import yaml
 from rapidfuzz import process
 
-from bot.timing import parse_duration, parse_schedule, parse_timezone
+from bot.timing import parse_duration, parse_monthly, parse_schedule, parse_timezone
 
 SIDES = ("sponsor", "cro")
 CONTACTS = ("channel", "dm", "slack", "teams", "email")
 SEVERITIES = ("low", "medium", "high", "critical")
+# The partnership's KPIs and the target each has when the plan's `kpis:` leaves it out (percent).
+KPI_TARGETS = {
+    "checkin_response": 90,  # check-ins answered, by the side of who was asked
+    "questions_on_time": 85,  # routed questions answered within their deadline, by the side asked
+    "escalations_on_time": 95,  # escalations acknowledged within their level's deadline, by the level's sides
+    "actions_on_time": 80,  # action items closed by their due date, by the owner's side
+    "milestones_on_track": 80,  # milestones on track (or done on time), by the owner's side
+}
 _HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _TEAMS_CHANNEL = re.compile(r"^19:[^\s;]+@thread\.[a-z0-9]+$")  # what Cadence says when added to a team
 
 _FIELDS: dict[str, tuple[str, ...]] = {
-    "": ("study", "people", "responsibilities", "cadence", "escalation", "meetings", "milestones"),
+    "": (
+        "study",
+        "people",
+        "responsibilities",
+        "cadence",
+        "escalation",
+        "meetings",
+        "milestones",
+        "kpis",
+        "pulse",
+    ),  # fmt: skip
     "study": ("id", "name", "timezone", "channel", "admins"),
     "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
     "responsibility": ("topic", "keywords", "owner", "backup", "answer_within"),
@@ -38,6 +56,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "severity": ("start_level", "ack_factor", "ack_within"),
     "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
     "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
+    "kpis": tuple(KPI_TARGETS),
+    "pulse": ("schedule", "questions", "participants", "remind_after", "close_after"),
 }
 
 
@@ -363,6 +383,8 @@ class _Checker:
             "escalation": self.check_escalation(root.get("escalation")),
             "meetings": self.check_meetings(root.get("meetings")),
             "milestones": self.check_milestones(root.get("milestones")),
+            "kpis": self.check_kpis(root.get("kpis")),
+            "pulse": self.check_pulse(root.get("pulse")),
         }
         if self.errors:
             return None
@@ -628,6 +650,41 @@ class _Checker:
             )
         return meetings
 
+    def check_kpis(self, value: Any) -> dict[str, int] | None:
+        """Targets in percent (`90` or `"90%"`); a KPI left out keeps its default target."""
+        kpis = self.mapping(value, "kpis", "kpis", required=False)
+        if kpis is None:
+            return None
+        return {
+            name: target
+            for name, raw in kpis.items()
+            if name in KPI_TARGETS and (target := self.converted(raw, f"kpis.{name}", _percent)) is not None
+        }
+
+    def check_pulse(self, value: Any) -> dict[str, Any] | None:
+        """The monthly two-way pulse; `schedule: off` keeps only the rounds an admin starts."""
+        pulse = self.mapping(value, "pulse", "pulse", required=False)
+        if pulse is None:
+            return None
+        raw = pulse.get("schedule")
+        off = raw is False or (isinstance(raw, str) and raw.strip().casefold() in {"off", "none", "no"})
+        schedule = None if off else self.converted(raw, "pulse.schedule", parse_monthly)
+        questions = self.listing(pulse.get("questions"), "pulse.questions") or []
+        if pulse.get("questions") is not None and not questions:
+            self.error("pulse.questions", "asks nothing; list at least one question, or leave it out")
+        durations = {
+            name: self.converted(pulse.get(name), f"pulse.{name}", parse_duration)
+            for name in ("remind_after", "close_after")
+        }
+        return {
+            "schedule": "off" if off else (str(schedule) if schedule else None),
+            "questions": [
+                self.text(q, f"pulse.questions[{i}]", required=True) for i, q in enumerate(questions)
+            ],
+            "participants": self.people_list(pulse.get("participants"), "pulse.participants", required=False),
+            **{name: str(d) if d else None for name, d in durations.items()},
+        }
+
     def check_milestones(self, value: Any) -> list[dict[str, Any]]:
         milestones = []
         for i, entry in enumerate(self.listing(value, "milestones") or []):
@@ -656,3 +713,15 @@ class _Checker:
             ):
                 self.error(f"milestones[{i}].name", f"'{ms['name']}' is already another milestone's name")
         return milestones
+
+
+def _percent(value: Any) -> int:
+    """A target as the plan gives it: 90, 90.0 or "90%", from 0 to 100."""
+    text = str(value).strip().removesuffix("%").strip() if not isinstance(value, bool) else ""
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a percentage (e.g. 90 or 90%)") from None
+    if not math.isfinite(number) or not 0 <= number <= 100:
+        raise ValueError(f"'{value}' should be a percentage from 0 to 100")
+    return round(number)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, due, outbox
+from bot import checkins, directory, due, kpis, outbox
 from bot.directory import Contact, StudyView
 from bot.escalation import reference as issue_ref
 from bot.milestones import as_they_stand
@@ -25,6 +25,7 @@ from bot.studies import Requester
 from bot.timing import DAYS, next_local
 
 REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
+CHART_WEEKS = 6  # the chart shows at least this many weeks: a trend needs more than the report's one
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) 
     ]
     weekly = _weekly_rates(session, study, now, weeks)
     return {
+        "kpis": kpis.table(session, study_id=study.id, weeks=weeks, now=now),
+        "kpi_weeks": kpis.weekly(session, study_id=study.id, weeks=max(weeks, CHART_WEEKS), now=now),
         "study": study.key,
         "weeks": weeks,
         "from": start.date().isoformat(),
@@ -281,23 +284,35 @@ def _median(values: list[float]) -> float | None:
 
 
 def chart_png(report: dict) -> bytes:
-    """A bar chart of the weekly check-in response rate per side (PNG)."""
+    """Each KPI week by week, a line a side, against its target (dashed), one panel a KPI (PNG). A week
+    with nothing due leaves a gap rather than a zero."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    weeks = [w["week"].split("-")[1] for w in report["weekly"]]
-    figure, axes = plt.subplots(figsize=(7, 3.2), dpi=100)
-    width = 0.38
-    for offset, side, label in ((-width / 2, "sponsor", "Sponsor"), (width / 2, "cro", "CRO")):
-        values = [(w[side] or {}).get("percent") or 0 for w in report["weekly"]]
-        axes.bar([i + offset for i in range(len(weeks))], values, width, label=label)
-    axes.set_xticks(range(len(weeks)), weeks)
-    axes.set_ylim(0, 100)
-    axes.set_ylabel("check-ins answered (%)")
-    axes.set_title(f"{report['study']}: weekly check-in response by side")
-    axes.legend(loc="lower right")
+    series = report["kpi_weeks"]
+    weeks = [w["week"].split("-")[1] for w in series]
+    rows = report["kpis"]["rows"]
+    figure, panels = plt.subplots(1, len(rows), figsize=(3 * len(rows), 3.2), dpi=100, sharey=True)
+    for axes, row in zip(panels, rows, strict=True):
+        for side, label, marker in (("sponsor", "Sponsor", "o"), ("cro", "CRO", "s")):
+            values = [w["kpis"][row["kpi"]][side] for w in series]
+            axes.plot(
+                range(len(weeks)),
+                [float("nan") if v is None else v for v in values],
+                marker=marker,
+                label=label,
+            )
+        axes.axhline(
+            row["target"], linestyle="--", color="grey", linewidth=1, label=f"target {row['target']}%"
+        )
+        axes.set_title(row["label"], fontsize=8, wrap=True)
+        axes.set_xticks(range(len(weeks)), weeks, fontsize=7)
+        axes.set_ylim(0, 105)
+    panels[0].set_ylabel("% in time, by side")
+    panels[-1].legend(loc="lower right", fontsize=7)
+    figure.suptitle(f"{report['study']}: KPIs by side against the targets, week by week", fontsize=10)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
@@ -316,7 +331,7 @@ def send_report(
     if queued:
         chart = {
             "filename": f"cadence-{report['study']}-{report['to']}.png",
-            "title": "Check-in response by side",
+            "title": "KPIs by side against the targets",
             "content_b64": base64.b64encode(chart_png(report)).decode(),
             "study": report["study"],
         }

@@ -1,10 +1,11 @@
-"""The plan's durations (`30s 30m 4h 2d 1bd 1w`) and weekly schedules (`mon 09:00`)."""
+"""The plan's durations (`30s 30m 4h 2d 1bd 1w`), weekly schedules (`mon 09:00`) and monthly ones
+(`first mon 10:00`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -80,6 +81,50 @@ def parse_schedule(value: object) -> Schedule:
     if not match:
         raise ValueError(f"'{value}': '{time_part}' is not a time of day (HH:MM, 24-hour)")
     return Schedule(days, time(int(match.group(1)), int(match.group(2))))
+
+
+ORDINALS = ("first", "second", "third", "fourth", "last")
+
+
+@dataclass(frozen=True)
+class MonthlySchedule:
+    """A day of each month, e.g. the first Monday, at a local time."""
+
+    nth: str  # one of ORDINALS
+    day: str  # one of DAYS
+    at: time
+
+    def day_in(self, year: int, month: int) -> date:
+        """This schedule's day in the given month."""
+        weekday = DAYS.index(self.day)
+        first = date(year, month, 1)
+        day = first + timedelta(days=(weekday - first.weekday()) % 7)
+        if self.nth != "last":
+            return day + timedelta(weeks=ORDINALS.index(self.nth))
+        following = date(year + month // 12, month % 12 + 1, 1)
+        while day + timedelta(weeks=1) < following:
+            day += timedelta(weeks=1)
+        return day
+
+    def __str__(self) -> str:
+        return f"{self.nth} {self.day} {self.at:%H:%M}"
+
+
+def parse_monthly(value: object) -> MonthlySchedule:
+    """Read `first mon 10:00`, `second tue 09:30` or `last fri 16:00`."""
+    hint = "use which day of the month and a time, e.g. 'first mon 10:00'"
+    parts = value.lower().split() if isinstance(value, str) else []
+    if len(parts) != 3:
+        raise ValueError(f"{value!r} is not a monthly schedule ({hint})")
+    nth, day, at = parts
+    if nth not in ORDINALS:
+        raise ValueError(f"'{value}': '{nth}' is not one of {', '.join(ORDINALS)}")
+    if day not in DAYS:
+        raise ValueError(f"'{value}': unknown day '{day}' (days are {', '.join(DAYS)})")
+    match = _TIME.match(at)
+    if not match:
+        raise ValueError(f"'{value}': '{at}' is not a time of day (HH:MM, 24-hour)")
+    return MonthlySchedule(nth, day, time(int(match.group(1)), int(match.group(2))))
 
 
 def _parse_days(text: str) -> tuple[str, ...] | None:

@@ -62,13 +62,21 @@ def run(engine, tmp_path, name="out"):
 
 def test_one_pdf_per_record_and_an_index(engine, records, tmp_path):
     exported = run(engine, tmp_path)
-    assert exported.files == ("ACME-201-E1.pdf", "ACME-201-M1.pdf", "ACME-201-Q1.pdf", "index.csv")
+    assert exported.files == (
+        "ACME-201-E1.pdf",
+        "ACME-201-M1.pdf",
+        "ACME-201-Q1.pdf",
+        "ACME-201-partnership-review-2026-11-01-2026-11-30.pdf",
+        "index.csv",
+    )
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "index.csv").read_text())))
     assert [r["tmf_artifact"] for r in rows] == [
         "Relevant Communications",
         "Other Meeting Material",
         "Relevant Communications",
+        "Relevant Communications",
     ]
+    assert rows[3]["title"] == "Partnership review 2026-11-01 to 2026-11-30"
     minutes_row = rows[1]
     assert minutes_row["tmf_reference"] == "01.05.03" and minutes_row["date"] == "2026-11-23"
     assert "Omar Haddad (CRO)" in minutes_row["participants"] and minutes_row["version"] == "1.0"
@@ -135,7 +143,7 @@ def test_the_cli_writes_the_export(engine, records, database_url, tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "Wrote 4 files" in done.stdout and (tmp_path / "cli" / "index.csv").exists()
+    assert "Wrote 5 files" in done.stdout and (tmp_path / "cli" / "index.csv").exists()
     bad = subprocess.run(
         [
             sys.executable,

@@ -8,6 +8,7 @@ from bot.forms import record_id
 from bot.views.escalation import note_form
 from bot.views.milestones import changes_form, update_form
 from bot.views.minutes import reschedule_form
+from bot.views.partnership import comment_form
 from bot.views.questions import answer_form
 
 
@@ -25,4 +26,5 @@ def form_for_button(action_id: str, value: str) -> m.Form:
         "question_answered": lambda: answer_form(number),
         "milestone_update": lambda: update_form(number),
         "milestone_changes": lambda: changes_form(number),
+        "pulse_comment": lambda: comment_form(number),
     }[action_id]()

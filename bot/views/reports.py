@@ -11,6 +11,7 @@ from bot.reports import HomeView, ReportRequested
 from bot.views import context, left_out, message, notice_view, reply, section
 from bot.views.escalation import severity_line
 from bot.views.minutes import date_label
+from bot.views.partnership import kpi_blocks
 from bot.wording import side_label
 
 HOME_ACTIONS = 15  # action items listed one by one, each with its Done button
@@ -144,7 +145,7 @@ def _(data: dict[str, Any]) -> m.Message:
             open=str(cur["actions_open"]),
         ),
     )
-    blocks: list[m.Block] = [m.Section(lines)]
+    blocks: list[m.Block] = [m.Section(lines[:1]), *kpi_blocks(data["kpis"]), m.Section(lines[1:])]
     if people:
         blocks.append(context(m.line("By person: {p}", p=people)))
     if data["milestones"]:
