@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot import due
 from bot.models import AuditEvent, utcnow
 
 
@@ -23,6 +24,7 @@ def record(
         study_id=study_id, at=utcnow(), actor=actor, action=action, subject=subject, detail=detail or {}
     )
     session.add(event)
+    due.changed(session, study_id)  # what its due work looks at may have changed with it
     return event
 
 

@@ -93,35 +93,27 @@ def key(kind: str, study_key: str, week: str, handle: str | None = None, *more: 
 # --- due work: open, remind, close -------------------------------------------------------------
 
 
-@due.work(order=20)
-def do_due_work(session: Session, *, now: datetime, study_key: str | None = None) -> int:
+@due.each_study(order=20)
+def do_due_work(session: Session, study_view: StudyView, *, now: datetime) -> int:
     """Open the rounds whose time has come, remind the silent, close and digest; returns messages queued."""
-    view = directory.current(session)
-    queued = 0
-    for study_view in view.studies.values():
-        if study_key and study_view.key != study_key:
-            continue
-        study = session.get(Study, study_view.id)
-        plan = checkin_plan(study) if study else None
-        if plan is not None:
-            queued += _open_scheduled_rounds(session, study_view, plan, now)
-        queued += _remind_the_silent(session, study_view, now)
-        queued += _close_due_rounds(session, study_view, now)
-    return queued
+    study = session.get(Study, study_view.id)
+    plan = checkin_plan(study) if study else None
+    queued = _open_scheduled_rounds(session, study_view, plan, now) if plan is not None else 0
+    queued += _remind_the_silent(session, study_view, now)
+    return queued + _close_due_rounds(session, study_view, now)
 
 
-@due.next_due_of(do_due_work)
-def next_checkin_work(session: Session, *, now: datetime) -> datetime | None:
+@due.next_for_study(do_due_work)
+def next_checkin_work(session: Session, study_view: StudyView, *, now: datetime) -> datetime | None:
     """The next prompt of a round not yet open, reminder to someone silent, or closing."""
     moments: list[datetime] = []
-    for study_view in directory.current(session).studies.values():
-        study = session.get(Study, study_view.id)
-        plan = checkin_plan(study) if study else None
-        if plan is not None:
-            moments += _coming_prompts(session, study_view, plan, now)
-        for round_ in _open_rounds(session, study_view.id):
-            moments.append(round_.closes_at)
-            moments += _coming_reminders(session, study_view, round_, now)
+    study = session.get(Study, study_view.id)
+    plan = checkin_plan(study) if study else None
+    if plan is not None:
+        moments += _coming_prompts(session, study_view, plan, now)
+    for round_ in _open_rounds(session, study_view.id):
+        moments.append(round_.closes_at)
+        moments += _coming_reminders(session, study_view, round_, now)
     return min((m for m in moments if m > now), default=None)
 
 
@@ -732,15 +724,17 @@ def _require_admin(requester: Requester, what: str) -> None:
         )
 
 
-def checkin_timezones(session: Session) -> list[tuple[str, Schedule, str, timedelta]]:
-    """Every (study, schedule, timezone, grace) a check-in opens in: one scheduler job each."""
-    view = directory.current(session)
-    found = []
-    for study_view in view.studies.values():
+def checkin_timezones(session: Session) -> list[tuple[Schedule, str, timedelta]]:
+    """Every (schedule, timezone) a check-in opens in, whatever the studies sharing it, with the longest
+    grace of theirs: one scheduler job each."""
+    found: dict[tuple[str, str], tuple[Schedule, str, timedelta]] = {}
+    for study_view in directory.current(session).studies.values():
         study = session.get(Study, study_view.id)
         plan = checkin_plan(study) if study else None
         if plan is None:
             continue
-        zones = sorted({study_view.people[h].timezone for h in plan.participants if h in study_view.people})
-        found.extend((study_view.key, plan.schedule, zone, plan.grace) for zone in zones)
-    return found
+        for zone in {study_view.people[h].timezone for h in plan.participants if h in study_view.people}:
+            known = found.get((str(plan.schedule), zone))
+            grace = max(plan.grace, known[2]) if known else plan.grace
+            found[(str(plan.schedule), zone)] = (plan.schedule, zone, grace)
+    return [found[k] for k in sorted(found)]

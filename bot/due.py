@@ -8,20 +8,39 @@ it can move its clock from one due moment to the next instead of second by secon
 The order, stated once: deadlines first (escalations climb), then the check-in rounds, the chases
 (questions, action items, late minutes), the reviews of the map, the weekly report, and last the App
 Homes, which show what all the others just changed.
+
+Work that is about one study at a time is declared with `@due.each_study(order=N)` and
+`@due.next_for_study(...)`: each study's next moment is kept in the database (`study_due`), so a tick
+runs it only for the studies whose moment has come, at the cost of one indexed query when none has.
+Whatever changes a study — anything audited (every change a command, a button or a plan makes is), and
+any message queued for it — makes all of its works due at once (`changed`, applied when the session
+commits), so what they show and chase is looked at again at the next tick.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import event, func, update
+from sqlmodel import Session, col, select
+
+from bot import directory
+from bot.db import insert_once
+from bot.directory import StudyView
+from bot.models import StudyDue
 
 RunDue = Callable[..., int]  # (session, *, now) -> how many messages it queued
 NextDue = Callable[..., "datetime | None"]  # (session, *, now) -> the first moment after now it may act
+
+
+StudyRun = Callable[..., int]  # (session, study, *, now) -> how many messages it queued
+StudyNext = Callable[..., "datetime | None"]  # (session, study, *, now) -> the study's next moment
+AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)  # a changed study is due at the next tick, whatever its clock
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,8 @@ class DueWork:
     order: int
     run: RunDue
     next_due: NextDue | None = None
+    run_study: StudyRun | None = None  # per-study work: what `run` does for each study that is due
+    next_of_study: StudyNext | None = None
 
 
 _WORK: dict[str, DueWork] = {}
@@ -57,6 +78,129 @@ def next_due_of(run: RunDue) -> Callable[[NextDue], NextDue]:
         return next_due
 
     return register
+
+
+def each_study(*, order: int) -> Callable[[StudyRun], StudyRun]:
+    """Register `run(session, study, *, now) -> messages queued` as due work for one study at a time: the
+    tick runs it for each study whose moment (its `next_for_study`) has come, or that changed since.
+    Called without a study, it does every study's work now, whatever their moments."""
+
+    def register(run_study: StudyRun) -> StudyRun:
+        name = _name(run_study)
+
+        def run(session: Session, *, now: datetime) -> int:
+            return _run_due_studies(session, _WORK[name], now)
+
+        _WORK[name] = DueWork(name, order, run, run_study=run_study)
+
+        @functools.wraps(run_study)
+        def every_study_or_one(session: Session, study: StudyView | None = None, *, now: datetime) -> int:
+            studies = [study] if study is not None else directory.current(session).studies.values()
+            return sum(run_study(session, s, now=now) for s in studies)
+
+        return every_study_or_one
+
+    return register
+
+
+def next_for_study(run_study: StudyRun) -> Callable[[StudyNext], StudyNext]:
+    """Register when `run_study` next has something to do for a study: the first moment after `now`, or
+    None until something in the study changes. As with `next_due_of`, when in doubt, say earlier."""
+
+    def register(next_of_study: StudyNext) -> StudyNext:
+        name = _name(run_study)
+
+        def next_due(session: Session, *, now: datetime) -> datetime | None:
+            soonest = session.exec(select(func.min(StudyDue.due_at)).where(StudyDue.work == name)).one()
+            if _missing_rows(session, name):
+                soonest = AT_ONCE
+            return None if soonest is None else max(soonest, now + timedelta(seconds=1))
+
+        _WORK[name] = replace(_WORK[name], next_due=next_due, next_of_study=next_of_study)
+
+        @functools.wraps(next_of_study)
+        def soonest_of(session: Session, study: StudyView | None = None, *, now: datetime) -> datetime | None:
+            studies = [study] if study is not None else directory.current(session).studies.values()
+            moments = [m for s in studies if (m := next_of_study(session, s, now=now)) is not None]
+            return min(moments, default=None)
+
+        return soonest_of
+
+    return register
+
+
+def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
+    """The work for each study that is due, then its next moment, kept unless the study changed meanwhile."""
+    assert work.run_study is not None and work.next_of_study is not None
+    if _missing_rows(session, work.name):
+        _add_missing_rows(session, work.name)
+    view = directory.current(session)
+    queued = 0
+    for row in session.exec(
+        select(StudyDue).where(StudyDue.work == work.name, col(StudyDue.due_at) <= now)
+    ).all():
+        study = view.studies.get(row.study_id)
+        after = None
+        if study is not None:  # a study no longer in any plan has nothing due until it is applied again
+            queued += work.run_study(session, study, now=now)
+            after = work.next_of_study(session, study, now=now)
+        session.exec(  # type: ignore[call-overload]
+            update(StudyDue)
+            .where(col(StudyDue.id) == row.id, col(StudyDue.version) == row.version)
+            .values(due_at=after)
+        )
+        # Each study reads its own rows: let go of this one's, or every later flush would look through
+        # all the studies done so far (a tick with a thousand due studies took quadratic time).
+        session.flush()
+        session.expunge_all()
+    return queued
+
+
+def _missing_rows(session: Session, name: str) -> bool:
+    """Whether some study has no row for this work yet (a study older than the work, say)."""
+    rows = session.exec(select(func.count()).select_from(StudyDue).where(StudyDue.work == name)).one()
+    return rows < len(directory.current(session).studies)
+
+
+def _add_missing_rows(session: Session, name: str) -> None:
+    known = set(session.exec(select(StudyDue.study_id).where(StudyDue.work == name)))
+    for study_id in directory.current(session).studies:
+        if study_id not in known:
+            _insert(session, name, study_id)
+
+
+def _insert(session: Session, name: str, study_id: int) -> None:
+    values = {"work": name, "study_id": study_id, "due_at": AT_ONCE, "version": 1}
+    insert_once(session, StudyDue, values, unique=("work", "study_id"))
+
+
+def changed(session: Session, study_id: int | None) -> None:
+    """Something in the study changed: each of its works is due at the next tick (once this commits)."""
+    if study_id is not None:
+        session.info.setdefault("studies_changed", set()).add(study_id)
+
+
+def make_due_now(session: Session, study_ids: set[int]) -> None:
+    """Every per-study work of these studies due at once; a tick's answer read before this is not kept."""
+    if not study_ids:
+        return
+    made_due = session.exec(  # type: ignore[call-overload]
+        update(StudyDue)
+        .where(col(StudyDue.study_id).in_(sorted(study_ids)))
+        .values(due_at=AT_ONCE, version=StudyDue.version + 1)
+    )
+    names = [w.name for w in registered() if w.run_study is not None]
+    if made_due.rowcount < len(names) * len(study_ids):  # a new study, or a work new since its rows
+        for name in names:
+            for study_id in study_ids:
+                _insert(session, name, study_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _make_changed_studies_due(session: Session) -> None:
+    changed_ids = session.info.pop("studies_changed", None)
+    if changed_ids:
+        make_due_now(session, changed_ids)
 
 
 def _name(run: RunDue) -> str:

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from sqlmodel import Session, col, select
 
 from bot import directory, outbox, partnership
@@ -323,7 +322,9 @@ class _Pdf:
     """A plain, reproducible PDF: a Unicode font shipped with matplotlib, a creation date from the record."""
 
     def __init__(self, title: str, ref: str, day: date):
+        # Imported when a PDF is made: fpdf brings PIL and fontTools, some 40 MB no request needs.
         import matplotlib
+        from fpdf import FPDF
 
         self.pdf = FPDF()
         self.pdf.set_creation_date(datetime.combine(day, time(), tzinfo=UTC))

@@ -419,22 +419,21 @@ def update_every(spec: dict, today: date) -> timedelta:
     return WEEKLY if due_on is None or due_on - today <= NEAR else MONTHLY
 
 
-@due.work(order=45)
-def ask_for_updates(session: Session, *, now: datetime) -> int:
+@due.each_study(order=45)
+def ask_for_updates(session: Session, study: StudyView, *, now: datetime) -> int:
     """Each open milestone's owner, once a period without an update: a DM at a working hour of their own
     day, one reminder a day later, and the admins told when two periods passed with none."""
     queued = 0
-    for study in directory.current(session).studies.values():
-        specs = _planned(session, study.id)
-        if not specs:
+    specs = _planned(session, study.id)
+    if not specs:
+        return 0
+    rows = _rows(session, study.id, now)
+    for spec in specs:
+        row = rows[spec["name"].casefold()]
+        owner = study.people.get(spec.get("owner") or "")
+        if owner is None or row.status in {"done", "accepted"}:
             continue
-        rows = _rows(session, study.id, now)
-        for spec in specs:
-            row = rows[spec["name"].casefold()]
-            owner = study.people.get(spec.get("owner") or "")
-            if owner is None or row.status in {"done", "accepted"}:
-                continue
-            queued += _chase(session, study, spec, row, owner, now)
+        queued += _chase(session, study, spec, row, owner, now)
     return queued
 
 
@@ -485,26 +484,25 @@ def _ask_still_open(session: Session, message) -> str | None:
     return None
 
 
-@due.next_due_of(ask_for_updates)
-def next_update_ask(session: Session, *, now: datetime) -> datetime | None:
+@due.next_for_study(ask_for_updates)
+def next_update_ask(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
     moments = []
-    for study in directory.current(session).studies.values():
-        specs = _planned(session, study.id)
-        if not specs:
-            continue
-        rows = {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study.id))}
-        for spec in specs:
-            row = rows.get(spec["name"].casefold())
-            if row is None:
-                return now + timedelta(minutes=1)  # not read yet: the next tick makes its row
-            if row.status not in {"done", "accepted"}:
-                since = row.updated_at or row.created_at
-                period = update_every(spec, now.date())
-                moments.append(
-                    since + period * (int((now - since) / period) + 1)
-                    if now >= since + period
-                    else since + period
-                )
+    specs = _planned(session, study.id)
+    if not specs:
+        return None
+    rows = {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study.id))}
+    for spec in specs:
+        row = rows.get(spec["name"].casefold())
+        if row is None:
+            return now + timedelta(minutes=1)  # not read yet: the next tick makes its row
+        if row.status not in {"done", "accepted"}:
+            since = row.updated_at or row.created_at
+            period = update_every(spec, now.date())
+            moments.append(
+                since + period * (int((now - since) / period) + 1)
+                if now >= since + period
+                else since + period
+            )
     return min(moments, default=None)
 
 

@@ -529,63 +529,61 @@ def supersede_decision(
 # --- chasing the note taker ------------------------------------------------------------------------
 
 
-@due.work(order=50)
-def chase_note_takers(session: Session, *, now: datetime) -> int:
+@due.each_study(order=50)
+def chase_note_takers(session: Session, study: StudyView, *, now: datetime) -> int:
     """A plan meeting passed and no minutes within `minutes_due`: remind the note taker, then the admins."""
     queued = 0
-    for study in directory.current(session).studies.values():
-        zone = ZoneInfo(study.timezone)
-        started = session.get(Study, study.id).created_at
-        for meeting in _meetings(session, study):
-            if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
-                continue
-            held = _last_meeting_end(meeting, zone, now)
-            if held is None or held < started:
-                continue  # no meeting since the plan was applied: nobody was asked to take its notes
-            due = add_duration(held, parse_duration(meeting["minutes_due"]), zone)
-            if now < due or _minutes_posted_for(session, study, meeting["name"], held.date()):
-                continue
-            note_taker = study.people.get(meeting["note_taker"])
-            data = {
-                "study": study.key,
-                "meeting": meeting["name"],
-                "held_on": held.date().isoformat(),
-                "note_taker": note_taker.name if note_taker else meeting["note_taker"],
-            }
-            if note_taker:
-                queued += outbox.enqueue(
-                    session,
-                    key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
-                    to=outbox.Destination.person(note_taker.id),
-                    now=now,
-                    study_id=study.id,
-                    notice=Notice("minutes_chase", data),
-                )
-            if now >= add_duration(due, parse_duration(meeting["minutes_due"]), zone):
-                queued += outbox.tell_admins(
-                    session,
-                    study,
-                    key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
-                    notice=Notice("minutes_chase_admins", data),
-                    now=now,
-                )
+    zone = ZoneInfo(study.timezone)
+    started = session.get(Study, study.id).created_at
+    for meeting in _meetings(session, study):
+        if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
+            continue
+        held = _last_meeting_end(meeting, zone, now)
+        if held is None or held < started:
+            continue  # no meeting since the plan was applied: nobody was asked to take its notes
+        due = add_duration(held, parse_duration(meeting["minutes_due"]), zone)
+        if now < due or _minutes_posted_for(session, study, meeting["name"], held.date()):
+            continue
+        note_taker = study.people.get(meeting["note_taker"])
+        data = {
+            "study": study.key,
+            "meeting": meeting["name"],
+            "held_on": held.date().isoformat(),
+            "note_taker": note_taker.name if note_taker else meeting["note_taker"],
+        }
+        if note_taker:
+            queued += outbox.enqueue(
+                session,
+                key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
+                to=outbox.Destination.person(note_taker.id),
+                now=now,
+                study_id=study.id,
+                notice=Notice("minutes_chase", data),
+            )
+        if now >= add_duration(due, parse_duration(meeting["minutes_due"]), zone):
+            queued += outbox.tell_admins(
+                session,
+                study,
+                key=f"minutes-chase:{study.key}:{meeting['name']}:{held.date()}",
+                notice=Notice("minutes_chase_admins", data),
+                now=now,
+            )
     return queued
 
 
-@due.next_due_of(chase_note_takers)
-def next_minutes_chase(session: Session, *, now: datetime) -> datetime | None:
+@due.next_for_study(chase_note_takers)
+def next_minutes_chase(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
     """When minutes of a meeting held, or about to be, next fall late (the note taker) or later still
     (the admins)."""
     moments = []
-    for study in directory.current(session).studies.values():
-        zone = ZoneInfo(study.timezone)
-        for meeting in _meetings(session, study):
-            if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
-                continue
-            schedule, late = parse_schedule(meeting["schedule"]), parse_duration(meeting["minutes_due"])
-            for start in local_moments(now, schedule.at, zone, days=schedule.days, back=8):
-                chase = add_duration(start + _length(meeting), late, zone)
-                moments += [m for m in (chase, add_duration(chase, late, zone)) if m > now]
+    zone = ZoneInfo(study.timezone)
+    for meeting in _meetings(session, study):
+        if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
+            continue
+        schedule, late = parse_schedule(meeting["schedule"]), parse_duration(meeting["minutes_due"])
+        for start in local_moments(now, schedule.at, zone, days=schedule.days, back=8):
+            chase = add_duration(start + _length(meeting), late, zone)
+            moments += [m for m in (chase, add_duration(chase, late, zone)) if m > now]
     return min(moments, default=None)
 
 

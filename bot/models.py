@@ -107,6 +107,20 @@ class MilestoneUpdate(SQLModel, table=True):
     at: datetime = _utc_column()
 
 
+class StudyDue(SQLModel, table=True):
+    """When one study next has something for one capability's due work (bot.due): the tick looks at the
+    studies whose moment has come, not at every study. A change in the study makes it due at once."""
+
+    __tablename__ = "study_due"
+    __table_args__ = (UniqueConstraint("work", "study_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work: str = Field(description="the due work's name, e.g. checkins.do_due_work")
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False))
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
+    version: int = Field(default=1, description="bumped by each change: a tick's answer never hides one")
+
+
 class PulseRound(SQLModel, table=True):
     """One round of the two-way pulse: each participant asked how well the other side communicated."""
 

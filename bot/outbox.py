@@ -30,7 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, received
+from bot import audit, directory, due, received
 from bot.clock import Clock
 from bot.db import insert_once, session_scope
 from bot.directory import Contact
@@ -105,7 +105,7 @@ def enqueue(
     platform: str = "slack",
 ) -> bool:
     """Write a message to send at `due_at` (default: now); False when the key was already there."""
-    due = due_at or now
+    sent_at = due_at or now
     values: dict[str, Any] = {
         "key": key,
         "study_id": study_id,
@@ -115,15 +115,16 @@ def enqueue(
         "thread_of": to.parent_key,
         "notice_kind": notice.kind,
         "payload": notice.data,
-        "due_at": due,
+        "due_at": sent_at,
         "state": "pending",
         "attempts": 0,
-        "next_attempt_at": due,
+        "next_attempt_at": sent_at,
         "created_at": now,
     }
     inserted = insert_once(session, OutboxMessage, values)
     if inserted:
         session.info["outbox_queued"] = True
+        due.changed(session, study_id)  # its App Homes, its chases: the study's works look again
     return inserted
 
 

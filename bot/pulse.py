@@ -74,34 +74,33 @@ def key(kind: str, study_key: str, period: str, handle: str | None = None) -> st
 # --- due work: open on schedule, close ----------------------------------------------------------------
 
 
-@due.work(order=55)
-def run_pulse(session: Session, *, now: datetime) -> int:
-    """Open each study's monthly round when its first request is due; close the rounds whose time is up."""
-    queued = 0
-    view = directory.current(session)
-    for study in view.studies.values():
-        plan = pulse_plan(study, session.get(Study, study.id))
-        if plan.schedule is not None:
-            queued += _open_scheduled(session, study, plan, now)
+@due.each_study(order=55)
+def run_pulse(session: Session, study: StudyView, *, now: datetime) -> int:
+    """Open the study's monthly round when its first request is due; close its round when its time is up."""
+    plan = pulse_plan(study, session.get(Study, study.id))
+    queued = _open_scheduled(session, study, plan, now) if plan.schedule is not None else 0
     for round_ in session.exec(
-        select(PulseRound).where(PulseRound.state == "open", col(PulseRound.closes_at) <= now)
+        select(PulseRound).where(
+            PulseRound.study_id == study.id, PulseRound.state == "open", col(PulseRound.closes_at) <= now
+        )
     ).all():
         _close(session, round_, now)
     return queued
 
 
-@due.next_due_of(run_pulse)
-def next_pulse_work(session: Session, *, now: datetime) -> datetime | None:
-    moments = list(session.exec(select(PulseRound.closes_at).where(PulseRound.state == "open")).all())
-    for study in directory.current(session).studies.values():
-        plan = pulse_plan(study, session.get(Study, study.id))
-        if plan.schedule is None:
-            continue
-        for month in _months_around(now, study.timezone, ahead=True):
-            times = _askable(study, plan, month, now)
-            if times and _round(session, study.id, month) is None:
-                moments.append(max(min(times.values()), now))
-                break
+@due.next_for_study(run_pulse)
+def next_pulse_work(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
+    moments = list(
+        session.exec(
+            select(PulseRound.closes_at).where(PulseRound.study_id == study.id, PulseRound.state == "open")
+        ).all()
+    )
+    plan = pulse_plan(study, session.get(Study, study.id))
+    for month in _months_around(now, study.timezone, ahead=True) if plan.schedule else ():
+        times = _askable(study, plan, month, now)
+        if times and _round(session, study.id, month) is None:
+            moments.append(max(min(times.values()), now))
+            break
     return min(moments, default=None)
 
 

@@ -363,73 +363,63 @@ def request_report(session: Session, *, requester: Requester, weeks: int, now: d
     return ReportRequested(weeks, shared)
 
 
-@due.work(order=70)
-def weekly_reports(session: Session, *, now: datetime) -> int:
+@due.each_study(order=70)
+def weekly_reports(session: Session, study: StudyView, *, now: datetime) -> int:
     """Monday 08:00 in the study's timezone: last week's report to the study channel, once."""
+    local = now.astimezone(ZoneInfo(study.timezone))
+    if not study.channel or DAYS[local.weekday()] != REPORT_DAY or (local.hour, local.minute) < REPORT_TIME:
+        return 0
+    return send_report(
+        session,
+        study_id=study.id,
+        weeks=1,
+        now=now,
+        key=f"report:{study.key}:{checkins.week_of(local)}",
+        to=outbox.Destination.channel(study.channel),
+    )
+
+
+@due.next_for_study(weekly_reports)
+def next_weekly_report(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
+    """The next Monday 08:00 of a study with a channel, in the study's timezone."""
+    if not study.channel:
+        return None
+    return next_local(now, time(*REPORT_TIME), ZoneInfo(study.timezone), days=(REPORT_DAY,))
+
+
+@due.each_study(order=90)
+def refresh_homes(session: Session, study: StudyView, *, now: datetime) -> int:
+    """Republish the App Home of whoever's home changed: keyed by its content, so once per change. The
+    tick runs this for a study only when something in it changed, or at a moment of its calendar."""
     queued = 0
-    for study in directory.current(session).studies.values():
-        local = now.astimezone(ZoneInfo(study.timezone))
-        if (
-            not study.channel
-            or DAYS[local.weekday()] != REPORT_DAY
-            or (local.hour, local.minute) < REPORT_TIME
-        ):
+    homes = _StudyHomes.read(session, study, now)
+    for person in study.people.values():
+        if not person.slack_id:
             continue
-        queued += send_report(
+        data = homes.home_of(person).as_data()
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+        queued += outbox.enqueue(
             session,
-            study_id=study.id,
-            weeks=1,
+            key=f"home:{study.key}:{person.handle}:{digest}",
+            to=outbox.Destination.person(person.id),
+            notice=Notice("home", data),
             now=now,
-            key=f"report:{study.key}:{checkins.week_of(local)}",
-            to=outbox.Destination.channel(study.channel),
+            study_id=study.id,
         )
     return queued
 
 
-@due.next_due_of(weekly_reports)
-def next_weekly_report(session: Session, *, now: datetime) -> datetime | None:
-    """The next Monday 08:00 of a study with a channel, in the study's timezone."""
-    moments = (
-        next_local(now, time(*REPORT_TIME), ZoneInfo(study.timezone), days=(REPORT_DAY,))
-        for study in directory.current(session).studies.values()
-        if study.channel
-    )
-    return min((m for m in moments if m), default=None)
-
-
-@due.work(order=90)
-def refresh_homes(session: Session, *, now: datetime) -> int:
-    """Republish the App Home of whoever's home changed: keyed by its content, so once per change."""
-    queued = 0
-    for study in directory.current(session).studies.values():
-        homes = _StudyHomes.read(session, study, now)
-        for person in study.people.values():
-            if not person.slack_id:
-                continue
-            data = homes.home_of(person).as_data()
-            digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-            queued += outbox.enqueue(
-                session,
-                key=f"home:{study.key}:{person.handle}:{digest}",
-                to=outbox.Destination.person(person.id),
-                notice=Notice("home", data),
-                now=now,
-                study_id=study.id,
-            )
-    return queued
-
-
-@due.next_due_of(refresh_homes)
-def next_home_change(session: Session, *, now: datetime) -> datetime | None:
-    """A home changes with what the other work and people do (the tick runs this after them) and with the
-    calendar: each person's next midnight (due dates, milestones, away days), and their next check-in."""
+@due.next_for_study(refresh_homes)
+def next_home_change(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
+    """A home changes with what the other work and people do (any change in the study makes this due at
+    once) and with the calendar: each person's next midnight (due dates, milestones, away days), and
+    their next check-in."""
     moments = []
-    for study in directory.current(session).studies.values():
-        plan = checkins.checkin_plan(session.get(Study, study.id))
-        for person in study.people.values():
-            if not person.slack_id:
-                continue
-            moments.append(next_local(now, time(0, 0), ZoneInfo(person.timezone)))
-            if plan and person.handle in plan.participants:
-                moments.append(_next_checkin(plan, person.timezone, now))
+    plan = checkins.checkin_plan(session.get(Study, study.id))
+    for person in study.people.values():
+        if not person.slack_id:
+            continue
+        moments.append(next_local(now, time(0, 0), ZoneInfo(person.timezone)))
+        if plan and person.handle in plan.participants:
+            moments.append(_next_checkin(plan, person.timezone, now))
     return min((m for m in moments if m), default=None)

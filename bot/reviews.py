@@ -32,33 +32,31 @@ class HandedOver:
     admins: tuple[str, ...]
 
 
-@due.work(order=60)
-def ask_owners_to_confirm(session: Session, *, now: datetime) -> int:
+@due.each_study(order=60)
+def ask_owners_to_confirm(session: Session, study: StudyView, *, now: datetime) -> int:
     """Ask each owner whose topics are due for review, once per review; flag the long unconfirmed."""
     queued = 0
-    for study in directory.current(session).studies.values():
-        every = _review_every(session, study)
-        due_by_owner: dict[int, list[Responsibility]] = {}
-        for topic in _topics(session, study.id):
-            if topic.confirmed_at is None or topic.confirmed_at + every.as_timedelta() <= now:
-                due_by_owner.setdefault(topic.owner_id, []).append(topic)
-        for owner_id, topics in due_by_owner.items():
-            owner = study.person(owner_id)
-            if owner is not None:
-                queued += _ask(session, study, owner, topics, every.as_timedelta(), now)
+    every = _review_every(session, study)
+    due_by_owner: dict[int, list[Responsibility]] = {}
+    for topic in _topics(session, study.id):
+        if topic.confirmed_at is None or topic.confirmed_at + every.as_timedelta() <= now:
+            due_by_owner.setdefault(topic.owner_id, []).append(topic)
+    for owner_id, topics in due_by_owner.items():
+        owner = study.person(owner_id)
+        if owner is not None:
+            queued += _ask(session, study, owner, topics, every.as_timedelta(), now)
     return queued
 
 
-@due.next_due_of(ask_owners_to_confirm)
-def next_review(session: Session, *, now: datetime) -> datetime | None:
+@due.next_for_study(ask_owners_to_confirm)
+def next_review(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
     """When a confirmed topic next falls due for review, or its review goes unanswered long enough to flag."""
     moments = []
-    for study in directory.current(session).studies.values():
-        every = _review_every(session, study).as_timedelta()
-        for topic in _topics(session, study.id):
-            if topic.confirmed_at is not None:
-                due = topic.confirmed_at + every
-                moments += [m for m in (due, due + FLAG_AFTER) if m > now]
+    every = _review_every(session, study).as_timedelta()
+    for topic in _topics(session, study.id):
+        if topic.confirmed_at is not None:
+            due_on = topic.confirmed_at + every
+            moments += [m for m in (due_on, due_on + FLAG_AFTER) if m > now]
     return min(moments, default=None)
 
 

@@ -53,16 +53,17 @@ def run_hourly(index: int) -> None:
         log.exception("hourly upkeep %d failed", index)
 
 
-def run_checkin_schedule(study_key: str) -> None:
-    """A study's check-in time has come in one timezone: open the round (once), then deliver."""
+def run_checkin_schedule() -> None:
+    """A check-in time has come in one timezone (of any number of studies): the check-in work of the
+    studies whose moment it is, at once rather than at the next tick, then delivery."""
     runtime = _current()
-    try:
-        queued = run_in_session(
-            runtime.engine, checkins.do_due_work, now=runtime.clock.now(), study_key=study_key
-        )
-        log.info("check-in work for %s: %d messages queued", study_key, queued)
-    except Exception:
-        log.exception("check-in work for %s failed", study_key)
+    for work in due.registered():
+        if work.run_study is checkins.do_due_work.__wrapped__:
+            try:
+                queued = run_in_session(runtime.engine, work.run, now=runtime.clock.now())
+                log.info("check-in work: %d messages queued", queued)
+            except Exception:
+                log.exception("check-in work failed")
     deliver()
 
 

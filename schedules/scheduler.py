@@ -15,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import checkins
+from bot import checkins, directory
 from bot.db import run_in_session
 from bot.outbox import DeliveryReport
 from schedules import jobs
@@ -44,6 +44,7 @@ class Schedules:
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         )
         self._synced: list | None = None
+        self._seen: object = None  # the directory's view the jobs were last synced with
 
     def start(self) -> None:
         self.sync_study_jobs()
@@ -84,19 +85,24 @@ class Schedules:
         self._deliver_at(datetime.now(UTC))
 
     def sync_study_jobs(self) -> None:
-        """One cron job per study check-in and participant timezone, replaced when the plans change."""
+        """One cron job per check-in schedule and participant timezone, shared by the studies that have
+        them (a thousand studies meeting Monday 09:00 in Warsaw have one), replaced when plans change;
+        looked at again only when the studies' people or plans did."""
+        view = run_in_session(self.runtime.engine, directory.current)
+        if view is self._seen:
+            return
         wanted = run_in_session(self.runtime.engine, checkins.checkin_timezones)
+        self._seen = view
         if wanted == self._synced:
             return
         current = {job.id for job in self.scheduler.get_jobs() if job.id.startswith("checkin:")}
         keep = set()
-        for study_key, schedule, timezone, grace in wanted:
-            job_id = f"checkin:{study_key}:{timezone}"
+        for schedule, timezone, grace in wanted:
+            job_id = f"checkin:{schedule}:{timezone}"
             keep.add(job_id)
             self.scheduler.add_job(
                 jobs.run_checkin_schedule,
                 checkin_trigger(schedule, timezone),
-                args=[study_key],
                 id=job_id,
                 replace_existing=True,
                 misfire_grace_time=int(grace.total_seconds()),

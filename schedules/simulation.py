@@ -109,8 +109,8 @@ class Simulation:
                 self.moments += 1
                 while pending and pending[0].at <= moment:
                     self.run_line(pending.pop(0))
-                for study_key in sorted({key for key, at in fires.items() if at <= moment}):
-                    jobs.run_checkin_schedule(study_key)
+                if any(at <= moment for at in fires.values()):
+                    jobs.run_checkin_schedule()
                 fires = self._schedule_fires(moment)
                 jobs.tick()
                 failures.raise_any(moment)
@@ -133,14 +133,12 @@ class Simulation:
         return min((c for c in candidates if c is not None and c > now), default=None)
 
     def _schedule_fires(self, after: datetime) -> dict[str, datetime]:
-        """The next firing of each study's check-in schedule jobs (one a timezone, as the scheduler has)."""
+        """The next firing of each check-in job (one a schedule and timezone, as the scheduler has)."""
         soonest: dict[str, datetime] = {}
-        for study_key, schedule, timezone, _grace in run_in_session(
-            self.runtime.engine, checkins.checkin_timezones
-        ):
+        for schedule, timezone, _grace in run_in_session(self.runtime.engine, checkins.checkin_timezones):
             fire = checkin_trigger(schedule, timezone).get_next_fire_time(None, after + timedelta(seconds=1))
-            if fire is not None and (study_key not in soonest or fire < soonest[study_key]):
-                soonest[study_key] = fire
+            if fire is not None:
+                soonest[f"{schedule}:{timezone}"] = fire
         return soonest
 
 

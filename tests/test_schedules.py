@@ -51,19 +51,40 @@ def test_starting_registers_the_tick_and_one_job_per_study_timezone(engine, stud
         ids = {job.id for job in schedules.scheduler.get_jobs()}
         assert ids >= {
             TICK_JOB,
-            "checkin:ACME-201:America/New_York",
-            "checkin:ACME-201:America/Chicago",
-            "checkin:ACME-201:Europe/Warsaw",
-            "checkin:ACME-201:Europe/Rome",
-            "checkin:ACME-201:Europe/Prague",
+            "checkin:mon 09:00:America/New_York",
+            "checkin:mon 09:00:America/Chicago",
+            "checkin:mon 09:00:Europe/Warsaw",
+            "checkin:mon 09:00:Europe/Rome",
+            "checkin:mon 09:00:Europe/Prague",
         }
-        job = schedules.scheduler.get_job("checkin:ACME-201:Europe/Warsaw")
+        job = schedules.scheduler.get_job("checkin:mon 09:00:Europe/Warsaw")
         assert isinstance(job.trigger, CronTrigger) and str(job.trigger.timezone) == "Europe/Warsaw"
-        assert job.coalesce and job.misfire_grace_time == 12 * 3600 and job.args == ("ACME-201",)
+        assert job.coalesce and job.misfire_grace_time == 12 * 3600 and job.args == ()
         schedules.sync_study_jobs()  # unchanged plans: nothing replaced
         assert (
-            schedules.scheduler.get_job("checkin:ACME-201:Europe/Warsaw").next_run_time == job.next_run_time
+            schedules.scheduler.get_job("checkin:mon 09:00:Europe/Warsaw").next_run_time == job.next_run_time
         )
+    finally:
+        schedules.stop()
+
+
+def test_studies_meeting_at_one_time_in_one_timezone_share_its_job(engine, study, fake_slack):
+    from bench.tick_scale import copy_of_example
+    from bot.db import run_in_session
+    from bot.plan import load_plan
+    from bot.studies import apply_plan
+
+    for number in range(3):
+        run_in_session(engine, apply_plan, plan=load_plan(copy_of_example(number)), actor="test")
+    clock = ManualClock(datetime(2026, 11, 21, tzinfo=UTC))
+    notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=fake_slack.url, retry_handlers=[]))
+    schedules = Schedules(
+        Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock), 3600
+    )
+    schedules.start()
+    try:
+        jobs = [job.id for job in schedules.scheduler.get_jobs() if job.id.startswith("checkin:")]
+        assert len(jobs) == 5  # four studies, one schedule, five timezones: five jobs, not twenty
     finally:
         schedules.stop()
 

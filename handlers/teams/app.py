@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from microsoft_teams.api import ApiClient, Attachment, MessageActivityInput
@@ -29,6 +30,7 @@ from bot.commands import HelpShown, Invocation, run_typed
 from bot.config import Settings
 from bot.errors import CadenceError
 from bot.minutes import MinutesDraft
+from bot.received import AlreadyTakenIn, Once
 from bot.views.buttons import form_for_button
 from bot.views.checkins import snoozed
 from bot.views.general import apology, refusal
@@ -40,6 +42,8 @@ T = TypeVar("T")
 MESSAGES_PATH = "/api/messages"
 KNOWN_REFERENCES = 10_000  # (conversation, sender) pairs remembered in memory, to skip rewriting them
 _FORM_KEYS = {"cadence", "form", "meta"}
+# The activity being answered: its first change claims it, so a copy Teams sends again changes nothing.
+_ANSWERING: ContextVar[Once | None] = ContextVar("answering", default=None)
 TEAMS_HOW_TO = (
     "In Teams, write the command to Cadence in a chat, with or without the slash (`who-owns SAE`), "
     "or @Cadence in the study's channel. Name people with @mentions."
@@ -78,8 +82,10 @@ class TeamsBot:
         self._known: set[tuple] = set()  # references already stored by this process
 
     async def db(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        """`function` in a worker thread, in a session of its own; a change it makes claims the activity
+        being answered (received.AlreadyTakenIn when a copy of it claimed it first)."""
         return await asyncio.to_thread(
-            outbox.run_then_wake, self.engine, self.wake_delivery, function, **kwargs
+            outbox.run_then_wake, self.engine, self.wake_delivery, function, _ANSWERING.get(), **kwargs
         )
 
     # --- who and where ---------------------------------------------------------------------------
@@ -168,6 +174,7 @@ class TeamsBot:
                 "Teams delivered activity %r again (a slow answer): answered once already", ctx.activity.id
             )
             return
+        answering = _ANSWERING.set(people.once(ctx.activity.id, self.clock.now()))
         try:
             invocation = self.invocation(ctx, user_id)
             value = ctx.activity.value
@@ -177,6 +184,8 @@ class TeamsBot:
                 await self.submit(ctx, invocation, value)
             else:
                 await self.command(ctx, invocation, await self.command_text(ctx.activity))
+        except AlreadyTakenIn:  # the copy Teams sent while this one worked made the change first
+            log.info("Teams delivered activity %r twice at once: answered once", ctx.activity.id)
         except CadenceError as error:
             log.info("refused a Teams message: %s", error.message)
             refused = refusal(error)
@@ -185,6 +194,8 @@ class TeamsBot:
             reference = secrets.token_hex(3)
             log.exception("failed a Teams message (reference %s)", reference)
             await self.apologise(ctx, reference)
+        finally:
+            _ANSWERING.reset(answering)
 
     async def apologise(self, ctx: Any, reference: str) -> None:
         """Say something broke, without details; if even that cannot be sent, the log has it."""

@@ -18,14 +18,15 @@ from bot import directory
 from bot.db import insert_once
 from bot.directory import Contact
 from bot.models import TeamsConversation, TeamsMember
-from bot.received import first_receipt
+from bot.received import Once, taken_in
 
 ACTIVITIES_KEPT = timedelta(days=2)  # far longer than Teams goes on delivering an activity again
 
 
-def first_delivery(session: Session, activity_id: str, now: datetime) -> bool:
-    """Take in an activity once: False when Teams delivered it already (this instance or another)."""
-    return first_receipt(session, f"teams:{activity_id}", now=now, kept=ACTIVITIES_KEPT)
+def once(activity_id: str | None, now: datetime) -> Once | None:
+    """An activity's claim to be taken in once, made by the first transaction of its that changes
+    something: Teams delivers an activity again when the answer to it was slow."""
+    return Once(f"teams:{activity_id}", now=now, kept=ACTIVITIES_KEPT) if activity_id else None
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,11 @@ class Met:
 def take_in(
     session: Session, *, activity_id: str | None, seen: Seen | None, sender: str, now: datetime
 ) -> tuple[str, bool] | None:
-    """An activity arriving: None when Teams delivered it already; else, having kept `seen` (when
-    given), the id the plan knows the sender by and whether their e-mail is still to be looked up."""
-    if activity_id and not first_delivery(session, activity_id, now):
-        return None
+    """An activity arriving: None when Teams delivered it already and its first copy changed something
+    (a copy of a lookup is answered again, as it costs nothing); else, having kept `seen` (when given),
+    the id the plan knows the sender by and whether their e-mail is still to be looked up."""
+    if activity_id and taken_in(session, f"teams:{activity_id}", now=now):
+        return None  # delivered again, and what it ran first changed something: answered already
     if seen is not None:
         remember(session, seen, now)
     return recognise(session, sender)

@@ -80,3 +80,16 @@ def test_stale_or_broken_cards_get_a_clear_answer_and_change_nothing(teams, fake
     assert "is not a date (YYYY-MM-DD)" in teams.answer(SOFIA).text
     with Session(engine) as session:
         assert session.exec(select(Escalation)).all() == []
+
+
+def test_a_lookup_writes_no_claim_and_a_copy_of_it_is_answered_again(teams, fake_teams, engine):
+    from bot.models import ReceivedRequest
+
+    activity = message(fake_teams, SOFIA, "who-owns SAE")
+    assert teams.post(activity) == 200 and teams.post(activity) == 200
+    assert len(teams.dms(SOFIA)) == 2  # a lookup changes nothing: answering a copy again costs nothing
+    with Session(engine) as session:
+        assert session.exec(select(ReceivedRequest)).all() == []  # and taking it in wrote nothing
+    teams.post(message(fake_teams, SOFIA, "escalate high Unblinding risk at site 12"))
+    with Session(engine) as session:
+        assert len(session.exec(select(ReceivedRequest)).all()) == 1  # a change claims its activity
