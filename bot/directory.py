@@ -14,6 +14,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
@@ -225,7 +226,15 @@ def _committed(session: Session, directory: Directory) -> None:
     directory.invalidate()
 
 
-def _contact(person: Person) -> Contact:
+_PERSON_COLUMNS = (
+    "id", "handle", "name", "side", "role", "slack_id", "teams_id", "email", "prefers", "timezone",
+    "slack_team", "active", "study_id",
+)  # fmt: skip
+_TOPIC_COLUMNS = ("study_id", "topic", "keywords", "owner_id", "backup_id", "answer_within", "learned")
+
+
+def _contact(person: Any) -> Contact:
+    """A person (a row of `_PERSON_COLUMNS`, or the whole Person) as the directory keeps them."""
     assert person.id is not None
     return Contact(
         id=person.id,
@@ -245,13 +254,15 @@ def _contact(person: Person) -> Contact:
 def _load(session: Session) -> DirectoryView:
     everyone: dict[int, Contact] = {}
     people_of: dict[int, dict[str, Contact]] = {}
-    for person in session.exec(select(Person).order_by(col(Person.id))):
+    person_columns = [getattr(Person, name) for name in _PERSON_COLUMNS]
+    for person in session.exec(select(*person_columns).order_by(col(Person.id))):  # rows, not objects
         contact = everyone[person.id] = _contact(person)  # type: ignore[index]
         if person.active:
             people_of.setdefault(person.study_id, {})[person.handle] = contact
     topics_of: dict[int, list[TopicOwners]] = {}
+    topic_columns = [getattr(Responsibility, name) for name in _TOPIC_COLUMNS]
     rows = session.exec(
-        select(Responsibility).where(Responsibility.active == True).order_by(col(Responsibility.position))  # noqa: E712
+        select(*topic_columns).where(Responsibility.active == True).order_by(col(Responsibility.position))  # noqa: E712
     )
     for row in rows:
         topics_of.setdefault(row.study_id, []).append(
@@ -271,20 +282,20 @@ def _load(session: Session) -> DirectoryView:
             away_of.setdefault(period.study_id, []).append(
                 Away(person.handle, period.starts_on, period.until, cover.handle if cover else None)
             )
-    studies = {
-        s.id: StudyView(
-            id=s.id,
-            key=s.key,
-            name=s.name,
-            timezone=s.timezone,
-            channel=s.channel,
-            admins=tuple(s.admins),
-            people=people_of.get(s.id, {}),
-            topics=tuple(topics_of.get(s.id, [])),
-            away=tuple(away_of.get(s.id, [])),
+    columns = (Study.id, Study.key, Study.name, Study.timezone, Study.channel, Study.admins)
+    studies = {  # not the plans: a thousand of them, read whole, would be tens of megabytes for nothing
+        study_id: StudyView(
+            id=study_id,
+            key=key,
+            name=name,
+            timezone=timezone,
+            channel=channel,
+            admins=tuple(admins),
+            people=people_of.get(study_id, {}),
+            topics=tuple(topics_of.get(study_id, [])),
+            away=tuple(away_of.get(study_id, [])),
         )
-        for s in session.exec(select(Study))
-        if s.id is not None
+        for study_id, key, name, timezone, channel, admins in session.exec(select(*columns))
     }
     return DirectoryView(studies)
 

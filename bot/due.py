@@ -51,6 +51,7 @@ class DueWork:
     next_due: NextDue | None = None
     run_study: StudyRun | None = None  # per-study work: what `run` does for each study that is due
     next_of_study: StudyNext | None = None
+    sees_every_change: bool = False  # shows what other due work changes too (the App Homes)
 
 
 _WORK: dict[str, DueWork] = {}
@@ -62,10 +63,21 @@ def work(*, order: int) -> Callable[[RunDue], RunDue]:
     """Register `run(session, *, now) -> messages queued` as due work, run by the tick in `order`."""
 
     def register(run: RunDue) -> RunDue:
-        _WORK[_name(run)] = DueWork(_name(run), order, run)
+        _WORK[_name(run)] = DueWork(_name(run), order, _as_due_work(run))
         return run
 
     return register
+
+
+def _as_due_work(run: RunDue) -> RunDue:
+    """`run` as the tick runs it: what it changes concerns only the works that show every change."""
+
+    @functools.wraps(run)
+    def running(session: Session, *, now: datetime) -> int:
+        session.info[_RUNNING] = True
+        return run(session, now=now)
+
+    return running
 
 
 def next_due_of(run: RunDue) -> Callable[[NextDue], NextDue]:
@@ -74,15 +86,17 @@ def next_due_of(run: RunDue) -> Callable[[NextDue], NextDue]:
     make the simulator skip what the live bot does, so when in doubt, say earlier."""
 
     def register(next_due: NextDue) -> NextDue:
-        _WORK[_name(run)] = DueWork(_name(run), _WORK[_name(run)].order, run, next_due)
+        _WORK[_name(run)] = replace(_WORK[_name(run)], next_due=next_due)
         return next_due
 
     return register
 
 
-def each_study(*, order: int) -> Callable[[StudyRun], StudyRun]:
+def each_study(*, order: int, sees_every_change: bool = False) -> Callable[[StudyRun], StudyRun]:
     """Register `run(session, study, *, now) -> messages queued` as due work for one study at a time: the
-    tick runs it for each study whose moment (its `next_for_study`) has come, or that changed since.
+    tick runs it for each study whose moment (its `next_for_study`) has come, or that changed since: a
+    change from outside due work (a command, a button, a plan); with `sees_every_change`, also a change
+    other due work made (a round opened, an issue climbed), which the others do not depend on.
     Called without a study, it does every study's work now, whatever their moments."""
 
     def register(run_study: StudyRun) -> StudyRun:
@@ -91,7 +105,9 @@ def each_study(*, order: int) -> Callable[[StudyRun], StudyRun]:
         def run(session: Session, *, now: datetime) -> int:
             return _run_due_studies(session, _WORK[name], now)
 
-        _WORK[name] = DueWork(name, order, run, run_study=run_study)
+        _WORK[name] = DueWork(
+            name, order, _as_due_work(run), run_study=run_study, sees_every_change=sees_every_change
+        )
 
         @functools.wraps(run_study)
         def every_study_or_one(session: Session, study: StudyView | None = None, *, now: datetime) -> int:
@@ -175,32 +191,38 @@ def _insert(session: Session, name: str, study_id: int) -> None:
 
 
 def changed(session: Session, study_id: int | None) -> None:
-    """Something in the study changed: each of its works is due at the next tick (once this commits)."""
+    """Something in the study changed: its works are due at the next tick (once this commits) — all of
+    them, or, for a change due work made, those that show every change."""
     if study_id is not None:
-        session.info.setdefault("studies_changed", set()).add(study_id)
+        kind = _CHANGED_BY_WORK if session.info.get(_RUNNING) else _CHANGED
+        session.info.setdefault(kind, set()).add(study_id)
 
 
-def make_due_now(session: Session, study_ids: set[int]) -> None:
-    """Every per-study work of these studies due at once; a tick's answer read before this is not kept."""
+def make_due_now(session: Session, study_ids: set[int], *, only_seeing_all: bool = False) -> None:
+    """The per-study works of these studies due at once (all, or those that see every change); a tick's
+    answer read before this is not kept."""
     if not study_ids:
         return
+    names = [w.name for w in registered() if w.run_study and (w.sees_every_change or not only_seeing_all)]
     made_due = session.exec(  # type: ignore[call-overload]
         update(StudyDue)
-        .where(col(StudyDue.study_id).in_(sorted(study_ids)))
+        .where(col(StudyDue.study_id).in_(sorted(study_ids)), col(StudyDue.work).in_(names))
         .values(due_at=AT_ONCE, version=StudyDue.version + 1)
     )
-    names = [w.name for w in registered() if w.run_study is not None]
     if made_due.rowcount < len(names) * len(study_ids):  # a new study, or a work new since its rows
         for name in names:
             for study_id in study_ids:
                 _insert(session, name, study_id)
 
 
+_RUNNING = "cadence.due_work"  # in a session's info while the tick's due work runs in it
+_CHANGED, _CHANGED_BY_WORK = "cadence.studies_changed", "cadence.studies_changed_by_due_work"
+
+
 @event.listens_for(Session, "before_commit")
 def _make_changed_studies_due(session: Session) -> None:
-    changed_ids = session.info.pop("studies_changed", None)
-    if changed_ids:
-        make_due_now(session, changed_ids)
+    make_due_now(session, session.info.pop(_CHANGED, set()))
+    make_due_now(session, session.info.pop(_CHANGED_BY_WORK, set()), only_seeing_all=True)
 
 
 def _name(run: RunDue) -> str:

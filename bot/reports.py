@@ -387,7 +387,7 @@ def next_weekly_report(session: Session, study: StudyView, *, now: datetime) -> 
     return next_local(now, time(*REPORT_TIME), ZoneInfo(study.timezone), days=(REPORT_DAY,))
 
 
-@due.each_study(order=90)
+@due.each_study(order=90, sees_every_change=True)
 def refresh_homes(session: Session, study: StudyView, *, now: datetime) -> int:
     """Republish the App Home of whoever's home changed: keyed by its content, so once per change. The
     tick runs this for a study only when something in it changed, or at a moment of its calendar."""
