@@ -23,7 +23,7 @@ from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRespo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import forms, outbox, views
+from bot import directory, forms, outbox, views
 from bot import messages as m
 from bot.clock import Clock, SystemClock
 from bot.commands import HelpShown, Invocation, run_typed
@@ -90,10 +90,10 @@ class TeamsBot:
 
     # --- who and where ---------------------------------------------------------------------------
 
-    async def note_reference(self, ctx: Any, activity_id: str | None = None) -> str | None:
-        """Take in an activity in one trip to the database: claim its id (None when Teams delivered it
-        already), keep its conversation reference and sender, and tell the id the plan knows the sender
-        by, looking their e-mail up once where the plan may know them by it."""
+    async def note_reference(self, ctx: Any) -> str:
+        """Take in an activity: keep its conversation reference and sender, and tell the id the plan knows
+        the sender by, looking their e-mail up once where the plan may know them by it. In one trip to
+        the database; in none for a sender in the plan by id whose conversation this process keeps."""
         activity = ctx.activity
         sender = activity.from_
         seen = people.Seen(
@@ -105,15 +105,16 @@ class TeamsBot:
             user_id=sender.id if sender else None,
             name=getattr(sender, "name", None),
         )
+        sender_id = seen.aad_id or seen.user_id or ""
+        view = directory.fresh(self.engine)
+        if seen in self._known and view is not None and view.memberships("teams", sender_id):
+            return sender_id
         taken = await self.db(
             people.take_in,
-            activity_id=activity_id,
             seen=seen if seen not in self._known else None,
-            sender=seen.aad_id or seen.user_id or "",
+            sender=sender_id,
             now=self.clock.now(),
         )
-        if taken is None:
-            return None
         if len(self._known) >= KNOWN_REFERENCES:
             self._known.clear()
         self._known.add(seen)
@@ -168,12 +169,7 @@ class TeamsBot:
     # --- messages --------------------------------------------------------------------------------
 
     async def on_message(self, ctx: Any) -> None:
-        user_id = await self.note_reference(ctx, activity_id=ctx.activity.id)
-        if user_id is None:
-            log.info(
-                "Teams delivered activity %r again (a slow answer): answered once already", ctx.activity.id
-            )
-            return
+        user_id = await self.note_reference(ctx)
         answering = _ANSWERING.set(people.once(ctx.activity.id, self.clock.now()))
         try:
             invocation = self.invocation(ctx, user_id)
@@ -184,8 +180,8 @@ class TeamsBot:
                 await self.submit(ctx, invocation, value)
             else:
                 await self.command(ctx, invocation, await self.command_text(ctx.activity))
-        except AlreadyTakenIn:  # the copy Teams sent while this one worked made the change first
-            log.info("Teams delivered activity %r twice at once: answered once", ctx.activity.id)
+        except AlreadyTakenIn:  # a copy of this activity (Teams sends one when an answer is slow) made it
+            log.info("Teams delivered activity %r again (a slow answer): answered once", ctx.activity.id)
         except CadenceError as error:
             log.info("refused a Teams message: %s", error.message)
             refused = refusal(error)

@@ -9,6 +9,8 @@ escalations can reach people later through the outbox.
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +20,7 @@ from bot import directory
 from bot.db import insert_once
 from bot.directory import Contact
 from bot.models import TeamsConversation, TeamsMember
-from bot.received import Once, taken_in
+from bot.received import Once
 
 ACTIVITIES_KEPT = timedelta(days=2)  # far longer than Teams goes on delivering an activity again
 
@@ -52,14 +54,10 @@ class Met:
     email: str | None
 
 
-def take_in(
-    session: Session, *, activity_id: str | None, seen: Seen | None, sender: str, now: datetime
-) -> tuple[str, bool] | None:
-    """An activity arriving: None when Teams delivered it already and its first copy changed something
-    (a copy of a lookup is answered again, as it costs nothing); else, having kept `seen` (when given),
-    the id the plan knows the sender by and whether their e-mail is still to be looked up."""
-    if activity_id and taken_in(session, f"teams:{activity_id}", now=now):
-        return None  # delivered again, and what it ran first changed something: answered already
+def take_in(session: Session, *, seen: Seen | None, sender: str, now: datetime) -> tuple[str, bool]:
+    """An activity arriving: having kept `seen` (when given), the id the plan knows the sender by and
+    whether their e-mail is still to be looked up. (A copy Teams sends again is recognised when what
+    it runs would change something: see `once`.)"""
     if seen is not None:
         remember(session, seen, now)
     return recognise(session, sender)
@@ -98,6 +96,7 @@ def remember_member(
         **({"email": met.email.lower()} if met.email else {}),
     }
     _upsert(session, TeamsMember, "aad_object_id", met.aad_id, values)
+    _members.pop(session.get_bind().engine, None)  # met here: the next card reads the members again
 
 
 def _upsert(session: Session, model: type, key: str, value: str, values: dict) -> None:
@@ -165,23 +164,32 @@ def conversation(session: Session, conversation_id: str) -> TeamsConversation | 
 
 def resolver(session: Session):
     """(slack id, handle) -> Entra object id, for naming people in cards as Teams mentions. People in
-    the plan by e-mail are looked up together, once, the first time one is named."""
+    the plan by e-mail are found among the members met, read at most once every MEMBERS_KEPT seconds
+    (or sooner once this process met someone): a card drawn on every answer need not query for them."""
     people = [p for s in directory.current(session).studies.values() for p in s.people.values()]
     by_slack = {p.slack_id: p for p in people if p.slack_id}
     by_handle = {p.handle: p for p in people}
-    by_email: dict[str, str] | None = None
 
     def resolve(slack_id: str | None, handle: str | None) -> str | None:
-        nonlocal by_email
         contact = by_slack.get(slack_id or "") or by_handle.get(handle or "")
         if contact is None or contact.teams_id or not contact.email:
             return contact.teams_id if contact else None
-        if by_email is None:
-            wanted = {p.email.lower() for p in people if p.email and not p.teams_id}
-            rows = session.exec(
-                select(TeamsMember.email, TeamsMember.aad_object_id).where(col(TeamsMember.email).in_(wanted))
-            )
-            by_email = {email: aad for email, aad in rows if email}
-        return by_email.get(contact.email.lower())
+        return _members_by_email(session).get(contact.email.lower())
 
     return resolve
+
+
+MEMBERS_KEPT = 30.0  # seconds another instance's newly met member may go unnamed as a mention here
+_members: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (read at, e-mail -> id)
+
+
+def _members_by_email(session: Session) -> dict[str, str]:
+    engine = session.get_bind().engine
+    read_at, by_email = _members.get(engine, (None, {}))
+    if read_at is None or time.monotonic() - read_at > MEMBERS_KEPT:
+        rows = session.exec(
+            select(TeamsMember.email, TeamsMember.aad_object_id).where(col(TeamsMember.email).is_not(None))
+        )
+        by_email = {email: aad for email, aad in rows if email}
+        _members[engine] = (time.monotonic(), by_email)
+    return by_email
