@@ -30,6 +30,7 @@ bench: $(BIN)/cadence
 	$(BIN)/python bench/teams_http.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/tick_scale.py --studies 300
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
