@@ -191,16 +191,8 @@ def _open(
         "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(plan.questions),
         "remind_after": str(plan.remind_after) if plan.remind_after else None, "closes_at": closes_at,
     }  # fmt: skip
-    if not insert_once(session, CheckinRound, values, unique=("study_id", "week")):
+    if not open_once(session, CheckinRound, values, unique=("study_id", "week"), action="checkin.opened"):
         return 0  # another instance opened it a moment ago
-    audit.record(
-        session,
-        action="checkin.opened",
-        actor=opened_by,
-        study_id=study.id,
-        subject=week,
-        detail={"participants": sorted(times), "closes_at": closes_at.isoformat()},
-    )
     queued = 0
     for handle, at in times.items():
         person = study.people[handle]
@@ -214,6 +206,22 @@ def _open(
             due_at=at,
         )
     return queued
+
+
+def open_once(session: Session, model: type, values: dict, *, unique: tuple[str, str], action: str) -> bool:
+    """A round (of check-ins, of the pulse) opened once, whichever instance gets there first, and
+    audited with who is asked and when it closes; False when it was open already."""
+    if not insert_once(session, model, values, unique=unique):
+        return False
+    audit.record(
+        session,
+        action=action,
+        actor=values["opened_by"],
+        study_id=values["study_id"],
+        subject=values[unique[1]],
+        detail={"participants": sorted(values["prompts"]), "closes_at": values["closes_at"].isoformat()},
+    )
+    return True
 
 
 def _prompt_notice(kind: str, study: StudyView, week: str, person: Contact, questions) -> Notice:

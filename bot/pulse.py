@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
+from bot.checkins import open_once
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError, NotAnAdmin
@@ -159,18 +160,10 @@ def _open(
         "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(plan.questions),
         "closes_at": closes_at,
     }  # fmt: skip
-    if not insert_once(session, PulseRound, values, unique=("study_id", "period")):
+    if not open_once(session, PulseRound, values, unique=("study_id", "period"), action="pulse.opened"):
         return 0  # another instance opened it a moment ago
     round_ = _round(session, study.id, period)
     assert round_ is not None and round_.id is not None
-    audit.record(
-        session,
-        action="pulse.opened",
-        actor=opened_by,
-        study_id=study.id,
-        subject=period,
-        detail={"participants": sorted(times), "closes_at": closes_at.isoformat()},
-    )
     queued = 0
     for handle, at in times.items():
         person = study.people[handle]

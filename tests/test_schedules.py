@@ -40,12 +40,16 @@ def test_several_days_and_a_range_are_day_names():
     assert fire.strftime("%a %H:%M") == "Thu 15:00"
 
 
-def test_starting_registers_the_tick_and_one_job_per_study_timezone(engine, study, fake_slack):
+def _schedules(engine, fake_slack) -> Schedules:
     clock = ManualClock(datetime(2026, 11, 21, tzinfo=UTC))
     notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=fake_slack.url, retry_handlers=[]))
-    schedules = Schedules(
+    return Schedules(
         Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock), 3600
     )
+
+
+def test_starting_registers_the_tick_and_one_job_per_study_timezone(engine, study, fake_slack):
+    schedules = _schedules(engine, fake_slack)
     schedules.start()
     try:
         ids = {job.id for job in schedules.scheduler.get_jobs()}
@@ -76,11 +80,7 @@ def test_studies_meeting_at_one_time_in_one_timezone_share_its_job(engine, study
 
     for number in range(3):
         run_in_session(engine, apply_plan, plan=load_plan(copy_of_example(number)), actor="test")
-    clock = ManualClock(datetime(2026, 11, 21, tzinfo=UTC))
-    notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=fake_slack.url, retry_handlers=[]))
-    schedules = Schedules(
-        Runtime(engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock), 3600
-    )
+    schedules = _schedules(engine, fake_slack)
     schedules.start()
     try:
         jobs = [job.id for job in schedules.scheduler.get_jobs() if job.id.startswith("checkin:")]
