@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +34,8 @@ from bot import directory
 from bot.db import insert_once
 from bot.directory import StudyView
 from bot.models import StudyDue
+
+log = logging.getLogger("cadence.due")
 
 RunDue = Callable[..., int]  # (session, *, now) -> how many messages it queued
 NextDue = Callable[..., "datetime | None"]  # (session, *, now) -> the first moment after now it may act
@@ -152,22 +155,30 @@ def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
         _add_missing_rows(session, work.name)
     view = directory.current(session)
     queued = 0
-    for row in session.exec(
-        select(StudyDue).where(StudyDue.work == work.name, col(StudyDue.due_at) <= now)
-    ).all():
+    due_rows = select(StudyDue.id, StudyDue.study_id, StudyDue.version).where(
+        StudyDue.work == work.name, col(StudyDue.due_at) <= now
+    )
+    for row in session.exec(due_rows).all():  # plain rows: they outlast each study's commit
         study = view.studies.get(row.study_id)
         after = None
-        if study is not None:  # a study no longer in any plan has nothing due until it is applied again
-            queued += work.run_study(session, study, now=now)
-            after = work.next_of_study(session, study, now=now)
+        try:
+            if study is not None:  # a study no longer in any plan has nothing due until applied again
+                queued += work.run_study(session, study, now=now)
+                after = work.next_of_study(session, study, now=now)
+        except Exception:  # this study's work is tried again at the next tick; the others go on
+            session.rollback()
+            log.exception("%s failed for study %s", work.name, study.key if study else row.study_id)
+            continue
         session.exec(  # type: ignore[call-overload]
             update(StudyDue)
             .where(col(StudyDue.id) == row.id, col(StudyDue.version) == row.version)
             .values(due_at=after)
         )
-        # Each study reads its own rows: let go of this one's, or every later flush would look through
-        # all the studies done so far (a tick with a thousand due studies took quadratic time).
-        session.flush()
+        # Each study's work is kept as soon as it is done: a command in a study done already need not wait
+        # for the whole tick (on PostgreSQL it waits only on that study's rows), and a later study that
+        # fails undoes nothing of it. Its rows are let go of too, or every later flush would look
+        # through all the studies done so far (a tick with a thousand due studies took quadratic time).
+        session.commit()
         session.expunge_all()
     return queued
 

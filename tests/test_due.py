@@ -87,3 +87,25 @@ def test_a_busy_monday_opens_every_studys_round_once_however_many_ticks_and_inst
             select(OutboxMessage.key).where(OutboxMessage.key.startswith("checkin:"))
         ).all()
     assert len(prompts) == len(set(prompts)) == 4 * 7  # every participant of every study, once
+
+
+def test_a_study_whose_work_fails_is_tried_again_and_holds_up_no_other(engine, caplog):
+    _apply(engine, range(3))
+    [work] = [w for w in due.registered() if w.name == "checkins.do_due_work"]
+    with Session(engine) as session:
+        first = min(r.study_id for r in session.exec(select(StudyDue).where(StudyDue.work == work.name)))
+
+    def failing_for_the_first(session, study, *, now):
+        if study.id == first:
+            raise RuntimeError("a bug in one study's data")
+        return work.run_study(session, study, now=now)
+
+    breaking = due.DueWork(
+        work.name, work.order, work.run, work.next_due, failing_for_the_first, work.next_of_study
+    )
+    with session_scope(engine) as session:
+        due._run_due_studies(session, breaking, WEDNESDAY)
+    moments = _due_rows(engine, work.name)
+    assert moments.pop(str(first)) == due.AT_ONCE  # tried again at the next tick
+    assert set(moments.values()) == {MONDAY_IN_WARSAW}  # the others done, their next moment kept
+    assert "checkins.do_due_work failed for study STUDY-00000" in caplog.text
