@@ -273,14 +273,15 @@ def start_now(session: Session, *, requester: Requester, now: datetime) -> Pulse
     study = directory.current(session).studies[requester.study_id]
     already = _open_round(session, study.id)
     if already is not None:
+        until = already.closes_at.astimezone(ZoneInfo(study.timezone))
         raise CadenceError(
-            f"A pulse round is open already, until {already.closes_at:%a %d %b %H:%M} UTC.",
+            f"A pulse round is open already, until {until:%a %d %b %H:%M} ({study.timezone}).",
             hint="/cadence pulse shows how it stands.",
         )
     plan = pulse_plan(study, session.get(Study, study.id))
     times = {h: now for h in plan.participants if h in study.people and not study.away_on(h, now)}
     if not times:
-        raise CadenceError("Nobody of the pulse's participants is here to ask today.")
+        raise CadenceError("Everyone the pulse asks is away today, so nobody was asked.")
     month = f"{now.astimezone(ZoneInfo(study.timezone)):%Y-%m}"
     taken = {p for p in session.exec(select(PulseRound.period).where(PulseRound.study_id == study.id))}
     period = next(p for n in range(1, 100) if (p := month if n == 1 else f"{month}#{n}") not in taken)
