@@ -13,7 +13,7 @@ from bot.views import context, message, notice_view, reply, section
 from bot.views.minutes import date_label
 from bot.wording import side_label
 
-_VERDICT = {True: ":white_check_mark:", False: ":warning:", None: ":white_circle:"}
+_VERDICT = {True: m.Emoji("white_check_mark"), False: m.Emoji("warning"), None: m.Emoji("white_circle")}
 
 
 # --- the KPI table ---------------------------------------------------------------------------------
