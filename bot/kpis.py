@@ -62,7 +62,7 @@ def counts(session: Session, study: StudyView, start: datetime, end: datetime, n
         *_questions(session, study.id, sides, start, min(end, now)),
         *_escalations(session, study, plan, start, end),
         *_actions(session, study.id, sides, start, min(end, now)),
-        *_milestones(session, study, plan, end),
+        *(_milestones(session, study, plan, end) if row is not None and row.created_at < end else ()),
     ):
         if side in found[kpi]:
             found[kpi][side][0] += int(met)
@@ -150,7 +150,8 @@ def _actions(session: Session, study_id: int, sides: dict[int, str], start: date
 
 
 def _milestones(session: Session, study: StudyView, plan: dict, end: datetime):
-    """Each milestone as it stood at the period's end: on track, or done by its due date."""
+    """Each milestone as it stood at the period's end (one that ended before the study began has none):
+    on track, or done by its due date."""
     specs = [m for m in plan.get("milestones") or [] if m.get("name")]
     if not specs:
         return
