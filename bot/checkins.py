@@ -185,13 +185,12 @@ def _open(
     opened_by: str,
     now: datetime,
 ) -> int:
-    closes_at = add_duration(max(times.values()), plan.close_after, ZoneInfo(study.timezone))
-    values = {
-        "study_id": study.id, "week": week, "state": "open", "opened_by": opened_by, "opened_at": now,
-        "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(plan.questions),
-        "remind_after": str(plan.remind_after) if plan.remind_after else None, "closes_at": closes_at,
-    }  # fmt: skip
-    if not open_once(session, CheckinRound, values, unique=("study_id", "week"), action="checkin.opened"):
+    remind_after = str(plan.remind_after) if plan.remind_after else None
+    opened = open_once(
+        session, CheckinRound, study, ("week", week), times, plan.questions, plan.close_after,
+        action="checkin.opened", opened_by=opened_by, now=now, remind_after=remind_after,
+    )  # fmt: skip
+    if opened is None:
         return 0  # another instance opened it a moment ago
     queued = 0
     for handle, at in times.items():
@@ -208,20 +207,41 @@ def _open(
     return queued
 
 
-def open_once(session: Session, model: type, values: dict, *, unique: tuple[str, str], action: str) -> bool:
-    """A round (of check-ins, of the pulse) opened once, whichever instance gets there first, and
-    audited with who is asked and when it closes; False when it was open already."""
-    if not insert_once(session, model, values, unique=unique):
-        return False
+def open_once(
+    session: Session,
+    model: type,
+    study: StudyView,
+    period: tuple[str, str],
+    times: dict[str, datetime],
+    questions: tuple[str, ...],
+    close_after: Duration,
+    *,
+    action: str,
+    opened_by: str,
+    now: datetime,
+    **more: object,
+) -> datetime | None:
+    """A round (of check-ins by week, of the pulse by month: `period` is the field and its value) opened
+    once, whichever instance gets there first, asking each person at their time in `times` and closing
+    `close_after` the last of them; audited with who is asked. When it closes, or None when another
+    instance opened it already."""
+    closes_at = add_duration(max(times.values()), close_after, ZoneInfo(study.timezone))
+    values = {
+        "study_id": study.id, period[0]: period[1], "state": "open", "opened_by": opened_by, "opened_at": now,
+        "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(questions),
+        "closes_at": closes_at, **more,
+    }  # fmt: skip
+    if not insert_once(session, model, values, unique=("study_id", period[0])):
+        return None
     audit.record(
         session,
         action=action,
-        actor=values["opened_by"],
-        study_id=values["study_id"],
-        subject=values[unique[1]],
-        detail={"participants": sorted(values["prompts"]), "closes_at": values["closes_at"].isoformat()},
+        actor=opened_by,
+        study_id=study.id,
+        subject=period[1],
+        detail={"participants": sorted(times), "closes_at": closes_at.isoformat()},
     )
-    return True
+    return closes_at
 
 
 def _prompt_notice(kind: str, study: StudyView, week: str, person: Contact, questions) -> Notice:

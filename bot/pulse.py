@@ -154,13 +154,11 @@ def _open(
     opened_by: str,
     now: datetime,
 ) -> int:
-    closes_at = add_duration(max(times.values()), plan.close_after, ZoneInfo(study.timezone))
-    values = {
-        "study_id": study.id, "period": period, "state": "open", "opened_by": opened_by, "opened_at": now,
-        "prompts": {h: t.isoformat() for h, t in times.items()}, "questions": list(plan.questions),
-        "closes_at": closes_at,
-    }  # fmt: skip
-    if not open_once(session, PulseRound, values, unique=("study_id", "period"), action="pulse.opened"):
+    closes_at = open_once(
+        session, PulseRound, study, ("period", period), times, plan.questions, plan.close_after,
+        action="pulse.opened", opened_by=opened_by, now=now,
+    )  # fmt: skip
+    if closes_at is None:
         return 0  # another instance opened it a moment ago
     round_ = _round(session, study.id, period)
     assert round_ is not None and round_.id is not None
