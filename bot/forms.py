@@ -175,28 +175,15 @@ def _escalation(session: Session, invocation: Invocation, meta: str, fields: dic
     )
 
 
-def _issue_note(name: str, argument: str):
+def _noted(name: str, record: str, words: str):
+    """A one-field form about one record (Resolve, Escalate now, Answered, Request changes): its `note`
+    becomes the action's `words`, the record's id in the form's context its `record`."""
+
     def submit(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
-        values = {"issue_id": record_id(meta), argument: _text(fields, "note")}
-        try:
-            return run_action(session, name=name, invocation=invocation, **values)
-        except CadenceError as error:
-            raise FormProblem("note", " ".join(filter(None, [error.message, error.hint]))) from None
+        values = {record: record_id(meta), words: _text(fields, "note")}
+        return _on_field("note", run_action, session, name=name, invocation=invocation, **values)
 
     return submit
-
-
-def _answer(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
-    """Answered's form: the answer's words (which the asker confirming a thread reply may leave out)."""
-    return _on_field(
-        "note",
-        run_action,
-        session,
-        name="question.answered",
-        invocation=invocation,
-        question_id=record_id(meta),
-        answer=_text(fields, "note"),
-    )
 
 
 def _minutes(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
@@ -261,18 +248,6 @@ def _milestone_update(session: Session, invocation: Invocation, meta: str, field
     )
 
 
-def _milestone_changes(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
-    return _on_field(
-        "note",
-        run_action,
-        session,
-        name="milestone.changes",
-        invocation=invocation,
-        milestone_id=record_id(meta),
-        reason=_text(fields, "note"),
-    )
-
-
 def _pulse_comment(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
     round_id = record_id(meta)
     return _on_field(
@@ -300,14 +275,14 @@ def _on_field(field: str, function: Callable[..., Any], /, *args: Any, **kwargs:
 FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
     "checkin_answer": _checkin_answer,
     "escalation_form": _escalation,
-    "escalation_resolve": _issue_note("escalation.resolve", "note"),
-    "escalation_climb": _issue_note("escalation.climb", "reason"),
-    "question_answer": _answer,
+    "escalation_resolve": _noted("escalation.resolve", "issue_id", "note"),
+    "escalation_climb": _noted("escalation.climb", "issue_id", "reason"),
+    "question_answer": _noted("question.answered", "question_id", "answer"),
     "minutes_form": _minutes,
     "minutes_confirm": _minutes_confirm,
     "action_reschedule": _reschedule,
     "milestone_update": _milestone_update,
-    "milestone_changes": _milestone_changes,
+    "milestone_changes": _noted("milestone.changes", "milestone_id", "reason"),
     "pulse_comment": _pulse_comment,
 }
 

@@ -53,7 +53,8 @@ async def submit_form(
             invocation=invocation_for(body, clock),
         )
     except forms.FormProblem as problem:
-        await ack(response_action="errors", errors={problem.field: problem.message})
+        text = " ".join(filter(None, [problem.message, problem.hint]))
+        await ack(response_action="errors", errors={problem.field: text})
         return
     if isinstance(result, MinutesDraft):  # the minutes form's next page: what was read, to confirm
         await ack(response_action="update", view=blocks.draft_modal(result))
