@@ -256,9 +256,11 @@ def next_moment(session: Session, *, now: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
+@functools.cache
 def _import_capabilities() -> None:
     # A capability declares its due work where it is defined, so it counts only once its module is
-    # loaded: load every module of bot/ rather than keep a list of them here.
+    # loaded: load every module of bot/ rather than keep a list of them here. Once: every commit
+    # that changed a study asks for the registry, and listing bot/ each time is a directory read.
     import bot
 
     for module in pkgutil.iter_modules(bot.__path__):
