@@ -251,3 +251,27 @@ def test_the_monthly_round_is_not_sent_late_after_downtime_and_the_next_comes_on
     back.set(datetime(2027, 1, 4, 16, 0, tzinfo=UTC))
     jobs.tick()
     assert len(requests(fake_slack)) == 9  # each at 10:00 of their own day, once
+
+
+def test_typed_pulse_answers_that_cannot_be_taken_say_why_and_change_nothing(url, engine):
+    assert (
+        "There is no pulse round open for you to answer."
+        in post_command(url, "/cadence", "pulse answer 4", user_id=RAJ).text
+    )
+    post_command(url, "/cadence", "pulse now", user_id=ALICE)
+    assert (
+        "Give your rating from 1 to 5."
+        in post_command(url, "/cadence", "pulse answer great", user_id=RAJ).text
+    )
+    assert "'9' is not a rating." in post_command(url, "/cadence", "pulse answer 9", user_id=RAJ).text
+    assert (
+        "That question is not in the round."
+        in post_command(url, "/cadence", "pulse answer q3 4", user_id=RAJ).text
+    )
+    assert "does not know 'sideways'" in post_command(url, "/cadence", "pulse sideways", user_id=RAJ).text
+    with Session(engine) as session:
+        assert session.exec(select(PulseAnswer)).all() == []
+    assert (
+        "Thanks: you rated *4*"
+        in post_command(url, "/cadence", "pulse answer 4 clear agendas", user_id=RAJ).text
+    )
