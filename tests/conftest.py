@@ -33,8 +33,33 @@ POSTGRES_URL = os.environ.get("CADENCE_TEST_DATABASE_URL")
 STUDY_APPLIED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+# CI runs the suite once more with the process's date moved far from today (`CADENCE_TEST_TODAY`), so a
+# test that reads the wall clock instead of its own clock fails there rather than on some later day.
+MOVED_TODAY = os.environ.get("CADENCE_TEST_TODAY")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if MOVED_TODAY:
+        import time_machine
+
+        moved = datetime.fromisoformat(MOVED_TODAY)
+        time_machine.travel(moved if moved.tzinfo else moved.replace(tzinfo=UTC), tick=True).start()
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+    moved = f", the date moved to {MOVED_TODAY}" if MOVED_TODAY else ""
+    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}{moved}"
+
+
+@pytest.fixture(autouse=True)
+def _the_tests_clock_is_the_process_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test's `clock` also stamps what the process records by itself (the audit trail, a row's time), as
+    `cadence simulate` sets its simulated clock: nothing a test checks may come from today's date."""
+    if "clock" not in request.fixturenames:
+        yield
+        return
+    with process_clock(request.getfixturevalue("clock")):
+        yield
 
 
 @pytest.fixture(scope="session")
