@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -38,12 +39,31 @@ STUDY_APPLIED = datetime(2026, 11, 1, tzinfo=UTC)
 MOVED_TODAY = os.environ.get("CADENCE_TEST_TODAY")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if MOVED_TODAY:
-        import time_machine
+MOVE_THE_DATE = """
+from datetime import UTC, datetime
 
-        moved = datetime.fromisoformat(MOVED_TODAY)
-        time_machine.travel(moved if moved.tzinfo else moved.replace(tzinfo=UTC), tick=True).start()
+import time_machine
+
+_moved = datetime.fromisoformat({today!r})
+time_machine.travel(_moved if _moved.tzinfo else _moved.replace(tzinfo=UTC), tick=True).start()
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not MOVED_TODAY:
+        return
+    # The same move in every Python process the tests start (`cadence serve`, the console, a worker):
+    # a `sitecustomize` on their PYTHONPATH, which Python imports at start.
+    moved = Path(tempfile.mkdtemp(prefix="cadence-moved-date-"))
+    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=MOVED_TODAY))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(moved), os.environ.get("PYTHONPATH")]))
+    exec(MOVE_THE_DATE.format(today=MOVED_TODAY), {})
+
+
+def child_pythonpath() -> str:
+    """PYTHONPATH for a Python process a test starts: this checkout first, then what the run added
+    (the moved date's `sitecustomize`)."""
+    return os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -19,6 +19,7 @@ import pytest
 
 from bot.config import EXAMPLE_PLAN
 from handlers.server import bind
+from tests.conftest import child_pythonpath
 from tests.payloads import BOT_TOKEN, RAJ, SIGNING_SECRET, post_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def cadence(*args: str, env: dict[str, str], stdin: str = "", cwd: Path | None =
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "DATABASE_URL"))}
-    return clean | {"DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
+    return clean | {"DATABASE_URL": database_url, "PYTHONPATH": child_pythonpath()}
 
 
 BAD_PLAN = """

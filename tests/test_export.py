@@ -12,6 +12,7 @@ from bot import escalation, export, minutes, questions
 from bot.db import run_in_session
 from bot.errors import BadCommand, NotAnAdmin
 from bot.studies import find_requester
+from tests.conftest import child_pythonpath
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -119,7 +120,7 @@ def test_the_cli_writes_the_export(engine, records, database_url, tmp_path):
     repo = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_"))} | {
         "DATABASE_URL": database_url,
-        "PYTHONPATH": str(repo),
+        "PYTHONPATH": child_pythonpath(),
     }
     done = subprocess.run(
         [

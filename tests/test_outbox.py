@@ -16,6 +16,7 @@ from bot.models import OutboxMessage
 from bot.outbox import MAX_ATTEMPTS, DeliveryWorker, Destination, enqueue
 from bot.replies import Notice
 from handlers.slack.notifier import SlackNotifier
+from tests.conftest import child_pythonpath
 from tests.fake_slack import FakeSlack
 from tests.payloads import BOT_TOKEN
 
@@ -301,7 +302,7 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
     fake_slack.respond_with("chat.postMessage", hang_after_the_eighth)
     fake_slack.ts_clock = lambda: clock.now().timestamp()
     repo = Path(__file__).resolve().parent.parent
-    env = os.environ | {"PYTHONPATH": str(repo)}
+    env = os.environ | {"PYTHONPATH": child_pythonpath()}
 
     def worker(now):
         command = [

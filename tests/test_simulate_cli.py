@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import child_pythonpath
 from tests.test_cli import cadence
 
 SCRIPT = """\
@@ -22,7 +23,7 @@ SCRIPT = """\
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "TEAMS_"))}
-    return clean | {"DATABASE_URL": f"sqlite:///{tmp_path / 'not-this.db'}", "PYTHONPATH": str(Path.cwd())}
+    return clean | {"DATABASE_URL": f"sqlite:///{tmp_path / 'not-this.db'}", "PYTHONPATH": child_pythonpath()}
 
 
 def simulate(env: dict[str, str], tmp_path: Path, *args: str, script: str | None = None):
