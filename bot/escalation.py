@@ -365,6 +365,31 @@ def escalate_now(
     return IssueChanged(_view(session, study, issue, levels), "escalated")
 
 
+def climbed_unacknowledged(
+    session: Session,
+    *,
+    study_id: int,
+    subjects: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> set[str]:
+    """The references of issues Cadence moved up because nobody acknowledged them in time (of
+    `subjects`, or climbed from `start` to `end`). A climb by hand (`/escalate up`) was someone's
+    choice, not a missed acknowledgement."""
+    query = select(AuditEvent.subject).where(
+        AuditEvent.study_id == study_id,
+        AuditEvent.action == "escalation.escalated",
+        AuditEvent.actor == "cadence",
+    )
+    if subjects is not None:
+        query = query.where(col(AuditEvent.subject).in_(subjects))
+    if start is not None:
+        query = query.where(AuditEvent.at >= start)
+    if end is not None:
+        query = query.where(AuditEvent.at < end)
+    return {subject for subject in session.exec(query) if subject}
+
+
 @due.work(order=10)
 def climb_overdue(session: Session, *, now: datetime) -> int:
     """Move issues nobody acknowledged in time up a level; at the top, remind a bounded number of times."""

@@ -2,7 +2,8 @@
 
 Each KPI is a count of what was due of a side in a period and how much of it was done in time:
 check-ins answered (the side asked), routed questions answered by their deadline (the side asked),
-escalations acknowledged before their first deadline passed (the sides of the level they started at),
+escalations acknowledged before Cadence moved them up for want of it (the sides of the level they
+started at, but for a side whose only person there raised it),
 action items closed by their due date (the owner's side), and milestones on track at the period's end
 (the owner's side). What is not yet due is not counted either way.
 """
@@ -14,12 +15,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory
+from bot import checkins, directory, escalation
 from bot.directory import StudyView
 from bot.escalation import reference as issue_ref
 from bot.models import (
     ActionItem,
-    AuditEvent,
     CheckinAnswer,
     CheckinRound,
     Escalation,
@@ -116,15 +116,8 @@ def _escalations(session: Session, study: StudyView, plan: dict, start: datetime
             Escalation.study_id == study.id, Escalation.raised_at >= start, Escalation.raised_at < end
         )
     ).all()
-    climbed = set(
-        session.exec(
-            select(AuditEvent.subject).where(
-                AuditEvent.study_id == study.id,
-                AuditEvent.action == "escalation.escalated",
-                AuditEvent.actor == "cadence",
-                col(AuditEvent.subject).in_([issue_ref(study.key, i.id) for i in issues]),
-            )
-        ).all()
+    climbed = escalation.climbed_unacknowledged(
+        session, study_id=study.id, subjects=[issue_ref(study.key, i.id) for i in issues]
     )
     for issue in issues:
         missed = issue_ref(study.key, issue.id) in climbed
@@ -132,7 +125,9 @@ def _escalations(session: Session, study: StudyView, plan: dict, start: datetime
             continue
         start_level = (severities.get(issue.severity) or {}).get("start_level") or 1
         who = levels[start_level - 1]["who"] if start_level <= len(levels) else []
-        for side in sorted({study.people[h].side for h in who if h in study.people}):
+        # Whoever raised it is not counted against their side for acknowledging their own problem.
+        asked = [study.people[h] for h in who if h in study.people]
+        for side in sorted({p.side for p in asked if p.id != issue.reporter_id}):
             yield "escalations_on_time", side, not missed
 
 

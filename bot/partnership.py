@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot import directory, due, kpis, outbox, pulse
+from bot import directory, due, escalation, kpis, outbox, pulse
 from bot.dates import read_leading_date
 from bot.directory import StudyView
 from bot.errors import BadCommand
@@ -145,18 +145,7 @@ def _rerouted_topics(session: Session, study: StudyView, start: datetime, end: d
 
 
 def _climbed_escalations(session: Session, study: StudyView, start: datetime, end: datetime) -> list[str]:
-    climbed = sorted(
-        set(
-            session.exec(
-                select(AuditEvent.subject).where(
-                    AuditEvent.study_id == study.id,
-                    AuditEvent.action == "escalation.escalated",
-                    AuditEvent.at >= start,
-                    AuditEvent.at < end,
-                )
-            )
-        )
-    )
+    climbed = sorted(escalation.climbed_unacknowledged(session, study_id=study.id, start=start, end=end))
     if not climbed:
         return []
     return [f"{len(climbed)} escalation(s) climbed a level before anyone acknowledged: {', '.join(climbed)}"]

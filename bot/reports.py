@@ -286,6 +286,18 @@ def _median(values: list[float]) -> float | None:
 def chart_png(report: dict) -> bytes:
     """Each KPI week by week, a line a side, against its target (dashed), one panel a KPI (PNG). A week
     with nothing due leaves a gap rather than a zero."""
+    figure = chart_figure(report)
+    from matplotlib import pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_figure(report: dict):
+    """The chart as a matplotlib figure: each panel's dashed line is labelled with its own KPI's target
+    (one shared legend would name only one panel's)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -304,8 +316,15 @@ def chart_png(report: dict) -> bytes:
                 marker=marker,
                 label=label,
             )
-        axes.axhline(
-            row["target"], linestyle="--", color="grey", linewidth=1, label=f"target {row['target']}%"
+        axes.axhline(row["target"], linestyle="--", color="grey", linewidth=1)
+        axes.text(
+            0.02,
+            row["target"] - 2,
+            f"target {row['target']}%",
+            transform=axes.get_yaxis_transform(),
+            fontsize=7,
+            color="grey",
+            verticalalignment="top",
         )
         axes.set_title(row["label"], fontsize=8, wrap=True)
         axes.set_xticks(range(len(weeks)), weeks, fontsize=7)
@@ -314,10 +333,7 @@ def chart_png(report: dict) -> bytes:
     panels[-1].legend(loc="lower right", fontsize=7)
     figure.suptitle(f"{report['study']}: KPIs by side against the targets, week by week", fontsize=10)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure
 
 
 def send_report(

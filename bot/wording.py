@@ -11,6 +11,16 @@ def side_label(side: str) -> str:
     return _SIDES.get(side, side)
 
 
+def duration_label(minutes: float) -> str:
+    """One rule for every span of time shown: minutes under 2 hours, hours under 2 days, then days
+    ("45 min", "4.6 h", "2.4 d"), so two figures side by side read in units a person compares."""
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 2 * 24 * 60:
+        return f"{minutes / 60:.1f}".removesuffix(".0") + " h"
+    return f"{minutes / (24 * 60):.1f}".removesuffix(".0") + " d"
+
+
 def describe_role(contact: Contact) -> str:
     """'Drug Safety Lead · CRO'."""
     return " · ".join(part for part in (contact.role, side_label(contact.side)) if part)

@@ -12,7 +12,7 @@ from bot.views import context, left_out, message, notice_view, reply, section
 from bot.views.escalation import severity_line
 from bot.views.minutes import date_label
 from bot.views.partnership import kpi_blocks
-from bot.wording import side_label
+from bot.wording import duration_label, side_label
 
 HOME_ACTIONS = 15  # action items listed one by one, each with its Done button
 
@@ -103,15 +103,21 @@ def _percent(rate: dict[str, Any] | None) -> str:
     return f"{rate['percent']}% ({rate['answered']}/{rate['asked']})"
 
 
-def _trend(now: float | None, before: float | None, unit: str, lower_is_better: bool = True) -> m.Line:
+def _trend(now: float | None, before: float | None) -> m.Line:
+    """A median span in minutes against the period before's; shorter is better."""
     if now is None:
         return m.line("—")
     if before is None:
-        return m.line("{v}", v=f"{now:g} {unit}")
+        return m.line("{v}", v=duration_label(now))
     arrow = "→" if now == before else ("↓" if now < before else "↑")
-    good = (now < before) == lower_is_better if now != before else None
-    mark = {True: " :white_check_mark:", False: " :warning:", None: ""}[good]
-    return m.line("{v} ({arrow} from {b})" + mark, v=f"{now:g} {unit}", arrow=arrow, b=f"{before:g}")
+    mark = "" if now == before else (" :white_check_mark:" if now < before else " :warning:")
+    return m.line(
+        "{v} ({arrow} from {b})" + mark, v=duration_label(now), arrow=arrow, b=duration_label(before)
+    )
+
+
+def _minutes(hours: float | None) -> float | None:
+    return None if hours is None else hours * 60
 
 
 @notice_view("report")
@@ -132,11 +138,11 @@ def _(data: dict[str, Any]) -> m.Message:
         m.line("*Check-ins answered:* {s}", s=sides or "no rounds"),
         m.line(
             "*Time to answer routed questions (median):* {t}",
-            t=_trend(cur["median_hours_to_answer"], prev["median_hours_to_answer"], "h"),
+            t=_trend(_minutes(cur["median_hours_to_answer"]), _minutes(prev["median_hours_to_answer"])),
         ),
         m.line(
             "*Time to acknowledge escalations (median):* {t}",
-            t=_trend(cur["median_minutes_to_acknowledge"], prev["median_minutes_to_acknowledge"], "min"),
+            t=_trend(cur["median_minutes_to_acknowledge"], prev["median_minutes_to_acknowledge"]),
         ),
         m.line(
             "*Action items due:* {on} on time, {late} late; {open} open and not yet due",

@@ -214,9 +214,9 @@ def test_the_kpis_count_what_each_side_did_in_time_and_the_review_says_what_to_i
 ):
     jobs.configure(jobs.Runtime(engine=engine, worker=worker(engine, fake_slack, clock), clock=clock))
     post_command(url, "/ask", "Is the SAE narrative for subject 104 due this week?", user_id=ALICE)
-    post_command(url, "/escalate", "medium Kit shipment delayed", user_id=BEN)
+    post_command(url, "/escalate", "medium Kit shipment delayed", user_id=MEI)
     post_command(url, "/escalate", "ack E1", user_id=RAJ)  # within the level's 4h: in time, both sides
-    post_command(url, "/escalate", "high Temperature excursion at site 3", user_id=BEN)
+    post_command(url, "/escalate", "high Temperature excursion at site 3", user_id=MEI)
     clock.advance(hours=3)
     jobs.tick()  # high halves the 4h: nobody acknowledged E2 in 2h, so it climbed
     clock.advance(hours=2)
@@ -229,6 +229,44 @@ def test_the_kpis_count_what_each_side_did_in_time_and_the_review_says_what_to_i
     review = post_command(url, "/cadence", "review", user_id=BEN).text
     assert "1 escalation(s) climbed a level before anyone acknowledged: ACME-201-E2" in review
     assert "CRO: questions answered in time 0% (0 of 1; target 85%)" in review
+
+
+def test_a_climb_by_hand_is_no_missed_acknowledgement_and_nobody_is_counted_for_what_they_raised(
+    url, engine, fake_slack, clock
+):
+    jobs.configure(jobs.Runtime(engine=engine, worker=worker(engine, fake_slack, clock), clock=clock))
+    post_command(url, "/escalate", "medium Kit shipment delayed", user_id=BEN)  # ben: the level's sponsor
+    post_command(url, "/escalate", "up E1 the freezer vendor is not answering", user_id=BEN)
+    clock.advance(hours=1)
+    post_command(url, "/escalate", "ack E1", user_id=TOM)
+    jobs.tick()
+    text = post_command(url, "/cadence", "kpis", user_id=BEN).text
+    escalations = text.split("*Escalations acknowledged in time*")[1].split("*Action items")[0]
+    assert "*Sponsor*\nnothing due" in escalations  # Ben raised it: not his side's miss, nor its success
+    assert ":white_check_mark: *100%* (1 of 1), met" in escalations  # Raj, the CRO's, was not too late
+    review = post_command(url, "/cadence", "review", user_id=BEN).text
+    assert "climbed a level before anyone acknowledged" not in review
+
+
+def test_the_report_shows_every_span_in_one_unit_rule_and_each_chart_panel_its_own_target(
+    url, engine, fake_slack, clock
+):
+    from bot import reports
+
+    post_command(url, "/escalate", "low Courier asks for a new pickup slot", user_id=MEI)
+    clock.advance(hours=56, minutes=40)  # 3,400 minutes
+    post_command(url, "/escalate", "ack E1", user_id=RAJ)
+    clock.advance(minutes=1)
+    post_command(url, "/cadence", "report 2", user_id=ALICE)
+    deliver(engine, fake_slack, clock)
+    [figures] = [p for p in fake_slack.posted if (p.key or "").startswith("report:")]
+    text = json.dumps(figures.blocks)
+    assert "Time to acknowledge escalations (median):* 2.4 d" in text and "min" not in text
+    report = run_in_session(engine, reports.build_report, study_id=1, weeks=2, now=clock.now())
+    figure = reports.chart_figure(report)
+    labels = [[t.get_text() for t in axes.texts] for axes in figure.axes]
+    assert labels == [[f"target {row['target']}%"] for row in report["kpis"]["rows"]]
+    assert {row["target"] for row in report["kpis"]["rows"]} == {90, 85, 95, 80}
 
 
 def test_the_monthly_round_is_not_sent_late_after_downtime_and_the_next_comes_on_its_day(
