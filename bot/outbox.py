@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, received
@@ -250,10 +251,21 @@ def builds_file(kind: str):
     return register
 
 
+class FileNotBuilt(PermanentFailure):
+    """The file a message was to share could not be built: the same request would fail again."""
+
+
 def _file_content(session: Session, row: OutboxMessage) -> bytes | None:
     """The bytes of the file a message shares, or None for a message that shares none."""
     if row.notice_kind in _FILE_BUILDERS:
-        return _FILE_BUILDERS[row.notice_kind](session, row.payload)
+        try:
+            return _FILE_BUILDERS[row.notice_kind](session, row.payload)
+        except DBAPIError:
+            raise  # the database, not the request: worth trying again
+        except Exception as error:
+            reference = secrets.token_hex(3)
+            log.error("building the file of %s failed (reference %s): %r", row.key, reference, error)
+            raise FileNotBuilt(f"the file could not be built (reference {reference})") from error
     if "content_b64" in row.payload:
         return base64.b64decode(row.payload["content_b64"])
     return None
@@ -443,7 +455,10 @@ class DeliveryWorker:
         row.state, row.last_error = "failed", reason
         report.failed += 1
         log.warning("message %s failed: %s", row.key, reason)
-        _report_failure(session, row, reason, now)
+        if isinstance(error, FileNotBuilt) and row.recipient_kind == "person":
+            _tell_the_asker(session, row, reason, now)
+        else:
+            _report_failure(session, row, reason, now)
 
     def _pause(self, destination: str, until: datetime, now: datetime) -> None:
         """Wait for this destination only; when several at once are limited, the limit is the workspace's."""
@@ -516,14 +531,7 @@ def _resolve(session: Session, row: OutboxMessage) -> tuple[Contact | None, str 
 
 def _report_failure(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
     """Record the failure and tell the study's admins, once per failed message (never about a report)."""
-    audit.record(
-        session,
-        action="delivery.failed",
-        actor="cadence",
-        study_id=row.study_id,
-        subject=row.key,
-        detail={"reason": reason, "to": f"{row.recipient_kind}:{row.recipient}", "attempts": row.attempts},
-    )
+    _audit_failure(session, row, reason)
     if row.notice_kind == "delivery_failed" or row.study_id is None:
         return
     study = directory.current(session).studies.get(row.study_id)
@@ -538,6 +546,31 @@ def _report_failure(session: Session, row: OutboxMessage, reason: str, now: date
         "what": row.notice_kind,
     }
     tell_admins(session, study, key=f"failed:{row.key}", notice=Notice("delivery_failed", data), now=now)
+
+
+def _audit_failure(session: Session, row: OutboxMessage, reason: str) -> None:
+    audit.record(
+        session,
+        action="delivery.failed",
+        actor="cadence",
+        study_id=row.study_id,
+        subject=row.key,
+        detail={"reason": reason, "to": f"{row.recipient_kind}:{row.recipient}", "attempts": row.attempts},
+    )
+
+
+def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
+    """A file someone asked for (an export) could not be built: they hear so, instead of waiting for it."""
+    _audit_failure(session, row, reason)
+    title = row.payload.get("title") or row.payload.get("filename") or "the file you asked for"
+    enqueue(
+        session,
+        key=f"not_built:{row.key}",
+        to=Destination.person(int(row.recipient)),
+        notice=Notice("file_not_built", {"title": title, "reason": reason}),
+        now=now,
+        study_id=row.study_id,
+    )
 
 
 def _describe_recipient(people, row: OutboxMessage) -> str:
