@@ -4,9 +4,10 @@
 - `DeliveryWorker.drain` claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, one atomic
   UPDATE on SQLite) so that two workers never hold the same row, sends each through the Notifier,
   and records the outcome row by row, so a crash loses at most the message in flight.
-- A claim is a lease. A worker that died mid-send leaves its rows to be taken again once the lease
-  runs out; before sending such a row again the worker asks the platform whether the earlier
-  attempt landed (Slack: the message's metadata carries the key), so a kill -9 sends nothing twice.
+- A claim is a short lease, renewed while its batch is sent. A worker that died mid-send leaves its
+  rows to be taken again once the lease runs out, within a minute; before sending such a row again the
+  worker asks the platform whether the earlier attempt landed (Slack: the message's metadata carries
+  the key), so a kill -9 sends nothing twice.
 - 429 waits for Retry-After for that destination only; server and connection errors retry with
   exponential backoff and jitter, a bounded number of times; permanent errors fail at once. Every
   failure is recorded, audited and reported to the study's admins.
@@ -54,7 +55,9 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 15  # transient failures only; with the backoff below that is about two hours of trying
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=15)
-LEASE = timedelta(minutes=5)  # far longer than a send can take (the Web API client times out at 30 s)
+# A claim lasts a minute, longer than one send can take (the Web API client times out at 30 s), and is
+# renewed while the batch is sent: after a crash, the rows the worker never came to are free a minute later.
+LEASE = timedelta(minutes=1)
 PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time for its parent to be sent
 PACE_MARGIN = 1.02  # send this much slower than the rate a workspace-wide limit let through
 PACE_FOR = 60.0  # seconds a learned pace holds without a new workspace-wide 429
@@ -312,10 +315,24 @@ class DeliveryWorker:
                 rows = claim_due(session, now=now, limit=self.batch)
             if not rows:
                 break
+            renewed = now
             for row in rows:
+                if self.clock.now() - renewed >= LEASE / 2:
+                    renewed = self._keep_claim(row.claim_token)
                 self._deliver(row, report)
         report.next_due = self.next_due()
         return report
+
+    def _keep_claim(self, token: str | None) -> datetime:
+        """Extend the lease of the batch's rows not yet sent; when it was renewed."""
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            session.exec(  # type: ignore[call-overload]
+                update(OutboxMessage)
+                .where(col(OutboxMessage.claim_token) == token, col(OutboxMessage.state) == "sending")
+                .values(claimed_until=now + LEASE)
+            )
+        return now
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
