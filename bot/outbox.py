@@ -29,12 +29,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, received
 from bot.clock import Clock
-from bot.db import insert_once, session_scope
+from bot.db import OUTAGE, insert_once, refusal_for, session_scope, waited_in_vain
 from bot.directory import Contact
 from bot.messages import Home, Message
 from bot.models import OutboxMessage
@@ -147,11 +147,18 @@ def run_then_wake(
 ) -> T:
     """`function(session, **kwargs)` in a session of its own; once committed, `wake()` if it queued messages,
     so they go out now rather than at the next tick. With `once`, a change is kept only the first time the
-    request comes (received.AlreadyTakenIn otherwise)."""
-    with session_scope(engine) as session:
-        result = function(session, **kwargs)
-        claimed = once is not None and received.claim_if_changed(session, once)
-        queued = queued_in(session)
+    request comes (received.AlreadyTakenIn otherwise). A person waits for the database only briefly: when it
+    is held elsewhere or out, nothing is done and they are told Cadence is busy (errors.DatabaseBusy)."""
+    try:
+        with session_scope(engine, request=True) as session:
+            result = function(session, **kwargs)
+            claimed = once is not None and received.claim_if_changed(session, once)
+            queued = queued_in(session)
+    except OperationalError as error:
+        if not waited_in_vain(error):
+            raise
+        raise refusal_for(error) from None
+    OUTAGE.over()
     if claimed:
         once.claimed = True  # committed: the request's later transactions hold the claim
     if queued:
