@@ -36,3 +36,10 @@ class UnknownPerson(CadenceError):
 
 class BadCommand(CadenceError):
     """The command's words do not fit its usage."""
+
+
+class DatabaseBusy(CadenceError):
+    """The database could not be had in time (held by another, or out): the request did nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("Cadence is busy, nothing was done — try again in a moment.")

@@ -28,6 +28,11 @@ from bot.studies import Requester, requester_for
 
 MEETING_MATERIAL = ("Other Meeting Material", "01.05.03")
 COMMUNICATIONS = ("Relevant Communications", "01.05.01")
+# The periods an export can cover: a study's records lie well within these, and dates near the calendar's
+# ends cannot be turned into times in every timezone.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+PERIOD_HINT = "/cadence export 2026-01-01 2026-12-31"
 INDEX_COLUMNS = (
     "file",
     "study_id",
@@ -50,8 +55,7 @@ def export_study(
     session: Session, *, study_key: str, start: date, end: date, out: Path | None = None
 ) -> Exported:
     """Write the records dated start..end (inclusive) as PDFs plus index.csv; return them zipped too."""
-    if end < start:
-        raise BadCommand("The end date is before the start date.")
+    check_period(start, end)
     study = directory.current(session).study_by_key(study_key)
     if study is None:
         raise BadCommand(f"There is no study {study_key}.")
@@ -93,13 +97,8 @@ def export_for_admin(session: Session, *, requester: Requester, text: str, now: 
         start = date.fromisoformat(words[0]) if words else date(2000, 1, 1)
         end = date.fromisoformat(words[1]) if len(words) > 1 else now.date()
     except ValueError:
-        raise BadCommand(
-            "Give the dates as YYYY-MM-DD.", hint="/cadence export 2026-01-01 2026-12-31"
-        ) from None
-    if end < start:
-        raise BadCommand(
-            "The end date is before the start date.", hint="/cadence export 2026-01-01 2026-12-31"
-        )
+        raise BadCommand("Give the dates as YYYY-MM-DD.", hint=PERIOD_HINT) from None
+    check_period(start, end)
     name = f"{requester.study_key}-tmf-{start}-{end}.zip"
     outbox.enqueue(
         session,
@@ -119,6 +118,14 @@ def export_for_admin(session: Session, *, requester: Requester, text: str, now: 
         ),
     )
     return ExportRequested(start, end)
+
+
+def check_period(start: date, end: date) -> None:
+    """Refuse a period that runs backwards or reaches outside the years an export can cover."""
+    if end < start:
+        raise BadCommand("The end date is before the start date.", hint=PERIOD_HINT)
+    if start < EARLIEST or end > LATEST:
+        raise BadCommand(f"An export covers dates from {EARLIEST} to {LATEST}.", hint=PERIOD_HINT)
 
 
 @outbox.builds_file("export_file")

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
 from bot.dates import in_words, read_leading_date
+from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError, NotAnAdmin
 from bot.models import Milestone, MilestoneUpdate, Study
@@ -97,13 +98,14 @@ def _planned(session: Session, study_id: int) -> list[dict]:
 def _rows(session: Session, study_id: int, now: datetime) -> dict[str, Milestone]:
     """Each plan milestone's row, made the first time it is needed (its updates are asked for from then)."""
     rows = {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study_id))}
-    for spec in _planned(session, study_id):
-        key = spec["name"].casefold()
-        if key not in rows:
-            rows[key] = Milestone(study_id=study_id, key=key, created_at=now)
-            session.add(rows[key])
-    session.flush()
-    return rows
+    missing = {spec["name"].casefold() for spec in _planned(session, study_id)} - set(rows)
+    if not missing:
+        return rows
+    # The tick and a command may both be first: whoever comes second keeps the row the first made.
+    for key in sorted(missing):
+        values = {"study_id": study_id, "key": key, "status": "on-track", "created_at": now}
+        insert_once(session, Milestone, values, unique=("study_id", "key"))
+    return {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study_id))}
 
 
 def _line(session: Session, study: StudyView, spec: dict, row: Milestone, today: date) -> MilestoneLine:

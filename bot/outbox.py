@@ -4,9 +4,10 @@
 - `DeliveryWorker.drain` claims due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, one atomic
   UPDATE on SQLite) so that two workers never hold the same row, sends each through the Notifier,
   and records the outcome row by row, so a crash loses at most the message in flight.
-- A claim is a lease. A worker that died mid-send leaves its rows to be taken again once the lease
-  runs out; before sending such a row again the worker asks the platform whether the earlier
-  attempt landed (Slack: the message's metadata carries the key), so a kill -9 sends nothing twice.
+- A claim is a short lease, renewed while its batch is sent. A worker that died mid-send leaves its
+  rows to be taken again once the lease runs out, within a minute; before sending such a row again the
+  worker asks the platform whether the earlier attempt landed (Slack: the message's metadata carries
+  the key), so a kill -9 sends nothing twice.
 - 429 waits for Retry-After for that destination only; server and connection errors retry with
   exponential backoff and jitter, a bounded number of times; permanent errors fail at once. Every
   failure is recorded, audited and reported to the study's admins.
@@ -28,11 +29,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, received
 from bot.clock import Clock
-from bot.db import insert_once, session_scope
+from bot.db import OUTAGE, insert_once, refusal_for, session_scope, waited_in_vain
 from bot.directory import Contact
 from bot.messages import Home, Message
 from bot.models import OutboxMessage
@@ -53,7 +55,9 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 15  # transient failures only; with the backoff below that is about two hours of trying
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=15)
-LEASE = timedelta(minutes=5)  # far longer than a send can take (the Web API client times out at 30 s)
+# A claim lasts a minute, longer than one send can take (the Web API client times out at 30 s), and is
+# renewed while the batch is sent: after a crash, the rows the worker never came to are free a minute later.
+LEASE = timedelta(minutes=1)
 PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time for its parent to be sent
 PACE_MARGIN = 1.02  # send this much slower than the rate a workspace-wide limit let through
 PACE_FOR = 60.0  # seconds a learned pace holds without a new workspace-wide 429
@@ -143,11 +147,18 @@ def run_then_wake(
 ) -> T:
     """`function(session, **kwargs)` in a session of its own; once committed, `wake()` if it queued messages,
     so they go out now rather than at the next tick. With `once`, a change is kept only the first time the
-    request comes (received.AlreadyTakenIn otherwise)."""
-    with session_scope(engine) as session:
-        result = function(session, **kwargs)
-        claimed = once is not None and received.claim_if_changed(session, once)
-        queued = queued_in(session)
+    request comes (received.AlreadyTakenIn otherwise). A person waits for the database only briefly: when it
+    is held elsewhere or out, nothing is done and they are told Cadence is busy (errors.DatabaseBusy)."""
+    try:
+        with session_scope(engine, request=True) as session:
+            result = function(session, **kwargs)
+            claimed = once is not None and received.claim_if_changed(session, once)
+            queued = queued_in(session)
+    except OperationalError as error:
+        if not waited_in_vain(error):
+            raise
+        raise refusal_for(error) from None
+    OUTAGE.over()
     if claimed:
         once.claimed = True  # committed: the request's later transactions hold the claim
     if queued:
@@ -250,10 +261,21 @@ def builds_file(kind: str):
     return register
 
 
+class FileNotBuilt(PermanentFailure):
+    """The file a message was to share could not be built: the same request would fail again."""
+
+
 def _file_content(session: Session, row: OutboxMessage) -> bytes | None:
     """The bytes of the file a message shares, or None for a message that shares none."""
     if row.notice_kind in _FILE_BUILDERS:
-        return _FILE_BUILDERS[row.notice_kind](session, row.payload)
+        try:
+            return _FILE_BUILDERS[row.notice_kind](session, row.payload)
+        except DBAPIError:
+            raise  # the database, not the request: worth trying again
+        except Exception as error:
+            reference = secrets.token_hex(3)
+            log.error("building the file of %s failed (reference %s): %r", row.key, reference, error)
+            raise FileNotBuilt(f"the file could not be built (reference {reference})") from error
     if "content_b64" in row.payload:
         return base64.b64decode(row.payload["content_b64"])
     return None
@@ -300,10 +322,24 @@ class DeliveryWorker:
                 rows = claim_due(session, now=now, limit=self.batch)
             if not rows:
                 break
+            renewed = now
             for row in rows:
+                if self.clock.now() - renewed >= LEASE / 2:
+                    renewed = self._keep_claim(row.claim_token)
                 self._deliver(row, report)
         report.next_due = self.next_due()
         return report
+
+    def _keep_claim(self, token: str | None) -> datetime:
+        """Extend the lease of the batch's rows not yet sent; when it was renewed."""
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            session.exec(  # type: ignore[call-overload]
+                update(OutboxMessage)
+                .where(col(OutboxMessage.claim_token) == token, col(OutboxMessage.state) == "sending")
+                .values(claimed_until=now + LEASE)
+            )
+        return now
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
@@ -443,7 +479,10 @@ class DeliveryWorker:
         row.state, row.last_error = "failed", reason
         report.failed += 1
         log.warning("message %s failed: %s", row.key, reason)
-        _report_failure(session, row, reason, now)
+        if isinstance(error, FileNotBuilt) and row.recipient_kind == "person":
+            _tell_the_asker(session, row, reason, now)
+        else:
+            _report_failure(session, row, reason, now)
 
     def _pause(self, destination: str, until: datetime, now: datetime) -> None:
         """Wait for this destination only; when several at once are limited, the limit is the workspace's."""
@@ -516,14 +555,7 @@ def _resolve(session: Session, row: OutboxMessage) -> tuple[Contact | None, str 
 
 def _report_failure(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
     """Record the failure and tell the study's admins, once per failed message (never about a report)."""
-    audit.record(
-        session,
-        action="delivery.failed",
-        actor="cadence",
-        study_id=row.study_id,
-        subject=row.key,
-        detail={"reason": reason, "to": f"{row.recipient_kind}:{row.recipient}", "attempts": row.attempts},
-    )
+    _audit_failure(session, row, reason)
     if row.notice_kind == "delivery_failed" or row.study_id is None:
         return
     study = directory.current(session).studies.get(row.study_id)
@@ -538,6 +570,31 @@ def _report_failure(session: Session, row: OutboxMessage, reason: str, now: date
         "what": row.notice_kind,
     }
     tell_admins(session, study, key=f"failed:{row.key}", notice=Notice("delivery_failed", data), now=now)
+
+
+def _audit_failure(session: Session, row: OutboxMessage, reason: str) -> None:
+    audit.record(
+        session,
+        action="delivery.failed",
+        actor="cadence",
+        study_id=row.study_id,
+        subject=row.key,
+        detail={"reason": reason, "to": f"{row.recipient_kind}:{row.recipient}", "attempts": row.attempts},
+    )
+
+
+def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: datetime) -> None:
+    """A file someone asked for (an export) could not be built: they hear so, instead of waiting for it."""
+    _audit_failure(session, row, reason)
+    title = row.payload.get("title") or row.payload.get("filename") or "the file you asked for"
+    enqueue(
+        session,
+        key=f"not_built:{row.key}",
+        to=Destination.person(int(row.recipient)),
+        notice=Notice("file_not_built", {"title": title, "reason": reason}),
+        now=now,
+        study_id=row.study_id,
+    )
 
 
 def _describe_recipient(people, row: OutboxMessage) -> str:

@@ -192,6 +192,10 @@ _PlanLoader.yaml_implicit_resolvers = {
 MAX_TEXT = 2_000  # a name, a role, a topic, a question: none is longer (chats cut labels far sooner)
 MAX_PLAN_CHARACTERS = 1_000_000  # a plan of a few hundred people is some tens of kilobytes
 MAX_PLAN_NODES = 200_000  # what aliases may expand to: a "billion laughs" plan stops here
+# No number in a plan (a level, a factor, a percentage, an id written as digits) needs more digits than a
+# database integer holds; longer ones cannot even be read back as text (Python's 4,300-digit limit).
+MAX_NUMBER_DIGITS = 18
+_INTEGER_TAG = "tag:yaml.org,2002:int"
 
 
 class _TooLarge(Exception):
@@ -252,6 +256,9 @@ def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str,
         result: dict[str, Any] = {}
         previous: str | None = None
         for key_node, value_node in node.value:
+            if _too_many_digits(key_node):
+                errors.append(_NumberTooLarge(path, _too_large(key_node.value), key_node.start_mark.line + 1))
+                continue
             key = str(loader.construct_object(key_node, deep=True))
             if previous and _is_comma_continuation(node, key_node, value_node, result[previous]):
                 result[previous] = f"{result[previous]}, {key}"
@@ -264,7 +271,27 @@ def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str,
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, f"{path}[{i}]", loader, lines, errors) for i, item in enumerate(node.value)]
+    if _too_many_digits(node):
+        errors.append(_NumberTooLarge(path, _too_large(node.value), node.start_mark.line + 1))
+        return None
     return loader.construct_object(node, deep=True)
+
+
+def _too_many_digits(node: yaml.Node) -> bool:
+    return node.tag == _INTEGER_TAG and _digits(node.value) > MAX_NUMBER_DIGITS
+
+
+def _digits(literal: str) -> int:
+    return sum(c.isdigit() for c in literal)
+
+
+def _too_large(literal: str) -> str:
+    shown = literal if len(literal) <= 24 else f"{literal[:12]}…"
+    return f"'{shown}' is too large a number ({_digits(literal):,} digits; at most {MAX_NUMBER_DIGITS})"
+
+
+class _NumberTooLarge(PlanError):
+    """A number Cadence cannot hold: its field is left out of the check and reported once."""
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -280,8 +307,11 @@ class _Checker:
         self.lines = lines
         self.errors = list(errors)
         self.handles: set[str] = set()
+        self.unreadable = {e.path for e in errors if isinstance(e, _NumberTooLarge)}
 
     def error(self, path: str, message: str) -> None:
+        if path in self.unreadable:
+            return  # already reported as a number too large; "is missing" would only confuse
         line = self.lines.get(path)
         probe = path
         while line is None and probe:

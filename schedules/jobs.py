@@ -11,10 +11,11 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot import checkins, due
 from bot.clock import Clock
-from bot.db import run_in_session
+from bot.db import OUTAGE, is_unreachable, run_in_session
 from bot.outbox import DeliveryReport, DeliveryWorker
 
 log = logging.getLogger("cadence.jobs")
@@ -76,8 +77,14 @@ def tick() -> None:
             queued = run_in_session(runtime.engine, work.run, now=runtime.clock.now())
             if queued:
                 log.info("%s queued %d messages", work.name, queued)
+        except OperationalError as error:
+            if is_unreachable(error):
+                OUTAGE.failed(error)  # one line when it starts, not a traceback per tick
+                return  # the next tick tries again
+            log.exception("%s failed", work.name)
         except Exception:
             log.exception("%s failed", work.name)
+    OUTAGE.over()
     deliver()
 
 
@@ -96,8 +103,11 @@ def deliver() -> DeliveryReport | None:
         while _more.is_set():
             _more.clear()
             report = runtime.worker.drain()
-    except Exception:
-        log.exception("delivering messages failed")
+    except Exception as error:
+        if isinstance(error, OperationalError) and is_unreachable(error):
+            OUTAGE.failed(error)  # one line when it starts, not a traceback per drain
+        else:
+            log.exception("delivering messages failed")
         return None
     finally:
         _draining.release()

@@ -89,6 +89,23 @@ def test_apply_refuses_an_invalid_plan_and_changes_nothing(env, tmp_path, engine
         assert connection.exec_driver_sql("SELECT count(*) FROM study").scalar() == 0
 
 
+@pytest.mark.parametrize("verb", ["validate", "apply"])
+def test_a_number_of_thousands_of_digits_is_a_plan_error_with_its_path(verb, env, tmp_path, engine):
+    plan = tmp_path / "plan.yaml"
+    huge = "9" * 5_000
+    text = EXAMPLE_PLAN.read_text().replace("id: ACME-201", f"id: {huge}", 1)
+    plan.write_text(
+        text.replace("ack_factor: 0.5}", f"ack_factor: {huge}}}", 1) + f"kpis: {{checkin_response: {huge}}}\n"
+    )
+    done = cadence("plan", verb, str(plan), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert "3 problems" in done.stderr
+    for path in ("study.id", "escalation.severities.high.ack_factor", "kpis.checkin_response"):
+        assert f"{path}: '999999999999…' is too large a number (5,000 digits; at most 18)" in done.stderr
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM study").scalar() == 0
+
+
 def test_run_without_slack_credentials_starts_the_console_on_the_example_plan(env, tmp_path):
     env = env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cadence.db'}"}
     done = cadence("run", env=env, stdin="/who-owns SAE\n/quit\n")

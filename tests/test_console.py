@@ -232,3 +232,97 @@ def test_who_owns_in_the_console_answers_typos_and_people(chat):
     assert "Owns: Safety reporting" in chat.say("/who-owns mei")
     routed = chat.say("/ask Do we need to report the SAE at site 104 within 24 hours?")
     assert "went to @mei (Safety reporting)" in routed
+
+
+FIVE_QUICK_COMMANDS = "/as raj\n/ask when is the next EDC export?\n/as ben\n/ask who signs the budget?\n/cadence report 2w\n/quit\n"
+
+
+def test_commands_piped_in_at_once_on_a_fresh_database_do_not_race_the_first_tick(tmp_path):
+    """The tick's first run and the first commands both make the milestones' rows: whichever comes second
+    keeps the first one's. Several consoles at once make the race likely, as it was on a busy machine."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "TEAMS_", "CADENCE_", "DATABASE_URL"))
+    }
+    consoles = []
+    for n in range(3):
+        (tmp_path / str(n)).mkdir()
+        env = clean | {
+            "DATABASE_URL": f"sqlite:///{tmp_path / str(n) / 'cadence.db'}",
+            "PYTHONPATH": str(repo),
+        }
+        consoles.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "console"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=env,
+                cwd=tmp_path / str(n),
+            )
+        )
+    for console in consoles:
+        out, _ = console.communicate(FIVE_QUICK_COMMANDS, timeout=120)
+        assert console.returncode == 0
+        assert "Traceback" not in out and "IntegrityError" not in out and "went wrong" not in out
+        assert "Your question ACME-201-Q1 went to @omar" in out and "ACME-201-Q2 is about Budget" in out
+        assert "The cadence report for the last 2 week(s) is on its way" in out
+
+
+def test_two_sessions_making_the_milestones_rows_at_once_both_succeed(engine, database_url, study):
+    """The same race, made certain: the second session has looked (no rows yet) before the first commits."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+    from sqlmodel import Session, func, select
+
+    from bot import directory, milestones
+    from bot.db import make_engine, run_in_session
+    from bot.models import Milestone
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    second_engine = make_engine(database_url)
+    about_to_insert = threading.Event()
+
+    @event.listens_for(second_engine, "before_cursor_execute")
+    def _(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO milestone"):
+            about_to_insert.set()
+
+    def ask(session: Session) -> int:
+        return milestones.ask_for_updates(
+            session, directory.current(session).study_by_key("ACME-201"), now=now
+        )
+
+    outcome: list = []
+    second = threading.Thread(
+        target=lambda: outcome.append(_outcome_of(lambda: run_in_session(second_engine, ask)))
+    )
+    with Session(engine) as first:
+        ask(first)  # its rows made, not yet committed
+        second.start()
+        assert about_to_insert.wait(60)
+        first.commit()
+    second.join(60)
+    second_engine.dispose()
+    assert outcome and not isinstance(outcome[0], Exception), outcome
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Milestone)).one() == len(
+            study.data["milestones"]
+        )
+
+
+def _outcome_of(call):
+    try:
+        return call()
+    except Exception as error:
+        return error

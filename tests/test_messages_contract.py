@@ -96,6 +96,13 @@ BY_HAND = [
             "what": "checkin_prompt",
         },
     ),  # fmt: skip
+    Notice(
+        "file_not_built",
+        {
+            "title": "Trial Master File export 2026-11-01 to 2026-11-30",
+            "reason": "the file could not be built (reference 0a1b2c)",
+        },
+    ),  # fmt: skip
 ]
 
 

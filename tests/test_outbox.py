@@ -328,3 +328,48 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
     assert second.wait(60) == 0
     assert sorted(fake_slack.posted_keys()) == keys  # every key once: the eighth was found, not re-sent
     assert all(r.state == "sent" for r in rows(engine).values())
+
+
+def test_rows_a_dead_worker_claimed_but_never_tried_are_free_again_within_a_minute(
+    engine, study, worker, fake_slack, clock
+):
+    from bot.outbox import claim_due
+
+    keys = [f"fanout:{i}" for i in range(5)]
+    for i, key in enumerate(keys):
+        put(engine, clock, key, to=Destination.channel(f"C{i:04d}"))
+    with Session(engine, expire_on_commit=False) as session:  # claimed, then the worker was killed
+        assert len(claim_due(session, now=clock.now(), limit=50)) == 5
+    clock.advance(seconds=30)
+    worker.drain()
+    assert fake_slack.posted_keys() == []  # still the dead worker's
+    clock.advance(seconds=31)
+    worker.drain()
+    assert sorted(fake_slack.posted_keys()) == keys
+    assert all(r.state == "sent" for r in rows(engine).values())
+
+
+def test_a_batch_being_sent_keeps_its_claim_however_long_its_sends_take(
+    engine, database_url, study, worker, fake_slack, clock
+):
+    from bot.outbox import claim_due
+
+    keys = [f"fanout:{i}" for i in range(5)]
+    for i, key in enumerate(keys):
+        put(engine, clock, key, to=Destination.channel(f"C{i:04d}"))
+    other = make_engine(database_url)
+    taken_by_another: list[str] = []
+
+    def slow_post(call):
+        answer = fake_slack._post_message(call)
+        clock.advance(seconds=40)  # each send takes 40 s of the worker's time
+        with Session(other, expire_on_commit=False) as session:  # another worker looks meanwhile
+            taken_by_another.extend(r.key for r in claim_due(session, now=clock.now(), limit=50))
+        return answer
+
+    fake_slack.respond_with("chat.postMessage", slow_post)
+    worker.drain()
+    other.dispose()
+    assert taken_by_another == []
+    assert sorted(fake_slack.posted_keys()) == keys
+    assert all(r.state == "sent" for r in rows(engine).values())

@@ -211,6 +211,33 @@ def test_hostile_or_absurd_plans_are_refused_with_a_reason(text: str, message: s
     assert any(message in error for error in errors_of(text))
 
 
+HUGE = "9" * 5_000  # past Python's 4,300-digit limit for turning text into a number and back
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("id: ACME-201", f"id: {HUGE}", "study.id"),
+        ("ack_factor: 0.5}", f"ack_factor: {HUGE}}}", "escalation.severities.high.ack_factor"),
+        ("{start_level: 1, ack_factor: 0.5}", f"{{start_level: -{HUGE}, ack_factor: 0.5}}", "escalation.severities.high.start_level"),
+        ("    low: ", f"    ? {HUGE}\n    : {{start_level: 1}}\n    low: ", "escalation.severities"),
+    ],
+)  # fmt: skip
+def test_a_number_too_large_to_hold_is_one_plan_error_at_its_path(old: str, new: str, path: str):
+    assert _with(old, new) != EXAMPLE_PLAN.read_text()
+    errors = errors_of(_with(old, new))
+    assert [e for e in errors if f"{path}: " in e] == [e for e in errors if "too large a number" in e]
+    assert len(errors) == 1 and "(5,000 digits; at most 18)" in errors[0]
+
+
+def test_large_numbers_that_can_be_held_are_range_checked():
+    errors = errors_of(
+        _with("ack_factor: 0.5}", "ack_factor: 99999999999999999}") + "kpis: {checkin_response: 1e999}\n"
+    )
+    assert any("ack_factor: '99999999999999999' should be a number above zero" in e for e in errors)
+    assert any("kpis.checkin_response: '1e999' should be a percentage from 0 to 100" in e for e in errors)
+
+
 def test_a_billion_laughs_plan_is_refused():
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]

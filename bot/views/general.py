@@ -79,3 +79,10 @@ def _(data: dict[str, Any]) -> m.Message:
         section(m.line(":warning: {text}", text=text)),
         context(m.line("{hint}", hint=hint), (m.Code(data["key"]),)),
     )
+
+
+@notice_view("file_not_built")
+def _(data: dict[str, Any]) -> m.Message:
+    text = f"{data['title']} could not be built, so nothing is coming: {data['reason']}."
+    hint = "Please ask again, perhaps for a shorter period; if it fails again, tell your admin the reference."
+    return message(text, section(m.line(":warning: {text}", text=text)), context(m.line("{hint}", hint=hint)))

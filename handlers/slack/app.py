@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.errors import CadenceError
+from bot.errors import CadenceError, DatabaseBusy
 from bot.installations import TokenBox
 from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
@@ -133,7 +133,8 @@ async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltR
         log.warning("a signed Slack request arrived again within its five minutes; nothing was done")
         return BoltResponse(status=200, body="")
     if isinstance(error, CadenceError):
-        log.info("refused %s: %s", _what(body), error.message)
+        if not isinstance(error, DatabaseBusy):  # bot.db logged it: once per outage, not per request
+            log.info("refused %s: %s", _what(body), error.message)
         payload = blocks.error_reply(error)
     else:
         reference = secrets.token_hex(3)

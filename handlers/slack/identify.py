@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import directory, identities
+from bot import directory, identities, outbox
 from bot.db import run_in_session
+from bot.errors import DatabaseBusy
 
 log = logging.getLogger("cadence.slack.identify")
 ASK_AGAIN_AFTER = 600.0  # seconds before the profile of the same stranger is read again
@@ -55,6 +56,7 @@ def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
     is looked up once (users.info) and recorded when their e-mail is that person's; a known person's
     workspace (Slack Connect: their own organisation's) is noted when it changes."""
     asked: dict[str, float] = {}
+    noting: set[asyncio.Task] = set()
 
     async def middleware(
         body: dict[str, Any],
@@ -63,10 +65,16 @@ def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
         next: Callable[[], Awaitable[None]],
     ) -> None:
         user_id = context.get("user_id")
-        if user_id and not _nothing_to_note(engine, user_id, workspace_of_user(body)):
-            stranger = await asyncio.to_thread(
-                run_in_session, engine, _note_writer, user_id=user_id, team_id=workspace_of_user(body)
+        known = _known(engine, user_id) if user_id else None
+        if user_id and known and not _nothing_to_note(engine, user_id, workspace_of_user(body)):
+            # A known person's new workspace is noted beside the answer, never before it.
+            task = asyncio.create_task(
+                asyncio.to_thread(_note_quietly, engine, user_id, workspace_of_user(body))
             )
+            noting.add(task)
+            task.add_done_callback(noting.discard)
+        elif user_id and not _nothing_to_note(engine, user_id, workspace_of_user(body)):
+            stranger = await asyncio.to_thread(_note_quietly, engine, user_id, workspace_of_user(body))
             if stranger and time.monotonic() - asked.get(user_id, -ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER:
                 asked[user_id] = time.monotonic()
                 await _read_profile(engine, client, user_id)
@@ -91,6 +99,20 @@ def _nothing_to_note(engine: Engine, user_id: str, team_id: str | None) -> bool:
     view = directory.fresh(engine)
     known = view.memberships("slack", user_id) if view is not None else ()
     return bool(known) and all(not team_id or person.slack_team == team_id for _, person in known)
+
+
+def _known(engine: Engine, user_id: str) -> bool:
+    view = directory.fresh(engine)
+    return view is not None and bool(view.memberships("slack", user_id))
+
+
+def _note_quietly(engine: Engine, user_id: str, team_id: str | None) -> bool:
+    """`_note_writer` with a request's brief wait: when the database is busy or out, nothing is noted now
+    (the person's next request notes it) and the request goes on."""
+    try:
+        return outbox.run_then_wake(engine, lambda: None, _note_writer, user_id=user_id, team_id=team_id)
+    except DatabaseBusy:
+        return False
 
 
 def _note_writer(session: Session, *, user_id: str, team_id: str | None) -> bool:

@@ -128,6 +128,44 @@ def test_the_weekly_report_goes_out_once_on_monday_morning(engine, study):
     assert run_in_session(engine, reports.weekly_reports, now=monday_eight_thirty.replace(hour=20)) == 0
 
 
+@pytest.mark.parametrize(
+    "period", ["0001-01-01 9999-12-31", "1999-12-31 2026-11-30", "2026-11-01 2100-01-01"]
+)
+def test_an_export_beyond_the_calendar_it_covers_is_refused_and_nothing_is_queued(
+    period, url, engine, fake_slack, clock
+):
+    from sqlmodel import Session, select
+
+    from bot.models import OutboxMessage
+
+    answer = post_command(url, "/cadence", f"export {period}", user_id="U01ALICE")
+    assert "An export covers dates from 2000-01-01 to 2099-12-31" in answer.text
+    with Session(engine) as session:
+        assert not session.exec(select(OutboxMessage).where(OutboxMessage.notice_kind == "export_file")).all()
+
+
+def test_an_export_that_cannot_be_built_is_told_to_whoever_asked(url, engine, fake_slack, clock):
+    from sqlmodel import Session, select
+
+    from bot.models import AuditEvent, OutboxMessage
+
+    answer = post_command(url, "/cadence", "export 2026-11-01 2026-11-30", user_id="U01ALICE")
+    assert "is being built" in answer.text
+    with Session(engine) as session:  # a request queued before periods were checked, whose build fails
+        [queued] = session.exec(select(OutboxMessage).where(OutboxMessage.notice_kind == "export_file")).all()
+        queued.payload = queued.payload | {"start": "0001-01-01", "end": "9999-12-31"}
+        session.add(queued)
+        session.commit()
+    deliver(engine, fake_slack, clock)
+    assert not fake_slack.uploads
+    [told] = [p for p in fake_slack.posted if "could not be built" in p.text]
+    assert told.channel == "D01ALICE" and "Trial Master File export" in told.text
+    with Session(engine) as session:
+        failed = session.exec(select(OutboxMessage).where(OutboxMessage.notice_kind == "export_file")).one()
+        assert failed.state == "failed" and failed.attempts == 1  # not retried for hours
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "delivery.failed")).all()
+
+
 def test_homes_are_republished_only_when_they_change(engine, study):
     first = run_in_session(engine, reports.refresh_homes, now=NOW)
     assert first == 9  # everyone with a Slack id, once
