@@ -57,7 +57,7 @@ def test_someone_not_found_is_tried_again_and_a_second_round_asks_only_for_who_i
     run_in_session(engine, apply_plan, plan=load_plan(WITH_ZOE), actor="test")
     client = WebClient(token=BOT_TOKEN, base_url=fake_slack.url)
     assert find_by_email(engine, client) == 0 and zoes_slack_id(engine) is None  # not in Slack yet
-    fake_slack.users[ZOE] = "zoe@cro.example"  # she joins the CRO's workspace
+    fake_slack.users[ZOE] = "zoe@cro.example"  # she joins the workspace
     assert find_by_email(engine, client) == 1 and zoes_slack_id(engine) == ZOE
     assert find_by_email(engine, client) == 0
     assert [c.params["email"] for c in fake_slack.calls_to("users.lookupByEmail")] == ["zoe@cro.example"] * 2
@@ -66,6 +66,7 @@ def test_someone_not_found_is_tried_again_and_a_second_round_asks_only_for_who_i
         assert event.subject == "zoe" and event.detail == {
             "platform": "slack",
             "user_id": ZOE,
+            "workspace": "T0SPONSOR",  # nothing else known of the CRO's: the bot token's own workspace
             "how": "users.lookupByEmail",
         }
     # The id survives the next start with the same plan file, which has none for her.
