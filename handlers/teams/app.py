@@ -131,7 +131,9 @@ class Routes:
         activity_id = body.get("id")
         if not isinstance(activity_id, str) or not activity_id:
             return False
-        key = (str((body.get("conversation") or {}).get("id", "")).split(";", 1)[0], activity_id)
+        conversation = body.get("conversation")
+        conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
+        key = (str(conversation_id).split(";", 1)[0], activity_id)
         if key in self._taken:
             return True
         self._taken[key] = None
@@ -147,17 +149,18 @@ _HANDLED = {"message", "conversationUpdate", "installationUpdate"}
 def _refuse_shape(body: dict[str, Any]) -> HttpResponse | None:
     """A 400 for an activity Cadence handles in a shape Teams never sends; an empty 200 for another type
     the SDK cannot read (endOfConversation, trace, an event without a name): Cadence handles none."""
+    handled = isinstance(body.get("type"), str) and body["type"] in _HANDLED
     try:
         core = CoreActivity.model_validate(body)
         ActivityTypeAdapter.validate_python(core.model_dump(by_alias=True, exclude_none=True))
     except ValidationError:
-        if body.get("type") not in _HANDLED:
+        if not handled:
             log.info("ignored a Teams activity of type %.100r", body.get("type"))
             return HttpResponse(status=200, body=None)
         log.info("refused a Teams activity of a shape Teams never sends")
         return HttpResponse(status=400, body={"error": "not an activity Cadence can read"})
     conversation, sender = body.get("conversation") or {}, body.get("from") or {}
-    if body.get("type") in _HANDLED and not (
+    if handled and not (
         isinstance(conversation.get("id"), str) and conversation["id"] and isinstance(sender.get("id"), str)
     ):
         log.info("refused a Teams activity without a conversation or a sender")
