@@ -358,6 +358,8 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.server import build_asgi, make_server
 
+    if settings.teams_unsafe:
+        raise Stop(f"cadence serve will not start: {settings.teams_unsafe}", code=2)
     if not (settings.slack_http_ready or settings.teams_ready):
         raise Stop(
             "cadence serve needs Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or for an install in each "
@@ -491,7 +493,7 @@ def _installed_slack(engine: Engine, settings: Settings):
 
     def find_people() -> int:
         home = run_in_session(engine, installations.home, box=box)
-        return find_by_email(engine, client_for(home.bot_token)) if home else 0
+        return find_by_email(engine, client_for(home.bot_token), single_workspace=False) if home else 0
 
     return WorkspaceNotifier(engine, box, client_for), find_people
 

@@ -32,6 +32,8 @@ class Settings:
     teams_allow_unauthenticated: bool = False
     teams_cloud: str = "Public"
     teams_openid_url: str | None = None  # where the Bot Framework's signing keys are described
+    # Where the bot's token may go: Bot Connector URL prefixes replacing the cloud's own (tests, emulators).
+    teams_service_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,7 +63,29 @@ class Settings:
             in {"1", "true", "yes"},
             teams_cloud=get("TEAMS_CLOUD") or "Public",
             teams_openid_url=get("TEAMS_OPENID_METADATA_URL"),
+            teams_service_urls=_listed(get("TEAMS_SERVICE_URLS")),
         )
+
+    @property
+    def teams_tenants(self) -> tuple[str, ...]:
+        """TEAMS_TENANT_ID as a list (lower case): the tenants of every side a plan names none for."""
+        return tuple(t.lower() for t in _listed(self.teams_tenant_id))
+
+    @property
+    def teams_home_tenant(self) -> str | None:
+        """The bot's own tenant (a single-tenant bot's): the first of TEAMS_TENANT_ID."""
+        return next(iter(_listed(self.teams_tenant_id)), None)
+
+    @property
+    def teams_unsafe(self) -> str | None:
+        """Why these Teams settings must not be served, if they must not."""
+        if self.teams_allow_unauthenticated and (self.teams_client_id or self.teams_client_secret):
+            return (
+                "TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED=1 cannot be used with TEAMS_CLIENT_ID or "
+                "TEAMS_CLIENT_SECRET: anyone could then make Cadence send its app token where they like. "
+                "Unset one or the other."
+            )
+        return None
 
     @property
     def slack_oauth(self) -> bool:
@@ -80,3 +104,8 @@ class Settings:
     @property
     def slack_socket_ready(self) -> bool:
         return bool(self.slack_app_token and self.slack_bot_token)
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    """A comma-separated setting's items, blanks dropped."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())

@@ -119,9 +119,7 @@ class DirectoryView:
             for person in study.people.values():
                 for platform, ident in (
                     ("slack", person.slack_id),
-                    ("teams", person.teams_id),
-                    # Teams users the plan names by e-mail only: the adapter looks their address up
-                    ("teams", person.email.lower() if person.email and not person.teams_id else None),
+                    ("teams", person.teams_id),  # the plan's, or bound from their e-mail (bot.identities)
                     ("console", person.handle),
                 ):
                     if ident:

@@ -2,17 +2,23 @@
 
 Plan authors know e-mail addresses, rarely Slack user ids. The Slack adapter looks each such person up
 (by e-mail, and from the profile of whoever writes to Cadence) and tells the core what it found here;
-the id is kept with the person, audited, and survives every later apply of the same plan file.
+the id is kept with the person, audited with how it was found, and survives every later apply of the
+same plan file. A match counts only within the person's own side's organisation (bot.organisations),
+and an id once recorded is never replaced by a later match.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import audit, directory
+from bot import audit, directory, organisations
 from bot.models import Person
+
+log = logging.getLogger("cadence.identities")
 
 
 def note_slack_team(session: Session, *, user_id: str, team_id: str) -> bool:
@@ -47,30 +53,88 @@ def missing_slack_ids(session: Session) -> list[Missing]:
     return [Missing(p.id, p.email) for p in rows if p.id is not None and p.email]
 
 
-def found_on_slack(session: Session, *, email: str, user_id: str, how: str) -> list[str]:
+def found_on_slack(
+    session: Session,
+    *,
+    email: str,
+    user_id: str,
+    team_id: str | None,
+    how: str,
+    own_workspace: str | None = None,
+) -> list[str]:
     """Record `user_id` for each plan person with this e-mail and no Slack id (a person may be in several
-    studies); the handles of those recorded. An id another person of the same study has is left alone."""
-    wanted = email.strip().casefold()
+    studies) when `team_id`, the user's workspace, is one of the person's side's (bot.organisations);
+    the handles of those recorded. An id another person of the same study has is left alone."""
     recorded = []
-    for person in session.exec(select(Person).where(Person.active == True, Person.slack_id == None)):  # noqa: E711,E712
-        if (person.email or "").casefold() != wanted:
-            continue
+    for person in _unbound_with_email(session, email, Person.slack_id):
         taken = session.exec(
             select(Person.id).where(Person.study_id == person.study_id, Person.slack_id == user_id)
         ).first()
         if taken is not None:
             continue
-        person.slack_id = user_id
-        directory.revised(session, person.study_id)
-        audit.record(
-            session,
-            action="person.found",
-            actor="cadence",
-            study_id=person.study_id,
-            subject=person.handle,
-            detail={"platform": "slack", "user_id": user_id, "how": how},
+        known = organisations.slack_workspaces(
+            session, study_id=person.study_id, side=person.side, own_workspace=own_workspace
         )
+        if team_id not in known:
+            log.warning(
+                "not matching Slack user %s to %s by e-mail: their workspace %s is not the %s's",
+                user_id, person.handle, team_id or "(unknown)", person.side,
+            )  # fmt: skip
+            continue
+        person.slack_id = user_id
+        _bound(session, person, {"platform": "slack", "user_id": user_id, "workspace": team_id, "how": how})
         recorded.append(person.handle)
     if recorded:
         session.flush()
     return recorded
+
+
+def found_on_teams(
+    session: Session,
+    *,
+    email: str,
+    aad_id: str,
+    tenant_id: str | None,
+    how: str,
+    configured_tenants: tuple[str, ...] = (),
+) -> list[str]:
+    """Record the Entra object id `aad_id` for each plan person with this e-mail and no Teams id, when
+    `tenant_id`, where Teams showed the user, is one of the person's side's tenants; the handles of those
+    recorded. Once recorded, an id is the person's: a later e-mail match changes nothing."""
+    recorded = []
+    for person in _unbound_with_email(session, email, Person.teams_id):
+        taken = session.exec(
+            select(Person.id).where(Person.study_id == person.study_id, Person.teams_id == aad_id)
+        ).first()
+        if taken is not None:
+            continue
+        known = organisations.teams_tenants(
+            session, study_id=person.study_id, side=person.side, configured=configured_tenants
+        )
+        if not tenant_id or tenant_id.lower() not in known:
+            log.warning(
+                "not matching Teams user %s to %s by e-mail: their tenant %s is not the %s's",
+                aad_id, person.handle, tenant_id or "(unknown)", person.side,
+            )  # fmt: skip
+            continue
+        person.teams_id = aad_id
+        _bound(session, person, {"platform": "teams", "user_id": aad_id, "tenant": tenant_id, "how": how})
+        recorded.append(person.handle)
+    if recorded:
+        session.flush()
+    return recorded
+
+
+def _unbound_with_email(session: Session, email: str, column: Any) -> list[Person]:
+    wanted = email.strip().casefold()
+    unbound = session.exec(select(Person).where(Person.active == True, column == None))  # noqa: E711,E712
+    return [person for person in unbound if (person.email or "").strip().casefold() == wanted]
+
+
+def _bound(session: Session, person: Person, detail: dict[str, Any]) -> None:
+    assert person.id is not None
+    directory.revised(session, person.study_id)
+    audit.record(
+        session, action="person.found", actor="cadence", study_id=person.study_id, subject=person.handle,
+        detail=detail,
+    )  # fmt: skip

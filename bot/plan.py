@@ -33,6 +33,8 @@ _HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _TEAMS_CHANNEL = re.compile(r"^19:[^\s;]+@thread\.[a-z0-9]+$")  # what Cadence says when added to a team
+_SLACK_TEAM = re.compile(r"^[TE][A-Z0-9]{2,}$")  # a workspace (T…) or an Enterprise Grid organisation (E…)
+_TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")  # an Entra tenant id
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     "": (
@@ -45,6 +47,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "milestones",
         "kpis",
         "pulse",
+        "organisations",
     ),  # fmt: skip
     "study": ("id", "name", "timezone", "channel", "admins"),
     "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
@@ -58,6 +61,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
     "kpis": tuple(KPI_TARGETS),
     "pulse": ("schedule", "questions", "participants", "remind_after", "close_after"),
+    "organisations": SIDES,
+    "organisation": ("slack_teams", "teams_tenants"),
 }
 
 
@@ -415,6 +420,7 @@ class _Checker:
             "milestones": self.check_milestones(root.get("milestones")),
             "kpis": self.check_kpis(root.get("kpis")),
             "pulse": self.check_pulse(root.get("pulse")),
+            "organisations": self.check_organisations(root.get("organisations")),
         }
         if self.errors:
             return None
@@ -714,6 +720,40 @@ class _Checker:
             "participants": self.people_list(pulse.get("participants"), "pulse.participants", required=False),
             **{name: str(d) if d else None for name, d in durations.items()},
         }
+
+    def check_organisations(self, value: Any) -> dict[str, Any] | None:
+        """Each side's Slack workspaces and Teams tenants: people are matched by e-mail only there."""
+        sides = self.mapping(value, "organisations", "organisations", required=False)
+        if sides is None:
+            return None
+        known: dict[str, Any] = {}
+        for side in SIDES:
+            path = f"organisations.{side}"
+            fields = self.mapping(sides.get(side), path, "organisation", required=False)
+            if fields is None:
+                continue
+            known[side] = {
+                "slack_teams": self.ids(
+                    fields.get("slack_teams"), f"{path}.slack_teams", _SLACK_TEAM, "a Slack workspace id (T…)"
+                ),
+                "teams_tenants": self.ids(
+                    fields.get("teams_tenants"), f"{path}.teams_tenants", _TENANT, "an Entra tenant id (GUID)"
+                ),
+            }
+        return known or None
+
+    def ids(self, value: Any, path: str, pattern: re.Pattern, kind: str) -> list[str]:
+        found: list[str] = []
+        for i, raw in enumerate(self.listing(value, path) or []):
+            ident = self.text(raw, f"{path}[{i}]", required=True)
+            if ident is None:
+                continue
+            ident = ident.lower() if pattern is _TENANT else ident
+            if not pattern.match(ident):
+                self.error(f"{path}[{i}]", f"'{ident}' is not {kind}")
+            elif ident not in found:
+                found.append(ident)
+        return found
 
     def check_milestones(self, value: Any) -> list[dict[str, Any]]:
         milestones = []

@@ -122,7 +122,7 @@ async def _serve_activity(teams: ActivityEndpoint, scope: dict[str, Any], receiv
         return
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the parser follows ([[[[…)
         body = None
     if not isinstance(body, dict):
         await _send_json(send, 400, {"error": "an activity is a JSON object"})

@@ -68,6 +68,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes uploaded to its URL
         self.shared: list[dict[str, Any]] = []  # files.completeUploadExternal calls: files, channel, thread
         self.users: dict[str, str] = {}  # Slack user id -> e-mail, for users.lookupByEmail and users.info
+        self.user_teams: dict[str, str] = {}  # Slack user id -> their workspace, when not TEAM_ID
         self.tokens: dict[str, tuple[str, str]] = {BOT_TOKEN: (TEAM_ID, BOT_USER_ID)}  # -> team, bot user
         self.codes: dict[str, tuple[str, str]] = {}  # OAuth code -> the bot token and team it installs
         self._lock = threading.Lock()
@@ -94,6 +95,13 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def _user(self, uid: str) -> dict[str, Any]:
+        return {
+            "id": uid,
+            "team_id": self.user_teams.get(uid, TEAM_ID),
+            "profile": {"email": self.users[uid]},
+        }
 
     def _answer(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
@@ -130,12 +138,12 @@ class FakeSlack:
             found = next((uid for uid, email in self.users.items() if email.casefold() == wanted), None)
             if found is None:
                 return 200, {"ok": False, "error": "users_not_found"}, {}
-            return 200, {"ok": True, "user": {"id": found, "profile": {"email": self.users[found]}}}, {}
+            return 200, {"ok": True, "user": self._user(found)}, {}
         if call.method == "users.info":
             uid = str(call.params.get("user", ""))
             if uid not in self.users:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
-            return 200, {"ok": True, "user": {"id": uid, "profile": {"email": self.users[uid]}}}, {}
+            return 200, {"ok": True, "user": self._user(uid)}, {}
         if call.method == "chat.update":
             return 200, {"ok": True, "channel": call.params["channel"], "ts": call.params["ts"]}, {}
         if call.method == "conversations.open":

@@ -68,7 +68,7 @@ def build_app(
         **how,
     )
     app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
-    app.use(recognise_writers(engine))
+    app.use(recognise_writers(engine, single_workspace=not settings.slack_oauth))
     register_listeners(app)
     app.error(handle_error)
     _built[app] = Built(settings.slack_signing_secret or "", identity)

@@ -24,10 +24,13 @@ log = logging.getLogger("cadence.slack.identify")
 ASK_AGAIN_AFTER = 600.0  # seconds before the profile of the same stranger is read again
 
 
-def find_by_email(engine: Engine, client: WebClient) -> int:
-    """Look up each plan person with an e-mail and no Slack id; how many were found. A rate limit or an
-    outage ends this round quietly: the hourly round tries again."""
+def find_by_email(engine: Engine, client: WebClient, *, single_workspace: bool = True) -> int:
+    """Look up each plan person with an e-mail and no Slack id; how many were found (only users of the
+    person's own side's workspace count: bot.organisations). With one bot token (`single_workspace`), its
+    own workspace counts for a side of which nothing else is known. A rate limit or an outage ends this
+    round quietly: the hourly round tries again."""
     found = 0
+    own_workspace: str | None = None
     for email in sorted({m.email.casefold() for m in run_in_session(engine, identities.missing_slack_ids)}):
         try:
             user = client.users_lookupByEmail(email=email)["user"]
@@ -42,8 +45,16 @@ def find_by_email(engine: Engine, client: WebClient) -> int:
             break
         if user.get("deleted") or user.get("is_bot"):
             continue
+        if single_workspace and own_workspace is None:
+            own_workspace = _own_workspace(client)
         handles = run_in_session(
-            engine, identities.found_on_slack, email=email, user_id=user["id"], how="users.lookupByEmail"
+            engine,
+            identities.found_on_slack,
+            email=email,
+            user_id=user["id"],
+            team_id=user.get("team_id"),
+            how="users.lookupByEmail",
+            own_workspace=own_workspace,
         )
         if handles:
             log.info("found %s in Slack by e-mail", ", ".join(handles))
@@ -51,10 +62,20 @@ def find_by_email(engine: Engine, client: WebClient) -> int:
     return found
 
 
-def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
+def _own_workspace(client: WebClient) -> str | None:
+    try:
+        return client.auth_test().get("team_id")
+    except (SlackClientError, OSError) as error:
+        log.warning("auth.test failed (%s): the bot's own workspace counts for no side", type(error).__name__)
+        return None
+
+
+def recognise_writers(engine: Engine, *, single_workspace: bool = True) -> Callable[..., Awaitable[None]]:
     """Middleware: someone Slack names by an id no plan knows, while a plan still misses someone's id,
-    is looked up once (users.info) and recorded when their e-mail is that person's; a known person's
-    workspace (Slack Connect: their own organisation's) is noted when it changes."""
+    is looked up once (users.info) and recorded when their e-mail is that person's and their workspace
+    that person's side's (with one bot token, its own workspace counts for a side of which nothing else
+    is known); a known person's workspace (Slack Connect: their own organisation's) is noted when it
+    changes."""
     asked: dict[str, float] = {}
     noting: set[asyncio.Task] = set()
 
@@ -77,7 +98,9 @@ def recognise_writers(engine: Engine) -> Callable[..., Awaitable[None]]:
             stranger = await asyncio.to_thread(_note_quietly, engine, user_id, workspace_of_user(body))
             if stranger and time.monotonic() - asked.get(user_id, -ASK_AGAIN_AFTER) >= ASK_AGAIN_AFTER:
                 asked[user_id] = time.monotonic()
-                await _read_profile(engine, client, user_id)
+                authorized = context.get("authorize_result")
+                own = getattr(authorized, "team_id", None) if single_workspace else None
+                await _read_profile(engine, client, user_id, workspace_of_user(body), own)
         await next()
 
     return middleware
@@ -125,7 +148,11 @@ def _note_writer(session: Session, *, user_id: str, team_id: str | None) -> bool
     return any(p.email and not p.slack_id for s in view.studies.values() for p in s.people.values())
 
 
-async def _read_profile(engine: Engine, client: AsyncWebClient, user_id: str) -> None:
+async def _read_profile(
+    engine: Engine, client: AsyncWebClient, user_id: str, writes_from: str | None, own_workspace: str | None
+) -> None:
+    """The stranger's profile: their e-mail, and their workspace as Slack tells it (else the one the
+    request came from)."""
     try:
         user = (await client.users_info(user=user_id))["user"]
     except (SlackClientError, OSError) as error:
@@ -134,5 +161,12 @@ async def _read_profile(engine: Engine, client: AsyncWebClient, user_id: str) ->
     email = (user.get("profile") or {}).get("email")
     if email and not user.get("is_bot"):
         await asyncio.to_thread(
-            run_in_session, engine, identities.found_on_slack, email=email, user_id=user_id, how="profile"
+            run_in_session,
+            engine,
+            identities.found_on_slack,
+            email=email,
+            user_id=user_id,
+            team_id=user.get("team_id") or writes_from,
+            how="profile",
+            own_workspace=own_workspace,
         )

@@ -12,14 +12,18 @@ import asyncio
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from microsoft_teams.api import ApiClient, Attachment, MessageActivityInput
+from microsoft_teams.api import ActivityTypeAdapter, ApiClient, Attachment, MessageActivityInput
 from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
 from microsoft_teams.apps import App
+from microsoft_teams.apps.auth import InboundActivityTokenValidator
+from microsoft_teams.apps.events import CoreActivity
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpResponse, HttpRouteHandler
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -35,12 +39,14 @@ from bot.views.buttons import form_for_button
 from bot.views.checkins import snoozed
 from bot.views.general import apology, refusal
 from bot.views.minutes import draft_form
-from handlers.teams import cards, people
+from handlers.teams import cards, people, service_urls
+from handlers.teams.service_urls import ServiceUrls
 
 log = logging.getLogger("cadence.teams")
 T = TypeVar("T")
 MESSAGES_PATH = "/api/messages"
 KNOWN_REFERENCES = 10_000  # (conversation, sender) pairs remembered in memory, to skip rewriting them
+RECENT_ACTIVITIES = 10_000  # activity ids remembered, to answer an activity Teams delivers again once
 _FORM_KEYS = {"cadence", "form", "meta"}
 # The activity being answered: its first change claims it, so a copy Teams sends again changes nothing.
 _ANSWERING: ContextVar[Once | None] = ContextVar("answering", default=None)
@@ -51,10 +57,27 @@ TEAMS_HOW_TO = (
 
 
 class Routes:
-    """The SDK's HTTP server adapter, kept by our ASGI app: the SDK registers its route, we serve it."""
+    """The SDK's HTTP server adapter, kept by our ASGI app: the SDK registers its route, we serve it.
 
-    def __init__(self) -> None:
+    In front of the SDK, an activity is taken only when its Bot Framework token holds (unless in
+    development mode), its shape is one the SDK reads (an activity type Cadence does not handle gets an
+    empty 200, fields of the wrong types a 400), its service URL is the configured cloud's Bot Connector
+    (service_urls), and this process has not answered it already (Teams delivers an activity again when
+    the answer was slow): nothing else reaches the handlers, so nothing else is stored or sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        validator: InboundActivityTokenValidator | None = None,
+        allow_unauthenticated: bool = False,
+        service_urls: ServiceUrls | None = None,
+    ) -> None:
         self.handlers: dict[str, HttpRouteHandler] = {}
+        self.validator = validator
+        self.allow_unauthenticated = allow_unauthenticated
+        self.service_urls = service_urls or ServiceUrls(())
+        self._taken: OrderedDict[tuple[str, str], None] = OrderedDict()  # recent (conversation, activity)
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         self.handlers[path] = handler
@@ -69,16 +92,92 @@ class Routes:
         """The ASGI server stops with the process."""
 
     async def handle(self, body: dict[str, Any], headers: dict[str, str]) -> HttpResponse:
+        refused = await self._authenticate(body, headers)
+        refused = refused or _refuse_shape(body) or self._refuse_elsewhere(body)
+        if refused is not None:
+            return refused
+        if self._answered_before(body):
+            log.info("Teams delivered activity %r again: answered once", body.get("id"))
+            return HttpResponse(status=200, body=None)
         return await self.handlers[MESSAGES_PATH](HttpRequest(body=body, headers=headers))
+
+    async def _authenticate(self, body: dict[str, Any], headers: dict[str, str]) -> HttpResponse | None:
+        if self.allow_unauthenticated:
+            return None
+        authorization = headers.get("authorization") or ""
+        if self.validator is None or not authorization.startswith("Bearer "):
+            return HttpResponse(status=401, body={"error": "Unauthorized"})
+        service_url = body.get("serviceUrl")
+        try:
+            await self.validator.validate_token(
+                authorization.removeprefix("Bearer "), service_url if isinstance(service_url, str) else None
+            )
+        except Exception as error:  # any token the validator cannot take is no token
+            log.warning("refused a Teams activity: its token does not hold (%s)", type(error).__name__)
+            return HttpResponse(status=401, body={"error": "Unauthorized"})
+        return None
+
+    def _refuse_elsewhere(self, body: dict[str, Any]) -> HttpResponse | None:
+        if self.service_urls.allows(body.get("serviceUrl")):
+            return None
+        log.warning(
+            "refused a Teams activity naming a service URL outside the Bot Connector's (%.200r): nothing "
+            "is sent there",
+            body.get("serviceUrl"),
+        )
+        return HttpResponse(status=403, body={"error": "service URL not allowed"})
+
+    def _answered_before(self, body: dict[str, Any]) -> bool:
+        activity_id = body.get("id")
+        if not isinstance(activity_id, str) or not activity_id:
+            return False
+        conversation = body.get("conversation")
+        conversation_id = conversation.get("id") if isinstance(conversation, dict) else None
+        key = (str(conversation_id).split(";", 1)[0], activity_id)
+        if key in self._taken:
+            return True
+        self._taken[key] = None
+        if len(self._taken) > RECENT_ACTIVITIES:
+            self._taken.popitem(last=False)
+        return False
+
+
+# The activity types Cadence's handlers take; their fields are checked beyond what the SDK checks.
+_HANDLED = {"message", "conversationUpdate", "installationUpdate"}
+
+
+def _refuse_shape(body: dict[str, Any]) -> HttpResponse | None:
+    """A 400 for an activity Cadence handles in a shape Teams never sends; an empty 200 for another type
+    the SDK cannot read (endOfConversation, trace, an event without a name): Cadence handles none."""
+    handled = isinstance(body.get("type"), str) and body["type"] in _HANDLED
+    try:
+        core = CoreActivity.model_validate(body)
+        ActivityTypeAdapter.validate_python(core.model_dump(by_alias=True, exclude_none=True))
+    except ValidationError:
+        if not handled:
+            log.info("ignored a Teams activity of type %.100r", body.get("type"))
+            return HttpResponse(status=200, body=None)
+        log.info("refused a Teams activity of a shape Teams never sends")
+        return HttpResponse(status=400, body={"error": "not an activity Cadence can read"})
+    conversation, sender = body.get("conversation") or {}, body.get("from") or {}
+    if handled and not (
+        isinstance(conversation.get("id"), str) and conversation["id"] and isinstance(sender.get("id"), str)
+    ):
+        log.info("refused a Teams activity without a conversation or a sender")
+        return HttpResponse(status=400, body={"error": "not an activity Cadence can read"})
+    return None
 
 
 class TeamsBot:
     """Turns activities into core calls and core results into cards."""
 
-    def __init__(self, engine: Engine, wake_delivery: Callable[[], None], clock: Clock):
+    def __init__(
+        self, engine: Engine, wake_delivery: Callable[[], None], clock: Clock, tenants: tuple[str, ...] = ()
+    ):
         self.engine = engine
         self.wake_delivery = wake_delivery
         self.clock = clock
+        self.tenants = tenants  # TEAMS_TENANT_ID: every side's tenants where the plan names none
         self._known: set[tuple] = set()  # references already stored by this process
 
     async def db(self, function: Callable[..., T], /, **kwargs: Any) -> T:
@@ -114,6 +213,7 @@ class TeamsBot:
             seen=seen if seen not in self._known else None,
             sender=sender_id,
             now=self.clock.now(),
+            tenants=self.tenants,
         )
         if len(self._known) >= KNOWN_REFERENCES:
             self._known.clear()
@@ -121,7 +221,7 @@ class TeamsBot:
         user_id, needs_email = taken
         if needs_email and seen.aad_id:
             await self._look_up_email(ctx, seen)
-            user_id, _ = await self.db(people.recognise, aad_id=seen.aad_id)
+            user_id, _ = await self.db(people.recognise, aad_id=seen.aad_id, tenants=self.tenants)
         return user_id
 
     async def _look_up_email(self, ctx: Any, seen: people.Seen) -> None:
@@ -130,9 +230,13 @@ class TeamsBot:
         except Exception as error:  # no roster access (a guest, a chat the bot left): identify by id only
             log.info("could not look up a Teams member's e-mail: %s", type(error).__name__)
             return
-        await self._remember_accounts([account], seen.service_url, seen.tenant_id)
+        await self._remember_accounts([account], seen.service_url, seen.tenant_id, how="member lookup")
 
-    async def _remember_accounts(self, accounts: list[Any], service_url: str, tenant_id: str | None) -> None:
+    async def _remember_accounts(
+        self, accounts: list[Any], service_url: str, tenant_id: str | None, *, how: str
+    ) -> None:
+        """Keep the members a roster showed; one the plan names by e-mail alone is bound to them where
+        Teams shows them in that person's side's tenant (the conversation's: what Microsoft vouches for)."""
         for account in accounts:
             aad_id = getattr(account, "aad_object_id", None)
             if not aad_id:
@@ -140,11 +244,13 @@ class TeamsBot:
             email = getattr(account, "email", None) or getattr(account, "user_principal_name", None)
             met = people.Met(aad_id, account.id, getattr(account, "name", None), email)
             await self.db(
-                people.remember_member,
+                people.meet,
                 met=met,
                 service_url=service_url,
                 tenant_id=tenant_id,
                 now=self.clock.now(),
+                how=how,
+                tenants=self.tenants,
             )
 
     async def command_text(self, activity: Any) -> str:
@@ -287,7 +393,8 @@ class TeamsBot:
         except Exception as error:
             log.info("could not read a Teams roster: %s", type(error).__name__)
             roster = []
-        await self._remember_accounts(list(roster), activity.service_url, activity.conversation.tenant_id)
+        tenant_id = activity.conversation.tenant_id or _tenant(activity)
+        await self._remember_accounts(list(roster), activity.service_url, tenant_id, how="roster")
         await self.welcome(ctx, conversation_id, activity.conversation.conversation_type or "personal")
 
     async def on_install(self, ctx: Any) -> None:
@@ -397,13 +504,19 @@ def build_teams_app(
     local development (Agents Playground). `token` replaces the client secret with another source
     of app tokens (the SDK's token credentials), as a managed identity would.
     """
-    routes = Routes()
     cloud = from_name(settings.teams_cloud)
     if settings.teams_openid_url:
         cloud = with_overrides(cloud, openid_metadata_url=settings.teams_openid_url)
+    routes = Routes(
+        validator=InboundActivityTokenValidator(settings.teams_client_id, cloud=cloud)
+        if settings.teams_client_id
+        else None,
+        allow_unauthenticated=settings.teams_allow_unauthenticated,
+        service_urls=service_urls.for_settings(settings),
+    )
     options: dict[str, Any] = {
         "client_id": settings.teams_client_id,
-        "tenant_id": settings.teams_tenant_id,
+        "tenant_id": settings.teams_home_tenant,
         "http_server_adapter": routes,
         "cloud": cloud,
         "dangerously_allow_unauthenticated_requests": settings.teams_allow_unauthenticated,
@@ -419,7 +532,7 @@ def build_teams_app(
             MESSAGES_PATH,
         )
     app = App(**options)
-    bot = TeamsBot(engine, wake_delivery, clock or SystemClock())
+    bot = TeamsBot(engine, wake_delivery, clock or SystemClock(), tenants=settings.teams_tenants)
     app.on_message(bot.on_message)
     app.on_conversation_update(bot.on_conversation_update)
     app.on_install_add(bot.on_install)
@@ -436,4 +549,11 @@ def teams_notifier(app: App, engine: Engine, settings: Settings, clock: Clock | 
     def api() -> ApiClient:
         return ApiClient(DEFAULT_SERVICE_URL, cloud=app.cloud, token_provider=app.token_provider)
 
-    return TeamsNotifier(engine, api, bot_id=app.id, tenant_id=settings.teams_tenant_id, clock=clock)
+    return TeamsNotifier(
+        engine,
+        api,
+        bot_id=app.id,
+        tenant_id=settings.teams_home_tenant,
+        clock=clock,
+        service_urls=service_urls.for_settings(settings),
+    )

@@ -34,6 +34,7 @@ from bot.directory import Contact
 from bot.messages import Home, Message
 from bot.replies import DeliveryError, PermanentFailure, Posted, RateLimited, TemporaryFailure
 from handlers.teams import cards, people
+from handlers.teams.service_urls import ServiceUrls
 
 log = logging.getLogger("cadence.teams")
 T = TypeVar("T")
@@ -63,10 +64,12 @@ class TeamsNotifier:
         bot_id: str | None,
         tenant_id: str | None = None,
         clock: Clock | None = None,
+        service_urls: ServiceUrls | None = None,
     ):
         self.engine = engine
         self.bot_id = bot_id
         self.tenant_id = tenant_id
+        self.service_urls = service_urls
         self.clock = clock or SystemClock()
         self._loop = _LoopThread()
         self._api = self._loop.run(self._make(api_factory))  # built on the loop that will use it
@@ -95,7 +98,7 @@ class TeamsNotifier:
         return self._send(conversation_id, message, service_url=service_url)
 
     def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
-        service_url = self._service_url(channel)
+        service_url = self._allowed(self._service_url(channel))
         activity = self._activity(message)
         conversations = self._api.conversations
         self._call(
@@ -157,6 +160,7 @@ class TeamsNotifier:
         return self._post(conversation_id, self._activity(message), service_url)
 
     def _post(self, conversation_id: str, activity: MessageActivityInput, service_url: str) -> Posted:
+        service_url = self._allowed(service_url)
         conversations = self._api.conversations
         sent = self._call(
             lambda: conversations.create_activity(conversation_id, activity, service_url=service_url)
@@ -189,12 +193,19 @@ class TeamsNotifier:
             members=[Account(id=user_id)],
             tenant_id=tenant_id,
         )
-        api = self._api.clone(service_url=service_url)
+        api = self._api.clone(service_url=self._allowed(service_url))
         created = self._call(lambda: api.conversations.create(params))
         with session_scope(self.engine) as session:
             seen = people.Seen(created.id, "personal", service_url, tenant_id, aad_id, user_id, person.name)
             people.remember(session, seen, self.clock.now())
         return created.id, service_url
+
+    def _allowed(self, service_url: str) -> str:
+        """The bot's token goes only to the configured cloud's Bot Connector (a reference kept before that
+        rule, or written by hand, is not followed)."""
+        if self.service_urls is not None and not self.service_urls.allows(service_url):
+            raise PermanentFailure("teams_service_url_not_allowed: not the configured cloud's Bot Connector")
+        return service_url
 
     def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         async def call() -> T:

@@ -9,14 +9,12 @@ escalations can reach people later through the outbox.
 
 from __future__ import annotations
 
-import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import directory
+from bot import directory, identities
 from bot.db import insert_once
 from bot.directory import Contact
 from bot.models import TeamsConversation, TeamsMember
@@ -54,13 +52,15 @@ class Met:
     email: str | None
 
 
-def take_in(session: Session, *, seen: Seen | None, sender: str, now: datetime) -> tuple[str, bool]:
+def take_in(
+    session: Session, *, seen: Seen | None, sender: str, now: datetime, tenants: tuple[str, ...] = ()
+) -> tuple[str, bool]:
     """An activity arriving: having kept `seen` (when given), the id the plan knows the sender by and
     whether their e-mail is still to be looked up. (A copy Teams sends again is recognised when what
     it runs would change something: see `once`.)"""
     if seen is not None:
         remember(session, seen, now)
-    return recognise(session, sender)
+    return recognise(session, sender, tenants=tenants)
 
 
 def remember(session: Session, seen: Seen, now: datetime) -> None:
@@ -96,7 +96,30 @@ def remember_member(
         **({"email": met.email.lower()} if met.email else {}),
     }
     _upsert(session, TeamsMember, "aad_object_id", met.aad_id, values)
-    _members.pop(session.get_bind().engine, None)  # met here: the next card reads the members again
+
+
+def meet(
+    session: Session,
+    met: Met,
+    service_url: str,
+    tenant_id: str | None,
+    now: datetime,
+    *,
+    how: str,
+    tenants: tuple[str, ...] = (),
+) -> None:
+    """Keep a member a roster showed, and bind them to the plan person with their e-mail when Teams shows
+    them in that person's side's tenant (bot.identities)."""
+    remember_member(session, met, service_url, tenant_id, now)
+    if met.email:
+        identities.found_on_teams(
+            session,
+            email=met.email,
+            aad_id=met.aad_id,
+            tenant_id=tenant_id,
+            how=how,
+            configured_tenants=tenants,
+        )
 
 
 def _upsert(session: Session, model: type, key: str, value: str, values: dict) -> None:
@@ -114,16 +137,25 @@ def member(session: Session, aad_id: str) -> TeamsMember | None:
     return session.exec(select(TeamsMember).where(TeamsMember.aad_object_id == aad_id)).first()
 
 
-def recognise(session: Session, aad_id: str) -> tuple[str, bool]:
-    """The id a plan knows this Teams user by (their Entra object id, or else their e-mail), and
-    whether their e-mail still has to be looked up to tell."""
+def recognise(session: Session, aad_id: str, *, tenants: tuple[str, ...] = ()) -> tuple[str, bool]:
+    """The id this Teams user is known by (their Entra object id) and whether their e-mail still has to
+    be looked up: someone a plan names by e-mail alone is bound to them here once Teams showed the user
+    with that e-mail in the person's side's tenant, and never re-bound (bot.identities)."""
     view = directory.current(session)
-    if view.memberships("teams", aad_id):  # in the plan by id: nothing to look up
+    if view.memberships("teams", aad_id):  # in the plan by id, or bound before: nothing to look up
         return aad_id, False
     known = member(session, aad_id)
     if known is None or not known.email:
         return aad_id, True
-    return (known.email if view.memberships("teams", known.email) else aad_id), False
+    identities.found_on_teams(
+        session,
+        email=known.email,
+        aad_id=aad_id,
+        tenant_id=known.tenant_id,
+        how="a member met before",
+        configured_tenants=tenants,
+    )
+    return aad_id, False
 
 
 def handle_for(session: Session, user_id: str) -> str | None:
@@ -131,22 +163,14 @@ def handle_for(session: Session, user_id: str) -> str | None:
     known = session.exec(
         select(TeamsMember).where((TeamsMember.user_id == user_id) | (TeamsMember.aad_object_id == user_id))
     ).first()
-    view = directory.current(session)
-    for ident in filter(None, [known.aad_object_id if known else user_id, known.email if known else None]):
-        memberships = view.memberships("teams", ident)
-        if memberships:
-            return memberships[0][1].handle
-    return None
+    memberships = directory.current(session).memberships("teams", known.aad_object_id if known else user_id)
+    return memberships[0][1].handle if memberships else None
 
 
 def entra_id(session: Session, contact: Contact) -> str | None:
-    """A plan's person as a Teams user: the plan's `teams:` id, or whoever has their e-mail."""
-    if contact.teams_id:
-        return contact.teams_id
-    if contact.email:
-        found = session.exec(select(TeamsMember).where(TeamsMember.email == contact.email.lower())).first()
-        return found.aad_object_id if found else None
-    return None
+    """A plan's person as a Teams user: the plan's `teams:` id, or the one bound to their e-mail. Never
+    merely whoever shows their e-mail: that could be anyone's directory entry."""
+    return contact.teams_id
 
 
 def personal_chat(session: Session, aad_id: str) -> TeamsConversation | None:
@@ -163,33 +187,14 @@ def conversation(session: Session, conversation_id: str) -> TeamsConversation | 
 
 
 def resolver(session: Session):
-    """(slack id, handle) -> Entra object id, for naming people in cards as Teams mentions. People in
-    the plan by e-mail are found among the members met, read at most once every MEMBERS_KEPT seconds
-    (or sooner once this process met someone): a card drawn on every answer need not query for them."""
+    """(slack id, handle) -> Entra object id, for naming people in cards as Teams mentions: the plan's or
+    the bound `teams:` id, never whoever shows a person's e-mail."""
     people = [p for s in directory.current(session).studies.values() for p in s.people.values()]
     by_slack = {p.slack_id: p for p in people if p.slack_id}
     by_handle = {p.handle: p for p in people}
 
     def resolve(slack_id: str | None, handle: str | None) -> str | None:
         contact = by_slack.get(slack_id or "") or by_handle.get(handle or "")
-        if contact is None or contact.teams_id or not contact.email:
-            return contact.teams_id if contact else None
-        return _members_by_email(session).get(contact.email.lower())
+        return contact.teams_id if contact else None
 
     return resolve
-
-
-MEMBERS_KEPT = 30.0  # seconds another instance's newly met member may go unnamed as a mention here
-_members: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> (read at, e-mail -> id)
-
-
-def _members_by_email(session: Session) -> dict[str, str]:
-    engine = session.get_bind().engine
-    read_at, by_email = _members.get(engine, (None, {}))
-    if read_at is None or time.monotonic() - read_at > MEMBERS_KEPT:
-        rows = session.exec(
-            select(TeamsMember.email, TeamsMember.aad_object_id).where(col(TeamsMember.email).is_not(None))
-        )
-        by_email = {email: aad for email, aad in rows if email}
-        _members[engine] = (time.monotonic(), by_email)
-    return by_email

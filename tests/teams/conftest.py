@@ -97,7 +97,12 @@ def fake_teams() -> Iterator[FakeTeams]:
 
 @pytest.fixture
 def teams_settings(database_url: str, fake_teams: FakeTeams) -> Settings:
-    return Settings(database_url=database_url, teams_client_id=BOT_ID, teams_openid_url=fake_teams.openid_url)
+    return Settings(
+        database_url=database_url,
+        teams_client_id=BOT_ID,
+        teams_openid_url=fake_teams.openid_url,
+        teams_service_urls=(fake_teams.url,),  # the fake Bot Connector stands for Microsoft's
+    )
 
 
 @pytest.fixture
