@@ -24,7 +24,13 @@ from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.auth import BotIdentity
 from handlers.slack.identify import recognise_writers
-from handlers.slack.installs import DatabaseInstallations, DatabaseStates
+from handlers.slack.installs import (
+    DatabaseInstallations,
+    DatabaseStates,
+    InstallFlow,
+    exchange_client,
+    install_pages,
+)
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
@@ -53,7 +59,9 @@ def build_app(
     identity = BotIdentity(AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
     how: dict[str, Any] = (
         {
-            "oauth_settings": oauth_settings(settings, engine),
+            "oauth_flow": InstallFlow(
+                client=exchange_client(settings.slack_api_url), settings=oauth_settings(settings, engine)
+            ),
             "user_facing_authorize_error_message": NOT_INSTALLED,
         }
         if settings.slack_oauth
@@ -78,7 +86,8 @@ def build_app(
 def oauth_settings(settings: Settings, engine: Engine) -> AsyncOAuthSettings:
     """An install in each workspace through Bolt's OAuth flow: `GET /slack/install` (the Add to Slack
     page, its state kept in the database) and `GET /slack/oauth_redirect` (the code exchanged with
-    oauth.v2.access at SLACK_API_URL; the installation kept, its token encrypted)."""
+    oauth.v2.access at SLACK_API_URL, within seconds; the installation kept, its token encrypted; a failure
+    shown as a page that says what to do)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -87,6 +96,7 @@ def oauth_settings(settings: Settings, engine: Engine) -> AsyncOAuthSettings:
         installation_store_bot_only=True,
         state_store=DatabaseStates(engine),
         authorization_url=authorization_url(settings.slack_api_url),
+        callback_options=install_pages(),
     )
 
 
