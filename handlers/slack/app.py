@@ -13,9 +13,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
+from bot import received
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import CadenceError
@@ -137,9 +139,11 @@ def register_listeners(app: AsyncApp) -> None:
     events.register(app)
 
 
-async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltResponse:
+async def handle_error(
+    error: Exception, body: dict[str, Any], context: dict[str, Any], respond, client: AsyncWebClient | None
+) -> BoltResponse:
     """Turn our errors into friendly ephemeral replies; anything else is logged, never shown."""
-    if isinstance(error, AlreadyTakenIn):
+    if isinstance(error, AlreadyTakenIn) or await _click_seen_before(body, context.get("db")):
         log.warning("a signed Slack request arrived again within its five minutes; nothing was done")
         return BoltResponse(status=200, body="")
     if isinstance(error, CadenceError):
@@ -149,10 +153,31 @@ async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltR
         reference = secrets.token_hex(3)
         log.exception("failed %s (reference %s)", _what(body), reference, exc_info=error)
         payload = blocks.failure_reply(reference)
-    if body.get("type") == "block_actions" and respond is not None:
-        # A button was acknowledged already: the answer goes to where it was pressed.
-        await respond(**payload, replace_original=False)
+    if body.get("type") == "block_actions":
+        await _answer_click(body, payload, respond, client)
     return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
+
+
+async def _answer_click(body: dict[str, Any], payload: dict[str, Any], respond, client) -> None:
+    """A button was acknowledged already: the answer goes to where it was pressed, or, from the App Home
+    (which has no response URL), to the person's direct message with Cadence."""
+    try:
+        if body.get("response_url") and respond is not None:
+            await respond(**payload, replace_original=False)
+        elif client is not None and client.token:
+            await client.chat_postMessage(
+                channel=body["user"]["id"], text=payload["text"], blocks=payload["blocks"]
+            )
+    except SlackApiError as failed:
+        log.warning("the answer to a button could not be sent: %s", failed.response.get("error"))
+
+
+async def _click_seen_before(body: dict[str, Any], db: Database | None) -> bool:
+    """Whether this refused click came before and was taken in (a copy of a click that changed something
+    the first time): its refusal would only repeat what was already said, so nothing is posted."""
+    if body.get("type") != "block_actions" or db is None or db.once is None:
+        return False
+    return await db.call(received.taken_in, key=db.once.key, now=db.once.now)
 
 
 def _what(body: dict[str, Any]) -> str:
