@@ -69,20 +69,7 @@ def _once(req: BoltRequest, body: dict[str, Any], clock: Clock) -> received.Once
     signature = req.headers.get("x-slack-signature", [None])[0]
     if not signature or body.get("type") == "event_callback":
         return None
-    return received.Once(_click(body) or f"slack:{signature}", now=clock.now(), kept=REPLAYS_KEPT)
-
-
-def _click(body: dict[str, Any]) -> str | None:
-    """A button click's own identity (who, which button, Slack's time of the click): the same click sent
-    again, re-signed or not, is the same click."""
-    actions = body.get("actions")
-    if body.get("type") != "block_actions" or not isinstance(actions, list) or len(actions) != 1:
-        return None
-    action = actions[0]
-    parts = (body["user"].get("id"), action.get("action_id"), action.get("action_ts"))
-    if not all(isinstance(p, str) and p for p in parts):
-        return None
-    return "slack-click:" + ":".join(parts)
+    return received.Once(f"slack:{signature}", now=clock.now(), kept=REPLAYS_KEPT)
 
 
 def invocation_for(body: dict[str, Any], clock: Clock, study_key: str | None = None) -> Invocation:
