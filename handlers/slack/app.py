@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
@@ -170,6 +171,8 @@ async def _answer_click(body: dict[str, Any], payload: dict[str, Any], respond, 
             )
     except SlackApiError as failed:
         log.warning("the answer to a button could not be sent: %s", failed.response.get("error"))
+    except (ClientError, TimeoutError) as failed:
+        log.warning("the answer to a button could not be sent: %s", type(failed).__name__)
 
 
 async def _click_seen_before(body: dict[str, Any], db: Database | None) -> bool:

@@ -70,21 +70,22 @@ def well_formed(body: dict[str, Any]) -> bool:
     """Whether an interactive payload or an event has the shape Slack gives one, in the fields Cadence or
     Bolt read: the ids are strings, the objects are objects, a button has an action id, a form has its
     state's values. Slash commands (form fields, all strings) are left to Bolt."""
-    if "command" in body and "payload" not in body and "type" not in body:
-        return True
+    if "type" not in body:  # a slash command's (or Slack's SSL check's) form fields: strings, all of them
+        return all(isinstance(value, str) for value in body.values())
     if not _all_strings(body, "type", "team_id", "api_app_id", "event_id", "token", "response_url"):
         return False
     if body.get("type") == "event_callback":
         return _well_formed_event(body)
     if body.get("type") in _INTERACTIONS:
         return _well_formed_interaction(body)
-    return "type" not in body or body.get("type") in _OTHER_KINDS
+    return body.get("type") in _OTHER_KINDS
 
 
 _INTERACTIONS = {
     "block_actions", "interactive_message", "view_submission", "view_closed", "shortcut", "message_action",
     "block_suggestion", "dialog_submission",
 }  # fmt: skip
+_ACTION_ID = {"block_actions": "action_id", "interactive_message": "name"}  # what names the button pressed
 _OTHER_KINDS = {"url_verification", "app_rate_limited"}
 # The fields of an event that Slack gives as strings, in the events Cadence listens to.
 _EVENT_STRINGS = ("type", "user", "channel", "text", "ts", "thread_ts", "channel_type", "subtype", "bot_id",
@@ -103,8 +104,10 @@ def _well_formed_event(body: dict[str, Any]) -> bool:
         return False
     if not all(_objects_or_absent(event, name) for name in ("message", "previous_message", "item")):
         return False
-    if event["type"] not in _LISTENED:
-        return True
+    if event["type"] not in _LISTENED:  # Bolt still reads who and where from it: a string, or an object
+        return all(_string_or_object_with_id(event.get(name)) for name in ("user", "channel"))
+    if not _url_or_absent(body.get("response_url")):
+        return False
     if event["type"] in {"app_mention", "member_joined_channel", "app_home_opened"} and not isinstance(
         event.get("user"), str
     ):
@@ -123,6 +126,8 @@ def _well_formed_interaction(body: dict[str, Any]) -> bool:
             return False
     if not _objects_or_absent(body, "response_urls", kind=list):
         return False
+    if not _url_or_absent(body.get("response_url")):
+        return False
     if not _all_strings(body.get("team") or {}, "id") or not _all_strings(body.get("channel") or {}, "id"):
         return False
     if body["type"] in {"block_actions", "interactive_message"}:
@@ -130,7 +135,7 @@ def _well_formed_interaction(body: dict[str, Any]) -> bool:
         return (
             isinstance(actions, list)
             and bool(actions)
-            and all(isinstance(a, dict) and isinstance(a.get("action_id", ""), str) for a in actions)
+            and all(isinstance(a, dict) and isinstance(a.get(_ACTION_ID[body["type"]]), str) for a in actions)
             and all(_all_strings(a, "block_id", "type", "value", "callback_id", "name") for a in actions)
         )
     if body["type"] in {"view_submission", "view_closed"}:
@@ -146,6 +151,15 @@ def _well_formed_interaction(body: dict[str, Any]) -> bool:
             for block in values.values()
         )
     return True
+
+
+def _string_or_object_with_id(value: Any) -> bool:
+    return value is None or isinstance(value, str) or (isinstance(value, dict) and _all_strings(value, "id"))
+
+
+def _url_or_absent(value: Any) -> bool:
+    """Slack's response URLs are web addresses; anything else cannot be answered to."""
+    return value is None or (isinstance(value, str) and value.startswith(("https://", "http://")))
 
 
 def _all_strings(where: dict[str, Any], *names: str) -> bool:
