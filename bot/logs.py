@@ -7,6 +7,12 @@ import re
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# An OAuth code or client secret, in a query string (`?code=…`), a logged dict (`'code': '…'`) or Bolt's
+# warning of a refused exchange (`… with code: …`).
+_SECRET = re.compile(
+    r"""((?:[?&](?:code|client_secret)=)|(?:['"](?:code|client_secret)['"]\s*:\s*['"])|(?:with code: ))"""
+    r"""[^&'"\s]+"""
+)
 
 
 class OneLinePerRecord(logging.Filter):
@@ -20,7 +26,19 @@ class OneLinePerRecord(logging.Filter):
         return True
 
 
+class WithoutSecrets(logging.Filter):
+    """An install's one-time OAuth code and the app's client secret never reach the log, whichever library
+    logged the request that carried them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SECRET.search(message):
+            record.msg, record.args = _SECRET.sub(r"\1(redacted)", message), None
+        return True
+
+
 def configure(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format=FORMAT)
     for handler in logging.getLogger().handlers:
+        handler.addFilter(WithoutSecrets())
         handler.addFilter(OneLinePerRecord())

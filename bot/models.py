@@ -172,7 +172,9 @@ class SlackInstallation(SQLModel, table=True):
     bot_scopes: str | None = None
     bot_token_encrypted: str = Field(description="Fernet token of the bot token, under CADENCE_SECRET_KEY")
     installer_user_id: str | None = None
-    installed_at: datetime = _utc_column()
+    installed_at: datetime = _utc_column()  # the latest install: a reinstall sets it again
+    # The first install, which no reinstall resets: the earliest is the home installation.
+    first_installed_at: datetime = _utc_column()
 
 
 class Responsibility(SQLModel, table=True):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, event
 from sqlalchemy.orm import ORMExecuteState
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from bot.db import insert_once
 from bot.models import ReceivedRequest
@@ -46,6 +46,14 @@ def first_receipt(session: Session, key: str, *, now: datetime, kept: timedelta)
     if zlib.crc32(key.encode()) % _PRUNE_ONE_IN == 0:
         session.execute(delete(ReceivedRequest).where(col(ReceivedRequest.expires_at) < now))
     return insert_once(session, ReceivedRequest, {"key": key, "expires_at": now + kept})
+
+
+def taken_in(session: Session, key: str, *, now: datetime) -> bool:
+    """Whether the request known by `key` was taken in already (and can still come back)."""
+    row = session.exec(
+        select(ReceivedRequest).where(ReceivedRequest.key == key, col(ReceivedRequest.expires_at) >= now)
+    ).first()
+    return row is not None
 
 
 def claim_if_changed(session: Session, once: Once) -> bool:

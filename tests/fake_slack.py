@@ -71,6 +71,8 @@ class FakeSlack:
         self.user_teams: dict[str, str] = {}  # Slack user id -> their workspace, when not TEAM_ID
         self.tokens: dict[str, tuple[str, str]] = {BOT_TOKEN: (TEAM_ID, BOT_USER_ID)}  # -> team, bot user
         self.codes: dict[str, tuple[str, str]] = {}  # OAuth code -> the bot token and team it installs
+        self._hanging: set[str] = set()
+        self._released = threading.Event()  # hanging methods answer once the fake stops
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -86,11 +88,16 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
     def respond_with(self, method: str, responder: Responder) -> None:
         self._responders[method] = responder
+
+    def hang(self, method: str) -> None:
+        """`method` never answers while the test runs (a Slack that accepted the connection and went quiet)."""
+        self._hanging.add(method)
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -106,6 +113,9 @@ class FakeSlack:
     def _answer(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
             self.calls.append(call)
+        if call.method in self._hanging:
+            self._released.wait()
+            return 503, {"ok": False, "error": "fake_slack_stopped"}, {}
         if call.method in self._responders:
             return self._responders[call.method](call)
         if call.method == "oauth.v2.access":

@@ -1,6 +1,7 @@
 """Property-based fuzzing (Hypothesis) of what people and Slack can send: every slash command with
-generated text, every button and form with generated values and payload shapes, over signed HTTP to the
-running bot, and mutated plans through the plan reader. Whatever comes in, the answer is a 200 (or a
+generated text, every button and form with generated values and payload shapes, Slack's events (the
+ones Cadence listens to and others) and interactive payloads with fields missing or of the wrong type,
+over signed HTTP to the running bot, and mutated plans through the plan reader. Whatever comes in, the answer is a 200 (or a
 clean refusal status), no traceback reaches the log, and a refused input changes nothing.
 
 The suite runs a fixed, small budget of examples; `make fuzz` runs many more (CADENCE_FUZZ_EXAMPLES)."""
@@ -164,6 +165,119 @@ def test_any_form_submission_gets_an_answer(slack_url, engine, log, form, meta, 
         "view": {"id": "V1", "type": "modal", "callback_id": form, "private_metadata": meta,
                  "state": {"values": values}},
     }  # fmt: skip
+    before = counts(engine)
+    check(interactive(slack_url, payload), log, before, engine)
+
+
+def event_body(url: str, body: object):
+    raw = json.dumps(body)
+    return post(f"{url}/slack/events", raw, sign(raw), "application/json")
+
+
+EVENT_TYPES = st.sampled_from(
+    ["app_mention", "message", "app_home_opened", "member_joined_channel", "tokens_revoked", "app_uninstalled",
+     "reaction_added"]
+)  # fmt: skip
+# Plausible values of each event field, or a value of the wrong type, or the field left out.
+EVENT_FIELDS = {
+    "user": st.sampled_from([BEN, MEI, STRANGER]), "channel": st.sampled_from(["C0STUDY", "D01BEN", "C0OTHER"]),
+    "text": st.one_of(WORDS, st.just("<@UBOTT0SPONSOR> who-owns SAE")), "ts": st.just("1800000000.000100"),
+    "thread_ts": st.sampled_from(["1800000000.000100", "1700000000.000001"]),
+    "channel_type": st.sampled_from(["im", "channel", "group"]),
+    "subtype": st.sampled_from(["message_changed", "bot_message", "channel_join", "thread_broadcast"]),
+    "tab": st.sampled_from(["home", "messages"]), "bot_id": st.just("B0"), "user_team": st.just("T0CRO"),
+    "tokens": st.one_of(
+        st.fixed_dictionaries({"oauth": st.lists(st.sampled_from([BEN, "U0X"]), max_size=2),
+                               "bot": st.lists(st.sampled_from(["UBOTT0SPONSOR", "UBOT"]), max_size=2)}),
+        ODD_VALUES),
+    "message": st.one_of(st.fixed_dictionaries({"user": st.just(BEN), "text": st.just("x")}), ODD_VALUES),
+    "item": ODD_VALUES,
+}  # fmt: skip
+
+
+@st.composite
+def events(draw):
+    event: dict[str, object] = {"type": draw(st.one_of(EVENT_TYPES, ODD_VALUES))}
+    for name, plausible in EVENT_FIELDS.items():
+        kind = draw(st.sampled_from(["left out", "plausible", "plausible", "odd"]))
+        if kind != "left out":
+            event[name] = draw(plausible if kind == "plausible" else ODD_VALUES)
+    outer = {
+        "token": "legacy", "team_id": "T0SPONSOR", "api_app_id": "A0CADENCE", "type": "event_callback",
+        "event_id": f"Ev{trigger_id()[-16:]}", "event_time": 1800000000, "event": event,
+    }  # fmt: skip
+    for name in draw(st.lists(st.sampled_from(sorted(outer)), max_size=2, unique=True)):
+        outer[name] = draw(ODD_VALUES)
+    return outer
+
+
+@FUZZ
+@given(body=events())
+def test_any_event_shape_gets_an_answer(slack_url, engine, log, body):
+    before = counts(engine)
+    check(event_body(slack_url, body), log, before, engine)
+
+
+def _click(user: str, response_url: str) -> dict[str, object]:
+    return {
+        "type": "block_actions", "user": {"id": user, "team_id": "T0SPONSOR"}, "api_app_id": "A0CADENCE",
+        "trigger_id": trigger_id(), "team": {"id": "T0SPONSOR"}, "channel": {"id": "C0STUDY"},
+        "container": {"type": "message", "message_ts": "1800000000.000001", "channel_id": "C0STUDY"},
+        "response_url": response_url,
+        "actions": [{"action_id": "esc_ack", "block_id": "x", "value": "1", "type": "button", "action_ts": "1.1"}],
+    }  # fmt: skip
+
+
+def _form(user: str) -> dict[str, object]:
+    return {
+        "type": "view_submission", "user": {"id": user, "team_id": "T0SPONSOR"}, "team": {"id": "T0SPONSOR"},
+        "trigger_id": trigger_id(),
+        "view": {"id": "V1", "type": "modal", "callback_id": "escalate", "private_metadata": "ACME-201",
+                 "state": {"values": {"summary": {"value": {"type": "plain_text_input", "value": "x"}}}}},
+    }  # fmt: skip
+
+
+# Where in a payload a field may be given the wrong type (a path of keys; "0" is a list's first item).
+PAYLOAD_PATHS = st.sampled_from(
+    ["type", "user", "user.id", "team", "team.id", "channel", "channel.id", "container", "response_url",
+     "actions", "actions.0", "actions.0.action_id", "actions.0.value", "actions.0.action_ts", "view",
+     "view.type", "view.callback_id", "view.private_metadata", "view.state", "view.state.values",
+     "view.state.values.summary", "view.state.values.summary.value", "trigger_id"]
+)  # fmt: skip
+
+
+def _replace(payload: dict[str, object], path: str, value: object) -> None:
+    *parents, last = path.split(".")
+    where: object = payload
+    for key in parents:
+        where = where[int(key)] if isinstance(where, list) and key.isdigit() else (where or {}).get(key)
+        if not isinstance(where, dict | list):
+            return
+    if isinstance(where, list) and last.isdigit() and where:
+        where.pop(0) if value is _LEFT_OUT else where.__setitem__(0, value)
+    elif isinstance(where, dict):
+        where.pop(last, None) if value is _LEFT_OUT else where.__setitem__(last, value)
+
+
+_LEFT_OUT = object()
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["click", "form", "legacy"]),
+    changes=st.lists(
+        st.tuples(PAYLOAD_PATHS, st.one_of(st.just(_LEFT_OUT), ODD_VALUES)), min_size=1, max_size=3
+    ),
+    user=PEOPLE,
+)
+def test_any_interactive_payload_with_fields_of_the_wrong_type_gets_an_answer(
+    slack_url, fake_slack, engine, log, kind, changes, user
+):
+    payload = _form(user) if kind == "form" else _click(user, f"{fake_slack.url}response-hook")
+    if kind == "legacy":
+        payload["type"] = "interactive_message"
+    for path, value in changes:
+        _replace(payload, path, value)
     before = counts(engine)
     check(interactive(slack_url, payload), log, before, engine)
 

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
+from bot import received
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import CadenceError, DatabaseBusy
@@ -24,7 +27,13 @@ from bot.received import AlreadyTakenIn
 from handlers.slack import actions, blocks, commands, events, views
 from handlers.slack.auth import BotIdentity
 from handlers.slack.identify import recognise_writers
-from handlers.slack.installs import DatabaseInstallations, DatabaseStates
+from handlers.slack.installs import (
+    DatabaseInstallations,
+    DatabaseStates,
+    InstallFlow,
+    exchange_client,
+    install_pages,
+)
 from handlers.slack.middleware import Database, inject_services
 
 log = logging.getLogger("cadence.slack")
@@ -53,7 +62,9 @@ def build_app(
     identity = BotIdentity(AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
     how: dict[str, Any] = (
         {
-            "oauth_settings": oauth_settings(settings, engine),
+            "oauth_flow": InstallFlow(
+                client=exchange_client(settings.slack_api_url), settings=oauth_settings(settings, engine)
+            ),
             "user_facing_authorize_error_message": NOT_INSTALLED,
         }
         if settings.slack_oauth
@@ -78,7 +89,8 @@ def build_app(
 def oauth_settings(settings: Settings, engine: Engine) -> AsyncOAuthSettings:
     """An install in each workspace through Bolt's OAuth flow: `GET /slack/install` (the Add to Slack
     page, its state kept in the database) and `GET /slack/oauth_redirect` (the code exchanged with
-    oauth.v2.access at SLACK_API_URL; the installation kept, its token encrypted)."""
+    oauth.v2.access at SLACK_API_URL, within seconds; the installation kept, its token encrypted; a failure
+    shown as a page that says what to do)."""
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -87,6 +99,7 @@ def oauth_settings(settings: Settings, engine: Engine) -> AsyncOAuthSettings:
         installation_store_bot_only=True,
         state_store=DatabaseStates(engine),
         authorization_url=authorization_url(settings.slack_api_url),
+        callback_options=install_pages(),
     )
 
 
@@ -127,9 +140,11 @@ def register_listeners(app: AsyncApp) -> None:
     events.register(app)
 
 
-async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltResponse:
+async def handle_error(
+    error: Exception, body: dict[str, Any], context: dict[str, Any], respond, client: AsyncWebClient | None
+) -> BoltResponse:
     """Turn our errors into friendly ephemeral replies; anything else is logged, never shown."""
-    if isinstance(error, AlreadyTakenIn):
+    if isinstance(error, AlreadyTakenIn) or await _click_seen_before(body, context.get("db")):
         log.warning("a signed Slack request arrived again within its five minutes; nothing was done")
         return BoltResponse(status=200, body="")
     if isinstance(error, CadenceError):
@@ -140,10 +155,33 @@ async def handle_error(error: Exception, body: dict[str, Any], respond) -> BoltR
         reference = secrets.token_hex(3)
         log.exception("failed %s (reference %s)", _what(body), reference, exc_info=error)
         payload = blocks.failure_reply(reference)
-    if body.get("type") == "block_actions" and respond is not None:
-        # A button was acknowledged already: the answer goes to where it was pressed.
-        await respond(**payload, replace_original=False)
+    if body.get("type") == "block_actions":
+        await _answer_click(body, payload, respond, client)
     return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
+
+
+async def _answer_click(body: dict[str, Any], payload: dict[str, Any], respond, client) -> None:
+    """A button was acknowledged already: the answer goes to where it was pressed, or, from the App Home
+    (which has no response URL), to the person's direct message with Cadence."""
+    try:
+        if body.get("response_url") and respond is not None:
+            await respond(**payload, replace_original=False)
+        elif client is not None and client.token:
+            await client.chat_postMessage(
+                channel=body["user"]["id"], text=payload["text"], blocks=payload["blocks"]
+            )
+    except SlackApiError as failed:
+        log.warning("the answer to a button could not be sent: %s", failed.response.get("error"))
+    except (ClientError, TimeoutError) as failed:
+        log.warning("the answer to a button could not be sent: %s", type(failed).__name__)
+
+
+async def _click_seen_before(body: dict[str, Any], db: Database | None) -> bool:
+    """Whether this refused click came before and was taken in (a copy of a click that changed something
+    the first time): its refusal would only repeat what was already said, so nothing is posted."""
+    if body.get("type") != "block_actions" or db is None or db.once is None:
+        return False
+    return await db.call(received.taken_in, key=db.once.key, now=db.once.now)
 
 
 def _what(body: dict[str, Any]) -> str:

@@ -31,15 +31,25 @@ def register(app: AsyncApp) -> None:
     app.event("message")(handle_message)
     app.event("app_home_opened")(publish_home)
     app.event("app_uninstalled")(forget_installation)
-    app.event("tokens_revoked")(forget_installation)
+    app.event("tokens_revoked")(forget_revoked_bot)
 
 
 async def forget_installation(body: dict[str, Any], db: Database, clock: Clock) -> None:
-    """A workspace uninstalled Cadence, or revoked its tokens: its installation is gone at once (its token
-    never used again; its people are reached through the home installation) and the admins are told."""
+    """A workspace uninstalled Cadence: its installation is gone at once (its token never used again; its
+    people are reached through the home installation) and the admins are told."""
     team = body.get("team_id")
-    if team:
+    if team and isinstance(team, str):
         await db.call(installations.remove, team_id=team, now=clock.now())
+
+
+async def forget_revoked_bot(body: dict[str, Any], event: dict[str, Any], db: Database, clock: Clock) -> None:
+    """A workspace revoked tokens: the installation goes only when its bot's token is among them (listed
+    under `bot`); revoked user tokens (`oauth`) are none of Cadence's."""
+    team, tokens = body.get("team_id"), event.get("tokens")
+    bots = tokens.get("bot") if isinstance(tokens, dict) else None
+    named = [b for b in bots if isinstance(b, str)] if isinstance(bots, list) else []
+    if team and isinstance(team, str) and named:
+        await db.call(installations.remove, team_id=team, now=clock.now(), bot_user_ids=named)
 
 
 async def publish_home(event: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock) -> None:

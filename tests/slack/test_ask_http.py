@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,7 +18,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, MEI, post_command, trigger_id
+from tests.payloads import BEN, MEI, post, post_command, sign, trigger_id
 from tests.slack.test_checkin_http import deliver, press
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -186,3 +187,22 @@ def test_a_typed_answer_reaches_the_asker_and_stays_with_the_question(url, engin
     listed = post_command(url, "/ask", "list", user_id=BEN).text
     assert "Answered lately" in listed and "42 screened, 30 randomized as of Monday" in listed
     assert "Raj Patel" in listed
+
+
+def test_a_replayed_not_mine_click_posts_nothing_again(url, engine, fake_slack, clock):
+    answer = post_command(url, "/ask", "SAE reconciliation status?", user_id=BEN)
+    payload = {
+        "type": "block_actions", "user": {"id": MEI, "team_id": "T0CRO"}, "api_app_id": "A0CADENCE",
+        "trigger_id": trigger_id(), "team": {"id": "T0CRO"}, "channel": {"id": "C0STUDY"},
+        "response_url": f"{fake_slack.url}response/not-mine",
+        "actions": [{"action_id": "question_not_mine", "value": str(question_id(answer)), "type": "button",
+                     "action_ts": "1800000000.2"}],
+    }  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = sign(body)
+    for _ in range(3):  # the click, then copies of its signed bytes
+        assert post(f"{url}/slack/events", body, headers, "application/x-www-form-urlencoded").status == 200
+    [told] = fake_slack.calls_to("not-mine")
+    assert "Only the person" not in said(told)
+    deliver(engine, fake_slack, clock)
+    assert len(posted(fake_slack, "ask:")) == 2  # routed to Mei, then once to Raj
