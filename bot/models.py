@@ -227,6 +227,14 @@ class OutboxMessage(SQLModel, table=True):
     )
     notice_kind: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_by_cadence: bool = Field(
+        default=False, description="queued by due work (a reminder, a chase), not by a person's request"
+    )
+    digest: str | None = Field(
+        default=None,
+        index=True,
+        description="the key of the digest it is sent in, with what fell due with it",
+    )
     due_at: datetime = _utc_column()
     state: str = Field(
         default="pending", index=True, description="pending, sending, sent, failed or cancelled"
