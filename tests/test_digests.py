@@ -153,8 +153,12 @@ def test_a_critical_escalation_reaches_its_level_however_much_they_heard_today(e
         assert not console.answer("/escalate critical Freezer failure at site 3").failed
     clock.advance(hours=1, minutes=1)  # nobody acknowledged: it climbs to the executives (Dev, Tom)
     jobs.tick()
-    to_tom = [p for p in fake_slack.posted if p.channel == "D02TOM"]
-    assert "Freezer failure" in str(to_tom[-1].blocks) and not to_tom[-1].key.startswith("digest:")
+    (climbed,) = [
+        r for key, r in rows(engine).items() if key.startswith("esc-notify:") and key.endswith(":L3:tom")
+    ]
+    assert climbed.state == "sent" and climbed.digest is None and climbed.started_by_cadence
+    (to_tom,) = [p for p in fake_slack.posted if p.key == climbed.key]
+    assert to_tom.channel == "D02TOM" and "Freezer failure" in str(to_tom.blocks)
     assert rows(engine)["chase:more"].state == "pending"  # the routine one waits for tomorrow
 
 
