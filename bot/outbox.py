@@ -669,9 +669,23 @@ class DeliveryWorker:
             )
         if row.recipient_kind == "update":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
-            return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, notice)
+            shown = self._digest_showing(parent, notice) if parent.digest else notice
+            return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, shown)
         assert channel is not None
         return self.notifier.post_to_channel(channel, notice, key=row.key)
+
+    def _digest_showing(self, parent: OutboxMessage, change: Message) -> Message:
+        """The digest `parent` was sent in, with `change` in its place: an update of one item (a prompt
+        answered) keeps the others on show."""
+        with Session(self.engine) as session:
+            members = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.digest == parent.digest, OutboxMessage.state == "sent")
+                .order_by(col(OutboxMessage.id))
+            ).all()
+        return _digest(
+            [change if m.id == parent.id else _draw(Notice(m.notice_kind, m.payload)) for m in members]
+        )
 
     def _record(
         self,
@@ -693,6 +707,8 @@ class DeliveryWorker:
             row.state, row.sent_at, row.last_error = "sent", now, None
             row.platform_channel, row.platform_message_id = outcome.posted.channel, outcome.posted.message_id
             report.sent += 1
+            if row.recipient_kind == "update":
+                _keep_shown(session, row)
             return
         error = outcome.error
         if outcome.wait_until or isinstance(error, RateLimited):
@@ -754,6 +770,13 @@ class DeliveryWorker:
         horizon = time.monotonic() - 1
         while self._sent and self._sent[0] < horizon:
             self._sent.popleft()
+
+
+def _keep_shown(session: Session, update: OutboxMessage) -> None:
+    """An item of a digest now shows what its update said: a later update of another item keeps it."""
+    parent = message(session, update.thread_of or "")
+    if parent is not None and parent.digest:
+        parent.notice_kind, parent.payload = update.notice_kind, update.payload
 
 
 def _together(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:

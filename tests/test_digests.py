@@ -191,3 +191,31 @@ def test_several_milestone_asks_come_as_one_slack_message_with_each_ones_button(
     assert len(block_ids) == len(set(block_ids))  # Slack refuses a block id twice in a message
     for name in ("First patient in", "Last patient last visit", "Database lock"):
         assert name in str(asks[0].blocks)
+
+
+def test_answering_a_prompt_sent_in_a_digest_keeps_its_other_items_on_show(engine, study, fake_slack):
+    from bot import checkins
+    from bot.studies import find_requester
+
+    warsaw_0900 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    clock = ManualClock(warsaw_0900)
+    worker = DeliveryWorker(engine, notifier_for(fake_slack), clock)
+    own(engine, clock, "chase:1")  # due with Raj's check-in prompt
+    jobs.configure(jobs.Runtime(engine=engine, worker=worker, clock=clock))
+    jobs.tick()
+    (sent,) = [p for p in fake_slack.posted if p.channel == "D02RAJ"]
+    assert sent.key.startswith("digest:") and "about chase:1" in str(sent.blocks)
+    raj = run_in_session(engine, find_requester, platform="console", user_id="raj", study_key="ACME-201")
+    run_in_session(
+        engine,
+        checkins.save_answer,
+        requester=raj,
+        status="on track",
+        answers=["a", "b", "c"],
+        now=clock.now(),
+    )
+    worker.drain()
+    (update,) = fake_slack.calls_to("chat.update")
+    assert update.params["ts"] == sent.ts
+    shown = str(update.params["blocks"])
+    assert "Edit answer" in shown and "about chase:1" in shown  # the prompt answered, the other item kept
