@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -215,6 +215,7 @@ class OutboxMessage(SQLModel, table=True):
     """One outgoing message: written before it is sent, sent at most once per idempotency key."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_recipient_state", "recipient", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="Idempotency key, e.g. checkin:ACME-201:2026-W48:raj")

@@ -22,9 +22,12 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("digest", sa.String(), nullable=True))
     op.create_index("ix_outbox_message_digest", "outbox_message", ["digest"])
+    # What one person was sent lately and what else is due for them, read at each claim of their messages.
+    op.create_index("ix_outbox_message_recipient_state", "outbox_message", ["recipient", "state"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_message_recipient_state", "outbox_message")
     op.drop_index("ix_outbox_message_digest", "outbox_message")
     with op.batch_alter_table("outbox_message") as batch:
         batch.drop_column("digest")
