@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--script", help="what people type: lines of 'YYYY-MM-DD HH:MM @handle /command'")
     simulate.add_argument("--json", action="store_true", help="one JSON object a message")
     simulate.add_argument("--homes", action="store_true", help="show App Home updates too")
+    simulate.add_argument(
+        "--stats",
+        action="store_true",
+        help="then, per person: messages a week, most at one moment, any outside 09:00-18:00 their time"
+        " (with --json: a last object of kind 'stats')",
+    )
     simulate.set_defaults(run=cmd_simulate)
 
     teams = commands.add_parser("teams", help="the Microsoft Teams app")
@@ -216,7 +222,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from handlers.console.recorder import one_line
-    from schedules.simulation import DueWorkFailed, ScriptProblem
+    from schedules.simulation import DueWorkFailed, ScriptProblem, person_stats
 
     # The printout is the output: no migration or delivery chatter, and a job that fails is reported
     # below as one line, not as a logged traceback.
@@ -241,14 +247,31 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         except DueWorkFailed as failed:
             raise Stop(f"Cadence's due work failed {failed}") from None
     shown = [r for r in received if args.homes or r.kind != "home"]
+    stats = person_stats(received, handles=plan.people, start=start, days=args.days) if args.stats else None
     if args.json:
         for record in shown:
             print(json.dumps(record.as_json(), ensure_ascii=False))
+        if stats is not None:
+            people = [s.as_json() for s in stats]
+            print(json.dumps({"kind": "stats", "days": args.days, "people": people}, ensure_ascii=False))
         return 0
     print(f"{plan.study_id} from {start:%a %d %b %Y} for {args.days} days: {len(shown)} messages.")
     for record in shown:
         print(record.as_line())
+    if stats is not None:
+        _print_stats(stats)
     return 0
+
+
+def _print_stats(stats) -> None:
+    """Per person, what reached them directly (not their commands' answers), in a small table."""
+    print()
+    print("Per person (direct messages; working hours 09:00-18:00 their time, Monday to Friday):")
+    heads = ("messages", "a week", "busiest week", "most at once", "outside hours")
+    print(f"  {'person':<12} " + " ".join(heads))
+    for s in stats:
+        values = (s.messages, s.per_week, s.busiest_week, s.most_at_once, s.outside_hours)
+        print(f"  {s.to:<12} " + " ".join(f"{v:>{len(h)}}" for v, h in zip(values, heads, strict=True)))
 
 
 def simulate_plan(

@@ -201,6 +201,12 @@ def _insert(session: Session, name: str, study_id: int) -> None:
     insert_once(session, StudyDue, values, unique=("work", "study_id"))
 
 
+def is_due_work(session: Session) -> bool:
+    """Whether due work (the tick, a check-in schedule) runs in this session: what it queues, Cadence
+    started itself, rather than a person's request."""
+    return bool(session.info.get(_RUNNING))
+
+
 def changed(session: Session, study_id: int | None) -> None:
     """Something in the study changed: its works are due at the next tick (once this commits) — all of
     them, or, for a change due work made, those that show every change."""

@@ -604,6 +604,12 @@ def _record(
     )
 
 
+@outbox.urgent_when("escalation_notify")
+def _critical(notice: dict[str, Any]) -> bool:
+    """A critical issue reaches its level at once and on its own, whatever else the person heard today."""
+    return notice.get("severity") == "critical"
+
+
 def _notify_level(
     session: Session,
     study: StudyView,

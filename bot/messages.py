@@ -199,6 +199,7 @@ class Message:
     blocks: tuple[Block, ...]
     in_channel: bool = False  # a reply everyone in the conversation sees
     kind: str = ""  # for a notice, its kind (checkin_prompt, escalation_card, …)
+    parts: tuple[Message, ...] = ()  # a digest's items, each drawn as it would be alone (in its blocks too)
 
 
 @dataclass(frozen=True)

@@ -471,6 +471,7 @@ def _chase(
             notice=Notice("milestone_silent", data),
             now=now,
             at_work=True,
+            besides=owner.id,  # an admin who owns it was just asked: not told of their own silence too
         )
     return queued
 

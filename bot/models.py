@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -217,6 +217,7 @@ class OutboxMessage(SQLModel, table=True):
     """One outgoing message: written before it is sent, sent at most once per idempotency key."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_recipient_state", "recipient", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="Idempotency key, e.g. checkin:ACME-201:2026-W48:raj")
@@ -229,6 +230,14 @@ class OutboxMessage(SQLModel, table=True):
     )
     notice_kind: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_by_cadence: bool = Field(
+        default=False, description="queued by due work (a reminder, a chase), not by a person's request"
+    )
+    digest: str | None = Field(
+        default=None,
+        index=True,
+        description="the key of the digest it is sent in, with what fell due with it",
+    )
     due_at: datetime = _utc_column()
     state: str = Field(
         default="pending", index=True, description="pending, sending, sent, failed or cancelled"

@@ -8,6 +8,12 @@
   rows to be taken again once the lease runs out, within a minute; before sending such a row again the
   worker asks the platform whether the earlier attempt landed (Slack: the message's metadata carries
   the key), so a kill -9 sends nothing twice.
+- What Cadence starts itself to a person (due work's DMs, not what answers or relays a request) comes
+  together: the rows of one person due within FOLD_WINDOW of the first go as one digest, keyed from its
+  members and fixed before it is sent, so that every member is marked sent with its one delivery and a
+  crash sends none of them again; a person hears from Cadence on its own at most once a FOLD_WINDOW and
+  DAILY_BUDGET times a day (what is past it waits for the next morning's digest); urgent ones (a
+  critical escalation) go at once, on their own.
 - 429 waits for Retry-After for that destination only; server and connection errors retry with
   exponential backoff and jitter, a bounded number of times; permanent errors fail at once. Every
   failure is recorded, audited and reported to the study's admins.
@@ -16,18 +22,19 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import random
 import secrets
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
@@ -62,6 +69,11 @@ PARENT_WAIT = timedelta(seconds=5)  # a thread reply waits this long at a time f
 PACE_MARGIN = 1.02  # send this much slower than the rate a workspace-wide limit let through
 PACE_FOR = 60.0  # seconds a learned pace holds without a new workspace-wide 429
 INTERRUPTED = "interrupted"  # the row's last attempt ended without an answer: it may have landed
+# What falls due for one person within this of the first goes with it, as one message; and a person hears
+# from Cadence on its own at most once in this long (what falls due meanwhile waits and comes together).
+FOLD_WINDOW = timedelta(minutes=10)
+DAILY_BUDGET = 6  # messages Cadence starts itself to one person in their day; the rest wait for the next
+MOST_FOLDED = 8  # items in one digest: Slack shows 50 blocks in a message, an item takes up to five
 
 
 @dataclass(frozen=True)
@@ -107,8 +119,11 @@ def enqueue(
     study_id: int | None = None,
     due_at: datetime | None = None,
     platform: str = "slack",
+    started_by_cadence: bool | None = None,
 ) -> bool:
-    """Write a message to send at `due_at` (default: now); False when the key was already there."""
+    """Write a message to send at `due_at` (default: now); False when the key was already there.
+    `started_by_cadence`: Cadence's own (a reminder, a chase), which may be folded into a digest and waits
+    for the person's turn; by default, whether due work is what queues it."""
     sent_at = due_at or now
     values: dict[str, Any] = {
         "key": key,
@@ -124,6 +139,7 @@ def enqueue(
         "attempts": 0,
         "next_attempt_at": sent_at,
         "created_at": now,
+        "started_by_cadence": due.is_due_work(session) if started_by_cadence is None else started_by_cadence,
     }
     inserted = insert_once(session, OutboxMessage, values)
     if inserted:
@@ -226,8 +242,165 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMess
             select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(col(OutboxMessage.id))
         )
     )
+    rows = _fold(session, rows, token=token, now=now)
     session.commit()
     return rows
+
+
+# notice kind -> whether a message of that kind is urgent (from its payload): it goes at once, on its own
+_URGENT: dict[str, Callable[[dict[str, Any]], bool]] = {}
+
+
+def urgent_when(kind: str):
+    """Register when a message of `kind` is urgent (a critical escalation): it is never held back by a
+    person's daily budget nor folded into a digest, where it could be overlooked."""
+
+    def register(check: Callable[[dict[str, Any]], bool]):
+        _URGENT[kind] = check
+        return check
+
+    return register
+
+
+def _foldable(row: OutboxMessage) -> bool:
+    """A message Cadence started itself to a person, that may come with others and wait its turn: not an
+    App Home, a file, an urgent message, nor one whose earlier attempt may have landed on its own."""
+    urgent = _URGENT.get(row.notice_kind)
+    return (
+        row.started_by_cadence
+        and row.recipient_kind == "person"
+        and row.notice_kind != "home"
+        and row.notice_kind not in _FILE_BUILDERS
+        and "content_b64" not in row.payload
+        and not (urgent is not None and urgent(row.payload))
+        and not (row.last_error or "").startswith(INTERRUPTED)
+    )
+
+
+def _fold(session: Session, rows: list[OutboxMessage], *, token: str, now: datetime) -> list[OutboxMessage]:
+    """The claimed rows, each person's foldable ones grouped into a digest with what else falls due for them
+    within FOLD_WINDOW (claimed too), or given back to wait for the person's turn; a digest fixed before
+    a crash is taken whole, as it was."""
+    fixed = {row.digest for row in rows if row.digest}
+    if fixed:
+        rows += _take(
+            session, select(OutboxMessage.id).where(col(OutboxMessage.digest).in_(fixed)), token, now
+        )
+    by_person: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+    for row in rows:
+        if row.digest is None and _foldable(row):
+            by_person[(row.platform, row.recipient)].append(row)
+    for (platform, recipient), mine in by_person.items():
+        zone = _zone_of(session, mine[0])
+        wait = _turn(session, platform, recipient, zone, now)
+        if wait is not None:
+            _give_back(mine, until=wait)
+            session.info["outbox_held"] = session.info.get("outbox_held", 0) + len(mine)
+            continue
+        coming = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.platform == platform,
+                OutboxMessage.recipient_kind == "person",
+                OutboxMessage.recipient == recipient,
+                col(OutboxMessage.started_by_cadence).is_(True),
+                col(OutboxMessage.digest).is_(None),
+                OutboxMessage.notice_kind != "home",
+                OutboxMessage.next_attempt_at <= now + FOLD_WINDOW,
+            )
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        )
+        pulled = _take(session, coming, token, now)
+        _give_back([row for row in pulled if not _foldable(row)], until=None)  # they keep their own time
+        rows += pulled
+        mine = sorted(
+            mine + [row for row in pulled if _foldable(row)], key=lambda r: (r.next_attempt_at, r.id)
+        )
+        together, later = mine[:MOST_FOLDED], mine[MOST_FOLDED:]
+        _give_back(later, until=now + FOLD_WINDOW)
+        session.info["outbox_held"] = session.info.get("outbox_held", 0) + len(later)
+        if len(together) > 1:
+            key = digest_key([row.key for row in together])
+            for row in together:
+                row.digest = key
+    session.flush()
+    return sorted((row for row in rows if row.claim_token == token), key=lambda r: r.id or 0)
+
+
+def digest_key(member_keys: list[str]) -> str:
+    """The idempotency key of the digest of these messages: the same members, the same key."""
+    return "digest:" + hashlib.sha256("\n".join(sorted(member_keys)).encode()).hexdigest()[:32]
+
+
+def _take(session: Session, ids: Any, token: str, now: datetime) -> list[OutboxMessage]:
+    """Claim the pending rows among `ids` (a select of ids) for this token too; the rows newly claimed."""
+    ids = ids.where(OutboxMessage.state == "pending")
+    if session.get_bind().dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    wanted = [i for i in session.exec(ids) if i is not None]  # type: ignore[call-overload]
+    if not wanted:
+        return []
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(wanted), col(OutboxMessage.state) == "pending")
+        .values(
+            state="sending", claim_token=token, claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(wanted), OutboxMessage.claim_token == token)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _give_back(rows: list[OutboxMessage], *, until: datetime | None) -> None:
+    """Unclaim rows not to be sent now: they wait until `until` (None: their own time), not a failed try."""
+    for row in rows:
+        row.state, row.claim_token, row.claimed_until = "pending", None, None
+        row.attempts -= 1
+        if until is not None:
+            row.next_attempt_at = max(row.next_attempt_at, until)
+
+
+def _turn(session: Session, platform: str, recipient: str, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When a person may next hear from Cadence on its own, if not now: FOLD_WINDOW after the last message
+    it started to them, or, once today's DAILY_BUDGET is spent, the start of their next working day."""
+    local = now.astimezone(zone)
+    day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=zone)
+    since = min(day_start, now - FOLD_WINDOW)
+    sent = session.exec(
+        select(OutboxMessage.sent_at, func.coalesce(OutboxMessage.digest, OutboxMessage.key)).where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.recipient_kind == "person",
+            OutboxMessage.recipient == recipient,
+            col(OutboxMessage.started_by_cadence).is_(True),
+            OutboxMessage.notice_kind != "home",
+            OutboxMessage.state == "sent",
+            col(OutboxMessage.sent_at) >= since,
+        )
+    ).all()
+    if not sent:
+        return None
+    last = max(at for at, _ in sent if at is not None)
+    if now < last + FOLD_WINDOW:
+        return last + FOLD_WINDOW
+    if len({message for at, message in sent if at is not None and at >= day_start}) >= DAILY_BUDGET:
+        tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        return working_moment(tomorrow, zone)
+    return None
+
+
+def _zone_of(session: Session, row: OutboxMessage) -> ZoneInfo:
+    """The timezone of the person a row is for (UTC when they have left the plan: it fails when sent)."""
+    try:
+        person, _, _ = _resolve(session, row)
+    except PermanentFailure:
+        return ZoneInfo("UTC")
+    return ZoneInfo(person.timezone) if person is not None else ZoneInfo("UTC")
 
 
 # notice kind -> check run just before sending: a reason to cancel the message, or None to send it
@@ -320,13 +493,19 @@ class DeliveryWorker:
             now = self.clock.now()
             with Session(self.engine, expire_on_commit=False) as session:
                 rows = claim_due(session, now=now, limit=self.batch)
+                held = session.info.get("outbox_held", 0)
             if not rows:
+                if held:
+                    continue  # all it claimed waits for its person's turn: others may be due behind them
                 break
             renewed = now
-            for row in rows:
+            for together in _together(rows):
                 if self.clock.now() - renewed >= LEASE / 2:
-                    renewed = self._keep_claim(row.claim_token)
-                self._deliver(row, report)
+                    renewed = self._keep_claim(together[0].claim_token)
+                if len(together) == 1 and together[0].digest is None:
+                    self._deliver(together[0], report)
+                else:
+                    self._deliver_digest(together, report)
         report.next_due = self.next_due()
         return report
 
@@ -368,6 +547,65 @@ class DeliveryWorker:
             if current is None or current.claim_token != row.claim_token:
                 return  # our lease ran out and another worker took the row: it is theirs now
             self._record(session, current, outcome, now, destination, report)
+
+    def _deliver_digest(self, rows: list[OutboxMessage], report: DeliveryReport) -> None:
+        """One message for what fell due together for one person; each member row records its outcome."""
+        now = self.clock.now()
+        destination = rows[0].platform_channel or f"person:{rows[0].recipient}"
+        paused_until = max(self._paused.get(destination, now), self._paused.get("*", now))
+        if paused_until > now:
+            outcomes = {row.id: _Outcome(wait_until=paused_until) for row in rows}
+        else:
+            self._wait_for_a_slot()
+            started = time.monotonic()
+            outcomes = self._attempt_digest(rows, now)
+            if any(outcome.posted for outcome in outcomes.values()):
+                self._sent.append(started)
+                self._forget_old_sends()
+        with session_scope(self.engine) as session:
+            told = False  # the admins hear once of a digest that failed, not once per member
+            for row in rows:
+                current = session.get(OutboxMessage, row.id)
+                if current is None or current.claim_token != row.claim_token:
+                    continue
+                outcome = outcomes[row.id]
+                self._record(session, current, outcome, now, destination, report, tell=not told)
+                told = told or current.state == "failed"
+
+    def _attempt_digest(self, rows: list[OutboxMessage], now: datetime) -> dict[int | None, _Outcome]:
+        key = rows[0].digest or rows[0].key
+        outcomes: dict[int | None, _Outcome] = {}
+        try:
+            drawn: list[tuple[OutboxMessage, Message]] = []
+            with Session(self.engine) as session:
+                person, _, _ = _resolve(session, rows[0])
+                assert person is not None
+                if any((row.last_error or "").startswith(INTERRUPTED) for row in rows):
+                    # Sent whole or not at all: found, it counts for every member.
+                    since = min(row.due_at for row in rows).timestamp()
+                    landed = self.notifier.find_posted(None, person, key=key, since=since)
+                    if landed:
+                        return {row.id: _Outcome(posted=landed) for row in rows}
+                for row in rows:
+                    check = _CANCEL_CHECKS.get(row.notice_kind)
+                    reason = check(session, row) if check else None
+                    if reason:
+                        outcomes[row.id] = _Outcome(cancelled=reason)
+                        continue
+                    try:
+                        drawn.append((row, _draw(Notice(row.notice_kind, row.payload))))
+                    except PermanentFailure as failed:  # that one fails; the others still go
+                        outcomes[row.id] = _Outcome(error=failed)
+            if drawn:
+                posted = self.notifier.direct_message(person, _digest([m for _, m in drawn]), key=key)
+                outcomes.update({row.id: _Outcome(posted=posted) for row, _ in drawn})
+        except DeliveryError as error:
+            outcomes.update({row.id: _Outcome(error=error) for row in rows if row.id not in outcomes})
+        except Exception as error:  # an adapter bug must not stop the other messages
+            log.exception("sending the digest %s failed unexpectedly", key)
+            failure = TemporaryFailure(f"unexpected: {type(error).__name__}")
+            outcomes.update({row.id: _Outcome(error=failure) for row in rows if row.id not in outcomes})
+        return outcomes
 
     def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
         try:
@@ -431,9 +669,23 @@ class DeliveryWorker:
             )
         if row.recipient_kind == "update":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
-            return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, notice)
+            shown = self._digest_showing(parent, notice) if parent.digest else notice
+            return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, shown)
         assert channel is not None
         return self.notifier.post_to_channel(channel, notice, key=row.key)
+
+    def _digest_showing(self, parent: OutboxMessage, change: Message) -> Message:
+        """The digest `parent` was sent in, with `change` in its place: an update of one item (a prompt
+        answered) keeps the others on show."""
+        with Session(self.engine) as session:
+            members = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.digest == parent.digest, OutboxMessage.state == "sent")
+                .order_by(col(OutboxMessage.id))
+            ).all()
+        return _digest(
+            [change if m.id == parent.id else _draw(Notice(m.notice_kind, m.payload)) for m in members]
+        )
 
     def _record(
         self,
@@ -443,6 +695,8 @@ class DeliveryWorker:
         now: datetime,
         destination: str,
         report: DeliveryReport,
+        *,
+        tell: bool = True,
     ) -> None:
         row.claim_token, row.claimed_until = None, None
         if outcome.cancelled:
@@ -453,6 +707,8 @@ class DeliveryWorker:
             row.state, row.sent_at, row.last_error = "sent", now, None
             row.platform_channel, row.platform_message_id = outcome.posted.channel, outcome.posted.message_id
             report.sent += 1
+            if row.recipient_kind == "update":
+                _keep_shown(session, row)
             return
         error = outcome.error
         if outcome.wait_until or isinstance(error, RateLimited):
@@ -481,8 +737,10 @@ class DeliveryWorker:
         log.warning("message %s failed: %s", row.key, reason)
         if isinstance(error, FileNotBuilt) and row.recipient_kind == "person":
             _tell_the_asker(session, row, reason, now)
-        else:
+        elif tell:
             _report_failure(session, row, reason, now)
+        else:
+            _audit_failure(session, row, reason)
 
     def _pause(self, destination: str, until: datetime, now: datetime) -> None:
         """Wait for this destination only; when several at once are limited, the limit is the workspace's."""
@@ -512,6 +770,27 @@ class DeliveryWorker:
         horizon = time.monotonic() - 1
         while self._sent and self._sent[0] < horizon:
             self._sent.popleft()
+
+
+def _keep_shown(session: Session, update: OutboxMessage) -> None:
+    """An item of a digest now shows what its update said: a later update of another item keeps it."""
+    parent = message(session, update.thread_of or "")
+    if parent is not None and parent.digest:
+        parent.notice_kind, parent.payload = update.notice_kind, update.payload
+
+
+def _together(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The claimed rows as they are sent: each digest's members together, every other row alone."""
+    groups: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        groups.setdefault(row.digest or f"row:{row.id}", []).append(row)
+    return list(groups.values())
+
+
+def _digest(members: list[Message]) -> Message:
+    from bot import views
+
+    return views.digest(members)
 
 
 def _draw(notice: Notice) -> Message:

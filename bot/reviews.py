@@ -96,6 +96,7 @@ def _ask(
             notice=Notice("ownership_unconfirmed", data),
             now=now,
             at_work=True,
+            besides=owner.id,  # an admin who owns these topics was just asked: not told of their own silence
         )
     return queued
 

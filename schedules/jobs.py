@@ -56,7 +56,8 @@ def run_hourly(index: int) -> None:
 
 def run_checkin_schedule() -> None:
     """A check-in time has come in one timezone (of any number of studies): the check-in work of the
-    studies whose moment it is, at once rather than at the next tick, then delivery."""
+    studies whose moment it is, at once rather than at the next tick, then the tick itself: what else
+    falls due now is queued before delivery, so that it reaches each person in one message with the prompt."""
     runtime = _current()
     for work in due.registered():
         if work.run_study is checkins.do_due_work.__wrapped__:
@@ -65,7 +66,7 @@ def run_checkin_schedule() -> None:
                 log.info("check-in work: %d messages queued", queued)
             except Exception:
                 log.exception("check-in work failed")
-    deliver()
+    tick()
 
 
 def tick() -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import checkins, due
@@ -46,6 +47,61 @@ class ScriptProblem(Exception):
 class Simulated:
     received: list  # what each recipient got, in time order (the recorder's records)
     moments: int  # how many moments the clock stopped at
+
+
+# Working hours by which `--stats` counts what reached someone outside them, in their own time, Monday to
+# Friday (until each person's own working calendar says otherwise).
+WORKING_HOURS = (time(9, 0), time(18, 0))
+NOT_STARTED_BY_ANYONE_ELSE = {"reply", "home"}  # a command's own answer, an App Home: not messages to count
+
+
+@dataclass(frozen=True)
+class PersonStats:
+    """What one person received directly (DMs, digests, files; not answers to their own commands)."""
+
+    to: str  # @handle
+    messages: int
+    per_week: float
+    busiest_week: int  # the most in one week of the run (7 days from its start)
+    most_at_once: int  # the most at one moment (one minute)
+    outside_hours: int  # at night, before or after WORKING_HOURS, or at a weekend, in their own time
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "to": self.to,
+            "messages": self.messages,
+            "per_week": self.per_week,
+            "busiest_week": self.busiest_week,
+            "most_at_once": self.most_at_once,
+            "outside_working_hours": self.outside_hours,
+        }
+
+
+def person_stats(
+    received: Iterable, *, handles: Iterable[str], start: datetime, days: int
+) -> list[PersonStats]:
+    """Per person of the plan, from what `Simulation.run` recorded (records with at, local, to, kind)."""
+    mine: dict[str, list] = {f"@{handle}": [] for handle in handles}
+    for record in received:
+        if record.to in mine and record.kind not in NOT_STARTED_BY_ANYONE_ELSE:
+            mine[record.to].append(record)
+    return [_stats_of(to, records, start, days) for to, records in mine.items()]
+
+
+def _stats_of(to: str, records: list, start: datetime, days: int) -> PersonStats:
+    moments = Counter(r.at.replace(second=0, microsecond=0) for r in records)
+    weeks = Counter((r.at - start) // timedelta(days=7) for r in records)
+    outside = sum(
+        r.local.weekday() >= 5 or not WORKING_HOURS[0] <= r.local.time() < WORKING_HOURS[1] for r in records
+    )
+    return PersonStats(
+        to,
+        len(records),
+        round(len(records) * 7 / days, 1),
+        max(weeks.values(), default=0),
+        max(moments.values(), default=0),
+        outside,
+    )
 
 
 class DueWorkFailed(Exception):

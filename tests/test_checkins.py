@@ -112,8 +112,13 @@ def test_a_bot_down_at_nine_sends_the_prompts_once_when_back(engine, study, fake
     jobs.configure(jobs.Runtime(engine=engine, worker=worker(engine, fake_slack, back), clock=back))
     jobs.tick()
     jobs.tick()
-    prompts_sent = [k for k in fake_slack.posted_keys() if k.startswith("checkin:")]
+    with Session(engine) as session:  # alone, or in a digest with what else fell due for them meanwhile
+        sent = session.exec(select(OutboxMessage).where(OutboxMessage.state == "sent")).all()
+    prompts_sent = [r.key for r in sent if r.key.startswith("checkin:")]
     assert sorted(prompts_sent) == sorted(f"checkin:ACME-201:2026-W48:{h}" for h in EVERYONE)
+    posted = fake_slack.posted_keys()
+    assert len(posted) == len(set(posted))
+    assert all((r.digest or r.key) in posted for r in sent if r.key.startswith("checkin:"))
 
 
 def test_who_was_missed_beyond_the_grace_is_left_out(engine, study):

@@ -48,10 +48,13 @@ def test_twelve_days_of_the_example_plan(env, tmp_path):
     assert set(messages[0]) == {"at", "local", "to", "kind", "text"}
     assert [m["at"] for m in messages] == sorted(m["at"] for m in messages)
 
-    def sent(kind: str, to: str | None = None) -> list[str]:
-        return [at(m) for m in messages if m["kind"] == kind and (to is None or m["to"] == to)]
+    def of(kind: str) -> list[dict]:  # alone, or an item of a digest
+        return [m for m in messages if kind == m["kind"] or kind in m.get("items", ())]
 
-    prompts = [m for m in messages if m["kind"] == "checkin_prompt"]
+    def sent(kind: str, to: str | None = None) -> list[str]:
+        return [at(m) for m in of(kind) if to is None or m["to"] == to]
+
+    prompts = of("checkin_prompt")
     assert {at(m) for m in prompts} == {"Mon 07 09:00", "Mon 14 09:00"} and len(prompts) == 14
     assert (
         datetime.fromisoformat(next(m for m in prompts if m["to"] == "@raj")["local"]).utcoffset().seconds
@@ -75,6 +78,31 @@ def test_twelve_days_of_the_example_plan(env, tmp_path):
     assert any(m["kind"] == "reply" and m["to"] == "@ben" and "ACME-201-E1" in m["text"] for m in messages)
     assert len({(m["to"], m["kind"], m["text"], m["at"]) for m in messages}) == len(messages)  # nothing twice
     assert not (tmp_path / "not-this.db").exists()  # a throwaway database, never DATABASE_URL
+
+
+def test_stats_tell_per_person_how_often_and_how_many_at_once(env, tmp_path):
+    """Four weeks of the example plan: nobody gets more than two messages at one moment, nor 40 in all."""
+    done = simulate(env, tmp_path, "--from", "2026-12-03", "--days", "28", "--json", "--stats", script=SCRIPT)
+    assert done.returncode == 0, done.stderr
+    *messages, stats = lines(done.stdout)
+    assert all({"at", "local", "to", "kind", "text"} <= set(m) and m["kind"] != "stats" for m in messages)
+    assert stats["kind"] == "stats" and stats["days"] == 28
+    people = {p["to"]: p for p in stats["people"]}
+    assert set(people) == {
+        f"@{h}" for h in ("alice", "ben", "carla", "dev", "raj", "mei", "omar", "sofia", "tom")
+    }
+    assert max(p["most_at_once"] for p in people.values()) <= 2
+    assert max(p["messages"] for p in people.values()) <= 40
+    raj = [m for m in messages if m["to"] == "@raj" and m["kind"] != "reply"]
+    assert people["@raj"]["messages"] == len(raj) and people["@raj"]["per_week"] == round(len(raj) / 4, 1)
+    assert people["@raj"]["outside_working_hours"] == sum(not "09:00" <= m["local"][11:16] < "18:00" or
+                                                          datetime.fromisoformat(m["local"]).weekday() >= 5
+                                                          for m in raj)  # fmt: skip
+
+    printed = simulate(env, tmp_path, "--from", "2026-12-03", "--days", "28", "--stats", script=SCRIPT)
+    table = printed.stdout.split("Per person", 1)[1].splitlines()
+    assert "most at once" in table[1] and "outside hours" in table[1]
+    assert table[2].split()[:2] == ["@alice", str(people["@alice"]["messages"])]
 
 
 def test_the_printout_reads_one_message_a_line(env, tmp_path):

@@ -53,6 +53,24 @@ def notice(item: Notice) -> m.Message:
         raise DrawingFailed(f"cannot draw '{item.kind}': {type(error).__name__} {error}") from error
 
 
+def digest(items: list[m.Message]) -> m.Message:
+    """What fell due together for one person, as one message: a line saying how many, then each item's
+    own blocks (its lines and its buttons) in turn, a divider between them. One item is itself."""
+    if len(items) == 1:
+        return items[0]
+    blocks: list[m.Block] = [section(m.line("*{n} things from Cadence*", n=str(len(items))))]
+    for number, item in enumerate(items, start=1):
+        blocks.append(m.Divider())
+        # Slack wants a block id once a message: each item's buttons keep theirs, numbered.
+        blocks += [
+            replace(b, id=f"{b.id}-{number}") if isinstance(b, m.Actions) and b.id else b for b in item.blocks
+        ]
+    fallback = m.line(
+        "{n} things from Cadence: {items}", n=str(len(items)), items=m.join([i.fallback for i in items], "; ")
+    )
+    return m.Message(fallback, tuple(blocks), kind="digest", parts=tuple(items))
+
+
 class DrawingFailed(Exception):
     """A notice whose view cannot draw it: sending it again would fail again."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -25,15 +26,19 @@ class Received:
     kind: str  # the message's kind (checkin_prompt, escalation_level, ...), "home", "file" or "reply"
     text: str  # one line
     key: str | None = None
+    parts: tuple[Received, ...] = ()  # a digest's items, each as it would have come alone
 
-    def as_json(self) -> dict[str, str]:
-        return {
+    def as_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
             "at": self.at.isoformat().replace("+00:00", "Z"),
             "local": self.local.isoformat(),
             "to": self.to,
             "kind": self.kind,
             "text": self.text,
         }
+        if self.parts:
+            shown["items"] = [part.kind for part in self.parts]
+        return shown
 
     def as_line(self) -> str:
         what = self.kind.replace("checkin", "check-in").replace("_", " ")
@@ -62,7 +67,12 @@ class RecordingNotifier:
         return self._channel(channel, message.kind, render_message(message, self._zone_of(channel)), key)
 
     def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
-        return self._person(person, message.kind, render_message(message, ZoneInfo(person.timezone)), key)
+        zone = ZoneInfo(person.timezone)
+        to = f"@{person.handle}"
+        parts = tuple(
+            self._received(to, person.timezone, p.kind, render_message(p, zone), None) for p in message.parts
+        )
+        return self._person(person, message.kind, render_message(message, zone), key, parts)
 
     def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
         self._channel(
@@ -102,14 +112,23 @@ class RecordingNotifier:
         """What a command answered its typist."""
         self._record(f"@{handle}", timezone, "reply", text, None)
 
-    def _person(self, person: Contact, kind: str, text: str, key: str | None) -> Posted:
-        self._record(f"@{person.handle}", person.timezone, kind, text, key)
+    def _person(
+        self, person: Contact, kind: str, text: str, key: str | None, parts: tuple[Received, ...] = ()
+    ) -> Posted:
+        self._record(f"@{person.handle}", person.timezone, kind, text, key, parts)
         return Posted(f"dm:{person.handle}", str(next(self._ids)))
 
     def _channel(self, channel: str, kind: str, text: str, key: str | None) -> Posted:
         self._record(f"#{channel}", str(self._zone_of(channel)), kind, text, key)
         return Posted(channel, str(next(self._ids)))
 
-    def _record(self, to: str, zone: str, kind: str, text: str, key: str | None) -> None:
+    def _record(
+        self, to: str, zone: str, kind: str, text: str, key: str | None, parts: tuple[Received, ...] = ()
+    ) -> None:
+        self.received.append(self._received(to, zone, kind, text, key, parts))
+
+    def _received(
+        self, to: str, zone: str, kind: str, text: str, key: str | None, parts: tuple[Received, ...] = ()
+    ) -> Received:
         at = self.clock.now().astimezone(UTC)
-        self.received.append(Received(at, at.astimezone(ZoneInfo(zone)), to, kind, one_line(text), key))
+        return Received(at, at.astimezone(ZoneInfo(zone)), to, kind, one_line(text), key, parts)
