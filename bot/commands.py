@@ -318,12 +318,21 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
     "/minutes <pasted notes>   (alone: asks for them)",
     "   lines like ACTION @raj: send the plan by Friday · DECISION: screening window 21 days",
     "/minutes post <id>   ·   /minutes cancel <id>",
+    "/minutes correct <id> <the whole corrected notes>   (supersedes them; whom a change concerns is told)",
 )
 def minutes_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
     """Post meeting minutes: decisions and action items with owners and due dates, reminded until done."""
     if not text:
         return minutes.minutes_form(session, requester=requester, now=now)
     verb, _, rest = text.partition(" ")
+    if verb.casefold() == "correct":
+        which, _, notes = rest.strip().partition(" ")
+        if (number := _number(which, "M")) is None or not notes.strip():
+            raise BadCommand(
+                "Which minutes, and what do they say now?",
+                hint="/minutes correct M3 <the whole corrected notes>: they supersede M3 once posted.",
+            )
+        return minutes.draft_minutes(session, requester=requester, text=notes, now=now, corrects=number)
     if verb.casefold() in {"post", "cancel"} and (number := _number(rest, "M")) is not None:
         action = minutes.post_minutes if verb.casefold() == "post" else minutes.cancel_minutes
         return action(session, requester=requester, minutes_id=number, now=now)

@@ -117,8 +117,10 @@ def draft_minutes(
     held_on: date | None = None,
     attendees: list[str] | None = None,
     attendee_ids: list[str] | None = None,
+    corrects: int | None = None,
 ) -> MinutesDraft:
-    """Read pasted notes (or a form) into a draft the note taker confirms before it is posted."""
+    """Read pasted notes (or a form) into a draft the note taker confirms before it is posted; with
+    `corrects`, the whole corrected text of posted minutes, which it supersedes once posted."""
     if not text.strip():
         raise BadCommand(
             "Paste the notes after /minutes, or use /minutes alone for the form.",
@@ -133,6 +135,9 @@ def draft_minutes(
     parsed = parse_notes(text, people, today, month_first=month_first)
     meetings = [m["name"] for m in _meetings(session, study)]
     meeting = meeting or (meetings[0] if len(meetings) == 1 else AD_HOC)
+    if corrects is not None:  # the same meeting, day and people as the minutes it corrects
+        original = _correctable(session, study, corrects, requester)
+        meeting, held_on, attendees = original.meeting, original.held_on, list(original.attendees)
     minutes = Minutes(
         study_id=study.id,
         meeting=meeting,
@@ -153,6 +158,7 @@ def draft_minutes(
             "decisions": list(parsed.decisions),
             "problems": list(parsed.problems),
             "guesses": list(parsed.guesses),
+            **({"corrects": corrects} if corrects is not None else {}),
         },
         note_taker_id=requester.person_id,
         created_at=now,
@@ -177,11 +183,20 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         session.refresh(minutes)
         raise CadenceError(f"{ref(study.key, minutes.id)} is {minutes.state} already; nothing changed.")
     session.refresh(minutes)
+    corrected = _superseded(session, study, minutes, requester)
+    kept = _open_items(session, corrected) if corrected else {}
     items: dict[int, ActionItem] = {}  # by the action's place in the minutes
+    changes: list[Change] = []
     for place, action in enumerate(minutes.parsed["actions"]):
         if not action["text"]:
             continue  # nothing to do: shown as not understood, not tracked
         owner = study.people.get(action["owner"] or "")  # None: tracked as needing an owner
+        if (same := kept.pop(action["text"].casefold(), None)) is not None:
+            changes += _carry_over(same, minutes, owner, action["due"], study)
+            items[place] = same
+            continue
+        if corrected:
+            changes.append(Change("added", action["text"], None, owner.id if owner else None))
         item = ActionItem(
             study_id=study.id,
             minutes_id=minutes.id,
@@ -192,7 +207,10 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         )
         session.add(item)
         items[place] = item
+    already = {d.casefold() for d in corrected.parsed["decisions"]} if corrected else set()
     for text in minutes.parsed["decisions"]:
+        if text.casefold() in already:
+            continue  # decided before: a correction records only what is new
         session.add(
             Decision(
                 study_id=study.id,
@@ -203,8 +221,13 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
                 created_at=now,
             )
         )
+    for gone in kept.values():  # in the minutes it corrects, not in the correction: dropped
+        gone.state = "dropped"
+        changes.append(Change("dropped", gone.text, gone.owner_id, None))
     session.flush()
     data = _minutes_data(study, minutes, items)
+    if corrected:
+        data["changes"] = [c.words(study) for c in changes]
     key = f"minutes:{study.key}:{minutes.id}"
     destination = (
         outbox.Destination.channel(study.channel)
@@ -214,7 +237,11 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
     outbox.enqueue(
         session, key=key, to=destination, notice=Notice("minutes", data), now=now, study_id=study.id
     )
-    for owner_id in sorted({i.owner_id for i in items.values() if i.owner_id is not None}):
+    told = {i.owner_id for i in items.values() if i.owner_id is not None}
+    if corrected:  # only whom a change concerns hears of a correction, and only of that
+        _tell_of_correction(session, study, minutes, corrected, changes, data, now)
+        told = set()
+    for owner_id in sorted(told):
         owner = study.member(owner_id)
         mine = [
             a for a in data["actions"] if a.get("id") and (a["owner"] or {}).get("handle") == owner.handle
@@ -239,6 +266,7 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
             "actions": len(items),
             "unowned": sum(1 for i in items.values() if i.owner_id is None),
             "decisions": len(minutes.parsed["decisions"]),
+            **({"supersedes": ref(study.key, corrected.id), "changes": data["changes"]} if corrected else {}),
         },
     )
     return MinutesPosted(
@@ -248,6 +276,114 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         study.channel,
         sum(1 for i in items.values() if i.owner_id is None),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a correction changed about one action item, and whom it concerns (person ids)."""
+
+    what: str  # added, dropped, owner, due
+    text: str
+    before: int | None  # the owner before
+    after: int | None  # the owner after
+    due: str | None = None
+
+    def words(self, study: StudyView) -> str:
+        def name(person_id: int | None) -> str:
+            return study.member(person_id).name if person_id is not None else "nobody yet"
+
+        return {
+            "added": f"added: {self.text} ({name(self.after)})",
+            "dropped": f"dropped: {self.text} ({name(self.before)})",
+            "owner": f"{self.text}: now {name(self.after)}'s, was {name(self.before)}'s",
+            "due": f"{self.text}: now "
+            + (f"due {in_words(date.fromisoformat(self.due))}" if self.due else "no due date"),
+        }[self.what]
+
+
+def _correctable(session: Session, study: StudyView, minutes_id: int, requester: Requester) -> Minutes:
+    original = _minutes(session, study, minutes_id)
+    if original.state != "posted":
+        raise BadCommand(f"{ref(study.key, original.id)} is not posted; correct the draft by discarding it.")
+    if original.parsed.get("superseded_by"):
+        newer = ref(study.key, original.parsed["superseded_by"])
+        raise CadenceError(f"{ref(study.key, original.id)} was corrected already; correct {newer} instead.")
+    if original.note_taker_id != requester.person_id and not requester.is_admin:
+        raise CadenceError("Only the note taker (or an admin) can correct these minutes.")
+    return original
+
+
+def _superseded(session: Session, study: StudyView, minutes: Minutes, requester: Requester) -> Minutes | None:
+    """The posted minutes a correction supersedes, marked so (locked: one correction each), or None."""
+    if minutes.parsed.get("corrects") is None:
+        return None
+    original = session.exec(
+        select(Minutes).where(col(Minutes.id) == minutes.parsed["corrects"]).with_for_update()
+    ).one()
+    _correctable(session, study, original.id, requester)
+    original.parsed = {**original.parsed, "superseded_by": minutes.id}
+    return original
+
+
+def _open_items(session: Session, minutes: Minutes) -> dict[str, ActionItem]:
+    rows = session.exec(
+        select(ActionItem)
+        .where(ActionItem.minutes_id == minutes.id, ActionItem.state == "open")
+        .order_by(col(ActionItem.id))
+    )
+    return {item.text.casefold(): item for item in rows}
+
+
+def _carry_over(
+    item: ActionItem, minutes: Minutes, owner: Contact | None, due: str | None, study: StudyView
+) -> list[Change]:
+    """An item the correction keeps: it moves to the correction, with its new owner and date if any."""
+    changes = []
+    item.minutes_id = minutes.id
+    new_owner = owner.id if owner else None
+    if new_owner != item.owner_id and new_owner is not None:  # a correction that names nobody keeps the owner
+        changes.append(Change("owner", item.text, item.owner_id, new_owner))
+        item.owner_id = new_owner
+    new_due = date.fromisoformat(due) if due else None
+    if new_due != item.due_on and new_due is not None:
+        changes.append(Change("due", item.text, item.owner_id, item.owner_id, due))
+        item.due_on = new_due
+    return changes
+
+
+def _tell_of_correction(
+    session: Session,
+    study: StudyView,
+    minutes: Minutes,
+    corrected: Minutes,
+    changes: list[Change],
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    concerned = {i for c in changes for i in (c.before, c.after) if i is not None}
+    for person_id in sorted(concerned):
+        person = study.member(person_id)
+        theirs = [c.words(study) for c in changes if person_id in (c.before, c.after)]
+        now_theirs = {c.text for c in changes if c.after == person_id and c.what in {"added", "owner", "due"}}
+        items = [a for a in data["actions"] if a.get("id") and a["text"] in now_theirs]
+        outbox.enqueue(
+            session,
+            key=f"minutes-corrected:{study.key}:{minutes.id}:{person.handle}",
+            to=outbox.Destination.person(person.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice(
+                "minutes_corrected",
+                {
+                    "ref": ref(study.key, minutes.id),
+                    "supersedes": ref(study.key, corrected.id),
+                    "meeting": minutes.meeting,
+                    "held_on": minutes.held_on.isoformat(),
+                    "changes": theirs,
+                    "actions": items,
+                },
+            ),
+        )
 
 
 def cancel_minutes(
@@ -803,6 +939,7 @@ def _minutes_data(
         "actions": actions,
         "problems": minutes.parsed["problems"],
         "guesses": minutes.parsed.get("guesses") or [],
+        "corrects": ref(study.key, minutes.parsed["corrects"]) if minutes.parsed.get("corrects") else None,
         "note_taker": who(note_taker.handle),
     }
 

@@ -396,7 +396,7 @@ class ActionItem(SQLModel, table=True):
     )
     text: str
     due_on: date | None = None
-    state: str = Field(default="open", index=True, description="open or done")
+    state: str = Field(default="open", index=True, description="open, done, or dropped (by a correction)")
     created_at: datetime = _utc_column()
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     done_by: str | None = None

@@ -318,3 +318,79 @@ def assign(engine, handle, item_id, who):
         who=who,
         now=MONDAY,
     )
+
+
+CORRECTED = """Weekly call — recruitment and safety
+ACTION @omar: close the open EDC queries by 2026-12-10
+ACTION: Ben to send the monitoring visit report by Friday
+ACTION @mei: reconcile the SAE listings by 2026-12-04
+DECISION: screening window extended to 21 days
+DECISION: keep 8 sites"""
+
+
+def test_a_correction_supersedes_posted_minutes_and_tells_only_whom_it_concerns(engine, study):
+    from bot.models import AuditEvent, Minutes
+
+    post(engine, draft(engine).minutes_id)
+    before = items(engine)
+    drafted = run_in_session(
+        engine,
+        minutes.draft_minutes,
+        requester=as_person(engine, "raj"),
+        text=CORRECTED,
+        now=MONDAY,
+        corrects=1,
+    )
+    assert drafted.data["corrects"] == "ACME-201-M1" and drafted.data["meeting"] == "Weekly sponsor–CRO call"
+    with pytest.raises(CadenceError, match="Only the note taker"):
+        run_in_session(
+            engine,
+            minutes.draft_minutes,
+            requester=as_person(engine, "ben"),
+            text=CORRECTED,
+            now=MONDAY,
+            corrects=1,
+        )
+    post(engine, drafted.minutes_id)
+    after = items(engine)
+    edc, report = after["Close the open EDC queries"], after["Send the monitoring visit report"]
+    assert (edc.id, edc.due_on, edc.minutes_id) == (
+        before["Close the open EDC queries"].id,
+        date(2026, 12, 10),
+        2,
+    )
+    assert report.id == before["Send the monitoring visit report"].id and report.state == "open"
+    assert after["Someone to check the temperature logs"].state == "dropped"
+    assert after["Reconcile the SAE listings"].minutes_id == 2
+    [channel] = rows(engine, "minutes:ACME-201:2")
+    assert channel.payload["changes"] == [
+        "Close the open EDC queries: now due Thu 10 Dec 2026",
+        "Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's",
+        "added: Reconcile the SAE listings (Mei Lin)",
+        "dropped: Someone to check the temperature logs (nobody yet)",
+    ]
+    told = {r.key.rsplit(":", 1)[1]: r.payload["changes"] for r in rows(engine, "minutes-corrected:")}
+    assert told == {
+        "omar": ["Close the open EDC queries: now due Thu 10 Dec 2026"],
+        "sofia": ["Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's"],
+        "ben": ["Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's"],
+        "mei": ["added: Reconcile the SAE listings (Mei Lin)"],
+    }
+    assert rows(engine, "minutes-actions:ACME-201:2") == []  # nobody gets the whole list again
+    with Session(engine) as session:
+        assert session.get(Minutes, 1).parsed["superseded_by"] == 2
+        assert [d.text for d in session.exec(select(Decision))] == [
+            "screening window extended to 21 days",
+            "keep 8 sites",  # only what is new is recorded
+        ]
+        [audited] = session.exec(select(AuditEvent).where(AuditEvent.subject == "ACME-201-M2")).all()
+        assert audited.detail["supersedes"] == "ACME-201-M1" and len(audited.detail["changes"]) == 4
+    with pytest.raises(CadenceError, match="corrected already; correct ACME-201-M2 instead"):
+        run_in_session(
+            engine,
+            minutes.draft_minutes,
+            requester=as_person(engine, "raj"),
+            text=CORRECTED,
+            now=MONDAY,
+            corrects=1,
+        )

@@ -40,6 +40,10 @@ def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
         [m.line("{side}: {names}", side=side_label(s), names=m.join(n)) for s, n in by_side.items()], " · "
     )
     blocks: list[m.Block] = [section(head)]
+    if data.get("corrects"):
+        blocks.append(context(m.line(":pencil2: A correction: supersedes {ref}", ref=data["corrects"])))
+    if data.get("changes"):
+        blocks.append(_listed("*Changes*", [m.line("• {c}", c=c) for c in data["changes"]]))
     if attendees:
         blocks.append(context(m.line("Attendees — {a}", a=attendees)))
     if data["decisions"]:
@@ -114,6 +118,23 @@ def _(data: dict[str, Any]) -> m.Message:
     if len(data["actions"]) > MESSAGE_ACTIONS:
         blocks.append(left_out(len(data["actions"]) - MESSAGE_ACTIONS, "/actions"))
     return message(f"Your action items from {data['meeting']}", *blocks)
+
+
+@notice_view("minutes_corrected")
+def _(data: dict[str, Any]) -> m.Message:
+    intro = m.line(
+        ":pencil2: The minutes of *{meeting}* ({held}) were corrected ({ref} supersedes {old}). "
+        "What changed for you:",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+        ref=data["ref"],
+        old=data["supersedes"],
+    )
+    blocks: list[m.Block] = [section(intro, *(m.line("• {c}", c=c) for c in data["changes"]))]
+    for action in data["actions"][:MESSAGE_ACTIONS]:
+        blocks.append(section(m.line("• {t} ({due})", t=action["text"], due=_due(action["due"]))))
+        blocks.append(item_buttons(action["id"], f"action_{action['id']}"))
+    return message(f"Minutes of {data['meeting']} corrected", *blocks)
 
 
 @notice_view("action_done")

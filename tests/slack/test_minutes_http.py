@@ -240,3 +240,38 @@ def test_actions_added_by_hand_in_the_typists_convention(url, engine, fake_slack
         "D01BEN",
         "D02OMAR",
     ]
+
+
+def test_posted_minutes_are_corrected_and_whom_a_change_concerns_is_told(url, engine, fake_slack, clock):
+    clock.set(THURSDAY)
+    first = post_command(url, "/minutes", "ACTION @omar: re-check the cases by 15.12.", user_id=RAJ).json()
+    post_button = next(b for b in first["blocks"] if b["type"] == "actions")["elements"][0]
+    assert press(url, fake_slack, RAJ, "minutes_post", post_button["value"], "post") == 200
+    deliver(engine, fake_slack, clock)
+    refused = post_command(
+        url, "/minutes", "correct M1 ACTION @mei: re-check the cases by 15.12.", user_id=BEN
+    )
+    assert "Only the note taker (or an admin) can correct these minutes." in refused.text
+    preview = post_command(
+        url,
+        "/minutes",
+        "correct M1 ACTION @mei: re-check the cases by 18.12. ACTION @ben: count kits EOW",
+        user_id=RAJ,
+    )
+    assert "A correction: supersedes ACME-201-M1" in preview.text
+    post_button = next(b for b in preview.json()["blocks"] if b["type"] == "actions")["elements"][0]
+    assert press(url, fake_slack, RAJ, "minutes_post", post_button["value"], "post-2") == 200
+    deliver(engine, fake_slack, clock)
+    corrected = [p for p in fake_slack.posted if p.channel == "C0STUDY"][-1]
+    shown = json.dumps(corrected.blocks)
+    assert "supersedes ACME-201-M1" in shown and "now Mei Lin's, was Omar Haddad's" in shown
+    told = {
+        p.channel: json.dumps(p.blocks)
+        for p in fake_slack.posted
+        if (p.key or "").startswith("minutes-corrected:")
+    }
+    assert sorted(told) == ["D01BEN", "D02MEI", "D02OMAR"]
+    assert "Re-check the cases: now Mei Lin's, was Omar Haddad's" in told["D02OMAR"]
+    assert "action_done" in told["D02MEI"] and "added: Count kits (Ben Okafor)" in told["D01BEN"]
+    again = post_command(url, "/minutes", "correct M1 ACTION @omar: re-check by 20.12.", user_id=RAJ).text
+    assert "ACME-201-M1 was corrected already; correct ACME-201-M2 instead." in again
