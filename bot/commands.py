@@ -348,8 +348,7 @@ def minutes_command(session: Session, requester: Requester, text: str, now: date
     "/actions add @who <what> by <when>   ·   /actions assign <id> @who   ·   /actions reassign <id> @who",
 )
 def actions_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
-    """Open action items from the minutes or added by hand: yours or everyone's; close them, move their
-    date, give them an owner."""
+    """Open action items, yours or everyone's: close them, move their date, add them, give them an owner."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "all", "mine"} and not rest:

@@ -4,6 +4,7 @@ study channel; each action owned, dated, reminded and closed with a click; late 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from bot.studies import Requester, typists_day
 from bot.timing import add_duration, local_moments, parse_duration, parse_schedule
 
 AD_HOC = "Ad hoc meeting"
+_AT = re.compile(r"(?<![\w.])@([\w.-]+)")
 OVERDUE_NUDGES = 5  # nudges on the business days after an overdue item's due date, then Cadence stops
 REMIND_AT = time(9, 0)  # reminders go out at this hour of the owner's own day
 
@@ -537,9 +539,13 @@ def add_action(session: Session, *, requester: Requester, text: str, now: dateti
     study = _study(session, requester)
     today, month_first = typists_day(session, requester, now)
     action = parse_action(f"ACTION {text}", list(study.people.values()), today, month_first=month_first)
-    usage = "/actions add @who <what> by <when>, e.g. /actions add @priya send the diary cards by 15.12."
+    usage = (
+        f"/actions add @who <what> by <when>, e.g. /actions add @{requester.handle} send the cards by 15.12."
+    )
     if action.owner is None:
-        raise BadCommand(f"Who owns it? {_people_hint(study)}", hint=usage)
+        unknown = _AT.search(text)
+        asked = f"Cadence does not know @{unknown.group(1)}." if unknown else "Who owns it?"
+        raise BadCommand(f"{asked} {_people_hint(study)}", hint=usage)
     if not action.text:
         raise BadCommand("Say what is to be done.", hint=usage)
     unread = [p for p in action.problems if p != "no due date found"]
