@@ -21,12 +21,14 @@ _ACTION = re.compile(
     r"^\s*(?:[-*•]\s*)?(?:action(?:\s+item)?s?|todo|to-do|to do(?=\s*:)|ai(?=\s*:))\b\s*[:\-–]?\s*", re.I
 )
 _DECISION = re.compile(r"^\s*(?:[-*•]\s*)?(?:decision|decided|agreed)\b\s*[:\-–]?\s*", re.I)
-# A marker inside a line starts a new item, in capitals ("… ACTION Piotr to …") or with a colon
-# ("… Action item: Arjun drafts …"): several items typed on one line, as in a one-line /minutes.
+# A marker inside a line starts a new item, in capitals ("… ACTION Piotr to …", "… DECISION: …") or with
+# a colon ("… Action item: Arjun drafts …"): several items typed on one line, as in a one-line /minutes.
+# "the ACTION LOG" and "ACTION items" stay words.
 _INLINE_MARKER = re.compile(
-    r"\s+(?:[·|;]\s+)?(?=(?:ACTION(?: ITEM)?|TODO|DECISION|DECIDED|AGREED)\b(?!\s+(?:items?|points?)\b)"
-    r"|(?:Action(?: item)?|Todo|Decision)\s*:)"
+    r"\s+(?:[·|;]\s+)?(?P<marker>(?:ACTION(?: ITEM)?|TODO|DECISION|DECIDED|AGREED)\b|"
+    r"(?:Action(?: item)?|Todo|Decision)(?=\s*:))(?P<after>\s*(?:[:\-–@]|(?P<word>[A-Za-z][\w.'-]*)))"
 )
+_NOT_AN_ITEM = {"items", "points", "log", "plan", "list", "required", "taken", "tracker"}
 _AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*[\w])")
 _DUE = re.compile(
     r"[\s,;(]+(?:by|due(?:\s+(?:by|on))?|before|no later than|until|till|deadline:?)\s+"
@@ -63,7 +65,7 @@ class ParsedNotes:
 def parse_notes(text: str, people: list[Contact], today: date, *, month_first: bool = False) -> ParsedNotes:
     """Split pasted notes into actions (with owner and due date), decisions and the rest."""
     actions, decisions, notes, problems, guesses = [], [], [], [], []
-    for number, raw in enumerate(_INLINE_MARKER.sub("\n", text).splitlines(), 1):
+    for number, raw in enumerate(_split_inline_items(text).splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
@@ -82,6 +84,19 @@ def parse_notes(text: str, people: list[Contact], today: date, *, month_first: b
         else:
             notes.append(line)
     return ParsedNotes(tuple(actions), tuple(decisions), tuple(notes), tuple(problems), tuple(guesses))
+
+
+def _split_inline_items(text: str) -> str:
+    """Each item typed inside a line on a line of its own."""
+
+    def split(found: re.Match[str]) -> str:
+        word = found["word"] or ""
+        word = word.rstrip(".,;:")
+        if (len(word) > 1 and word.isupper() and word != "ITEM") or word.casefold() in _NOT_AN_ITEM:
+            return found.group(0)  # "the ACTION LOG", "ACTION items": words, not an item
+        return "\n" + found["marker"] + found["after"]
+
+    return _INLINE_MARKER.sub(split, text)
 
 
 def parse_action(line: str, people: list[Contact], today: date, *, month_first: bool = False) -> ParsedAction:

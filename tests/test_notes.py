@@ -216,3 +216,18 @@ def test_one_line_minutes_find_every_action():
     ]
     assert parsed.notes == ("Weekly call 15 Dec.",) and parsed.decisions == ("keep 8 sites",)
     assert parsed.problems == ()
+
+
+def test_a_marker_in_capitals_inside_a_line_starts_an_item_unless_it_is_words():
+    parsed = parse_notes(
+        "Went through the ACTION LOG and open ACTION items. ACTION Jordan to confirm batch numbers … EOW "
+        "TODO Sam review the wording in 3 days DECISION agreed to keep 8 sites",
+        BOTH_SIDES,
+        THURSDAY,
+    )
+    assert parsed.notes == ("Went through the ACTION LOG and open ACTION items.",)
+    assert [(a.owner.handle if a.owner else None, a.text) for a in parsed.actions] == [
+        (None, "Jordan to confirm batch numbers"),
+        ("sam", "Review the wording"),
+    ]
+    assert parsed.decisions == ("agreed to keep 8 sites",)
