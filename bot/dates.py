@@ -2,14 +2,14 @@
 own day and their own convention, a month and a day meaning the next such day to come, and every answer
 saying back the date it understood in words.
 
-2026-12-18, Dec 18, 18 December, Fri 18 Dec, December 18th 2026; 15.12., 15.12, 3.1., 15.12.2026 (dots:
-always day first, as in Europe); 15/12 and 12/15 (whichever part cannot be a month is the day); 03/01
-(ambiguous: month first where the typist's timezone is in the United States, else day first, and
-`ambiguous()` says so, so that the answer can point at its guess); today, tomorrow, Friday (the next
-one, today included), next Friday (the Friday of next week), in 2 weeks, within 3 days, EOD, EOW, end of
-next week, EOM, end of next month, end of January. Meeting notes may say more ("a fortnight from now"):
-the whole phrase then goes to dateparser, which only whole phrases reach and which may never answer
-"today" for words that do not say so (it reads "15.12" as a time of day).
+2026-12-18, 2026/12/18, Dec 18, 18 December, Fri 18 Dec, December 18th 2026; 15.12., 15.12, 3.1.,
+15.12.2026 (dots: always day first, as in Europe); 15/12 and 12/15 (whichever part cannot be a month
+is the day); 03/01 (ambiguous: month first where the typist's timezone is in the United States, else
+day first, and `ambiguous()` says so, so that the answer can point at its guess); today, tomorrow,
+Friday (the next one, today included), next Friday (the Friday of next week), in 2 weeks, within 3
+days, EOD, EOW, end of next week, EOM, end of next month, end of January. Meeting notes may say more
+("a fortnight from now"): the whole phrase then goes to dateparser, which only whole phrases reach and
+which may never answer "today" for words that do not say so (it reads "15.12" as a time of day).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _MONTH = r"(?P<month>[a-z]+)\.?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 _MONTH_DAY = re.compile(rf"{_MONTH}\s+{_DAY}{_YEAR}")
 _DAY_MONTH = re.compile(rf"{_DAY}\.?\s+(?:of\s+)?{_MONTH}{_YEAR}")
+_YEAR_FIRST = re.compile(r"(?P<year>\d{4})[./](?P<month>\d{1,2})[./](?P<day>\d{1,2})")  # 2026/12/18
 _DOTTED = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{4}|\d{2}))?")
 _SLASHED = re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?")
 _IN = re.compile(
@@ -144,7 +145,7 @@ def _exact(words: str, today: date, month_first: bool) -> date | None:
     if found := (_MONTH_DAY.fullmatch(words) or _DAY_MONTH.fullmatch(words)):
         month = _MONTHS.get(found["month"])
         return _next_such_day(today, month, int(found["day"]), found["year"]) if month else None
-    if found := _DOTTED.fullmatch(words):
+    if found := (_YEAR_FIRST.fullmatch(words) or _DOTTED.fullmatch(words)):
         return _next_such_day(today, int(found["month"]), int(found["day"]), found["year"])
     if found := _SLASHED.fullmatch(words):
         a, b = int(found["a"]), int(found["b"])

@@ -70,6 +70,7 @@ THURSDAY = date(2026, 12, 3)
         ("3.1.", date(2027, 1, 3)),  # passed this year: next year's
         ("15.12.2026", date(2026, 12, 15)),
         ("15.12.26", date(2026, 12, 15)),
+        ("2026/12/15", date(2026, 12, 15)),  # year first: month, then day
         ("15/12", date(2026, 12, 15)),  # 15 cannot be a month
         ("12/15", date(2026, 12, 15)),
         ("Fri 18 Dec", date(2026, 12, 18)),
