@@ -142,6 +142,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "minutes.cancel": minutes.cancel_minutes,
     "action.done": minutes.complete_action,
     "action.reschedule": minutes.reschedule_action,
+    "action.assign": minutes.assign_action,
     "home": reports.home_for,
     "milestone.update": milestones.record_update,
     "milestone.accept": milestones.accept,
@@ -282,6 +283,7 @@ def ask(session: Session, requester: Requester, text: str, now: datetime) -> Any
 @command(
     "/escalate",
     "/escalate [low|medium|high|critical] <summary>   (alone: asks for the details)",
+    "   also as people say it: urgent, HIGH:, sev1–sev4, P1–P4, blocker, minor, and the plan's own words",
     "/escalate list   ·   /escalate show <id>",
     "/escalate ack <id>   ·   /escalate resolve <id> <note>   ·   /escalate up <id> <reason>",
 )
@@ -307,7 +309,7 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
         if verb == "resolve":
             return escalation.resolve(session, requester=requester, issue_id=issue_id, note=words, now=now)
         return escalation.escalate_now(session, requester=requester, issue_id=issue_id, reason=words, now=now)
-    severity, summary = escalation.parse_escalate(text)
+    severity, summary = escalation.read_escalation(session, requester=requester, text=text)
     return escalation.raise_issue(session, requester=requester, severity=severity, summary=summary, now=now)
 
 
@@ -316,12 +318,21 @@ def escalate(session: Session, requester: Requester, text: str, now: datetime) -
     "/minutes <pasted notes>   (alone: asks for them)",
     "   lines like ACTION @raj: send the plan by Friday · DECISION: screening window 21 days",
     "/minutes post <id>   ·   /minutes cancel <id>",
+    "/minutes correct <id> <the whole corrected notes>   (supersedes them; whom a change concerns is told)",
 )
 def minutes_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
     """Post meeting minutes: decisions and action items with owners and due dates, reminded until done."""
     if not text:
         return minutes.minutes_form(session, requester=requester, now=now)
     verb, _, rest = text.partition(" ")
+    if verb.casefold() == "correct":
+        which, _, notes = rest.strip().partition(" ")
+        if (number := _number(which, "M")) is None or not notes.strip():
+            raise BadCommand(
+                "Which minutes, and what do they say now?",
+                hint="/minutes correct M3 <the whole corrected notes>: they supersede M3 once posted.",
+            )
+        return minutes.draft_minutes(session, requester=requester, text=notes, now=now, corrects=number)
     if verb.casefold() in {"post", "cancel"} and (number := _number(rest, "M")) is not None:
         action = minutes.post_minutes if verb.casefold() == "post" else minutes.cancel_minutes
         return action(session, requester=requester, minutes_id=number, now=now)
@@ -332,15 +343,26 @@ def minutes_command(session: Session, requester: Requester, text: str, now: date
 
 @command(
     "/actions",
-    "/actions   (mine)   ·   /actions all   (the study's, overdue first)",
-    "/actions done <id>   ·   /actions move <id> <new date> <reason>",
+    "/actions   (mine)   ·   /actions all   (the study's, overdue first, and those that need an owner)",
+    "/actions done <id>   ·   /actions move <id> <new date> <reason>   (15.12., Dec 15, EOW, next Friday)",
+    "/actions add @who <what> by <when>   ·   /actions assign <id> @who   ·   /actions reassign <id> @who",
 )
 def actions_command(session: Session, requester: Requester, text: str, now: datetime) -> Any:
-    """Open action items from the minutes: yours or everyone's; close them or move their date."""
+    """Open action items, yours or everyone's: close them, move their date, add them, give them an owner."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "all", "mine"} and not rest:
         return minutes.list_actions(session, requester=requester, everyone=verb == "all", now=now)
+    if verb == "add":
+        return minutes.add_action(session, requester=requester, text=rest.strip(), now=now)
+    if verb in {"assign", "reassign", "give"}:
+        item, _, who = rest.strip().partition(" ")
+        number = _number(item, "A")
+        if number is None:
+            raise BadCommand(
+                f"Which action? Give its id after {verb}.", hint=f"/actions {verb} A3 @who   ·   /actions all"
+            )
+        return minutes.assign_action(session, requester=requester, item_id=number, who=who, now=now)
     if verb == "done" and (number := _number(rest, "A")) is not None:
         return minutes.complete_action(session, requester=requester, item_id=number, now=now)
     if verb in {"done", "move"} and not rest.strip():

@@ -9,6 +9,7 @@ same issue twice, and every message is an outbox row keyed by issue, level and s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -161,38 +162,110 @@ def _reminder_interval(
 # --- raising -------------------------------------------------------------------------------------
 
 
-SEVERITY_ALIASES = {
-    "sev1": "critical", "sev2": "high", "sev3": "medium", "sev4": "low",
-    "p0": "critical", "p1": "high", "p2": "medium", "p3": "low",
+# Severities in people's words (any case, with punctuation: `HIGH:`, `[P1]`, `Sev-2`, `priority: low`). A
+# plan adds its own under escalation.severities.<name>.words, and its words win over these.
+SEVERITY_WORDS = {
+    "critical": ("critical", "crit", "sev1", "sev0", "p1", "p0", "blocker", "showstopper", "emergency"),
+    "high": ("high", "sev2", "p2", "urgent"),
+    "medium": ("medium", "med", "sev3", "p3"),
+    "low": ("low", "sev4", "p4", "minor", "trivial"),
 }  # fmt: skip
+_LABEL = re.compile(r"^(?:sev(?:erity)?|prio(?:rity)?)$")  # "severity: high", "prio low"
+_RANKED = re.compile(r"^(?:sev(?:erity)?|prio(?:rity)?|p)\s*-?\s*(\d+)$")  # sev 5, p7: ranks unknown
+_RANK_LIKE = re.compile(r"^(?:sev|p)\d+[^\w\s]")  # "p1-ish" where the plan has no such word
+_PUNCTUATION = "[](){}<>:;,.!?*_#=~\"'`-–—"
 
 
-def parse_escalate(text: str) -> tuple[str, str]:
-    """`high Temperature excursion` -> ("high", "Temperature excursion"); no severity given means medium.
-    A severity misspelled or named another way (`critcal`, `sev1`) is asked about, never filed as medium."""
-    first, _, rest = text.strip().partition(" ")
-    if first.casefold() in SEVERITIES:
-        return first.casefold(), rest.strip()
-    meant = SEVERITY_ALIASES.get(first.casefold()) or _misspelled_severity(first)
-    if meant:
-        raise BadCommand(
-            f"Did you mean {meant}? Nothing was filed.",
-            hint=f"/escalate {meant} {rest.strip() or '<summary>'}   (severities: {', '.join(SEVERITIES)})",
-        )
+def severity_words(session: Session, study_id: int) -> dict[str, str]:
+    """Every word that names a severity in this study: the plan's own words, then Cadence's."""
+    words = {word: name for name, known in SEVERITY_WORDS.items() for word in known}
+    for name, spec in (_config(session, study_id).get("severities") or {}).items():
+        words |= {_folded(word): name for word in (spec or {}).get("words") or []}
+    return words
+
+
+def read_escalation(session: Session, *, requester: Requester, text: str) -> tuple[str, str]:
+    """`/escalate <words>` in the study's own severity words: (severity, summary)."""
+    return parse_escalate(text, severity_words(session, requester.study_id))
+
+
+def parse_escalate(text: str, words: dict[str, str] | None = None) -> tuple[str, str]:
+    """`HIGH: Temperature excursion` -> ("high", "Temperature excursion"); no severity given means medium.
+    A word that looks like a severity but is none Cadence knows (`critcal`, `sev7`, `severity: huge`) is
+    asked about, never filed as medium."""
+    known = words if words is not None else {w: n for n, ws in SEVERITY_WORDS.items() for w in ws}
+    tokens = text.strip().split()
+    if not tokens:
+        return "medium", ""
+    first = _folded(tokens[0])
+    if _LABEL.match(first) and len(tokens) > 1:  # "severity: high …", "prio 2 …"
+        value = _folded(tokens[1])
+        value = f"{'p' if first.startswith('p') else 'sev'}{value}" if value.isdigit() else value
+        return _known_or_asked(value, _rest(tokens, 2), known)
+    if len(tokens) > 1 and _LABEL.match(_folded(tokens[1])) and _folded(tokens[0]) in known:
+        return known[_folded(tokens[0])], _rest(tokens, 2)  # "high priority: …"
+    if len(tokens) > 1 and re.fullmatch(r"(?:sev|p)-?", first) and _folded(tokens[1]).isdigit():
+        return _known_or_asked(first.rstrip("-") + _folded(tokens[1]), _rest(tokens, 2), known)  # "sev 2"
+    if (
+        first in known
+        or _RANKED.match(first)
+        or _misspelled_severity(first, known)
+        or _RANK_LIKE.match(first)
+    ):
+        return _known_or_asked(first, _rest(tokens, 1), known)
     return "medium", text.strip()
 
 
-def _misspelled_severity(word: str) -> str | None:
-    """A severity one slip away: for long names any slip, for short ones (low, high) a dropped letter or
+def _rest(tokens: list[str], taken: int) -> str:
+    return " ".join(tokens[taken:]).lstrip(_PUNCTUATION + " ")
+
+
+def _known_or_asked(said: str, rest: str, known: dict[str, str]) -> tuple[str, str]:
+    """The severity `said` names, or a refusal that says which it may have meant."""
+    ranked = _RANKED.match(said)
+    said = (
+        f"{'p' if said.startswith('p') and not said.startswith('prio') else 'sev'}{ranked[1]}"
+        if ranked
+        else said
+    )
+    if said in known:
+        return known[said], rest
+    summary = rest or "<summary>"
+    if ranked:
+        kind = said.rstrip("0123456789")
+        raise BadCommand(
+            f"{said} is not a severity this study knows, so nothing was filed.",
+            hint=f"{kind}1 is critical, {kind}2 high, {kind}3 medium, {kind}4 low: "
+            f"/escalate {kind}2 {summary}",
+        )
+    meant = _misspelled_severity(said, known)
+    if meant:
+        raise BadCommand(
+            f"Did you mean {meant}? Nothing was filed.",
+            hint=f"/escalate {meant} {summary}   (severities: {', '.join(SEVERITIES)})",
+        )
+    raise BadCommand(
+        f"'{said}' is not a severity this study knows, so nothing was filed.",
+        hint=f"/escalate high {summary}   "
+        f"(severities: {', '.join(SEVERITIES)}; also urgent, sev1–sev4, P1–P4)",
+    )
+
+
+def _folded(words: str) -> str:
+    return " ".join(words.casefold().strip(_PUNCTUATION + " ").split())
+
+
+def _misspelled_severity(word: str, known: dict[str, str] | None = None) -> str | None:
+    """A severity word one slip away: for long names any slip, for short ones (low, high) a dropped letter or
     two swapped, so that words such as "how" or "law" starting a summary are not taken for one."""
     typed = word.casefold()
-    if len(typed) < 3:
+    if len(typed) < 3 or " " in typed:
         return None
-    for severity in SEVERITIES:
-        if OSA.distance(typed, severity) != 1:
+    for said in known or SEVERITIES:
+        if not said.isalpha() or OSA.distance(typed, said) != 1:
             continue
-        if len(severity) >= 5 or len(typed) < len(severity) or Levenshtein.distance(typed, severity) == 2:
-            return severity
+        if len(said) >= 5 or len(typed) < len(said) or Levenshtein.distance(typed, said) == 2:
+            return said
     return None
 
 

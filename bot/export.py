@@ -161,7 +161,8 @@ def _minutes(session: Session, study: StudyView, start: date, end: date) -> list
         pdf.section(
             "Action items",
             [
-                f"A{i.id}: {i.text} — {study.member(i.owner_id).name}, due {i.due_on or '—'}, {i.state}"
+                f"A{i.id}: {i.text} — {study.member(i.owner_id).name if i.owner_id else 'needs an owner'}, "
+                f"due {i.due_on or '—'}, {i.state}"
                 for i in items
             ],
         )

@@ -105,7 +105,7 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
 # Answer opens the check-in form, prefilled, and is handled on its own).
 FORM_BUTTONS = frozenset(
     {
-        "esc_resolve", "esc_climb", "action_cant", "question_answered", "milestone_update",
+        "esc_resolve", "esc_climb", "action_cant", "action_assign", "question_answered", "milestone_update",
         "milestone_changes", "pulse_comment",
     }
 )  # fmt: skip
@@ -229,6 +229,26 @@ def _reschedule(session: Session, invocation: Invocation, meta: str, fields: dic
     )
 
 
+def _assign(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
+    """Needs an owner's picker: the one person picked (Slack gives user ids, Teams handles)."""
+    picked = fields.get("owner") or []
+    picked = [picked] if isinstance(picked, str) else picked
+    people = (
+        [str(p).strip().lstrip("@") for p in picked if str(p).strip()] if isinstance(picked, list) else []
+    )
+    if len(people) != 1:
+        raise FormProblem("owner", "Pick one person to own it.")
+    return _on_field(
+        "owner",
+        run_action,
+        session,
+        name="action.assign",
+        invocation=invocation,
+        item_id=record_id(meta),
+        who=people[0],
+    )
+
+
 def _milestone_update(session: Session, invocation: Invocation, meta: str, fields: dict[str, Any]) -> Any:
     forecast = _text(fields, "forecast")
     try:
@@ -281,6 +301,7 @@ FORMS: dict[str, Callable[[Session, Invocation, str, dict[str, Any]], Any]] = {
     "minutes_form": _minutes,
     "minutes_confirm": _minutes_confirm,
     "action_reschedule": _reschedule,
+    "action_assign": _assign,
     "milestone_update": _milestone_update,
     "milestone_changes": _noted("milestone.changes", "milestone_id", "reason"),
     "pulse_comment": _pulse_comment,

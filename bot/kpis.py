@@ -136,6 +136,7 @@ def _actions(session: Session, study_id: int, sides: dict[int, str], start: date
     for item in session.exec(
         select(ActionItem).where(
             ActionItem.study_id == study_id,
+            ActionItem.state != "dropped",  # dropped by a correction of the minutes: nobody's to meet
             col(ActionItem.due_on) >= start.date(),
             col(ActionItem.due_on) < end.date(),
         )

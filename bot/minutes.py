@@ -4,7 +4,8 @@ study channel; each action owned, dated, reminded and closed with a click; late 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,16 +14,17 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, directory, due, outbox
-from bot.dates import in_words, read_date, read_leading_date
+from bot.dates import ambiguous, in_words, order_words, read_date, read_leading_date
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import ActionItem, Decision, Minutes, OutboxMessage, Study
-from bot.notes import parse_notes
+from bot.notes import find_person, parse_action, parse_notes
 from bot.replies import Notice
 from bot.studies import Requester, typists_day
 from bot.timing import add_duration, local_moments, parse_duration, parse_schedule
 
 AD_HOC = "Ad hoc meeting"
+_AT = re.compile(r"(?<![\w.])@([\w.-]+)")
 OVERDUE_NUDGES = 5  # nudges on the business days after an overdue item's due date, then Cadence stops
 REMIND_AT = time(9, 0)  # reminders go out at this hour of the owner's own day
 
@@ -48,13 +50,14 @@ class MinutesPosted:
     actions: int
     decisions: int
     channel: str | None
+    unowned: int = 0  # action items that need an owner
 
 
 @dataclass(frozen=True)
 class ActionLine:
     id: int
     text: str
-    owner: str
+    owner: str  # the owner's name, or "" while the item needs an owner
     due_on: date | None
     overdue: bool
     meeting: str
@@ -69,7 +72,9 @@ class ActionList:
 @dataclass(frozen=True)
 class ActionChanged:
     item: ActionLine
-    what: str  # done, moved, already
+    what: str  # done, moved, already, added, assigned, already-owned
+    before: str = ""  # the previous owner's name, for a reassignment
+    note: str = ""  # how an ambiguous date was read
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,10 @@ def draft_minutes(
     held_on: date | None = None,
     attendees: list[str] | None = None,
     attendee_ids: list[str] | None = None,
+    corrects: int | None = None,
 ) -> MinutesDraft:
-    """Read pasted notes (or a form) into a draft the note taker confirms before it is posted."""
+    """Read pasted notes (or a form) into a draft the note taker confirms before it is posted; with
+    `corrects`, the whole corrected text of posted minutes, which it supersedes once posted."""
     if not text.strip():
         raise BadCommand(
             "Paste the notes after /minutes, or use /minutes alone for the form.",
@@ -126,10 +133,13 @@ def draft_minutes(
     if attendee_ids:  # picked in a form: by handle, or by the chat's id where the chat has a picker
         picked = set(attendee_ids)
         attendees = [p.handle for p in people if picked & {p.handle, p.slack_id, p.teams_id}]
-    month_first = study.timezone.startswith("America/")
-    parsed = parse_notes(text, people, _today(study, now), month_first=month_first)
+    today, month_first = typists_day(session, requester, now)  # the note taker's day and convention
+    parsed = parse_notes(text, people, today, month_first=month_first)
     meetings = [m["name"] for m in _meetings(session, study)]
     meeting = meeting or (meetings[0] if len(meetings) == 1 else AD_HOC)
+    if corrects is not None:  # the same meeting, day and people as the minutes it corrects
+        original = _correctable(session, study, corrects, requester)
+        meeting, held_on, attendees = original.meeting, original.held_on, list(original.attendees)
     minutes = Minutes(
         study_id=study.id,
         meeting=meeting,
@@ -149,6 +159,8 @@ def draft_minutes(
             ],
             "decisions": list(parsed.decisions),
             "problems": list(parsed.problems),
+            "guesses": list(parsed.guesses),
+            **({"corrects": corrects} if corrects is not None else {}),
         },
         note_taker_id=requester.person_id,
         created_at=now,
@@ -173,22 +185,34 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         session.refresh(minutes)
         raise CadenceError(f"{ref(study.key, minutes.id)} is {minutes.state} already; nothing changed.")
     session.refresh(minutes)
-    items = []
-    for action in minutes.parsed["actions"]:
-        owner = study.people.get(action["owner"] or "")
-        if owner is None or not action["text"]:
-            continue  # shown in the minutes as needing an owner; not tracked
+    corrected = _superseded(session, study, minutes, requester)
+    kept = _open_items(session, corrected) if corrected else {}
+    items: dict[int, ActionItem] = {}  # by the action's place in the minutes
+    changes: list[Change] = []
+    for place, action in enumerate(minutes.parsed["actions"]):
+        if not action["text"]:
+            continue  # nothing to do: shown as not understood, not tracked
+        owner = study.people.get(action["owner"] or "")  # None: tracked as needing an owner
+        if (same := kept.pop(action["text"].casefold(), None)) is not None:
+            changes += _carry_over(same, minutes, owner, action["due"], study)
+            items[place] = same
+            continue
+        if corrected:
+            changes.append(Change("added", action["text"], None, owner.id if owner else None))
         item = ActionItem(
             study_id=study.id,
             minutes_id=minutes.id,
-            owner_id=owner.id,
+            owner_id=owner.id if owner else None,
             text=action["text"],
             due_on=date.fromisoformat(action["due"]) if action["due"] else None,
             created_at=now,
         )
         session.add(item)
-        items.append(item)
+        items[place] = item
+    already = {d.casefold() for d in corrected.parsed["decisions"]} if corrected else set()
     for text in minutes.parsed["decisions"]:
+        if text.casefold() in already:
+            continue  # decided before: a correction records only what is new
         session.add(
             Decision(
                 study_id=study.id,
@@ -199,8 +223,13 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
                 created_at=now,
             )
         )
+    for gone in kept.values():  # in the minutes it corrects, not in the correction: dropped
+        gone.state = "dropped"
+        changes.append(Change("dropped", gone.text, gone.owner_id, None))
     session.flush()
     data = _minutes_data(study, minutes, items)
+    if corrected:
+        data["changes"] = [c.words(study) for c in changes]
     key = f"minutes:{study.key}:{minutes.id}"
     destination = (
         outbox.Destination.channel(study.channel)
@@ -210,9 +239,15 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
     outbox.enqueue(
         session, key=key, to=destination, notice=Notice("minutes", data), now=now, study_id=study.id
     )
-    for owner_id in sorted({i.owner_id for i in items}):
+    told = {i.owner_id for i in items.values() if i.owner_id is not None}
+    if corrected:  # only whom a change concerns hears of a correction, and only of that
+        _tell_of_correction(session, study, minutes, corrected, changes, data, now)
+        told = set()
+    for owner_id in sorted(told):
         owner = study.member(owner_id)
-        mine = [a for a in data["actions"] if a.get("id") and a["owner"]["handle"] == owner.handle]
+        mine = [
+            a for a in data["actions"] if a.get("id") and (a["owner"] or {}).get("handle") == owner.handle
+        ]
         outbox.enqueue(
             session,
             key=f"minutes-actions:{study.key}:{minutes.id}:{owner.handle}",
@@ -231,12 +266,126 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
             "meeting": minutes.meeting,
             "held_on": minutes.held_on.isoformat(),
             "actions": len(items),
+            "unowned": sum(1 for i in items.values() if i.owner_id is None),
             "decisions": len(minutes.parsed["decisions"]),
+            **({"supersedes": ref(study.key, corrected.id), "changes": data["changes"]} if corrected else {}),
         },
     )
     return MinutesPosted(
-        ref(study.key, minutes.id), len(items), len(minutes.parsed["decisions"]), study.channel
+        ref(study.key, minutes.id),
+        len(items),
+        len(minutes.parsed["decisions"]),
+        study.channel,
+        sum(1 for i in items.values() if i.owner_id is None),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a correction changed about one action item, and whom it concerns (person ids)."""
+
+    what: str  # added, dropped, owner, due
+    text: str
+    before: int | None  # the owner before
+    after: int | None  # the owner after
+    due: str | None = None
+
+    def words(self, study: StudyView) -> str:
+        def name(person_id: int | None) -> str:
+            return study.member(person_id).name if person_id is not None else "nobody yet"
+
+        return {
+            "added": f"added: {self.text} ({name(self.after)})",
+            "dropped": f"dropped: {self.text} ({name(self.before)})",
+            "owner": f"{self.text}: now {name(self.after)}'s, was {name(self.before)}'s",
+            "due": f"{self.text}: now "
+            + (f"due {in_words(date.fromisoformat(self.due))}" if self.due else "no due date"),
+        }[self.what]
+
+
+def _correctable(session: Session, study: StudyView, minutes_id: int, requester: Requester) -> Minutes:
+    original = _minutes(session, study, minutes_id)
+    if original.state != "posted":
+        raise BadCommand(f"{ref(study.key, original.id)} is not posted; correct the draft by discarding it.")
+    if original.parsed.get("superseded_by"):
+        newer = ref(study.key, original.parsed["superseded_by"])
+        raise CadenceError(f"{ref(study.key, original.id)} was corrected already; correct {newer} instead.")
+    if original.note_taker_id != requester.person_id and not requester.is_admin:
+        raise CadenceError("Only the note taker (or an admin) can correct these minutes.")
+    return original
+
+
+def _superseded(session: Session, study: StudyView, minutes: Minutes, requester: Requester) -> Minutes | None:
+    """The posted minutes a correction supersedes, marked so (locked: one correction each), or None."""
+    if minutes.parsed.get("corrects") is None:
+        return None
+    original = session.exec(
+        select(Minutes).where(col(Minutes.id) == minutes.parsed["corrects"]).with_for_update()
+    ).one()
+    _correctable(session, study, original.id, requester)
+    original.parsed = {**original.parsed, "superseded_by": minutes.id}
+    return original
+
+
+def _open_items(session: Session, minutes: Minutes) -> dict[str, ActionItem]:
+    rows = session.exec(
+        select(ActionItem)
+        .where(ActionItem.minutes_id == minutes.id, ActionItem.state == "open")
+        .order_by(col(ActionItem.id))
+    )
+    return {item.text.casefold(): item for item in rows}
+
+
+def _carry_over(
+    item: ActionItem, minutes: Minutes, owner: Contact | None, due: str | None, study: StudyView
+) -> list[Change]:
+    """An item the correction keeps: it moves to the correction, with its new owner and date if any."""
+    changes = []
+    item.minutes_id = minutes.id
+    new_owner = owner.id if owner else None
+    if new_owner != item.owner_id and new_owner is not None:  # a correction that names nobody keeps the owner
+        changes.append(Change("owner", item.text, item.owner_id, new_owner))
+        item.owner_id = new_owner
+    new_due = date.fromisoformat(due) if due else None
+    if new_due != item.due_on and new_due is not None:
+        changes.append(Change("due", item.text, item.owner_id, item.owner_id, due))
+        item.due_on = new_due
+    return changes
+
+
+def _tell_of_correction(
+    session: Session,
+    study: StudyView,
+    minutes: Minutes,
+    corrected: Minutes,
+    changes: list[Change],
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    concerned = {i for c in changes for i in (c.before, c.after) if i is not None}
+    for person_id in sorted(concerned):
+        person = study.member(person_id)
+        theirs = [c.words(study) for c in changes if person_id in (c.before, c.after)]
+        now_theirs = {c.text for c in changes if c.after == person_id and c.what in {"added", "owner", "due"}}
+        items = [a for a in data["actions"] if a.get("id") and a["text"] in now_theirs]
+        outbox.enqueue(
+            session,
+            key=f"minutes-corrected:{study.key}:{minutes.id}:{person.handle}",
+            to=outbox.Destination.person(person.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice(
+                "minutes_corrected",
+                {
+                    "ref": ref(study.key, minutes.id),
+                    "supersedes": ref(study.key, corrected.id),
+                    "meeting": minutes.meeting,
+                    "held_on": minutes.held_on.isoformat(),
+                    "changes": theirs,
+                    "actions": items,
+                },
+            ),
+        )
 
 
 def cancel_minutes(
@@ -255,7 +404,7 @@ def cancel_minutes(
 
 
 def list_actions(session: Session, *, requester: Requester, everyone: bool, now: datetime) -> ActionList:
-    """My open action items, or the study's (overdue first)."""
+    """My open action items, or the study's (overdue first), those that need an owner among them."""
     study = _study(session, requester)
     query = select(ActionItem).where(ActionItem.study_id == study.id, ActionItem.state == "open")
     if not everyone:
@@ -275,7 +424,8 @@ def action_lines_by_owner(
     for item in session.exec(
         select(ActionItem).where(ActionItem.study_id == study.id, ActionItem.state == "open")
     ):
-        by_owner.setdefault(item.owner_id, []).append(_line(session, study, item, today))
+        if item.owner_id is not None:
+            by_owner.setdefault(item.owner_id, []).append(_line(session, study, item, today))
     return {owner: _overdue_first(lines) for owner, lines in by_owner.items()}
 
 
@@ -290,7 +440,11 @@ def complete_action(session: Session, *, requester: Requester, item_id: int, now
     line = _line(session, study, item, _today(study, now))
     if item.state == "done":
         return ActionChanged(line, "already")
-    if item.owner_id != requester.person_id and not requester.is_admin:
+    if item.owner_id is None and not requester.is_admin:
+        raise CadenceError(
+            f"A{item.id} needs an owner first.", hint=f"/actions assign A{item.id} @who, then they close it."
+        )
+    if item.owner_id is not None and item.owner_id != requester.person_id and not requester.is_admin:
         raise CadenceError(
             f"Only {line.owner} (or an admin) can close this action.", hint="/actions shows yours."
         )
@@ -312,7 +466,7 @@ def complete_action(session: Session, *, requester: Requester, item_id: int, now
         key=f"action-done:{study.key}:{item.id}",
         now=now,
         study_id=study.id,
-        to=outbox.Destination.thread(f"minutes:{study.key}:{item.minutes_id}"),
+        to=_where_the_item_lives(study, item, requester),
         notice=Notice("action_done", {"text": item.text, "owner": line.owner, "by": requester.name}),
     )
     return ActionChanged(_line(session, study, item, _today(study, now)), "done")
@@ -326,10 +480,11 @@ def move_action(
     found = read_leading_date(words.split(), today, month_first=month_first)
     if found is None:
         raise BadCommand(
-            f"'{words}' does not start with a date.", hint=f"/actions move A{item_id} Dec 18 <the reason>"
+            f"'{words}' does not start with a date Cadence can read.",
+            hint=f"/actions move A{item_id} 15.12. <the reason> (or Dec 18, next Friday, EOW, 2026-12-18)",
         )
     due, reason = found
-    return reschedule_action(
+    moved = reschedule_action(
         session,
         requester=requester,
         item_id=item_id,
@@ -337,6 +492,10 @@ def move_action(
         reason=" ".join(reason),
         now=now,
     )
+    written = " ".join(words.split()[: len(words.split()) - len(reason)])
+    if ambiguous(written):
+        return replace(moved, note=f"{written} was read {order_words(month_first)}, as {in_words(due)}.")
+    return moved
 
 
 def reschedule_action(
@@ -372,6 +531,136 @@ def reschedule_action(
         },
     )
     return ActionChanged(_line(session, study, item, _today(study, now)), "moved")
+
+
+def add_action(session: Session, *, requester: Requester, text: str, now: datetime) -> ActionChanged:
+    """`/actions add @priya send the diary cards by 15.12.`: an action item outside any minutes, read as
+    an ACTION line of the notes is; the owner is told unless they added it themselves."""
+    study = _study(session, requester)
+    today, month_first = typists_day(session, requester, now)
+    action = parse_action(f"ACTION {text}", list(study.people.values()), today, month_first=month_first)
+    usage = (
+        f"/actions add @who <what> by <when>, e.g. /actions add @{requester.handle} send the cards by 15.12."
+    )
+    if action.owner is None:
+        unknown = _AT.search(text)
+        asked = f"Cadence does not know @{unknown.group(1)}." if unknown else "Who owns it?"
+        raise BadCommand(f"{asked} {_people_hint(study)}", hint=usage)
+    if not action.text:
+        raise BadCommand("Say what is to be done.", hint=usage)
+    unread = [p for p in action.problems if p != "no due date found"]
+    if unread:
+        raise BadCommand(f"Nothing was added: {'; '.join(unread)}.", hint=usage)
+    item = ActionItem(
+        study_id=study.id, owner_id=action.owner.id, text=action.text, due_on=action.due, created_at=now
+    )
+    session.add(item)
+    session.flush()
+    audit.record(
+        session,
+        action="action.added",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=f"A{item.id}",
+        detail={"text": item.text, "owner": action.owner.handle, "due": _iso(item.due_on)},
+    )
+    line = _line(session, study, item, today)
+    _tell_new_owner(session, study, item, line, requester, now)
+    return ActionChanged(line, "added", note=action.guessed or "")
+
+
+def assign_action(
+    session: Session, *, requester: Requester, item_id: int, who: str, now: datetime
+) -> ActionChanged:
+    """Give an item an owner, or another one: an item that needs an owner anyone of the study may give;
+    an owned one its owner, the note taker of its minutes or an admin. Audited; the new owner is told,
+    and the one before."""
+    study = _study(session, requester)
+    item = _item(session, study, item_id)
+    if item.state == "done":
+        raise CadenceError(f"A{item.id} is done already; nothing changed.")
+    people = list(study.people.values())
+    picked = next((p for p in people if who.strip() and who.strip() in {p.slack_id, p.teams_id}), None)
+    owner = picked or (find_person(who, people) if who.strip() else None)
+    if owner is None:
+        named = f"Cadence does not know '{who.strip()}'. " if who.strip() else "To whom? "
+        raise BadCommand(named + _people_hint(study), hint=f"/actions assign A{item.id} @who")
+    may = (
+        item.owner_id in (None, requester.person_id)
+        or requester.is_admin
+        or _noted_by(session, item, requester)
+    )
+    if not may:
+        raise CadenceError(
+            f"Only {_owner_name(study, item)}, the note taker or an admin can give A{item.id} to another.",
+            hint=f"Ask {_owner_name(study, item)} to pass it on.",
+        )
+    before = study.person(item.owner_id) if item.owner_id is not None else None
+    today = _today(study, now)
+    if before is not None and before.id == owner.id:
+        return ActionChanged(_line(session, study, item, today), "already-owned")
+    item.owner_id = owner.id
+    audit.record(
+        session,
+        action="action.assigned" if before is None else "action.reassigned",
+        actor=requester.actor,
+        study_id=study.id,
+        subject=f"A{item.id}",
+        detail={"from": before.handle if before else None, "to": owner.handle, "text": item.text},
+    )
+    line = _line(session, study, item, today)
+    _tell_new_owner(session, study, item, line, requester, now)
+    if before is not None and before.id != requester.person_id:
+        outbox.enqueue(
+            session,
+            key=f"action-unassigned:{study.key}:{item.id}:{before.handle}:{now.isoformat()}",
+            to=outbox.Destination.person(before.id),
+            now=now,
+            study_id=study.id,
+            notice=Notice(
+                "action_unassigned",
+                {"id": item.id, "text": item.text, "owner": owner.name, "by": requester.name},
+            ),
+        )
+    return ActionChanged(line, "assigned", before=before.name if before else "")
+
+
+def _tell_new_owner(
+    session: Session,
+    study: StudyView,
+    item: ActionItem,
+    line: ActionLine,
+    requester: Requester,
+    now: datetime,
+) -> None:
+    if item.owner_id is None or item.owner_id == requester.person_id:
+        return
+    outbox.enqueue(
+        session,
+        key=f"action-assigned:{study.key}:{item.id}:{item.owner_id}:{now.isoformat()}",
+        to=outbox.Destination.person(item.owner_id),
+        now=now,
+        study_id=study.id,
+        notice=Notice(
+            "action_assigned",
+            {
+                "id": item.id,
+                "text": item.text,
+                "due": _iso(item.due_on),
+                "by": requester.name,
+                "meeting": line.meeting,
+            },
+        ),
+    )
+
+
+def _people_hint(study: StudyView) -> str:
+    names = sorted(f"@{p.handle} ({p.name})" for p in study.people.values())
+    return f"Name someone of the plan: {', '.join(names[:12])}{' …' if len(names) > 12 else ''}."
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @due.work(order=40)
@@ -453,7 +742,7 @@ def overdue_items(session: Session, *, study_id: int, on: date) -> list[dict[str
         .order_by(col(ActionItem.due_on))
     )
     return [
-        {"text": i.text, "owner": study.member(i.owner_id).name, "due": i.due_on.isoformat()}
+        {"text": i.text, "owner": _overdue_owner(study, i), "due": i.due_on.isoformat()}
         for i in items
         if i.due_on
     ]
@@ -625,10 +914,10 @@ def _minutes_posted_for(session: Session, study: StudyView, meeting: str, held_o
 
 
 def _minutes_data(
-    study: StudyView, minutes: Minutes, items: list[ActionItem] | None = None
+    study: StudyView, minutes: Minutes, items: dict[int, ActionItem] | None = None
 ) -> dict[str, Any]:
     """What the minutes say, as plain data for the preview, the channel post and the owners' DMs."""
-    by_text = {(i.owner_id, i.text): i.id for i in items or []}
+    items = items or {}
 
     def who(handle: str | None) -> dict[str, Any] | None:
         person = study.people.get(handle or "")
@@ -639,10 +928,9 @@ def _minutes_data(
         )
 
     actions = []
-    for action in minutes.parsed["actions"]:
-        owner = who(action["owner"])
-        item_id = by_text.get((study.people[action["owner"]].id, action["text"])) if owner else None
-        actions.append({**action, "owner": owner, "id": item_id})
+    for place, action in enumerate(minutes.parsed["actions"]):
+        item = items.get(place)
+        actions.append({**action, "owner": who(action["owner"]), "id": item.id if item else None})
     attendees = [who(h) for h in minutes.attendees if h in study.people]
     note_taker = study.member(minutes.note_taker_id)
     return {
@@ -656,16 +944,40 @@ def _minutes_data(
         "decisions": minutes.parsed["decisions"],
         "actions": actions,
         "problems": minutes.parsed["problems"],
+        "guesses": minutes.parsed.get("guesses") or [],
+        "corrects": ref(study.key, minutes.parsed["corrects"]) if minutes.parsed.get("corrects") else None,
         "note_taker": who(note_taker.handle),
     }
 
 
 def _line(session: Session, study: StudyView, item: ActionItem, today: date) -> ActionLine:
-    minutes = session.get(Minutes, item.minutes_id)
-    owner = study.member(item.owner_id)
+    minutes = session.get(Minutes, item.minutes_id) if item.minutes_id is not None else None
     overdue = item.state == "open" and item.due_on is not None and item.due_on < today
     meeting = f"{minutes.meeting} ({minutes.held_on})" if minutes else ""
-    return ActionLine(item.id, item.text, owner.name, item.due_on, overdue, meeting)
+    return ActionLine(item.id, item.text, _owner_name(study, item), item.due_on, overdue, meeting)
+
+
+def _owner_name(study: StudyView, item: ActionItem) -> str:
+    return study.member(item.owner_id).name if item.owner_id is not None else ""
+
+
+def _overdue_owner(study: StudyView, item: ActionItem) -> str:
+    return _owner_name(study, item) or "needs an owner"
+
+
+def _noted_by(session: Session, item: ActionItem, requester: Requester) -> bool:
+    """Whether the requester took the minutes the item comes from."""
+    minutes = session.get(Minutes, item.minutes_id) if item.minutes_id is not None else None
+    return minutes is not None and minutes.note_taker_id == requester.person_id
+
+
+def _where_the_item_lives(study: StudyView, item: ActionItem, requester: Requester) -> outbox.Destination:
+    """The thread of the minutes an item came from; else the study channel (else whoever acted)."""
+    if item.minutes_id is not None:
+        return outbox.Destination.thread(f"minutes:{study.key}:{item.minutes_id}")
+    if study.channel:
+        return outbox.Destination.channel(study.channel)
+    return outbox.Destination.person(requester.person_id)
 
 
 def _reminder_days(due_on: date) -> dict[date, str]:

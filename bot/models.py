@@ -397,11 +397,17 @@ class ActionItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
-    minutes_id: int = Field(sa_column=Column(Integer, ForeignKey("minutes.id"), nullable=False, index=True))
-    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False, index=True))
+    # None: added with /actions add, not from minutes
+    minutes_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("minutes.id"), nullable=True, index=True)
+    )
+    # None: the notes named nobody Cadence knows; the item is listed as needing an owner until assigned
+    owner_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("person.id"), nullable=True, index=True)
+    )
     text: str
     due_on: date | None = None
-    state: str = Field(default="open", index=True, description="open or done")
+    state: str = Field(default="open", index=True, description="open, done, or dropped (by a correction)")
     created_at: datetime = _utc_column()
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     done_by: str | None = None

@@ -56,7 +56,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "checkin": ("schedule", "participants", "questions", "remind_after", "close_after", "grace", "skip"),
     "escalation": ("levels", "severities"),
     "level": ("name", "who", "ack_within"),
-    "severity": ("start_level", "ack_factor", "ack_within"),
+    "severity": ("start_level", "ack_factor", "ack_within", "words"),
     "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
     "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
     "kpis": tuple(KPI_TARGETS),
@@ -659,7 +659,25 @@ class _Checker:
                 "ack_factor": factor,
                 "ack_within": str(within) if within else None,
             }
+            if words := self.severity_words(fields.get("words"), f"{path}.words", name, severities):
+                severities[name]["words"] = words
         return severities
+
+    def severity_words(self, value: Any, path: str, name: str, earlier: dict[str, Any]) -> list[str]:
+        """A severity's own words (`/escalate p1-ish …`): single words, each naming one severity only."""
+        words = []
+        for i, raw in enumerate(self.listing(value, path) or []):
+            word = " ".join(str(raw).casefold().split()) if isinstance(raw, str | int) else ""
+            taken = next((s for s, spec in earlier.items() if word in (spec.get("words") or [])), None)
+            if not word or " " in word:
+                self.error(f"{path}[{i}]", f"'{raw}' should be one word, e.g. p1-ish")
+            elif word in SEVERITIES and word != name or taken:
+                self.error(
+                    f"{path}[{i}]", f"'{word}' already names {taken or word}; a word names one severity"
+                )
+            else:
+                words.append(word)
+        return words
 
     def check_meetings(self, value: Any) -> list[dict[str, Any]]:
         meetings = []

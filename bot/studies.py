@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import audit, directory
+from bot.dates import writes_month_first
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotConnected, NotInStudy
 from bot.models import Person, Responsibility, Study, utcnow
@@ -212,10 +213,10 @@ class Requester:
 
 def typists_day(session: Session, requester: Requester, now: datetime) -> tuple[date, bool]:
     """The requester's own date now (in their timezone, else the study's), and whether they write the
-    month first (12/18), as people in the Americas do: how the dates they type are read."""
+    month first (12/18), as people in the United States do: how the dates they type are read."""
     person = directory.current(session).studies[requester.study_id].people.get(requester.handle)
     zone = (person.timezone if person is not None and person.timezone else None) or requester.study_timezone
-    return now.astimezone(ZoneInfo(zone)).date(), zone.startswith("America/")
+    return now.astimezone(ZoneInfo(zone)).date(), writes_month_first(zone)
 
 
 def find_requester(

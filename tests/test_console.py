@@ -326,3 +326,38 @@ def _outcome_of(call):
         return call()
     except Exception as error:
         return error
+
+
+def test_notes_commands_and_severities_read_as_people_write_them(engine, study):
+    from datetime import UTC, datetime
+
+    from bot.clock import ManualClock
+
+    chat = ConsoleSession(
+        engine,
+        study_key="ACME-201",
+        handle="raj",
+        clock=ManualClock(datetime(2026, 12, 3, 13, 0, tzinfo=UTC)),
+    )
+    drafted = chat.say(
+        "/minutes Weekly call 3 Dec. ACTION Omar to re-check the two irritation cases by 15.12. "
+        "ACTION Jordan to confirm batch numbers EOW"
+    )
+    assert "• @omar — Re-check the two irritation cases (due Tue 15 Dec 2026)" in drafted
+    assert "Needs an owner\n• Jordan to confirm batch numbers (due Fri 04 Dec 2026)" in drafted
+    assert "Posted ACME-201-M1" in chat.say("/minutes post M1")
+    listed = chat.say("/actions all")
+    assert (
+        "Needs an owner\n• A2 Jordan to confirm batch numbers — needs an owner, due Fri 04 Dec 2026" in listed
+    )
+    assert "/actions assign A2 @who" in listed  # the picker, typed
+    assert chat.say("/actions assign A2 @ben").startswith(
+        "Assigned: A2 Jordan to confirm batch numbers — Ben Okafor"
+    )
+    assert chat.say("/actions add @mei send the diary cards by 3.1.").startswith(
+        "Added: A3 Send the diary cards — Mei Lin, due Sun 03 Jan 2027"
+    )
+    raised = chat.say("/escalate urgent two panelists with severe erythema")
+    assert raised.startswith("Raised ACME-201-E1.")
+    assert "raised (high) at level 1" in chat.say("/escalate show E1")
+    assert chat.say("/escalate critcal kit lost").startswith("! Did you mean critical? Nothing was filed.")

@@ -61,6 +61,12 @@ SCRIPT = """
 2027-03-15 10:00 @carla /ask When is the next EDC data export due?
 2027-03-15 22:30 @raj /minutes ACTION @mei file the SUSAR narrative by 2027-03-17
 2027-03-15 22:31 @raj /minutes post M2
+2027-03-16 09:00 @raj /minutes Safety call. ACTION Jordan to confirm batch numbers EOW
+2027-03-16 09:01 @raj /minutes post M3
+2027-03-16 10:00 @alice /actions assign A3 @omar
+2027-03-16 11:00 @raj /actions reassign A3 @mei
+2027-03-16 12:00 @raj /minutes correct M3 Safety call. ACTION @tom confirm the batch numbers by 2027-03-19
+2027-03-16 12:01 @raj /minutes post M4
 2027-03-09 08:00 @alice /cadence pulse now
 2027-03-09 15:00 @raj /cadence pulse answer 4 quick answers on safety
 2027-03-09 15:10 @mei /cadence pulse answer 5

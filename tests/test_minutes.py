@@ -68,7 +68,7 @@ def test_pasted_notes_become_a_draft_that_shows_what_was_understood(engine, stud
 def test_posting_sends_the_minutes_to_the_channel_and_each_owner_their_items(engine, study):
     drafted = draft(engine)
     posted = post(engine, drafted.minutes_id)
-    assert (posted.actions, posted.decisions, posted.channel) == (2, 1, "C0STUDY")
+    assert (posted.actions, posted.decisions, posted.channel, posted.unowned) == (3, 1, "C0STUDY", 1)
     [channel] = rows(engine, "minutes:")
     assert (
         channel.recipient == "C0STUDY" and len(channel.payload["actions"]) == 3
@@ -77,7 +77,13 @@ def test_posting_sends_the_minutes_to_the_channel_and_each_owner_their_items(eng
         "minutes-actions:ACME-201:1:omar",
         "minutes-actions:ACME-201:1:sofia",
     ]
-    assert set(items(engine)) == {"Close the open EDC queries", "Send the monitoring visit report"}
+    assert set(items(engine)) == {
+        "Close the open EDC queries",
+        "Send the monitoring visit report",
+        "Someone to check the temperature logs",  # kept with an id: it needs an owner
+    }
+    assert items(engine)["Someone to check the temperature logs"].owner_id is None
+    assert [a["id"] for a in channel.payload["actions"]] == [1, 2, 3]
     with Session(engine) as session:
         assert session.exec(select(Decision)).one().text == "screening window extended to 21 days"
     with pytest.raises(CadenceError, match="posted already"):
@@ -88,7 +94,7 @@ def test_only_the_note_taker_or_an_admin_posts(engine, study):
     drafted = draft(engine, handle="omar")
     with pytest.raises(CadenceError):
         post(engine, drafted.minutes_id, handle="ben")
-    assert post(engine, drafted.minutes_id, handle="alice").actions == 2
+    assert post(engine, drafted.minutes_id, handle="alice").actions == 3
 
 
 def test_empty_notes_are_refused(engine, study):
@@ -121,9 +127,10 @@ def test_actions_all_lists_overdue_first(engine, study):
     listed = run_in_session(
         engine, minutes.list_actions, requester=as_person(engine, "ben"), everyone=True, now=later
     )
-    assert [(i.text, i.overdue) for i in listed.items] == [
-        ("Send the monitoring visit report", True),
-        ("Close the open EDC queries", False),
+    assert [(i.text, i.owner, i.overdue) for i in listed.items] == [
+        ("Send the monitoring visit report", "Sofia Novak", True),
+        ("Someone to check the temperature logs", "", True),  # needs an owner, listed all the same
+        ("Close the open EDC queries", "Omar Haddad", False),
     ]
     mine = run_in_session(
         engine, minutes.list_actions, requester=as_person(engine, "omar"), everyone=False, now=later
@@ -236,4 +243,154 @@ def test_overdue_items_join_the_checkin_digest(engine, study):
     )
     run_in_session(engine, checkins.do_due_work, now=MONDAY + timedelta(days=9))
     [digest] = rows(engine, "checkin-digest:")
-    assert [i["text"] for i in digest.payload["overdue"]] == ["Send the monitoring visit report"]
+    assert [(i["text"], i["owner"]) for i in digest.payload["overdue"]] == [
+        ("Send the monitoring visit report", "Sofia Novak"),
+        ("Someone to check the temperature logs", "needs an owner"),
+    ]
+
+
+def test_an_item_that_needs_an_owner_is_assigned_then_reassigned_audited_and_told(engine, study):
+    from bot.models import AuditEvent
+
+    post(engine, draft(engine).minutes_id)
+    unowned = items(engine)["Someone to check the temperature logs"]
+    with pytest.raises(CadenceError, match="needs an owner first"):
+        run_in_session(
+            engine,
+            minutes.complete_action,
+            requester=as_person(engine, "ben"),
+            item_id=unowned.id,
+            now=MONDAY,
+        )
+    with pytest.raises(BadCommand, match="does not know 'zed'"):
+        assign(engine, "ben", unowned.id, "zed")
+    given = assign(engine, "ben", unowned.id, "Omar")  # anyone of the study gives an unowned item
+    assert (given.what, given.item.owner, given.before) == ("assigned", "Omar Haddad", "")
+    with pytest.raises(CadenceError, match="Only Omar Haddad, the note taker or an admin"):
+        assign(engine, "ben", unowned.id, "@mei")
+    moved = assign(engine, "raj", unowned.id, "@mei")  # raj took the notes
+    assert (moved.item.owner, moved.before) == ("Mei Lin", "Omar Haddad")
+    assert len(rows(engine, "action-assigned:")) == 2  # Omar, then Mei, each told
+    assert len(rows(engine, "action-unassigned:")) == 1
+    with Session(engine) as session:
+        trail = [
+            (e.action, e.detail["from"], e.detail["to"])
+            for e in session.exec(select(AuditEvent).where(AuditEvent.subject == f"A{unowned.id}"))
+        ]
+    assert trail == [("action.assigned", None, "omar"), ("action.reassigned", "omar", "mei")]
+
+
+def test_an_action_added_by_hand_reads_owner_and_date_as_notes_do(engine, study):
+    added = run_in_session(
+        engine,
+        minutes.add_action,
+        requester=as_person(engine, "raj"),  # Warsaw: 03.12. is day first
+        text="@mei send the diary cards by 15.12.",
+        now=MONDAY,
+    )
+    assert (added.what, added.item.owner, added.item.due_on, added.item.text) == (
+        "added",
+        "Mei Lin",
+        date(2026, 12, 15),
+        "Send the diary cards",
+    )
+    assert len(rows(engine, "action-assigned:")) == 1  # Mei is told
+    with pytest.raises(BadCommand, match="Who owns it"):
+        run_in_session(
+            engine, minutes.add_action, requester=as_person(engine, "raj"), text="send it by EOW", now=MONDAY
+        )
+    with pytest.raises(BadCommand, match="'someday soon' is not a date"):
+        run_in_session(
+            engine,
+            minutes.add_action,
+            requester=as_person(engine, "raj"),
+            text="@mei send it by someday soon",
+            now=MONDAY,
+        )
+
+
+def assign(engine, handle, item_id, who):
+    return run_in_session(
+        engine,
+        minutes.assign_action,
+        requester=as_person(engine, handle),
+        item_id=item_id,
+        who=who,
+        now=MONDAY,
+    )
+
+
+CORRECTED = """Weekly call — recruitment and safety
+ACTION @omar: close the open EDC queries by 2026-12-10
+ACTION: Ben to send the monitoring visit report by Friday
+ACTION @mei: reconcile the SAE listings by 2026-12-04
+DECISION: screening window extended to 21 days
+DECISION: keep 8 sites"""
+
+
+def test_a_correction_supersedes_posted_minutes_and_tells_only_whom_it_concerns(engine, study):
+    from bot.models import AuditEvent, Minutes
+
+    post(engine, draft(engine).minutes_id)
+    before = items(engine)
+    drafted = run_in_session(
+        engine,
+        minutes.draft_minutes,
+        requester=as_person(engine, "raj"),
+        text=CORRECTED,
+        now=MONDAY,
+        corrects=1,
+    )
+    assert drafted.data["corrects"] == "ACME-201-M1" and drafted.data["meeting"] == "Weekly sponsor–CRO call"
+    with pytest.raises(CadenceError, match="Only the note taker"):
+        run_in_session(
+            engine,
+            minutes.draft_minutes,
+            requester=as_person(engine, "ben"),
+            text=CORRECTED,
+            now=MONDAY,
+            corrects=1,
+        )
+    post(engine, drafted.minutes_id)
+    after = items(engine)
+    edc, report = after["Close the open EDC queries"], after["Send the monitoring visit report"]
+    assert (edc.id, edc.due_on, edc.minutes_id) == (
+        before["Close the open EDC queries"].id,
+        date(2026, 12, 10),
+        2,
+    )
+    assert report.id == before["Send the monitoring visit report"].id and report.state == "open"
+    assert after["Someone to check the temperature logs"].state == "dropped"
+    assert after["Reconcile the SAE listings"].minutes_id == 2
+    [channel] = rows(engine, "minutes:ACME-201:2")
+    assert channel.payload["changes"] == [
+        "Close the open EDC queries: now due Thu 10 Dec 2026",
+        "Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's",
+        "added: Reconcile the SAE listings (Mei Lin)",
+        "dropped: Someone to check the temperature logs (nobody yet)",
+    ]
+    told = {r.key.rsplit(":", 1)[1]: r.payload["changes"] for r in rows(engine, "minutes-corrected:")}
+    assert told == {
+        "omar": ["Close the open EDC queries: now due Thu 10 Dec 2026"],
+        "sofia": ["Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's"],
+        "ben": ["Send the monitoring visit report: now Ben Okafor's, was Sofia Novak's"],
+        "mei": ["added: Reconcile the SAE listings (Mei Lin)"],
+    }
+    assert rows(engine, "minutes-actions:ACME-201:2") == []  # nobody gets the whole list again
+    with Session(engine) as session:
+        assert session.get(Minutes, 1).parsed["superseded_by"] == 2
+        assert [d.text for d in session.exec(select(Decision))] == [
+            "screening window extended to 21 days",
+            "keep 8 sites",  # only what is new is recorded
+        ]
+        [audited] = session.exec(select(AuditEvent).where(AuditEvent.subject == "ACME-201-M2")).all()
+        assert audited.detail["supersedes"] == "ACME-201-M1" and len(audited.detail["changes"]) == 4
+    with pytest.raises(CadenceError, match="corrected already; correct ACME-201-M2 instead"):
+        run_in_session(
+            engine,
+            minutes.draft_minutes,
+            requester=as_person(engine, "raj"),
+            text=CORRECTED,
+            now=MONDAY,
+            corrects=1,
+        )

@@ -126,7 +126,7 @@ def test_notes_split_into_actions_decisions_and_the_rest():
 
 def test_a_past_date_is_flagged():
     action = parse_action("ACTION: Raj to send it by 2026-11-01", people(), TODAY)
-    assert action.due == date(2026, 11, 1) and "2026-11-01 has passed" in action.problems
+    assert action.due == date(2026, 11, 1) and "Sun 01 Nov 2026 has passed" in action.problems
 
 
 @pytest.mark.parametrize(
@@ -141,3 +141,93 @@ def test_a_past_date_is_flagged():
 )
 def test_due_words(words, due):
     assert parse_due(words, TODAY) == due
+
+
+THURSDAY = date(2026, 12, 3)
+BOTH_SIDES = [
+    Contact(i, handle, name, side, "", None, None, None, None, zone)
+    for i, (handle, name, side, zone) in enumerate(
+        [
+            ("piotr", "Piotr Nowak", "cro", "Europe/Warsaw"),
+            ("arjun", "Arjun Mehta", "cro", "Asia/Kolkata"),
+            ("sam", "Sam Ortiz", "sponsor", "America/New_York"),
+            ("priya", "Priya Raman", "cro", "Asia/Kolkata"),
+        ],
+        1,
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "line, owner, text, due",
+    [
+        ("ACTION @piotr: re-check the two irritation cases by 15.12.", "piotr", "Re-check the two irritation cases",
+         date(2026, 12, 15)),
+        ("ACTION @piotr: re-check the cases by 15.12", "piotr", "Re-check the cases", date(2026, 12, 15)),
+        ("ACTION @piotr: send the line listing by 3.1.", "piotr", "Send the line listing", date(2027, 1, 3)),
+        ("Action item: Arjun drafts SAP shell tables by 12/15", "arjun", "Drafts SAP shell tables",
+         date(2026, 12, 15)),
+        ("TODO Sam review claim wording draft in 3 days", "sam", "Review claim wording draft", date(2026, 12, 6)),
+        ("ACTION Piotr Nowak to file the deviation EOW", "piotr", "File the deviation", date(2026, 12, 4)),
+        ("ACTION: send the diary cards to sites — Priya", "priya", "Send the diary cards to sites", None),
+        ("ACTION priya: chase site 7 by Friday for the DSMB", "priya", "Chase site 7 for the DSMB",
+         date(2026, 12, 4)),
+        ("ACTION Piotr to re-check … end of next week", "piotr", "Re-check", date(2026, 12, 11)),
+    ],
+)  # fmt: skip
+def test_owners_and_dates_as_both_sides_write_them(line, owner, text, due):
+    action = parse_action(line, BOTH_SIDES, THURSDAY)
+    assert (action.owner.handle, action.text, action.due) == (owner, text, due), action
+
+
+def test_an_unknown_owner_and_an_unread_date_are_listed_never_guessed():
+    jordan = parse_action("ACTION Jordan to confirm batch numbers … EOW", BOTH_SIDES, THURSDAY)
+    assert (jordan.owner, jordan.due, jordan.problems) == (None, date(2026, 12, 4), ("no owner found",))
+    zed = parse_action("ACTION @zed: send it by 15.12.", BOTH_SIDES, THURSDAY)
+    assert zed.problems == ("no owner found (@zed is not in the plan)",)
+    odd = parse_action("ACTION @piotr: send it by 31.4.", BOTH_SIDES, THURSDAY)
+    assert (odd.due, odd.problems) == (
+        None,
+        ("'31.4' is not a date Cadence understands, so it has no due date",),
+    )
+
+
+def test_an_ambiguous_date_is_said_back_in_words():
+    parsed = parse_notes("ACTION @piotr: send it by 03/01", BOTH_SIDES, THURSDAY)
+    assert parsed.actions[0].due == date(2027, 1, 3)
+    assert parsed.guesses == (
+        "03/01 was read as Sun 03 Jan 2027 (day first); write it as 15 Jan or 2027-01-15 if another day was meant",
+    )
+    assert parse_notes("ACTION @sam: send it by 03/01", BOTH_SIDES, THURSDAY, month_first=True).actions[
+        0
+    ].due == date(2027, 3, 1)
+
+
+def test_one_line_minutes_find_every_action():
+    parsed = parse_notes(
+        "Weekly call 15 Dec. ACTION Piotr to re-check the two irritation cases by 15.12. "
+        "ACTION @priya: send the diary cards EOW. Decision: keep 8 sites",
+        BOTH_SIDES,
+        THURSDAY,
+    )
+    assert [(a.owner.handle, a.due) for a in parsed.actions] == [
+        ("piotr", date(2026, 12, 15)),
+        ("priya", date(2026, 12, 4)),
+    ]
+    assert parsed.notes == ("Weekly call 15 Dec.",) and parsed.decisions == ("keep 8 sites",)
+    assert parsed.problems == ()
+
+
+def test_a_marker_in_capitals_inside_a_line_starts_an_item_unless_it_is_words():
+    parsed = parse_notes(
+        "Went through the ACTION LOG and open ACTION items. ACTION Jordan to confirm batch numbers … EOW "
+        "TODO Sam review the wording in 3 days DECISION agreed to keep 8 sites",
+        BOTH_SIDES,
+        THURSDAY,
+    )
+    assert parsed.notes == ("Went through the ACTION LOG and open ACTION items.",)
+    assert [(a.owner.handle if a.owner else None, a.text) for a in parsed.actions] == [
+        (None, "Jordan to confirm batch numbers"),
+        ("sam", "Review the wording"),
+    ]
+    assert parsed.decisions == ("agreed to keep 8 sites",)

@@ -242,3 +242,21 @@ def test_a_billion_laughs_plan_is_refused():
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
     assert any("expands to over" in error for error in errors_of("\n".join(lines) + "\n"))
+
+
+def test_a_severity_may_add_its_own_words_each_naming_one_severity():
+    text = EXAMPLE_PLAN.read_text()
+    ok = text.replace(
+        "high:     {start_level: 1, ack_factor: 0.5}",
+        "high:     {start_level: 1, ack_factor: 0.5, words: [P1-ish]}",
+    )
+    assert load_plan(ok).data["escalation"]["severities"]["high"]["words"] == ["p1-ish"]
+    bad = text.replace(
+        "high:     {start_level: 1, ack_factor: 0.5}",
+        "high:     {start_level: 1, ack_factor: 0.5, words: [critical, two words, {a: 1}]}",
+    )
+    assert [e.split(": ", 1)[1] for e in errors_of(bad)] == [
+        "escalation.severities.high.words[0]: 'critical' already names critical; a word names one severity",
+        "escalation.severities.high.words[1]: 'two words' should be one word, e.g. p1-ish",
+        "escalation.severities.high.words[2]: '{'a': 1}' should be one word, e.g. p1-ish",
+    ]

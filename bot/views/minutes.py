@@ -40,6 +40,10 @@ def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
         [m.line("{side}: {names}", side=side_label(s), names=m.join(n)) for s, n in by_side.items()], " · "
     )
     blocks: list[m.Block] = [section(head)]
+    if data.get("corrects"):
+        blocks.append(context(m.line(":pencil2: A correction: supersedes {ref}", ref=data["corrects"])))
+    if data.get("changes"):
+        blocks.append(_listed("*Changes*", [m.line("• {c}", c=c) for c in data["changes"]]))
     if attendees:
         blocks.append(context(m.line("Attendees — {a}", a=attendees)))
     if data["decisions"]:
@@ -51,14 +55,17 @@ def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
             for a in tracked
         ]
         blocks.append(_listed("*Action items*", lines))
-    unowned = [a for a in data["actions"] if not a["owner"]]
+    unowned = [a for a in data["actions"] if not a["owner"] and a["text"]]
     if unowned:
-        blocks.append(_listed("*Needs an owner*", [m.line("• {t}", t=a["line"]) for a in unowned]))
+        blocks.append(_listed("*Needs an owner*", [_unowned_line(a) for a in unowned]))
+        blocks += [assign_button(a["id"]) for a in unowned[:MESSAGE_ACTIONS] if a.get("id")]
     if data["notes"]:
         blocks.append(_listed("*Notes*", [m.line("{n}", n=n) for n in data["notes"]]))
     if preview and data["problems"]:
         problems = [m.line("• {p}", p=p) for p in data["problems"]]
         blocks.append(_listed(":warning: *Not fully understood* (kept as written)", problems))
+    if preview and data.get("guesses"):
+        blocks.append(context(*(m.line(":calendar: {g}", g=g) for g in data["guesses"])))
     note_taker = who(data["note_taker"]) or m.line("someone")
     blocks.append(context(m.line("Note taker: {who} · {ref}", who=note_taker, ref=data["ref"])))
     return blocks
@@ -67,6 +74,24 @@ def minutes_blocks(data: dict[str, Any], *, preview: bool) -> list[m.Block]:
 @notice_view("minutes")
 def _(data: dict[str, Any]) -> m.Message:
     return message(f"Minutes: {data['meeting']}, {data['held_on']}", *minutes_blocks(data, preview=False))
+
+
+def _unowned_line(action: dict[str, Any]) -> m.Line:
+    ref = f"*A{action['id']}* " if action.get("id") else ""
+    return m.line("• {ref}{t} ({due})", ref=ref, t=action["text"], due=_due(action["due"]))
+
+
+def assign_button(item_id: int) -> m.Actions:
+    """Needs an owner: Assign opens a person picker."""
+    value = str(item_id)
+    assign = m.Button("action_assign", value, f"Assign A{item_id}", typed=f"/actions assign A{item_id} @who")
+    return m.Actions((assign,), id=f"assign_{item_id}")
+
+
+def assign_form(item_id: int) -> m.Form:
+    inputs = (m.PeopleInput("owner", "Who owns it?"),)
+    typed = f"/actions assign A{item_id} @who"
+    return m.Form("action_assign", f"Assign A{item_id}", "Assign", inputs, str(item_id), typed=typed)
 
 
 def item_buttons(item_id: int, block_id: str = "action") -> m.Actions:
@@ -93,6 +118,23 @@ def _(data: dict[str, Any]) -> m.Message:
     if len(data["actions"]) > MESSAGE_ACTIONS:
         blocks.append(left_out(len(data["actions"]) - MESSAGE_ACTIONS, "/actions"))
     return message(f"Your action items from {data['meeting']}", *blocks)
+
+
+@notice_view("minutes_corrected")
+def _(data: dict[str, Any]) -> m.Message:
+    intro = m.line(
+        ":pencil2: The minutes of *{meeting}* ({held}) were corrected ({ref} supersedes {old}). "
+        "What changed for you:",
+        meeting=data["meeting"],
+        held=date_label(data["held_on"]),
+        ref=data["ref"],
+        old=data["supersedes"],
+    )
+    blocks: list[m.Block] = [section(intro, *(m.line("• {c}", c=c) for c in data["changes"]))]
+    for action in data["actions"][:MESSAGE_ACTIONS]:
+        blocks.append(section(m.line("• {t} ({due})", t=action["text"], due=_due(action["due"]))))
+        blocks.append(item_buttons(action["id"], f"action_{action['id']}"))
+    return message(f"Minutes of {data['meeting']} corrected", *blocks)
 
 
 @notice_view("action_done")
@@ -172,6 +214,11 @@ def _(result: MinutesPosted) -> m.Message:
             d=str(result.decisions),
             a=str(result.actions),
         )
+        if result.unowned:
+            need = m.line(
+                " {n} need(s) an owner: /actions all lists them, with a person picker.", n=str(result.unowned)
+            )
+            text = (*text, *need)
     return message(result.ref, section(text))
 
 
@@ -182,7 +229,7 @@ def _action_line(item: Any) -> m.Line:
         "*A{id}* {text} — {owner}, {due}{late}",
         id=str(item.id),
         text=item.text,
-        owner=item.owner,
+        owner=item.owner or "needs an owner",
         due=due,
         late=late,
     )
@@ -191,10 +238,20 @@ def _action_line(item: Any) -> m.Line:
 @reply.register
 def _(result: ActionList) -> m.Message:
     title = "*The study's open action items*" if result.everyone else "*Your open action items*"
+    owned = [i for i in result.items if i.owner]
+    unowned = [i for i in result.items if not i.owner]
     if not result.items:
         return message("No open action items", section(m.line(title), m.line("nothing open. :tada:")))
-    lines = [m.line("• {item}", item=_action_line(i)) for i in result.items]
-    return message(f"{len(result.items)} open action items", _listed(title, lines))
+    blocks: list[m.Block] = []
+    if owned:
+        blocks.append(_listed(title, [m.line("• {item}", item=_action_line(i)) for i in owned]))
+    if unowned:
+        lines = [m.line("• {item}", item=_action_line(i)) for i in unowned]
+        blocks.append(_listed("*Needs an owner*", lines))
+        blocks += [assign_button(i.id) for i in unowned[:MESSAGE_ACTIONS]]
+        if len(unowned) > MESSAGE_ACTIONS:
+            blocks.append(left_out(len(unowned) - MESSAGE_ACTIONS, "/actions assign <id> @who"))
+    return message(f"{len(result.items)} open action items", *blocks)
 
 
 @reply.register
@@ -203,10 +260,41 @@ def _(result: ActionChanged) -> m.Message:
         "done": (":white_check_mark: Done", "Done"),
         "moved": (":calendar: Moved", "Moved"),
         "already": ("Already done", "Already done"),
+        "added": (":memo: Added", "Added"),
+        "assigned": (":handshake: Assigned", "Assigned"),
+        "already-owned": ("Already theirs, nothing changed", "Already theirs"),
     }[result.what]
-    return message(
-        f"{label}: {result.item.text}", section(m.line(what + ": {item}", item=_action_line(result.item)))
+    blocks: list[m.Block] = [section(m.line(what + ": {item}", item=_action_line(result.item)))]
+    if result.before:
+        blocks.append(context(m.line("It was {who}'s; both are told.", who=result.before)))
+    if result.note:
+        blocks.append(context(m.line(":calendar: {n}", n=result.note)))
+    return message(f"{label}: {result.item.text}", *blocks)
+
+
+@notice_view("action_assigned")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(
+        ":handshake: {by} gave you an action item: {t} ({due})",
+        by=data["by"],
+        t=data["text"],
+        due=_due(data["due"]),
     )
+    blocks: list[m.Block] = [section(text)]
+    if data.get("meeting"):
+        blocks.append(context(m.line("From {m}", m=data["meeting"])))
+    return message(f"New action item: {data['text']}", *blocks, item_buttons(data["id"]))
+
+
+@notice_view("action_unassigned")
+def _(data: dict[str, Any]) -> m.Message:
+    text = m.line(
+        "{by} gave your action item to {owner}: {t}. It is no longer on your list.",
+        by=data["by"],
+        owner=data["owner"],
+        t=data["text"],
+    )
+    return message(f"Action item now {data['owner']}'s: {data['text']}", section(text))
 
 
 @reply.register

@@ -174,3 +174,56 @@ def test_whoever_climbs_an_issue_is_not_told_of_their_own_step(url, engine, fake
     assert sent_to(fake_slack, "esc-moved:") == ["D02RAJ"]  # not Ben: he moved it
     assert sent_to(fake_slack, "esc-reporter:") == []  # Ben is the reporter and did it himself
     assert sent_to(fake_slack, "esc-notify:ACME-201:1:L2") == ["D01ALICE", "D02TOM"]
+
+
+def filed(engine) -> list[tuple[str, str]]:
+    from sqlmodel import Session, col, select
+
+    from bot.models import Escalation
+
+    with Session(engine) as session:
+        return [
+            (e.severity, e.summary) for e in session.exec(select(Escalation).order_by(col(Escalation.id)))
+        ]
+
+
+def test_severities_in_peoples_words_are_filed_at_their_level_or_asked_about(url, engine):
+    for words in (
+        "urgent two panelists with severe erythema",
+        "HIGH: Day 14 imaging room unavailable",
+        "Sev1 unblinding risk at site 3",
+        "[P4] label typo on the diary card",
+        "Blocker: IRB approval letter missing",
+        "minor - courier late by a day",
+        "severity: medium kit count differs",
+    ):
+        assert "Raised *ACME-201-E" in post_command(url, "/escalate", words, user_id=SOFIA).text, words
+    assert filed(engine) == [
+        ("high", "two panelists with severe erythema"),
+        ("high", "Day 14 imaging room unavailable"),
+        ("critical", "unblinding risk at site 3"),
+        ("low", "label typo on the diary card"),
+        ("critical", "IRB approval letter missing"),
+        ("low", "courier late by a day"),
+        ("medium", "kit count differs"),
+    ]
+    # Words that look like a severity Cadence does not know are asked about; nothing is filed.
+    for words, asked in (
+        ("critcal temperature excursion", "Did you mean critical? Nothing was filed."),
+        ("sev7 temperature excursion", "sev7 is not a severity this study knows, so nothing was filed."),
+        ("severity: huge temperature excursion", "'huge' is not a severity this study knows"),
+        ("p1-ish temperature excursion", "'p1-ish' is not a severity this study knows"),
+    ):
+        assert asked in post_command(url, "/escalate", words, user_id=SOFIA).text, words
+    assert len(filed(engine)) == 7
+
+
+def test_the_plan_adds_its_own_severity_words(url, engine):
+    text = EXAMPLE_PLAN.read_text().replace(
+        "high:     {start_level: 1, ack_factor: 0.5}",
+        "high:     {start_level: 1, ack_factor: 0.5, words: [p1-ish, Hot]}",
+    )
+    run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
+    for words in ("p1-ish temperature excursion", "HOT: kit shipment stuck at customs"):
+        assert "Raised *ACME-201-E" in post_command(url, "/escalate", words, user_id=SOFIA).text
+    assert [severity for severity, _ in filed(engine)] == ["high", "high"]

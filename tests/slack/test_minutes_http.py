@@ -13,7 +13,7 @@ from bot.db import run_in_session
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, RAJ, post_command, trigger_id
+from tests.payloads import ALICE, BEN, RAJ, post_command, trigger_id
 from tests.slack.test_ask_http import said
 from tests.slack.test_checkin_http import deliver, interaction
 from tests.slack.test_escalate_http import submit_view
@@ -144,3 +144,134 @@ def test_pasted_notes_are_previewed_with_post_and_discard_buttons(url, engine, f
     assert "Posted *ACME-201-M1*" in said(fake_slack.calls_to("post")[0])
     decisions = post_command(url, "/decisions", "", user_id=BEN).text
     assert "keep 8 sites" in decisions
+
+
+THURSDAY = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)  # 14:00 in Warsaw, 08:00 in New York
+ONE_LINE = (
+    "Weekly call 3 Dec. ACTION Omar to re-check the two irritation cases by 15.12. "
+    "ACTION @mei: send the diary cards by 3.1. Action item: Sofia drafts the SAP shell tables by 03/01 "
+    "TODO Ben review claim wording draft in 3 days ACTION Jordan to confirm batch numbers … EOW"
+)
+
+
+def test_one_line_minutes_as_both_sides_write_them_and_an_owner_found_for_the_rest(
+    url, engine, fake_slack, clock
+):
+    clock.set(THURSDAY)
+    preview = post_command(url, "/minutes", ONE_LINE, user_id=RAJ)  # Raj writes from Warsaw: day first
+    shown = preview.text
+    for owner, due in (
+        ("<@U02OMAR> — Re-check the two irritation cases", "due Tue 15 Dec 2026"),
+        ("<@U02MEI> — Send the diary cards", "due Sun 03 Jan 2027"),
+        ("<@U02SOFIA> — Drafts the SAP shell tables", "due Sun 03 Jan 2027"),
+        ("<@U01BEN> — Review claim wording draft", "due Sun 06 Dec 2026"),
+    ):
+        assert f"{owner} ({due})" in shown, shown
+    assert "03/01 was read as Sun 03 Jan 2027 (day first)" in shown  # the guess is said back
+    assert "*Needs an owner*\n• Jordan to confirm batch numbers (due Fri 04 Dec 2026)" in shown
+    assert "no owner found in “ACTION Jordan to confirm batch numbers … EOW”" in shown  # not understood
+    assert "due Thu 03 Dec 2026" not in shown  # nothing read as today
+    assert "Weekly call 3 Dec." in shown  # the rest stays a note
+
+    buttons = next(b for b in preview.json()["blocks"] if b["type"] == "actions")["elements"]
+    assert press(url, fake_slack, RAJ, "minutes_post", buttons[0]["value"], "post") == 200
+    assert "1 need(s) an owner" in said(fake_slack.calls_to("post")[0])
+    deliver(engine, fake_slack, clock)
+    [posted] = [p for p in fake_slack.posted if p.channel == "C0STUDY"]
+    assign = [e for b in posted.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(e["action_id"], e["value"]) for e in assign] == [("action_assign", "5")]
+
+    # /actions all lists it under Needs an owner, with the same picker.
+    listed = post_command(url, "/actions", "all", user_id=BEN)
+    assert "*Needs an owner*\n• *A5* Jordan to confirm batch numbers — needs an owner" in listed.text
+    # Assign opens a person picker; Alice picks Ben; he is told, with the item's buttons.
+    assert press(url, fake_slack, ALICE, "action_assign", "5", "assign") == 200
+    [opened] = fake_slack.calls_to("views.open")
+    form = (
+        opened.params["view"]
+        if isinstance(opened.params["view"], dict)
+        else json.loads(opened.params["view"])
+    )
+    assert (
+        form["callback_id"] == "action_assign"
+        and form["blocks"][0]["element"]["type"] == "multi_users_select"
+    )
+    picked = {"owner": {"value": {"type": "multi_users_select", "selected_users": [BEN]}}}
+    submitted = submit_view(url, ALICE, "action_assign", form["private_metadata"], picked)
+    assert submitted.status == 200 and not submitted.body, submitted.body
+    deliver(engine, fake_slack, clock)
+    [told] = [p for p in fake_slack.posted if (p.key or "").startswith("action-assigned:")]
+    assert (
+        told.channel == "D01BEN"
+        and "gave you an action item: Jordan to confirm batch numbers" in json.dumps(told.blocks)
+    )
+    assert "Needs an owner" not in post_command(url, "/actions", "all", user_id=BEN).text
+
+    # Raj, who took the notes, gives it to Mei: audited, both told.
+    moved = post_command(url, "/actions", "reassign A5 @mei", user_id=RAJ).text
+    assert "Assigned: *A5* Jordan to confirm batch numbers — Mei Lin" in moved
+    assert "It was Ben Okafor's; both are told." in moved
+    deliver(engine, fake_slack, clock)
+    assert [p.channel for p in fake_slack.posted if (p.key or "").startswith("action-assigned:")] == [
+        "D01BEN",
+        "D02MEI",
+    ]
+    [dropped] = [p for p in fake_slack.posted if (p.key or "").startswith("action-unassigned:")]
+    assert dropped.channel == "D01BEN" and "gave your action item to Mei Lin" in json.dumps(dropped.blocks)
+    refused = post_command(url, "/actions", "assign Arjun", user_id=RAJ).text
+    assert "Which action? Give its id after assign." in refused
+
+
+def test_actions_added_by_hand_in_the_typists_convention(url, engine, fake_slack, clock):
+    clock.set(THURSDAY)
+    alice = post_command(url, "/actions", "add @ben confirm the kit count by 03/01", user_id=ALICE).text
+    assert "Added: *A1* Confirm the kit count — Ben Okafor, due Mon 01 Mar 2027" in alice  # New York
+    assert "03/01 was read as Mon 01 Mar 2027 (month first)" in alice
+    raj = post_command(url, "/actions", "add Omar re-check the irritation cases EOW", user_id=RAJ).text
+    assert "Added: *A2* Re-check the irritation cases — Omar Haddad, due Fri 04 Dec 2026" in raj
+    moved = post_command(url, "/actions", "move A2 15.12. waiting for the lab", user_id=OMAR).text
+    assert "Moved: *A2* Re-check the irritation cases — Omar Haddad, due Tue 15 Dec 2026" in moved
+    unread = post_command(url, "/actions", "add @mei file it by the twelfth-ish", user_id=RAJ).text
+    assert "Nothing was added: 'the twelfth-ish' is not a date Cadence understands" in unread
+    nobody = post_command(url, "/actions", "add file it by EOW", user_id=RAJ).text
+    assert "Who owns it? Name someone of the plan: @alice (Alice Chen)" in nobody
+    deliver(engine, fake_slack, clock)
+    assert sorted(p.channel for p in fake_slack.posted if (p.key or "").startswith("action-assigned:")) == [
+        "D01BEN",
+        "D02OMAR",
+    ]
+
+
+def test_posted_minutes_are_corrected_and_whom_a_change_concerns_is_told(url, engine, fake_slack, clock):
+    clock.set(THURSDAY)
+    first = post_command(url, "/minutes", "ACTION @omar: re-check the cases by 15.12.", user_id=RAJ).json()
+    post_button = next(b for b in first["blocks"] if b["type"] == "actions")["elements"][0]
+    assert press(url, fake_slack, RAJ, "minutes_post", post_button["value"], "post") == 200
+    deliver(engine, fake_slack, clock)
+    refused = post_command(
+        url, "/minutes", "correct M1 ACTION @mei: re-check the cases by 15.12.", user_id=BEN
+    )
+    assert "Only the note taker (or an admin) can correct these minutes." in refused.text
+    preview = post_command(
+        url,
+        "/minutes",
+        "correct M1 ACTION @mei: re-check the cases by 18.12. ACTION @ben: count kits EOW",
+        user_id=RAJ,
+    )
+    assert "A correction: supersedes ACME-201-M1" in preview.text
+    post_button = next(b for b in preview.json()["blocks"] if b["type"] == "actions")["elements"][0]
+    assert press(url, fake_slack, RAJ, "minutes_post", post_button["value"], "post-2") == 200
+    deliver(engine, fake_slack, clock)
+    corrected = [p for p in fake_slack.posted if p.channel == "C0STUDY"][-1]
+    shown = json.dumps(corrected.blocks)
+    assert "supersedes ACME-201-M1" in shown and "now Mei Lin's, was Omar Haddad's" in shown
+    told = {
+        p.channel: json.dumps(p.blocks)
+        for p in fake_slack.posted
+        if (p.key or "").startswith("minutes-corrected:")
+    }
+    assert sorted(told) == ["D01BEN", "D02MEI", "D02OMAR"]
+    assert "Re-check the cases: now Mei Lin's, was Omar Haddad's" in told["D02OMAR"]
+    assert "action_done" in told["D02MEI"] and "added: Count kits (Ben Okafor)" in told["D01BEN"]
+    again = post_command(url, "/minutes", "correct M1 ACTION @omar: re-check by 20.12.", user_id=RAJ).text
+    assert "ACME-201-M1 was corrected already; correct ACME-201-M2 instead." in again

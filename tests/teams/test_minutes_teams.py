@@ -74,3 +74,20 @@ def test_the_minutes_form_reads_the_notes_then_asks_to_confirm_before_posting(te
     assert confirm.buttons()[-1]["data"]["form"] == "minutes_confirm"
     teams.press(RAJ, confirm.buttons()[-1])
     assert "Posted **ACME-201-M1**" in teams.answer(RAJ).text
+
+
+def test_an_item_that_needs_an_owner_is_assigned_from_its_card(teams, fake_teams):
+    teams.say(RAJ, "minutes ACTION Jordan to confirm batch numbers by 2026-12-04")
+    draft = teams.answer(RAJ)
+    assert "Needs an owner" in draft.text and "no owner found" in draft.text
+    teams.press(RAJ, draft.button("Post minutes"))
+    teams.deliver()
+    [posted] = [p for p in teams.posts() if "Needs an owner" in p.text]
+    teams.press(RAJ, posted.button("Assign A1"))
+    form = teams.answer(RAJ)
+    assert [e["id"] for e in form.card["body"] if e["type"].startswith("Input.")] == ["owner"]
+    teams.press(RAJ, form.buttons()[-1], owner="@sofia")
+    assert "Assigned" in teams.answer(RAJ).text and "Sofia Novak" in teams.answer(RAJ).text
+    teams.deliver()
+    [for_sofia] = [d for d in teams.dms(SOFIA) if "gave you an action item" in d.text]
+    assert "Jordan to confirm batch numbers" in for_sofia.text
