@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, due, kpis, outbox
+from bot import checkins, directory, due, kpis, outbox, timeline
 from bot.directory import Contact, StudyView
 from bot.escalation import reference as issue_ref
 from bot.milestones import as_they_stand
@@ -26,6 +26,7 @@ from bot.timing import DAYS, next_local
 
 REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
 CHART_WEEKS = 6  # the chart shows at least this many weeks: a trend needs more than the report's one
+FIRST_REPORT_AFTER = timedelta(days=1)  # a weekly report on the study's first day would report nothing
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class HomeView:
     escalations: tuple[tuple[str, str, str, str], ...]  # ref, severity, summary, level
     next_checkin: datetime | None
     answered_last: bool | None  # None when there was no round for them
-    milestones: tuple[tuple[str, str, str], ...]  # name, due, owner
+    milestones: tuple[tuple[str, str, str, str], ...]  # name, due, owner, status ("late" past due)
     away_until: date | None
     cover: str | None
 
@@ -91,7 +92,7 @@ class _StudyHomes:
     plan: checkins.CheckinPlan | None
     last_round: CheckinRound | None
     answered_last: frozenset[int]
-    milestones: tuple[tuple[str, str, str], ...]
+    milestones: tuple[tuple[str, str, str, str], ...]
     skipped: frozenset[date] = frozenset()  # days without a check-in round
 
     @classmethod
@@ -121,10 +122,11 @@ class _StudyHomes:
             if last
             else frozenset()
         )
+        # What is still to come, and what is late: a milestone past its due date never drops off unseen.
         milestones = tuple(
-            (m["name"], m["due"], study.people[m["owner"]].name if m.get("owner") in study.people else "")
-            for m in sorted((row.plan or {}).get("milestones") or [], key=lambda m: m["due"])
-            if m.get("due") and m["due"] >= now.date().isoformat()
+            (ms["name"], ms["due"], ms["owner"], ms["status"])
+            for ms in sorted(as_they_stand(session, study_id=study.id, now=now), key=lambda m: m["due"] or "")
+            if ms["due"] and (ms["due"] >= now.date().isoformat() or ms["status"] == "late")
         )
         plan = checkins.checkin_plan(row)
         return cls(
@@ -171,17 +173,19 @@ def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datet
 
 
 def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) -> dict:
-    """The report's figures for the last `weeks` weeks, beside the `weeks` before them."""
+    """The report's figures for the last `weeks` weeks, beside the `weeks` before them: neither from
+    before the study's start."""
     study = directory.current(session).studies[study_id]
     end = now
-    start = end - timedelta(weeks=weeks)
-    before = start - timedelta(weeks=weeks)
+    began = min(timeline.began(session.get(Study, study_id)), now)
+    start = max(end - timedelta(weeks=weeks), began)
+    before = max(start - timedelta(weeks=weeks), began)
     current, previous = _figures(session, study, start, end), _figures(session, study, before, start)
     horizon = (now + timedelta(weeks=weeks)).date().isoformat()
     milestones = [  # what is due in as many weeks ahead, and what is not on track, whenever due
         ms
         for ms in as_they_stand(session, study_id=study.id, now=now)
-        if ms["status"] in {"at-risk", "slipped"}
+        if ms["status"] in {"at-risk", "slipped", "late"}
         or (ms["status"] == "on-track" and ms["due"] and ms["due"] <= horizon)
     ]
     weekly = _weekly_rates(session, study, now, weeks)
@@ -263,9 +267,12 @@ def _figures(session: Session, study: StudyView, start: datetime, end: datetime)
 
 def _weekly_rates(session: Session, study: StudyView, now: datetime, weeks: int) -> list[dict]:
     series = []
+    began = timeline.began(session.get(Study, study.id))
     for back in range(weeks - 1, -1, -1):
         end = now - timedelta(weeks=back)
-        figures = _figures(session, study, end - timedelta(weeks=1), end)
+        if end <= began and back:
+            continue  # a week before the study: no trend of it
+        figures = _figures(session, study, max(end - timedelta(weeks=1), min(began, end)), end)
         series.append(
             {
                 "week": checkins.week_of(end),
@@ -379,11 +386,14 @@ def request_report(session: Session, *, requester: Requester, weeks: int, now: d
     return ReportRequested(weeks, shared)
 
 
-@due.each_study(order=70)
+@due.each_study(order=70, cadence=True)
 def weekly_reports(session: Session, study: StudyView, *, now: datetime) -> int:
-    """Monday 08:00 in the study's timezone: last week's report to the study channel, once."""
+    """Monday 08:00 in the study's timezone: last week's report to the study channel, once; none in the
+    study's first day (its week would lie before the study), and none from its end on."""
     local = now.astimezone(ZoneInfo(study.timezone))
     if not study.channel or DAYS[local.weekday()] != REPORT_DAY or (local.hour, local.minute) < REPORT_TIME:
+        return 0
+    if now < timeline.began(session.get(Study, study.id)) + FIRST_REPORT_AFTER:
         return 0
     return send_report(
         session,
