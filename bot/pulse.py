@@ -104,7 +104,9 @@ def next_pulse_work(session: Session, study: StudyView, *, now: datetime) -> dat
     )
     row = session.get(Study, study.id)
     plan = pulse_plan(study, row)
-    for month in _months_around(now, study.timezone, ahead=True) if plan.schedule and row else ():
+    # Before the first round may come, look at the months around that moment, not around now.
+    after = max(now, _first_round(study, row, plan)) if row else now
+    for month in _months_around(after, study.timezone, ahead=True) if plan.schedule and row else ():
         times = _askable(study, row, plan, month, now)
         if times and _round(session, study.id, month) is None:
             moments.append(max(min(times.values()), now))
@@ -139,10 +141,15 @@ def _askable(study: StudyView, row: Study, plan: PulsePlan, month: str, now: dat
     come before a full period of working together (`first_after` from the study's start), or after the
     study's end."""
     times = _times(study, plan, month)
-    first = add_duration(timeline.began(row), plan.first_after, ZoneInfo(study.timezone))
+    first = _first_round(study, row, plan)
     if times and (min(times.values()) < first or timeline.within(row, max(times.values())) is None):
         return {}
     return {h: at for h, at in times.items() if at >= now - GRACE and not study.away_on(h, at)}
+
+
+def _first_round(study: StudyView, row: Study, plan: PulsePlan) -> datetime:
+    """The earliest a scheduled round may come: a full period of working together after the start."""
+    return add_duration(timeline.began(row), plan.first_after, ZoneInfo(study.timezone))
 
 
 def _open_scheduled(session: Session, study: StudyView, row: Study, plan: PulsePlan, now: datetime) -> int:
