@@ -195,22 +195,29 @@ def named_and_rest(session: Session, requester: Requester, text: str, now: datet
     return named(session, requester, words[0] if words else text, now), " ".join(words[1:])
 
 
-def as_they_stand(session: Session, *, study_id: int, now: datetime) -> list[dict]:
+def as_they_stand(session: Session, *, study_id: int, now: datetime, reading: bool = False) -> list[dict]:
     """Each milestone's name, due date, owner, status ("late" when open past its due date, in the study's
-    time) and forecast, for the cadence report and the App Home."""
+    time) and forecast, for the cadence report and the App Home. `reading`: make no row (a milestone
+    nobody has looked at yet is on track), so reading a home writes nothing."""
     study = directory.current(session).studies[study_id]
-    rows = _rows(session, study_id, now)
+    if reading:
+        rows = {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study_id))}
+    else:
+        rows = _rows(session, study_id, now)
     today = now.astimezone(ZoneInfo(study.timezone)).date()
-    return [
-        {
-            "name": spec["name"],
-            "due": spec.get("due"),
-            "owner": study.people[spec["owner"]].name if spec.get("owner") in study.people else "",
-            "status": standing(rows[spec["name"].casefold()].status, spec.get("due"), today),
-            "forecast": _iso(rows[spec["name"].casefold()].forecast),
-        }
-        for spec in _planned(session, study_id)
-    ]
+    standings = []
+    for spec in _planned(session, study_id):
+        row = rows.get(spec["name"].casefold())
+        standings.append(
+            {
+                "name": spec["name"],
+                "due": spec.get("due"),
+                "owner": study.people[spec["owner"]].name if spec.get("owner") in study.people else "",
+                "status": standing(row.status if row else "on-track", spec.get("due"), today),
+                "forecast": _iso(row.forecast if row else None),
+            }
+        )
+    return standings
 
 
 def standing(status: str, due: str | None, today: date) -> str:

@@ -125,7 +125,9 @@ class _StudyHomes:
         # What is still to come, and what is late: a milestone past its due date never drops off unseen.
         milestones = tuple(
             (ms["name"], ms["due"], ms["owner"], ms["status"])
-            for ms in sorted(as_they_stand(session, study_id=study.id, now=now), key=lambda m: m["due"] or "")
+            for ms in sorted(
+                as_they_stand(session, study_id=study.id, now=now, reading=True), key=lambda m: m["due"] or ""
+            )
             if ms["due"] and (ms["due"] >= now.date().isoformat() or ms["status"] == "late")
         )
         plan = checkins.checkin_plan(row)
