@@ -172,7 +172,8 @@ def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
         after = None
         try:
             if study is not None:  # a study no longer in any plan has nothing due until applied again
-                queued, after = _run_study(session, work, study, now, queued)
+                done, after = _run_study(session, work, study, now)
+                queued += done
         except Exception:  # this study's work is tried again at the next tick; the others go on
             session.rollback()
             log.exception("%s failed for study %s", work.name, study.key if study else row.study_id)
@@ -192,16 +193,16 @@ def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
 
 
 def _run_study(
-    session: Session, work: DueWork, study: StudyView, now: datetime, queued: int
+    session: Session, work: DueWork, study: StudyView, now: datetime
 ) -> tuple[int, datetime | None]:
-    """The work for one study, and its next moment; cadence only while the study runs."""
+    """The work for one study (messages queued) and its next moment; cadence only while the study runs."""
     assert work.run_study is not None and work.next_of_study is not None
     row = session.get(Study, study.id) if work.cadence else None
     if row is None:
-        return queued + work.run_study(session, study, now=now), work.next_of_study(session, study, now=now)
+        return work.run_study(session, study, now=now), work.next_of_study(session, study, now=now)
     if not timeline.in_progress(row, now):
-        return queued, timeline.within(row, now)  # its start, before it; after its end, never
-    queued += work.run_study(session, study, now=now)
+        return 0, timeline.within(row, now)  # its start, before it; after its end, never
+    queued = work.run_study(session, study, now=now)
     return queued, timeline.within(row, work.next_of_study(session, study, now=now))
 
 

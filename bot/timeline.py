@@ -67,16 +67,24 @@ def is_over(row: Study, now: datetime) -> bool:
     return end is not None and now >= end
 
 
+def _cadence_starts(row: Study) -> datetime | None:
+    """When the cadence starts: the plan's `study.start`. Without one the study began when its plan was
+    first applied, and the cadence runs from whenever that was."""
+    return began(row) if ((row.plan or {}).get("study") or {}).get("start") else None
+
+
 def in_progress(row: Study, now: datetime) -> bool:
     """Whether Cadence runs the study's cadence at `now`: from its start to its end."""
-    return began(row) <= now and not is_over(row, now)
+    starts = _cadence_starts(row)
+    return (starts is None or starts <= now) and not is_over(row, now)
 
 
 def within(row: Study, moment: datetime | None) -> datetime | None:
     """A next moment of the cadence as the timeline allows it: not before the start, none after the end."""
     if moment is None or is_over(row, moment):
         return None
-    return max(moment, began(row))
+    starts = _cadence_starts(row)
+    return moment if starts is None else max(moment, starts)
 
 
 def since_start(row: Study, start: datetime) -> datetime:
