@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, minutes, outbox
+from bot import audit, directory, due, minutes, outbox, timeline
 from bot.dates import in_words, read_date
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
@@ -95,11 +95,15 @@ def key(kind: str, study_key: str, week: str, handle: str | None = None, *more: 
 
 @due.each_study(order=20)
 def do_due_work(session: Session, study_view: StudyView, *, now: datetime) -> int:
-    """Open the rounds whose time has come, remind the silent, close and digest; returns messages queued."""
+    """Open the rounds whose time has come, remind the silent, close and digest; returns messages queued.
+    Rounds open and reminders go only while the study runs; a round open at its end still closes with its
+    digest, so the answers given are not lost."""
     study = session.get(Study, study_view.id)
     plan = checkin_plan(study) if study else None
-    queued = _open_scheduled_rounds(session, study_view, plan, now) if plan is not None else 0
-    queued += _remind_the_silent(session, study_view, now)
+    queued = 0
+    if study is not None and timeline.in_progress(study, now):
+        queued += _open_scheduled_rounds(session, study_view, plan, now) if plan is not None else 0
+        queued += _remind_the_silent(session, study_view, now)
     return queued + _close_due_rounds(session, study_view, now)
 
 
@@ -112,8 +116,10 @@ def next_checkin_work(session: Session, study_view: StudyView, *, now: datetime)
     if plan is not None:
         moments += _coming_prompts(session, study_view, plan, now)
     for round_ in _open_rounds(session, study_view.id):
-        moments.append(round_.closes_at)
         moments += _coming_reminders(session, study_view, round_, now)
+    if study is not None:  # prompts and reminders only while the study runs
+        moments = [m for m in (timeline.within(study, m) for m in moments) if m is not None]
+    moments += [round_.closes_at for round_ in _open_rounds(session, study_view.id)]
     return min((m for m in moments if m > now), default=None)
 
 

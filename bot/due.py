@@ -30,10 +30,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, func, update
 from sqlmodel import Session, col, select
 
-from bot import directory
+from bot import directory, timeline
 from bot.db import insert_once
 from bot.directory import StudyView
-from bot.models import StudyDue
+from bot.models import Study, StudyDue
 
 log = logging.getLogger("cadence.due")
 
@@ -55,6 +55,7 @@ class DueWork:
     run_study: StudyRun | None = None  # per-study work: what `run` does for each study that is due
     next_of_study: StudyNext | None = None
     sees_every_change: bool = False  # shows what other due work changes too (the App Homes)
+    cadence: bool = False  # part of the study's cadence: runs only from the study's start to its end
 
 
 _WORK: dict[str, DueWork] = {}
@@ -95,11 +96,14 @@ def next_due_of(run: RunDue) -> Callable[[NextDue], NextDue]:
     return register
 
 
-def each_study(*, order: int, sees_every_change: bool = False) -> Callable[[StudyRun], StudyRun]:
+def each_study(
+    *, order: int, sees_every_change: bool = False, cadence: bool = False
+) -> Callable[[StudyRun], StudyRun]:
     """Register `run(session, study, *, now) -> messages queued` as due work for one study at a time: the
     tick runs it for each study whose moment (its `next_for_study`) has come, or that changed since: a
     change from outside due work (a command, a button, a plan); with `sees_every_change`, also a change
-    other due work made (a round opened, an issue climbed), which the others do not depend on.
+    other due work made (a round opened, an issue climbed), which the others do not depend on. Work of
+    the study's `cadence` runs only from the study's start to its end (bot/timeline.py).
     Called without a study, it does every study's work now, whatever their moments."""
 
     def register(run_study: StudyRun) -> StudyRun:
@@ -109,7 +113,12 @@ def each_study(*, order: int, sees_every_change: bool = False) -> Callable[[Stud
             return _run_due_studies(session, _WORK[name], now)
 
         _WORK[name] = DueWork(
-            name, order, _as_due_work(run), run_study=run_study, sees_every_change=sees_every_change
+            name,
+            order,
+            _as_due_work(run),
+            run_study=run_study,
+            sees_every_change=sees_every_change,
+            cadence=cadence,
         )
 
         @functools.wraps(run_study)
@@ -163,8 +172,8 @@ def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
         after = None
         try:
             if study is not None:  # a study no longer in any plan has nothing due until applied again
-                queued += work.run_study(session, study, now=now)
-                after = work.next_of_study(session, study, now=now)
+                done, after = _run_study(session, work, study, now)
+                queued += done
         except Exception:  # this study's work is tried again at the next tick; the others go on
             session.rollback()
             log.exception("%s failed for study %s", work.name, study.key if study else row.study_id)
@@ -181,6 +190,20 @@ def _run_due_studies(session: Session, work: DueWork, now: datetime) -> int:
         session.commit()
         session.expunge_all()
     return queued
+
+
+def _run_study(
+    session: Session, work: DueWork, study: StudyView, now: datetime
+) -> tuple[int, datetime | None]:
+    """The work for one study (messages queued) and its next moment; cadence only while the study runs."""
+    assert work.run_study is not None and work.next_of_study is not None
+    row = session.get(Study, study.id) if work.cadence else None
+    if row is None:
+        return work.run_study(session, study, now=now), work.next_of_study(session, study, now=now)
+    if not timeline.in_progress(row, now):
+        return 0, timeline.within(row, now)  # its start, before it; after its end, never
+    queued = work.run_study(session, study, now=now)
+    return queued, timeline.within(row, work.next_of_study(session, study, now=now))
 
 
 def _missing_rows(session: Session, name: str) -> bool:

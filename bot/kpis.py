@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, escalation
+from bot import checkins, directory, escalation, timeline
 from bot.directory import StudyView
 from bot.escalation import reference as issue_ref
 from bot.models import (
@@ -62,7 +62,7 @@ def counts(session: Session, study: StudyView, start: datetime, end: datetime, n
         *_questions(session, study.id, sides, start, min(end, now)),
         *_escalations(session, study, plan, start, end),
         *_actions(session, study.id, sides, start, min(end, now)),
-        *(_milestones(session, study, plan, end) if row is not None and row.created_at < end else ()),
+        *(_milestones(session, study, plan, end) if row is not None and timeline.began(row) < end else ()),
     ):
         if side in found[kpi]:
             found[kpi][side][0] += int(met)
@@ -175,14 +175,19 @@ def _milestones(session: Session, study: StudyView, plan: dict, end: datetime):
 
 
 def table(session: Session, *, study_id: int, weeks: int, now: datetime) -> dict:
-    """Each KPI for each side over the last `weeks` weeks against its target, with the `weeks` before."""
+    """Each KPI for each side over the last `weeks` weeks against its target, with the `weeks` before;
+    neither from before the study's start (a trend needs weeks of the study before these)."""
     study = directory.current(session).studies[study_id]
+    row = session.get(Study, study_id)
     start, before = now - timedelta(weeks=weeks), now - timedelta(weeks=2 * weeks)
+    if row is not None:
+        began = min(timeline.began(row), now)
+        start, before = max(start, began), max(before, began)
     return as_table(
         session,
         study,
         counts(session, study, start, now, now),
-        counts(session, study, before, start, now),
+        counts(session, study, before, start, now) if before < start else None,
         start=start,
         end=now,
     ) | {"weeks": weeks}
@@ -217,12 +222,18 @@ def as_table(
 
 
 def weekly(session: Session, *, study_id: int, weeks: int, now: datetime) -> list[dict]:
-    """Each of the last `weeks` weeks: its ISO week and each KPI's percent per side (None: nothing due)."""
+    """Each of the last `weeks` weeks: its ISO week and each KPI's percent per side (None: nothing due).
+    Weeks before the study's start are left out; the first week counts from the start."""
     study = directory.current(session).studies[study_id]
+    row = session.get(Study, study_id)
+    began = timeline.began(row) if row is not None else None
     series = []
     for back in range(weeks - 1, -1, -1):
         end = now - timedelta(weeks=back)
-        found = counts(session, study, end - timedelta(weeks=1), end, now)
+        if began is not None and end <= began and back:
+            continue
+        start = end - timedelta(weeks=1) if began is None else max(end - timedelta(weeks=1), min(began, end))
+        found = counts(session, study, start, end, now)
         series.append(
             {
                 "week": checkins.week_of(end),

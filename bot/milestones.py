@@ -54,6 +54,11 @@ class MilestoneLine:
     accepted_by: str | None
     last: LastUpdate | None
 
+    @property
+    def standing(self) -> str:
+        """How it stands as shown: "late" once it is open past its due date, whatever was last said."""
+        return "late" if self.overdue else self.status
+
 
 @dataclass(frozen=True)
 class MilestonesListed:
@@ -190,20 +195,35 @@ def named_and_rest(session: Session, requester: Requester, text: str, now: datet
     return named(session, requester, words[0] if words else text, now), " ".join(words[1:])
 
 
-def as_they_stand(session: Session, *, study_id: int, now: datetime) -> list[dict]:
-    """Each milestone's name, due date, owner, status and forecast, for the cadence report."""
+def as_they_stand(session: Session, *, study_id: int, now: datetime, reading: bool = False) -> list[dict]:
+    """Each milestone's name, due date, owner, status ("late" when open past its due date, in the study's
+    time) and forecast, for the cadence report and the App Home. `reading`: make no row (a milestone
+    nobody has looked at yet is on track), so reading a home writes nothing."""
     study = directory.current(session).studies[study_id]
-    rows = _rows(session, study_id, now)
-    return [
-        {
-            "name": spec["name"],
-            "due": spec.get("due"),
-            "owner": study.people[spec["owner"]].name if spec.get("owner") in study.people else "",
-            "status": rows[spec["name"].casefold()].status,
-            "forecast": _iso(rows[spec["name"].casefold()].forecast),
-        }
-        for spec in _planned(session, study_id)
-    ]
+    if reading:
+        rows = {r.key: r for r in session.exec(select(Milestone).where(Milestone.study_id == study_id))}
+    else:
+        rows = _rows(session, study_id, now)
+    today = now.astimezone(ZoneInfo(study.timezone)).date()
+    standings = []
+    for spec in _planned(session, study_id):
+        row = rows.get(spec["name"].casefold())
+        standings.append(
+            {
+                "name": spec["name"],
+                "due": spec.get("due"),
+                "owner": study.people[spec["owner"]].name if spec.get("owner") in study.people else "",
+                "status": standing(row.status if row else "on-track", spec.get("due"), today),
+                "forecast": _iso(row.forecast if row else None),
+            }
+        )
+    return standings
+
+
+def standing(status: str, due: str | None, today: date) -> str:
+    """A milestone's status as shown: "late" once it is open past its due date (an ISO date)."""
+    late = status not in {"done", "accepted"} and due is not None and date.fromisoformat(due) < today
+    return "late" if late else status
 
 
 # --- updates ---------------------------------------------------------------------------------------
@@ -421,7 +441,7 @@ def update_every(spec: dict, today: date) -> timedelta:
     return WEEKLY if due_on is None or due_on - today <= NEAR else MONTHLY
 
 
-@due.each_study(order=45)
+@due.each_study(order=45, cadence=True)
 def ask_for_updates(session: Session, study: StudyView, *, now: datetime) -> int:
     """Each open milestone's owner, once a period without an update: a DM at a working hour of their own
     day, one reminder a day later, and the admins told when two periods passed with none."""
@@ -559,7 +579,7 @@ def _data(study: StudyView, line: MilestoneLine) -> dict:
         "study": study.key,
         "id": line.id,
         "name": line.name,
-        "status": line.status,
+        "status": line.standing,
         "due": _iso(line.due),
         "forecast": _iso(line.forecast),
         "owner": line.owner.carried() if line.owner else None,

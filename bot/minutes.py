@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox
+from bot import audit, directory, due, outbox, timeline
 from bot.dates import ambiguous, in_words, order_words, read_date, read_leading_date
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
@@ -676,6 +676,8 @@ def remind_actions(session: Session, *, now: datetime) -> int:
         owner = study.person(item.owner_id) if study else None
         if study is None or owner is None or item.due_on is None:
             continue
+        if not timeline.in_progress(session.get(Study, study.id), now):
+            continue  # the study's cadence has not started, or has ended
         zone = ZoneInfo(owner.timezone)
         local = now.astimezone(zone)
         if local.time() < REMIND_AT:
@@ -720,8 +722,9 @@ def next_action_reminder(session: Session, *, now: datetime) -> datetime | None:
         if owner is None or item.due_on is None:
             continue
         days = _reminder_days(item.due_on)
+        row = session.get(Study, item.study_id)
         at = (datetime.combine(day, REMIND_AT, tzinfo=ZoneInfo(owner.timezone)) for day in days)
-        moments += [m for m in at if m > now]
+        moments += [m for m in (timeline.within(row, m) for m in at) if m is not None and m > now]
     return min(moments, default=None)
 
 
@@ -818,7 +821,7 @@ def supersede_decision(
 # --- chasing the note taker ------------------------------------------------------------------------
 
 
-@due.each_study(order=50)
+@due.each_study(order=50, cadence=True)
 def chase_note_takers(session: Session, study: StudyView, *, now: datetime) -> int:
     """A plan meeting passed and no minutes within `minutes_due`: remind the note taker, then the admins."""
     queued = 0

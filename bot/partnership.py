@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from bot import directory, due, escalation, kpis, outbox, pulse
+from bot import directory, due, escalation, kpis, outbox, pulse, timeline
 from bot.dates import read_leading_date
 from bot.directory import StudyView
 from bot.errors import BadCommand
-from bot.models import AuditEvent, Milestone, MilestoneUpdate, PulseRound, Question, Study
+from bot.models import Milestone, MilestoneUpdate, PulseRound, Question, Study
 from bot.replies import Notice
 from bot.studies import Requester, typists_day
+from bot.timing import working_moment
 
 MONTH = timedelta(weeks=4)  # what a monthly review looks back on, beside the four weeks before
 MOVED = 5  # percentage points a KPI moves before the review calls it improved or slipped
@@ -32,13 +33,17 @@ class ReviewShown:
 
 def review(session: Session, study: StudyView, start: datetime, end: datetime, now: datetime) -> dict:
     """The figures of `start` to `end` per side against the targets, beside a period as long before it;
-    each side's pulse about the other in it; what went well, what to improve, what moved."""
-    before = start - (end - start)
+    each side's pulse about the other in it; what went well, what to improve, what moved. Neither period
+    reaches back before the study's start: a period that would lies after it, or is left out."""
+    row = session.get(Study, study.id)
+    began = timeline.began(row) if row else start
+    start = max(start, min(began, end))
+    before = max(start - (end - start), began)
     table = kpis.as_table(
         session,
         study,
         kpis.counts(session, study, start, end, now),
-        kpis.counts(session, study, before, start, now),
+        kpis.counts(session, study, before, start, now) if before < start else None,
         start=start,
         end=end,
     )
@@ -161,8 +166,8 @@ def post_monthly_reviews(session: Session, *, now: datetime) -> int:
     view = directory.current(session)
     for round_ in _closed_recently(session, now):
         study = view.studies.get(round_.study_id)
-        if study is None or not study.channel:
-            continue
+        if study is None or not study.channel or timeline.is_over(session.get(Study, study.id), now):
+            continue  # after the study's end, its close-out review says it all
         review_key = f"partnership:{study.key}:{round_.period}"
         if outbox.message(session, review_key) is not None:
             continue
@@ -188,10 +193,55 @@ def next_monthly_review(session: Session, *, now: datetime) -> datetime | None:
         if (
             study
             and study.channel
+            and not timeline.is_over(session.get(Study, study.id), now)
             and outbox.message(session, f"partnership:{study.key}:{round_.period}") is None
         ):
             return now
     return None
+
+
+# --- the close-out review, once the study has ended ---------------------------------------------------
+
+
+@due.each_study(order=58)
+def close_out(session: Session, study: StudyView, *, now: datetime) -> int:
+    """At the study's end, what its cadence still had queued is dropped; at the next working hour in the
+    study's time, the review of the whole study goes to the study channel, once."""
+    row = session.get(Study, study.id)
+    end = timeline.ends(row) if row else None
+    if row is None or end is None or now < end:
+        return 0
+    timeline.drop_cadence_after_end(session, row)
+    key = f"close-out:{study.key}"
+    if not study.channel or now < _close_out_at(row, end) or outbox.message(session, key) is not None:
+        return 0
+    data = review(session, study, timeline.began(row), end, now)
+    return outbox.enqueue(
+        session,
+        key=key,
+        to=outbox.Destination.channel(study.channel),
+        notice=Notice("partnership_review", data | {"closing": True}),
+        now=now,
+        study_id=study.id,
+    )
+
+
+@due.next_for_study(close_out)
+def next_close_out(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
+    """The study's end, then the working hour its close-out review is posted at."""
+    row = session.get(Study, study.id)
+    end = timeline.ends(row) if row else None
+    if row is None or end is None:
+        return None
+    if now < end:
+        return end
+    if study.channel and outbox.message(session, f"close-out:{study.key}") is None:
+        return max(_close_out_at(row, end), now)
+    return None
+
+
+def _close_out_at(row: Study, end: datetime) -> datetime:
+    return working_moment(end, ZoneInfo(row.timezone))
 
 
 def _closed_recently(session: Session, now: datetime) -> list[PulseRound]:
@@ -213,7 +263,7 @@ def review_for(session: Session, *, requester: Requester, text: str, now: dateti
 
 def period(session: Session, requester: Requester, text: str, now: datetime) -> tuple[datetime, datetime]:
     """The dates typed (`2026-10-01 2026-12-31`, `1 Oct 31 Dec`), whole days in the study's time;
-    without them, from the study's start to now."""
+    without them, from the study's start to now (or to its end). Never from before the study's start."""
     usage = "/cadence review 2026-10-01 2026-12-31   (both left out: the whole study)"
     today, month_first = typists_day(session, requester, now)
     words, days = text.split(), []
@@ -226,19 +276,19 @@ def period(session: Session, requester: Requester, text: str, now: datetime) -> 
     if words:
         raise BadCommand("Give at most two dates: from and to.", hint=f"For example: {usage}")
     zone = ZoneInfo(requester.study_timezone)
-    start = _midnight(days[0], zone) if days else _study_began(session, requester.study_id, now)
-    end = _midnight(days[1] + timedelta(days=1), zone) if len(days) > 1 else now
+    row = session.get(Study, requester.study_id)
+    began = timeline.began(row) if row else now
+    ended = timeline.ends(row) if row else None
+    start = _midnight(days[0], zone) if days else began
+    end = _midnight(days[1] + timedelta(days=1), zone) if len(days) > 1 else min(now, ended or now)
     if end <= start:
         raise BadCommand("The end date is before the start date.", hint=f"For example: {usage}")
-    return start, end
-
-
-def _study_began(session: Session, study_id: int, now: datetime) -> datetime:
-    """When the study began in Cadence: its first record (the plan applied, most often)."""
-    row = session.get(Study, study_id)
-    first = session.exec(select(func.min(AuditEvent.at)).where(AuditEvent.study_id == study_id)).one()
-    moments = [m for m in (row.created_at if row else None, first) if m is not None]
-    return min(moments, default=now)
+    if end <= began:
+        raise BadCommand(
+            f"The study began on {began:%a %d %b %Y}: there is nothing to review before it.",
+            hint=f"Give dates from {began:%Y-%m-%d} on, or none for the whole study.",
+        )
+    return max(start, began), end
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -49,7 +49,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "pulse",
         "organisations",
     ),  # fmt: skip
-    "study": ("id", "name", "timezone", "channel", "admins"),
+    "study": ("id", "name", "timezone", "channel", "admins", "start", "end"),
     "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
     "responsibility": ("topic", "keywords", "owner", "backup", "answer_within"),
     "cadence": ("answer_within", "confirm_every", "checkin"),
@@ -60,7 +60,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
     "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
     "kpis": tuple(KPI_TARGETS),
-    "pulse": ("schedule", "questions", "participants", "remind_after", "close_after"),
+    "pulse": ("schedule", "questions", "participants", "remind_after", "close_after", "first_after"),
     "organisations": SIDES,
     "organisation": ("slack_teams", "teams_tenants"),
 }
@@ -455,7 +455,18 @@ class _Checker:
             "timezone": timezone.key if timezone else None,
             "channel": channel,
             "admins": admins,
+            **self.check_timeline(study),
         }
+
+    def check_timeline(self, study: dict) -> dict[str, str | None]:
+        """`start` (default: the day the plan is first applied) and `end`, the study's last day."""
+        start, end = (
+            self.date(study[name], f"study.{name}") if study.get(name) is not None else None
+            for name in ("start", "end")
+        )
+        if start and end and end <= start:
+            self.error("study.end", f"{end} is not after study.start ({start}); a study ends after it starts")
+        return {"start": start, "end": end}
 
     def check_people(self, value: Any) -> dict[str, PlanPerson]:
         people = value
@@ -728,7 +739,7 @@ class _Checker:
             self.error("pulse.questions", "asks nothing; list at least one question, or leave it out")
         durations = {
             name: self.converted(pulse.get(name), f"pulse.{name}", parse_duration)
-            for name in ("remind_after", "close_after")
+            for name in ("remind_after", "close_after", "first_after")
         }
         return {
             "schedule": "off" if off else (str(schedule) if schedule else None),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox
+from bot import audit, directory, due, outbox, timeline
 from bot.checkins import open_once
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
@@ -31,6 +31,7 @@ DEFAULT_SCHEDULE = parse_monthly("first mon 10:00")
 DEFAULT_QUESTIONS = ("How well did {other} communicate with you this month?",)
 DEFAULT_REMIND_AFTER = parse_duration("3d")
 DEFAULT_CLOSE_AFTER = parse_duration("7d")
+DEFAULT_FIRST_AFTER = parse_duration("4w")  # a month of working together before the first rating of it
 GRACE = timedelta(days=1)  # a request whose moment passed longer ago than this (Cadence was down) is not sent
 FEWEST = 3  # a side with fewer answers shows none of them: a rating of two people is nearly a name
 SCORES = range(1, 6)
@@ -44,6 +45,7 @@ class PulsePlan:
     participants: tuple[str, ...]
     remind_after: Duration
     close_after: Duration
+    first_after: Duration = DEFAULT_FIRST_AFTER
 
 
 def pulse_plan(study: StudyView, row: Study | None) -> PulsePlan:
@@ -60,6 +62,9 @@ def pulse_plan(study: StudyView, row: Study | None) -> PulsePlan:
         close_after=parse_duration(config["close_after"])
         if config.get("close_after")
         else DEFAULT_CLOSE_AFTER,
+        first_after=parse_duration(config["first_after"])
+        if config.get("first_after")
+        else DEFAULT_FIRST_AFTER,
     )
 
 
@@ -78,8 +83,9 @@ def key(kind: str, study_key: str, period: str, handle: str | None = None) -> st
 @due.each_study(order=55)
 def run_pulse(session: Session, study: StudyView, *, now: datetime) -> int:
     """Open the study's monthly round when its first request is due; close its round when its time is up."""
-    plan = pulse_plan(study, session.get(Study, study.id))
-    queued = _open_scheduled(session, study, plan, now) if plan.schedule is not None else 0
+    row = session.get(Study, study.id)
+    plan = pulse_plan(study, row)
+    queued = _open_scheduled(session, study, row, plan, now) if plan.schedule is not None and row else 0
     for round_ in session.exec(
         select(PulseRound).where(
             PulseRound.study_id == study.id, PulseRound.state == "open", col(PulseRound.closes_at) <= now
@@ -96,9 +102,12 @@ def next_pulse_work(session: Session, study: StudyView, *, now: datetime) -> dat
             select(PulseRound.closes_at).where(PulseRound.study_id == study.id, PulseRound.state == "open")
         ).all()
     )
-    plan = pulse_plan(study, session.get(Study, study.id))
-    for month in _months_around(now, study.timezone, ahead=True) if plan.schedule else ():
-        times = _askable(study, plan, month, now)
+    row = session.get(Study, study.id)
+    plan = pulse_plan(study, row)
+    # Before the first round may come, look at the months around that moment, not around now.
+    after = max(now, _first_round(study, row, plan)) if row else now
+    for month in _months_around(after, study.timezone, ahead=True) if plan.schedule and row else ():
+        times = _askable(study, row, plan, month, now)
         if times and _round(session, study.id, month) is None:
             moments.append(max(min(times.values()), now))
             break
@@ -126,19 +135,26 @@ def _times(study: StudyView, plan: PulsePlan, month: str) -> dict[str, datetime]
     }
 
 
-def _askable(study: StudyView, plan: PulsePlan, month: str, now: datetime) -> dict[str, datetime]:
+def _askable(study: StudyView, row: Study, plan: PulsePlan, month: str, now: datetime) -> dict[str, datetime]:
     """Who is asked in `month`, when: not someone away then, nor someone whose moment passed more than
-    a day ago (Cadence was down): they are left out, not asked late."""
-    return {
-        h: at
-        for h, at in _times(study, plan, month).items()
-        if at >= now - GRACE and not study.away_on(h, at)
-    }
+    a day ago (Cadence was down): they are left out, not asked late. Nobody in a month whose round would
+    come before a full period of working together (`first_after` from the study's start), or after the
+    study's end."""
+    times = _times(study, plan, month)
+    first = _first_round(study, row, plan)
+    if times and (min(times.values()) < first or timeline.within(row, max(times.values())) is None):
+        return {}
+    return {h: at for h, at in times.items() if at >= now - GRACE and not study.away_on(h, at)}
 
 
-def _open_scheduled(session: Session, study: StudyView, plan: PulsePlan, now: datetime) -> int:
+def _first_round(study: StudyView, row: Study, plan: PulsePlan) -> datetime:
+    """The earliest a scheduled round may come: a full period of working together after the start."""
+    return add_duration(timeline.began(row), plan.first_after, ZoneInfo(study.timezone))
+
+
+def _open_scheduled(session: Session, study: StudyView, row: Study, plan: PulsePlan, now: datetime) -> int:
     for month in _months_around(now, study.timezone):
-        times = _askable(study, plan, month, now)
+        times = _askable(study, row, plan, month, now)
         if times and min(times.values()) <= now and _round(session, study.id, month) is None:
             return _open(session, study, plan, month, times, opened_by="schedule", now=now)
     return 0

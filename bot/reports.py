@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, due, kpis, outbox
+from bot import checkins, directory, due, kpis, outbox, timeline
 from bot.directory import Contact, StudyView
 from bot.escalation import reference as issue_ref
 from bot.milestones import as_they_stand
 from bot.minutes import action_lines_by_owner
-from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, Question, Study
+from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, OutboxMessage, Question, Study
 from bot.questions import reference as question_ref
 from bot.replies import Notice
 from bot.studies import Requester
@@ -26,6 +26,7 @@ from bot.timing import DAYS, next_local
 
 REPORT_DAY, REPORT_TIME = "mon", (8, 0)  # the weekly report goes to the study channel then, study time
 CHART_WEEKS = 6  # the chart shows at least this many weeks: a trend needs more than the report's one
+FIRST_REPORT_AFTER = timedelta(days=1)  # a weekly report on the study's first day would report nothing
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class HomeView:
     escalations: tuple[tuple[str, str, str, str], ...]  # ref, severity, summary, level
     next_checkin: datetime | None
     answered_last: bool | None  # None when there was no round for them
-    milestones: tuple[tuple[str, str, str], ...]  # name, due, owner
+    milestones: tuple[tuple[str, str, str, str], ...]  # name, due, owner, status ("late" past due)
     away_until: date | None
     cover: str | None
 
@@ -91,7 +92,7 @@ class _StudyHomes:
     plan: checkins.CheckinPlan | None
     last_round: CheckinRound | None
     answered_last: frozenset[int]
-    milestones: tuple[tuple[str, str, str], ...]
+    milestones: tuple[tuple[str, str, str, str], ...]
     skipped: frozenset[date] = frozenset()  # days without a check-in round
 
     @classmethod
@@ -121,10 +122,13 @@ class _StudyHomes:
             if last
             else frozenset()
         )
+        # What is still to come, and what is late: a milestone past its due date never drops off unseen.
         milestones = tuple(
-            (m["name"], m["due"], study.people[m["owner"]].name if m.get("owner") in study.people else "")
-            for m in sorted((row.plan or {}).get("milestones") or [], key=lambda m: m["due"])
-            if m.get("due") and m["due"] >= now.date().isoformat()
+            (ms["name"], ms["due"], ms["owner"], ms["status"])
+            for ms in sorted(
+                as_they_stand(session, study_id=study.id, now=now, reading=True), key=lambda m: m["due"] or ""
+            )
+            if ms["due"] and (ms["due"] >= now.date().isoformat() or ms["status"] == "late")
         )
         plan = checkins.checkin_plan(row)
         return cls(
@@ -171,17 +175,19 @@ def _next_checkin(plan: checkins.CheckinPlan, zone: str, now: datetime) -> datet
 
 
 def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) -> dict:
-    """The report's figures for the last `weeks` weeks, beside the `weeks` before them."""
+    """The report's figures for the last `weeks` weeks, beside the `weeks` before them: neither from
+    before the study's start."""
     study = directory.current(session).studies[study_id]
     end = now
-    start = end - timedelta(weeks=weeks)
-    before = start - timedelta(weeks=weeks)
+    began = min(timeline.began(session.get(Study, study_id)), now)
+    start = max(end - timedelta(weeks=weeks), began)
+    before = max(start - timedelta(weeks=weeks), began)
     current, previous = _figures(session, study, start, end), _figures(session, study, before, start)
     horizon = (now + timedelta(weeks=weeks)).date().isoformat()
     milestones = [  # what is due in as many weeks ahead, and what is not on track, whenever due
         ms
         for ms in as_they_stand(session, study_id=study.id, now=now)
-        if ms["status"] in {"at-risk", "slipped"}
+        if ms["status"] in {"at-risk", "slipped", "late"}
         or (ms["status"] == "on-track" and ms["due"] and ms["due"] <= horizon)
     ]
     weekly = _weekly_rates(session, study, now, weeks)
@@ -263,9 +269,12 @@ def _figures(session: Session, study: StudyView, start: datetime, end: datetime)
 
 def _weekly_rates(session: Session, study: StudyView, now: datetime, weeks: int) -> list[dict]:
     series = []
+    began = timeline.began(session.get(Study, study.id))
     for back in range(weeks - 1, -1, -1):
         end = now - timedelta(weeks=back)
-        figures = _figures(session, study, end - timedelta(weeks=1), end)
+        if end <= began and back:
+            continue  # a week before the study: no trend of it
+        figures = _figures(session, study, max(end - timedelta(weeks=1), min(began, end)), end)
         series.append(
             {
                 "week": checkins.week_of(end),
@@ -287,26 +296,25 @@ def chart_png(report: dict) -> bytes:
     """Each KPI week by week, a line a side, against its target (dashed), one panel a KPI (PNG). A week
     with nothing due leaves a gap rather than a zero."""
     figure = chart_figure(report)
-    from matplotlib import pyplot as plt
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(figure)
     return buffer.getvalue()
 
 
 def chart_figure(report: dict):
     """The chart as a matplotlib figure: each panel's dashed line is labelled with its own KPI's target
     (one shared legend would name only one panel's)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # A figure of its own, drawn by Agg, without pyplot: no global state to close, and pyplot's import
+    # (backends, the figure manager) was a third of the time a report took to build.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     series = report["kpi_weeks"]
     weeks = [w["week"].split("-")[1] for w in series]
     rows = report["kpis"]["rows"]
-    figure, panels = plt.subplots(1, len(rows), figsize=(3 * len(rows), 3.2), dpi=100, sharey=True)
+    figure = Figure(figsize=(3 * len(rows), 3.2), dpi=100)
+    FigureCanvasAgg(figure)
+    panels = figure.subplots(1, len(rows), sharey=True)
     for axes, row in zip(panels, rows, strict=True):
         for side, label, marker in (("sponsor", "Sponsor", "o"), ("cro", "CRO", "s")):
             values = [w["kpis"][row["kpi"]][side] for w in series]
@@ -379,11 +387,14 @@ def request_report(session: Session, *, requester: Requester, weeks: int, now: d
     return ReportRequested(weeks, shared)
 
 
-@due.each_study(order=70)
+@due.each_study(order=70, cadence=True)
 def weekly_reports(session: Session, study: StudyView, *, now: datetime) -> int:
-    """Monday 08:00 in the study's timezone: last week's report to the study channel, once."""
+    """Monday 08:00 in the study's timezone: last week's report to the study channel, once; none in the
+    study's first day (its week would lie before the study), and none from its end on."""
     local = now.astimezone(ZoneInfo(study.timezone))
     if not study.channel or DAYS[local.weekday()] != REPORT_DAY or (local.hour, local.minute) < REPORT_TIME:
+        return 0
+    if now < timeline.began(session.get(Study, study.id)) + FIRST_REPORT_AFTER:
         return 0
     return send_report(
         session,
@@ -407,22 +418,28 @@ def next_weekly_report(session: Session, study: StudyView, *, now: datetime) -> 
 def refresh_homes(session: Session, study: StudyView, *, now: datetime) -> int:
     """Republish the App Home of whoever's home changed: keyed by its content, so once per change. The
     tick runs this for a study only when something in it changed, or at a moment of its calendar."""
-    queued = 0
     homes = _StudyHomes.read(session, study, now)
+    drawn = {}
     for person in study.people.values():
         if not person.slack_id:
             continue
         data = homes.home_of(person).as_data()
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-        queued += outbox.enqueue(
+        drawn[f"home:{study.key}:{person.handle}:{digest}"] = (person, data)
+    # Most homes are as they were: one read finds those, rather than an insert each that changes nothing.
+    published = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(list(drawn)))))
+    return sum(
+        outbox.enqueue(
             session,
-            key=f"home:{study.key}:{person.handle}:{digest}",
+            key=key,
             to=outbox.Destination.person(person.id),
             notice=Notice("home", data),
             now=now,
             study_id=study.id,
         )
-    return queued
+        for key, (person, data) in drawn.items()
+        if key not in published
+    )
 
 
 @due.next_for_study(refresh_homes)

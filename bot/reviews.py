@@ -32,7 +32,7 @@ class HandedOver:
     admins: tuple[str, ...]
 
 
-@due.each_study(order=60)
+@due.each_study(order=60, cadence=True)
 def ask_owners_to_confirm(session: Session, study: StudyView, *, now: datetime) -> int:
     """Ask each owner whose topics are due for review, once per review; flag the long unconfirmed."""
     queued = 0

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import audit, directory
+from bot import audit, directory, timeline
 from bot.dates import writes_month_first
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotConnected, NotInStudy
@@ -305,7 +305,10 @@ def plan_as_it_stands(session: Session, *, study_key: str) -> dict[str, Any] | N
         .order_by(col(Responsibility.position))
     )
     return {
-        "study": dict(study.plan.get("study") or {}) | {"id": study.key, "admins": list(study.admins)},
+        # The start as it stands (the day of the first apply, when the file gave none): a study exported
+        # and applied elsewhere keeps its timeline.
+        "study": dict(study.plan.get("study") or {})
+        | {"id": study.key, "admins": list(study.admins), "start": timeline.start_day(study).isoformat()},
         "people": {
             p.handle: {f: getattr(p, column) for f, column in _PERSON_COLUMNS.items()} for p in people
         },

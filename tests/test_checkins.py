@@ -92,7 +92,11 @@ def test_tokyo_new_york_and_warsaw_each_get_their_own_nine(engine, study):
 
 
 def test_the_week_of_a_daylight_saving_change(engine, study):
-    # Europe left summer time on Sunday 2026-10-25; New York does on 2026-11-01.
+    # Europe left summer time on Sunday 2026-10-25; New York does on 2026-11-01. The study began before.
+    text = EXAMPLE_PLAN.read_text().replace(
+        "  admins: [alice, raj]", "  start: 2026-10-01\n  admins: [alice, raj]"
+    )
+    run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
     due_work(engine, datetime(2026, 10, 26, 8, 0, tzinfo=UTC))
     due = prompts(engine)
     assert due["raj"].due_at == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)  # 09:00 CET

@@ -10,12 +10,13 @@ from sqlmodel import Session, select
 
 from bench.tick_scale import copy_of_example
 from bot import due
-from bot.clock import ManualClock
+from bot.clock import ManualClock, process_clock
 from bot.db import run_in_session, session_scope
 from bot.models import OutboxMessage, StudyDue
 from bot.plan import load_plan
 from bot.studies import apply_plan
 from schedules import jobs
+from tests.conftest import STUDY_APPLIED
 from tests.test_checkins import worker
 
 WEDNESDAY = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)  # nothing of the example plan due
@@ -23,8 +24,9 @@ MONDAY_IN_WARSAW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 09:00 there: the c
 
 
 def _apply(engine, numbers) -> None:
-    for number in numbers:
-        run_in_session(engine, apply_plan, plan=load_plan(copy_of_example(number)), actor="test")
+    with process_clock(ManualClock(STUDY_APPLIED)):  # set up before the moments the tests pick
+        for number in numbers:
+            run_in_session(engine, apply_plan, plan=load_plan(copy_of_example(number)), actor="test")
 
 
 def _due_rows(engine, work: str) -> dict[str, datetime | None]:

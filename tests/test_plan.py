@@ -175,6 +175,27 @@ def test_bad_plans_get_a_plain_reason(text: str, message: str):
     assert any(message in e for e in errors_of(text)), errors_of(text)
 
 
+@pytest.mark.parametrize(
+    ("timeline", "message"),
+    [
+        ("start: 2027-01-08, end: 2026-12-07", "study.end: 2026-12-07 is not after study.start (2027-01-08)"),
+        ("start: 2027-01-08, end: 2027-01-08", "study.end: 2027-01-08 is not after study.start (2027-01-08)"),
+        ("start: 7 Dec", "study.start: '7 Dec' is not a date (YYYY-MM-DD)"),
+        ("end: 2027-02-30", "study.end: '2027-02-30' is not a date (YYYY-MM-DD)"),
+        ("stop: 2027-02-01", "study.stop: unknown field 'stop'"),
+    ],
+)
+def test_the_studys_timeline_is_checked_with_its_paths(timeline: str, message: str):
+    text = MINIMAL.replace("admins: [ann]}", f"admins: [ann], {timeline}}}")
+    assert any(message in e for e in errors_of(text)), errors_of(text)
+
+
+def test_the_studys_timeline_is_read_as_dates():
+    plan = load_plan(MINIMAL.replace("admins: [ann]}", "admins: [ann], start: 2026-12-07, end: 2027-06-30}"))
+    assert (plan.data["study"]["start"], plan.data["study"]["end"]) == ("2026-12-07", "2027-06-30")
+    assert load_plan(MINIMAL).data["study"]["start"] is None  # the day it is first applied
+
+
 def test_a_missing_file_is_a_plan_error_not_a_crash(tmp_path: Path):
     with pytest.raises(PlanInvalid) as caught:
         load_plan_file(tmp_path / "nope.yaml")

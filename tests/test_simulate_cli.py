@@ -105,6 +105,35 @@ def test_stats_tell_per_person_how_often_and_how_many_at_once(env, tmp_path):
     assert table[2].split()[:2] == ["@alice", str(people["@alice"]["messages"])]
 
 
+def test_a_study_that_ends_stops_its_cadence_and_posts_its_close_out_review_once(env, tmp_path):
+    from bot.config import EXAMPLE_PLAN
+    from bot.timeline import CADENCE_KINDS
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        EXAMPLE_PLAN.read_text().replace(
+            "  admins: [alice, raj]", "  end: 2026-12-09\n  admins: [alice, raj]"
+        )
+    )
+    script = SCRIPT + "2026-12-11 10:00 @alice /who-owns safety\n"
+    done = simulate(
+        env, tmp_path, "--plan", str(plan), "--from", "2026-12-03", "--days", "12", "--json", script=script
+    )
+    assert done.returncode == 0, done.stderr
+    messages = lines(done.stdout)
+    assert not [m for m in messages if m["kind"] == "pulse_request"]  # Monday 7th is the study's fifth day
+    ended = "2026-12-10T05:00:00+00:00"  # the midnight after 9 December in New York
+    after = [m for m in messages if m["at"] >= ended]
+    assert not [m for m in after if m["kind"] in CADENCE_KINDS]  # no Monday prompts, reminders, report
+    closing = [m for m in messages if m["kind"] == "partnership_review"]
+    assert [(m["to"], at(m)) for m in closing] == [("#C0STUDY", "Thu 10 08:00")]
+    assert (
+        "Close-out review — ACME-201, the whole study: Thu 03 Dec 2026 to Wed 09 Dec 2026"
+        in closing[0]["text"]
+    )
+    assert any(m["kind"] == "reply" and "Safety reporting" in m["text"] for m in after)
+
+
 def test_the_printout_reads_one_message_a_line(env, tmp_path):
     done = simulate(env, tmp_path, "--from", "2026-12-07", "--days", "2")
     assert done.returncode == 0, done.stderr

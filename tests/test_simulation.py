@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import due
+from bot import due, timeline
 from bot.cli import simulate_plan
 from bot.config import EXAMPLE_PLAN
 from bot.plan import load_plan
@@ -55,8 +55,16 @@ SCRIPT = """
 """
 
 
+STUDY_END = date(2027, 3, 31)  # a Wednesday: the close-out review comes the next morning
+
+
 def example_plan_text() -> str:
     text = EXAMPLE_PLAN.read_text()
+    # The study runs since February (so the pulse has a month of working together to rate) to the end of
+    # March, after Cadence was set up on 8 March.
+    text = text.replace(
+        "  admins: [alice, raj]", f"  start: 2027-02-01\n  end: {STUDY_END}\n  admins: [alice, raj]"
+    )
     text = text.replace("skip: [2026-12-25, 2027-01-01]", f"skip: [{SKIPPED_MONDAY}]")
     text = text.replace("cadence:\n", "cadence:\n  confirm_every: 14d\n", 1)
     return text + "\npulse: {schedule: third mon 10:00}\n"
@@ -228,7 +236,7 @@ def check_pulse(month: list[Received]) -> None:
 
 
 def check_partnership_review(month: list[Received]) -> None:
-    reviews = of(month, "partnership_review", "#C0STUDY")
+    reviews = [r for r in of(month, "partnership_review", "#C0STUDY") if r.key != "close-out:ACME-201"]
     assert len(reviews) == 1
     review = reviews[0]
     assert local(review) == "2027-03-22 11:00"  # when the round closed: a week after Ben's 10:00 in Chicago
@@ -237,6 +245,21 @@ def check_partnership_review(month: list[Received]) -> None:
         and "Sponsor about the CRO: 3.7 from 3" in review.text
     )
     assert "quick answers on safety" in review.text and "What to improve" in review.text
+
+
+def check_close_out(month: list[Received]) -> None:
+    # Once, the morning after the study's last day, in the channel: the review of the whole study.
+    closing = [r for r in of(month, "partnership_review", "#C0STUDY") if "Close-out review" in r.text]
+    assert len(closing) == 1
+    closing = closing[0]
+    assert local(closing) == "2027-04-01 08:00"
+    assert "the whole study: Mon 01 Feb 2027 to Wed 31 Mar 2027" in closing.text
+    assert "What went well" in closing.text and "What to improve" in closing.text
+    # Nothing of the cadence after the end: no prompt, reminder, chase, ask or report (Raj's minutes of
+    # 1 April, which he posts himself, still are).
+    after = [r for r in month if r.at >= datetime(2027, 4, 1, tzinfo=NEW_YORK)]
+    assert not [r for r in after if r.kind in timeline.CADENCE_KINDS or r.kind == "file"]
+    assert {r.kind for r in after} - {"home"} == {"partnership_review", "minutes", "reply"}
 
 
 def check_homes(month: list[Received]) -> None:
@@ -257,6 +280,7 @@ CHECKS: dict[str, Callable[[list[Received]], None]] = {
     "milestones.ask_for_updates": check_milestones,
     "pulse.run_pulse": check_pulse,
     "partnership.post_monthly_reviews": check_partnership_review,
+    "partnership.close_out": check_close_out,
     "reports.refresh_homes": check_homes,
 }
 

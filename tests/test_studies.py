@@ -11,8 +11,8 @@ from bot.config import EXAMPLE_PLAN
 from bot.db import run_in_session, session_scope
 from bot.errors import BadCommand, NotConnected, NotInStudy
 from bot.models import AuditEvent, Person, Responsibility, Study
-from bot.plan import load_plan
-from bot.studies import apply_plan, find_requester
+from bot.plan import load_plan, plan_yaml
+from bot.studies import apply_plan, find_requester, plan_as_it_stands
 
 
 def test_applying_a_plan_creates_the_study_with_its_people_and_topics(engine, study):
@@ -179,3 +179,16 @@ def test_replace_makes_the_study_exactly_the_file(engine, study):
     _chat_makes_omar_the_backup_of_safety(engine)
     result = run_in_session(engine, apply_plan, plan=study, actor="cli", replace=True)
     assert _backup_and_keywords_of_safety(engine)[0] == "raj" and result.differences == ()
+
+
+def test_an_export_keeps_the_studys_timeline(engine, study):
+    # No start in the file: the export writes the day the plan was first applied (in New York, where
+    # midnight of 1 November UTC is still 31 October).
+    exported = run_in_session(engine, plan_as_it_stands, study_key="ACME-201")
+    assert exported["study"]["start"] == "2026-10-31" and not exported["study"].get("end")
+    text = EXAMPLE_PLAN.read_text().replace(
+        "  admins: [alice, raj]", "  start: 2026-12-07\n  end: 2027-06-30\n  admins: [alice, raj]"
+    )
+    run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
+    again = load_plan(plan_yaml(run_in_session(engine, plan_as_it_stands, study_key="ACME-201"), "exported"))
+    assert (again.data["study"]["start"], again.data["study"]["end"]) == ("2026-12-07", "2027-06-30")

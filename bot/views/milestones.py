@@ -25,9 +25,10 @@ _SHOWN = {
     "slipped": "slipped",
     "done": "done",
     "accepted": "accepted",
+    "late": "late",
 }
 _MARK = {"on-track": ":large_green_circle:", "at-risk": ":large_yellow_circle:", "slipped": ":red_circle:",
-         "done": ":white_check_mark:", "accepted": ":trophy:"}  # fmt: skip
+         "done": ":white_check_mark:", "accepted": ":trophy:", "late": ":red_circle:"}  # fmt: skip
 
 
 def update_form(milestone_id: int, name: str = "the milestone") -> m.Form:
@@ -69,7 +70,8 @@ def _line(ms: MilestoneLine) -> m.Line:
     owner = (
         m.line(" — {p} ({side})", p=person(ms.owner), side=side_label(ms.owner.side)) if ms.owner else None
     )
-    late = m.line(" :hourglass: overdue") if ms.overdue else None
+    # Past its due date it is late, whatever its owner last said; what they said is kept beside it.
+    late = m.line(" :hourglass: (last said: {s})", s=_SHOWN.get(ms.status, ms.status)) if ms.overdue else None
     last = (
         m.line(
             " · last update {at} by {by}: “{text}”",
@@ -83,11 +85,11 @@ def _line(ms: MilestoneLine) -> m.Line:
     accepted = m.line(" by {who}", who=ms.accepted_by) if ms.accepted_by else None
     return m.line(
         "{mark} *M{id} {name}*{owner}: {status}{accepted}, {dates}{late}{last}",
-        mark=_MARK.get(ms.status, ""),
+        mark=_MARK.get(ms.standing, ""),
         id=str(ms.id),
         name=ms.name,
         owner=owner,
-        status=_SHOWN.get(ms.status, ms.status),
+        status=_SHOWN.get(ms.standing, ms.standing),
         accepted=accepted,
         dates=_dates(
             ms.due.isoformat() if ms.due else None, ms.forecast.isoformat() if ms.forecast else None

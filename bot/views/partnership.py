@@ -245,7 +245,9 @@ def _(result: PulseShown) -> m.Message:
 
 def review_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
     title = m.line(
-        ":handshake: *Partnership review — {s}, {start} to {end}*",
+        ":checkered_flag: *Close-out review — {s}, the whole study: {start} to {end}*"
+        if data.get("closing")
+        else ":handshake: *Partnership review — {s}, {start} to {end}*",
         s=data["study"],
         start=date_label(data["from"]),
         end=date_label(data["to"]),
@@ -264,7 +266,8 @@ def review_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
 
 @notice_view("partnership_review")
 def _(data: dict[str, Any]) -> m.Message:
-    return message(f"Partnership review of {data['study']}", *review_blocks(data))
+    kind = "Close-out review" if data.get("closing") else "Partnership review"
+    return message(f"{kind} of {data['study']}", *review_blocks(data))
 
 
 @reply.register

@@ -59,9 +59,18 @@ def home_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
         at = m.Time(datetime.fromisoformat(data["next_checkin"]))
         blocks.append(section(m.line("*Next check-in* {at}. {last}", at=at, last=last)))
     if data["milestones"]:
-        milestones = [m.line("• {n} — {d}, {o}", n=n, d=date_label(d), o=o) for n, d, o in data["milestones"]]
+        milestones = [
+            m.line("• {n} — {d}, {o}{s}", n=n, d=date_label(d), o=o, s=_standing(s))
+            for n, d, o, *s in data["milestones"]
+        ]
         blocks.append(m.Section((m.line("*Milestones*"), *milestones)))
     return tuple(blocks)
+
+
+def _standing(status: list[str]) -> str:
+    """`: late` beside a milestone that is not on track (homes published before carry no status)."""
+    shown = status[0].replace("-", " ") if status else "on track"
+    return "" if shown == "on track" else f": {shown}"
 
 
 def home(data: dict[str, Any]) -> m.Home:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, process_clock
 from bot.config import EXAMPLE_PLAN, Settings
 from bot.db import run_in_session
 from bot.outbox import DeliveryWorker
@@ -26,7 +26,7 @@ from bot.routing import RoutingNotifier
 from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.teams.app import build_teams_app, teams_notifier
-from tests.conftest import serve_in_thread
+from tests.conftest import STUDY_APPLIED, serve_in_thread
 from tests.fake_teams import BOT_ID, TENANT, FakeTeams, account
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
@@ -108,7 +108,8 @@ def teams_settings(database_url: str, fake_teams: FakeTeams) -> Settings:
 @pytest.fixture
 def teams_study(engine):
     plan = load_plan(teams_plan_text())
-    run_in_session(engine, apply_plan, plan=plan, actor="test")
+    with process_clock(ManualClock(STUDY_APPLIED)):  # set up before the moments the tests pick
+        run_in_session(engine, apply_plan, plan=plan, actor="test")
     return plan
 
 
