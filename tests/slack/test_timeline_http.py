@@ -9,10 +9,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import Session, select
 
 from bot.clock import ManualClock
 from bot.config import EXAMPLE_PLAN
 from bot.db import run_in_session
+from bot.models import OutboxMessage
 from bot.plan import load_plan
 from bot.studies import apply_plan
 from handlers.server import build_asgi
@@ -111,10 +113,14 @@ def test_before_a_study_starts_no_check_in_goes_out(settings, engine, study, clo
     assert prompts and all(":2027-W01:" in key for key in prompts)  # none in the week before the start
 
 
-def test_before_the_end_the_cadence_runs(url, clock, fake_slack):
+def test_before_the_end_the_cadence_runs(url, engine, clock, fake_slack):
     clock.set(datetime(2026, 12, 21, 7, 59, tzinfo=UTC))  # Monday 21 December, before 09:00 in Warsaw
     for _ in range(3):
         clock.advance(hours=1)
         jobs.tick()
-    assert [p for p in fake_slack.posted if (p.key or "").startswith("checkin:ACME-201:2026-W52:raj")]
+    with Session(engine) as session:  # alone, or in a digest with what else fell due for Raj then
+        prompt = session.exec(
+            select(OutboxMessage).where(OutboxMessage.key == "checkin:ACME-201:2026-W52:raj")
+        ).one()
+    assert prompt.state == "sent" and (prompt.digest or prompt.key) in fake_slack.posted_keys()
     assert clock.now() - BEGAN < timedelta(weeks=2)
