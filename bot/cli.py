@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     export_plan.add_argument("--study", help="the study's id (default: the only study, else CADENCE_PLAN's)")
     export_plan.add_argument("--out", help="the file to write (default: print it)")
     export_plan.set_defaults(run=cmd_plan_export)
+    schema = plan_commands.add_parser("schema", help="print the plan's JSON Schema, for editors and tools")
+    schema.add_argument("--markdown", action="store_true", help="print the fields' reference (docs/plan.md)")
+    schema.set_defaults(run=cmd_plan_schema)
     return parser
 
 
@@ -190,6 +193,13 @@ def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Wrote {wanted} to {args.out}. Apply it with: cadence plan apply {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_plan_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.plan_schema import plan_reference, plan_schema_json
+
+    sys.stdout.write(plan_reference() if args.markdown else plan_schema_json())
     return 0
 
 

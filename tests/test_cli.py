@@ -320,3 +320,12 @@ def test_serve_with_only_oauth_credentials_serves_the_install_page(env, fake_sla
         [told] = fake_slack.calls_to("none")  # Bolt answers through the command's response_url
         assert "Cadence is not installed in your workspace yet" in told.params["text"]
     assert "cadence-client-secret" not in output[0] and "thirty-two" not in output[0]
+
+
+def test_plan_schema_prints_the_schema_the_repository_ships(env):
+    done = cadence("plan", "schema", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (REPO / "docs" / "plan.schema.json").read_text()
+    assert json.loads(done.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    reference = cadence("plan", "schema", "--markdown", env=env)
+    assert reference.stdout == (REPO / "docs" / "plan.md").read_text()

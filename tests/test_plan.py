@@ -38,7 +38,11 @@ def test_the_shared_example_plan_loads_unchanged():
 def test_our_example_plan_matches_the_shared_one():
     if not SHARED_PLAN.exists():
         pytest.skip("shared/ is not beside this checkout")
-    assert Path(EXAMPLE_PLAN).read_text() == SHARED_PLAN.read_text()
+    pointer, rest = Path(EXAMPLE_PLAN).read_text().split("\n", 1)
+    assert (
+        pointer == "# yaml-language-server: $schema=../docs/plan.schema.json"
+    )  # editors check it as it is typed
+    assert rest == SHARED_PLAN.read_text()
 
 
 def test_example_plan_reads_every_section():
@@ -260,3 +264,81 @@ def test_a_severity_may_add_its_own_words_each_naming_one_severity():
         "escalation.severities.high.words[1]: 'two words' should be one word, e.g. p1-ish",
         "escalation.severities.high.words[2]: '{'a': 1}' should be one word, e.g. p1-ish",
     ]
+
+
+# --- the plan's schema and reference ------------------------------------------------------------
+
+DOCS = Path(EXAMPLE_PLAN).resolve().parent.parent / "docs"
+
+
+def test_the_shipped_schema_is_the_one_cadence_prints():
+    from bot.plan_schema import plan_schema_json
+
+    assert (DOCS / "plan.schema.json").read_text() == plan_schema_json(), (
+        "run: cadence plan schema > docs/plan.schema.json"
+    )
+
+
+def test_the_plan_reference_is_generated_from_the_same_table():
+    from bot.plan_schema import plan_reference
+
+    assert (DOCS / "plan.md").read_text() == plan_reference(), (
+        "run: cadence plan schema --markdown > docs/plan.md"
+    )
+
+
+def test_the_schema_describes_every_field_the_validator_knows():
+    from bot.plan import _FIELDS
+    from bot.plan_schema import field_names
+
+    described = field_names()
+    for kind, names in _FIELDS.items():
+        assert set(names) <= set(described[kind]), (kind, set(names) - set(described[kind]))
+
+
+def test_the_schema_holds_the_fields_agreed_on_2026_12_03():
+    from bot.plan_schema import field_names
+
+    described = field_names()
+    assert {"start", "end", "working_hours", "country", "holidays"} <= set(described["study"])
+    assert {"after_hours", "words"} <= set(described["severity"])
+    assert "skip" in described["meeting"] and {"report_to", "organisations"} <= set(described[""])
+
+
+def _plan_data(text: str):
+    import yaml
+
+    from bot.plan import _PlanLoader
+
+    return yaml.load(text, Loader=_PlanLoader)
+
+
+def test_the_example_plan_validates_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    from bot.plan_schema import plan_schema
+
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    validator.check_schema(plan_schema())
+    assert list(validator.iter_errors(_plan_data(EXAMPLE_PLAN.read_text()))) == []
+    assert list(validator.iter_errors(_plan_data(MINIMAL))) == []
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("  answer_within: 1bd", "  respond_within: 1bd"),
+        ("side: cro,", "side: vendor,"),
+        ("ack_factor: 0.5}", "ack_factor: 0}"),
+        ("answer_within: 4h", "answer_within: 4 hours"),
+        ("skip: [2026-12-25,", "skip: [25.12.2026,"),
+    ],
+)
+def test_the_schema_refuses_what_the_validator_refuses(old: str, new: str):
+    jsonschema = pytest.importorskip("jsonschema")
+    from bot.plan_schema import plan_schema
+
+    text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert list(jsonschema.Draft202012Validator(plan_schema()).iter_errors(_plan_data(text)))
+    with pytest.raises(PlanInvalid):
+        load_plan(text)
