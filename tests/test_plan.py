@@ -342,3 +342,35 @@ def test_the_schema_refuses_what_the_validator_refuses(old: str, new: str):
     assert list(jsonschema.Draft202012Validator(plan_schema()).iter_errors(_plan_data(text)))
     with pytest.raises(PlanInvalid):
         load_plan(text)
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("New York", "'New York' is a place, not a timezone's name (use America/New_York)"),
+        ("Warsaw", "'Warsaw' is a place, not a timezone's name (use Europe/Warsaw)"),
+        ("Kolkata", "(use Asia/Kolkata)"),
+        ("Bangalore", "'Bangalore' is a place, not a timezone's name (use Asia/Kolkata)"),
+        ("Poland", "(use Europe/Warsaw)"),
+        ("Asia/Bangalore", "unknown timezone 'Asia/Bangalore' (did you mean Asia/Kolkata?)"),
+        ("Europe/Warsw", "(did you mean Europe/Warsaw?)"),
+        ("UTC+5:30", "'UTC+5:30' is an offset from UTC, not a place's timezone"),
+        ("UTC+5:30", "Asia/Kolkata [India (IST)]"),
+        ("Mars/Olympus", "unknown timezone 'Mars/Olympus' (use an IANA name such as Europe/Warsaw)"),
+    ],
+)
+def test_timezones_as_people_write_them_get_the_iana_name(written: str, message: str):
+    errors = errors_of(MINIMAL.replace("timezone: Europe/Warsaw", f"timezone: {written}"))
+    assert any(f"study.timezone: {message}" in e or message in e for e in errors), errors
+    assert not any("abbreviation" in e for e in errors)
+
+
+def test_an_offset_lists_the_zones_at_that_offset_on_the_day():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.zone_names import zones_at_offset
+
+    winter, summer = datetime(2027, 1, 15, tzinfo=UTC), datetime(2027, 7, 15, tzinfo=UTC)
+    assert "Europe/Paris" in zones_at_offset(timedelta(hours=1), now=winter)
+    assert "Europe/Paris" in zones_at_offset(timedelta(hours=2), now=summer)
+    assert "Europe/Paris" not in zones_at_offset(timedelta(hours=1), now=summer)
