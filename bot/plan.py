@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from rapidfuzz import process
 
+from bot import yaml_errors
 from bot.timing import parse_duration, parse_monthly, parse_schedule, parse_timezone
 
 SIDES = ("sponsor", "cro")
@@ -223,10 +224,8 @@ def _parse_yaml(text: str) -> tuple[Any, dict[str, int], list[PlanError]]:
     except RecursionError:
         return None, lines, [PlanError("", "the plan nests too deeply to be a communication plan")]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        reason = exc.problem or exc.context or "not valid YAML"
-        line = mark.line + 1 if mark else None
-        return None, lines, [PlanError("", f"YAML syntax error: {reason}", line)]
+        line, reason = yaml_errors.explain(exc, text)
+        return None, lines, [_SyntaxProblem("", reason, line)]
     except yaml.reader.ReaderError as exc:
         return None, lines, [PlanError("", f"the plan holds a character YAML does not allow ({exc.reason})")]
     except yaml.YAMLError as exc:
@@ -293,6 +292,13 @@ def _digits(literal: str) -> int:
 def _too_large(literal: str) -> str:
     shown = literal if len(literal) <= 24 else f"{literal[:12]}…"
     return f"'{shown}' is too large a number ({_digits(literal):,} digits; at most {MAX_NUMBER_DIGITS})"
+
+
+class _SyntaxProblem(PlanError):
+    """A mistake in the YAML itself: its line is all the place there is, no field's path."""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 class _NumberTooLarge(PlanError):

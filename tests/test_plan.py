@@ -152,7 +152,34 @@ def test_duplicate_handles_are_reported_with_their_line():
 
 def test_yaml_syntax_errors_name_the_line():
     errors = errors_of("study:\n  id: S-1\n  admins: [ann\npeople: {}\n")
-    assert len(errors) == 1 and errors[0].startswith("line 4: (plan): YAML syntax error")
+    assert errors == [
+        "line 3: the [ opened on this line is not closed on it: end it with ] "
+        "(and quote a value that holds a comma or a colon)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("  name: Alice Chen,", "\tname: Alice Chen,", None),  # replaced below: a tab in block style
+        ("    owner: mei\n", "    owner: @mei\n", "line 29: a value cannot start with @: write mei, or quote it: '@mei'"),
+        ("    owner: mei\n", "    owner mei\n", "line 29: 'owner mei' has no colon after its field's name: write 'owner: mei'"),
+        ("    backup: raj\n    answer_within: 4h", "    backup: raj\n   answer_within: 4h",
+         "line 31: is indented by 3 spaces, unlike line 30 above it (4 spaces): fields of one section start in the same column"),
+        ("  channel: C0STUDY ", "    channel: C0STUDY ",
+         "line 12: is indented further than line 11, whose field already has a value: start it in the same column (2 spaces)"),
+        ("study:\n", "study\n", "line 8: 'study' has no colon: write 'study:'"),
+        ("  id: ACME-201\n", "  id: ACME-201: retinoid\n", 'line 9: a value holding \': \' must be quoted: write id: "ACME-201: retinoid"'),
+    ],
+)  # fmt: skip
+def test_yaml_mistakes_are_explained_on_their_own_line(old: str, new: str, expected: str | None):
+    if expected is None:
+        text = _with("  timezone: America/New_York\n", "\ttimezone: America/New_York\n")
+        expected = "line 11: starts with a tab: YAML indents with spaces; replace the tab with spaces"
+    else:
+        text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert errors_of(text) == [expected]
 
 
 @pytest.mark.parametrize(
