@@ -313,6 +313,16 @@ def _suggest(value: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{best[0]}'?)" if best else ""
 
 
+def _suggest_field(key: str, names: Iterable[str]) -> str:
+    """A near spelling, else the one field that ends the same way: respond_within → answer_within."""
+    close = _suggest(key, names)
+    if close:
+        return close
+    words = {w for w in key.casefold().split("_") if len(w) > 3}
+    alike = [name for name in names if words & set(name.split("_"))]
+    return f" (did you mean '{alike[0]}'?)" if len(alike) == 1 else ""
+
+
 class _Checker:
     def __init__(self, lines: dict[str, int], errors: list[PlanError]):
         self.lines = lines
@@ -345,7 +355,7 @@ class _Checker:
         for key in value:
             if key not in _FIELDS[kind]:
                 child = f"{path}.{key}" if path else key
-                self.error(child, f"unknown field '{key}'{_suggest(key, _FIELDS[kind])}")
+                self.error(child, f"unknown field '{key}'{_suggest_field(str(key), _FIELDS[kind])}")
         return value
 
     def text(self, value: Any, path: str, required: bool = False) -> str | None:
@@ -818,4 +828,7 @@ def _percent(value: Any) -> int:
         raise ValueError(f"'{value}' is not a percentage (e.g. 90 or 90%)") from None
     if not math.isfinite(number) or not 0 <= number <= 100:
         raise ValueError(f"'{value}' should be a percentage from 0 to 100")
+    if 0 < number < 1 and "%" not in str(value):  # 0.9 meant as a fraction would be a target of 1 %
+        whole = round(number * 100)
+        raise ValueError(f"'{value}' is under 1: targets are percents, so write {whole} or {whole}%")
     return round(number)

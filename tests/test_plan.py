@@ -401,3 +401,25 @@ def test_an_offset_lists_the_zones_at_that_offset_on_the_day():
     assert "Europe/Paris" in zones_at_offset(timedelta(hours=1), now=winter)
     assert "Europe/Paris" in zones_at_offset(timedelta(hours=2), now=summer)
     assert "Europe/Paris" not in zones_at_offset(timedelta(hours=1), now=summer)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("    answer_within: 4h ", "    respond_within: 4h ",
+         "responsibilities[0].respond_within: unknown field 'respond_within' (did you mean 'answer_within'?)"),
+        ("  answer_within: 1bd ", "  reply_within: 1bd ",
+         "cadence.reply_within: unknown field 'reply_within' (did you mean 'answer_within'?)"),
+        ("milestones:", "kpis: {checkin_response: 0.9}\nmilestones:",
+         "kpis.checkin_response: '0.9' is under 1: targets are percents, so write 90 or 90%"),
+    ],
+)  # fmt: skip
+def test_near_misses_get_a_hint(old: str, new: str, message: str):
+    text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert any(message in e for e in errors_of(text)), errors_of(text)
+
+
+def test_a_target_written_with_its_percent_sign_is_taken_as_written():
+    plan = load_plan(_with("milestones:", "kpis: {checkin_response: 90%, actions_on_time: 0}\nmilestones:"))
+    assert plan.data["kpis"] == {"checkin_response": 90, "actions_on_time": 0}
