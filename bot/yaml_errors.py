@@ -21,12 +21,19 @@ def explain(error: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
     problem, context = error.problem_mark, error.context_mark
     at = (problem.line, problem.column) if problem else None
     reason, where = error.problem or "", error.context or ""
-    for explainer in (_tab, _reserved, _missing_colon, _unclosed, _value_not_allowed, _indentation):
+    explainers = (_tab, _reserved, _missing_colon, _unclosed, _value_not_allowed, _list_item, _indentation)
+    for explainer in explainers:
         found = explainer(lines, at, context, reason, where)
         if found:
             return found[0] + 1, found[1]
-    line = (problem or context).line + 1 if (problem or context) else None
-    return line, f"YAML syntax error: {reason or where or 'not valid YAML'}"
+    mark = problem or context
+    if mark is None:
+        return None, f"YAML syntax error: {reason or where or 'not valid YAML'}"
+    shown = _line(lines, mark.line).strip()
+    return (
+        mark.line + 1,
+        f"YAML cannot read '{shown[:80]}' here ({reason or where}); check its colons and indentation",
+    )
 
 
 def _line(lines: list[str], index: int) -> str:
@@ -112,6 +119,15 @@ def _value_not_allowed(lines, at, context, reason, where):
     return None
 
 
+def _list_item(lines, at, context, reason, where):
+    if not at or "sequence entries are not allowed here" not in reason:
+        return None
+    return at[0], (
+        "a '- ' item cannot follow a value on the same line, nor sit under a field that has a value: "
+        "put each item on a line of its own under a field that ends with ':'"
+    )
+
+
 def _indentation(lines, at, context, reason, where):
     if not at or "expected <block end>" not in reason:
         return None
@@ -123,7 +139,7 @@ def _indentation(lines, at, context, reason, where):
         )
     above = _previous(lines, at[0])
     spaces = len(text) - len(text.lstrip(" "))
-    if above is None:
+    if above is None or spaces == _column(_line(lines, above)):
         return None
     return at[0], (
         f"is indented by {spaces} space{'s' if spaces != 1 else ''}, unlike line {above + 1} above it "

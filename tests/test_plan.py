@@ -423,3 +423,11 @@ def test_near_misses_get_a_hint(old: str, new: str, message: str):
 def test_a_target_written_with_its_percent_sign_is_taken_as_written():
     plan = load_plan(_with("milestones:", "kpis: {checkin_response: 90%, actions_on_time: 0}\nmilestones:"))
     assert plan.data["kpis"] == {"checkin_response": 90, "actions_on_time": 0}
+
+
+def test_a_list_item_after_a_value_is_explained():
+    errors = errors_of(_with("  admins: [alice, raj]", "  admins: - alice"))
+    assert errors == [
+        "line 13: a '- ' item cannot follow a value on the same line, nor sit under a field that has a value: "
+        "put each item on a line of its own under a field that ends with ':'"
+    ]
