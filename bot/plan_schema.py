@@ -28,6 +28,7 @@ DURATION = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bB][dD]|[sSmMhHdD
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 DATES = {"type": "array", "items": DATE}
 SCHEDULE = {"type": "string"}
+MONTHLY = {"type": ["string", "boolean"]}  # YAML 1.1 (PyYAML) reads `off` as false
 TIMEZONE = {"type": "string"}
 HOURS = {"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2}\s*$"}
 COUNTRY = {"type": "string", "pattern": r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$"}
@@ -35,9 +36,14 @@ PERCENT = {
     "anyOf": [
         {"type": "number", "minimum": 1, "maximum": 100},
         {"const": 0},
-        {"type": "string", "pattern": r"^\s*\d{1,3}(\.\d+)?\s*%\s*$"},
+        {"type": "string", "pattern": r"^\s*\d{1,3}(\.\d+)?\s*%?\s*$"},
     ]
 }
+
+
+def _any_case(words: tuple[str, ...]) -> dict[str, list[str]]:
+    """The validator reads `CRO` and `Sponsor` as `cro` and `sponsor`; an editor should accept them too."""
+    return {"enum": list(dict.fromkeys(v for w in words for v in (w, w.upper(), w.capitalize())))}
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ SECTIONS: dict[str, Section] = {
             Field("people", "Everyone in the plan, by handle (letters, digits, `.`, `_`, `-`).", "",
                   section="person", shape="map", required=True, keys=HANDLE),
             Field("responsibilities", "Who owns what: `/who-owns` and `/ask` route by topic and keywords.",
-                  "", section="responsibility", shape="list", required=True),
+                  "", section="responsibility", shape="list", default=[]),
             Field("cadence", "Deadlines for routed questions, the ownership review and the weekly check-in.",
                   "", section="cadence"),
             Field("escalation", "The agreed escalation path and where each severity starts on it.", "",
@@ -123,7 +129,7 @@ SECTIONS: dict[str, Section] = {
         "One person of either side.",
         (
             Field("name", "Their full name.", "Alice Chen", TEXT, required=True),
-            Field("side", f"Their side: {' or '.join(SIDES)}.", "sponsor", {"enum": list(SIDES)},
+            Field("side", f"Their side: {' or '.join(SIDES)}.", "sponsor", _any_case(SIDES),
                   required=True),
             Field("role", "Their role, shown beside their name; `/who-owns` finds people by it.",
                   "Study Lead", TEXT, default=""),
@@ -135,7 +141,7 @@ SECTIONS: dict[str, Section] = {
             Field("timezone", "Their IANA timezone: check-in prompts and reminders go out in their time.",
                   "Europe/Warsaw", TIMEZONE, default_text="the study's timezone"),
             Field("prefers", f"How they like to be reached: {', '.join(CONTACTS)}.", "email",
-                  {"enum": list(CONTACTS)}),
+                  _any_case(CONTACTS)),
             Field("working_hours", "Their own working hours.", '"08:00-16:30"', HOURS,
                   default_text="the study's working_hours"),
             Field("country", "The country whose public holidays are theirs (ISO 3166, e.g. PL, US, IN-KA).",
@@ -216,7 +222,7 @@ SECTIONS: dict[str, Section] = {
             Field("words", "The team's own one-word names for this severity in `/escalate`.",
                   "[sev1, showstopper]", TEXTS, default=[]),
             Field("after_hours", "Outside the recipient's working hours: `page` reaches them at once, "
-                  "`wait` waits for their working day.", "page", {"enum": ["page", "wait"]},
+                  "`wait` waits for their working day.", "page", _any_case(("page", "wait")),
                   default_text="page for critical, wait for the others"),
         ),
     ),
@@ -271,7 +277,7 @@ SECTIONS: dict[str, Section] = {
         "The monthly two-way pulse.",
         (
             Field("schedule", "When: `first mon 10:00`, `last fri 16:00`, … or `off` (rounds only when an "
-                  "admin starts one).", '"first mon 10:00"', SCHEDULE, default="first mon 10:00"),
+                  "admin starts one).", '"first mon 10:00"', MONTHLY, default="first mon 10:00"),
             Field("questions", "What each side is asked; `{other}` names the other side.",
                   '["How well did {other} communicate with you this month?"]', TEXTS,
                   default=["How well did {other} communicate with you this month?"]),

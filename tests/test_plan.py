@@ -348,6 +348,11 @@ def test_the_example_plan_validates_against_the_schema():
     validator.check_schema(plan_schema())
     assert list(validator.iter_errors(_plan_data(EXAMPLE_PLAN.read_text()))) == []
     assert list(validator.iter_errors(_plan_data(MINIMAL))) == []
+    fewest = (
+        "study: {id: S-1, timezone: Europe/Warsaw, admins: [ann]}\npeople: {ann: {name: Ann, side: CRO}}\n"
+        "pulse: {schedule: off}\nkpis: {checkin_response: '85'}\n"
+    )
+    assert load_plan(fewest) and list(validator.iter_errors(_plan_data(fewest))) == []
 
 
 @pytest.mark.parametrize(
