@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     export_plan.add_argument("--study", help="the study's id (default: the only study, else CADENCE_PLAN's)")
     export_plan.add_argument("--out", help="the file to write (default: print it)")
     export_plan.set_defaults(run=cmd_plan_export)
+    init = plan_commands.add_parser("init", help="answer a few questions; get a commented starter plan")
+    init.add_argument("file", nargs="?", default="plan.yaml", help="the plan to write (default: %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    init.set_defaults(run=cmd_plan_init)
+    schema = plan_commands.add_parser("schema", help="print the plan's JSON Schema, for editors and tools")
+    schema.add_argument("--markdown", action="store_true", help="print the fields' reference (docs/plan.md)")
+    schema.set_defaults(run=cmd_plan_schema)
     return parser
 
 
@@ -190,6 +197,34 @@ def cmd_plan_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Wrote {wanted} to {args.out}. Apply it with: cadence plan apply {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_plan_init(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.plan_init import ask_plan, starter_plan
+    from bot.plan_schema import plan_schema_json
+
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise Stop(f"{target} exists; choose another file, or --force to overwrite it.", code=2)
+    try:
+        answers = ask_plan(input, print)
+    except EOFError:
+        raise Stop("\nNo plan written: the answers ended before the last question.") from None
+    schema = target.with_name("plan.schema.json")
+    target.write_text(starter_plan(answers, schema.name), encoding="utf-8")
+    schema.write_text(plan_schema_json(), encoding="utf-8")
+    print(
+        f"Wrote {target} ({len(answers.people)} people, {len(answers.topics)} topics) and {schema.name} "
+        f"(for editors). Next: fill in what its comments say, then cadence plan apply {target}"
+    )
+    return 0
+
+
+def cmd_plan_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.plan_schema import plan_reference, plan_schema_json
+
+    sys.stdout.write(plan_reference() if args.markdown else plan_schema_json())
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from rapidfuzz import process
 
+from bot import yaml_errors
 from bot.timing import parse_duration, parse_monthly, parse_schedule, parse_timezone
 
 SIDES = ("sponsor", "cro")
@@ -223,10 +224,8 @@ def _parse_yaml(text: str) -> tuple[Any, dict[str, int], list[PlanError]]:
     except RecursionError:
         return None, lines, [PlanError("", "the plan nests too deeply to be a communication plan")]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        reason = exc.problem or exc.context or "not valid YAML"
-        line = mark.line + 1 if mark else None
-        return None, lines, [PlanError("", f"YAML syntax error: {reason}", line)]
+        line, reason = yaml_errors.explain(exc, text)
+        return None, lines, [_SyntaxProblem("", reason, line)]
     except yaml.reader.ReaderError as exc:
         return None, lines, [PlanError("", f"the plan holds a character YAML does not allow ({exc.reason})")]
     except yaml.YAMLError as exc:
@@ -295,6 +294,13 @@ def _too_large(literal: str) -> str:
     return f"'{shown}' is too large a number ({_digits(literal):,} digits; at most {MAX_NUMBER_DIGITS})"
 
 
+class _SyntaxProblem(PlanError):
+    """A mistake in the YAML itself: its line is all the place there is, no field's path."""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
 class _NumberTooLarge(PlanError):
     """A number Cadence cannot hold: its field is left out of the check and reported once."""
 
@@ -305,6 +311,16 @@ class _NumberTooLarge(PlanError):
 def _suggest(value: str, choices: Iterable[str]) -> str:
     best = process.extractOne(value, list(choices), score_cutoff=70)
     return f" (did you mean '{best[0]}'?)" if best else ""
+
+
+def _suggest_field(key: str, names: Iterable[str]) -> str:
+    """A near spelling, else the one field that ends the same way: respond_within → answer_within."""
+    close = _suggest(key, names)
+    if close:
+        return close
+    words = {w for w in key.casefold().split("_") if len(w) > 3}
+    alike = [name for name in names if words & set(name.split("_"))]
+    return f" (did you mean '{alike[0]}'?)" if len(alike) == 1 else ""
 
 
 class _Checker:
@@ -339,7 +355,7 @@ class _Checker:
         for key in value:
             if key not in _FIELDS[kind]:
                 child = f"{path}.{key}" if path else key
-                self.error(child, f"unknown field '{key}'{_suggest(key, _FIELDS[kind])}")
+                self.error(child, f"unknown field '{key}'{_suggest_field(str(key), _FIELDS[kind])}")
         return value
 
     def text(self, value: Any, path: str, required: bool = False) -> str | None:
@@ -823,4 +839,7 @@ def _percent(value: Any) -> int:
         raise ValueError(f"'{value}' is not a percentage (e.g. 90 or 90%)") from None
     if not math.isfinite(number) or not 0 <= number <= 100:
         raise ValueError(f"'{value}' should be a percentage from 0 to 100")
+    if 0 < number < 1 and "%" not in str(value):  # 0.9 meant as a fraction would be a target of 1 %
+        whole = round(number * 100)
+        raise ValueError(f"'{value}' is under 1: targets are percents, so write {whole} or {whole}%")
     return round(number)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.zone_names import describe, meant_zones
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKING_HOURS = (time(8, 0), time(19, 0))  # of a weekday, in the person's own timezone
 _DAY_ALIASES = {"daily": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:]}
@@ -152,19 +154,40 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 
 
+_UTC_OFFSET = re.compile(r"^(UTC|GMT|Z)?\s*[+-−]\s*\d", re.IGNORECASE)
+
+
 def parse_timezone(value: object) -> ZoneInfo:
     """Return the IANA zone named `value`; raise ValueError if there is none."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{value!r} is not a timezone (use an IANA name such as Europe/Warsaw)")
     named = value.strip()
-    if "/" not in named and named.upper() != "UTC":  # EST, CET: zones without daylight saving's rules
-        meant = _ABBREVIATIONS.get(named.upper())
-        hint = f"did you mean {meant}?" if meant else "use an IANA name such as Europe/Warsaw"
-        raise ValueError(f"'{value}' is an abbreviation, not a place's timezone ({hint})")
-    try:
-        return ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone '{value}' (use an IANA name such as Europe/Warsaw)") from None
+    if named.upper() in _ABBREVIATIONS:  # EST, CET: zones without daylight saving's rules
+        meant = _ABBREVIATIONS[named.upper()]
+        raise ValueError(f"'{value}' is an abbreviation, not a place's timezone (did you mean {meant}?)")
+    # Bare legacy names (EST5EDT, Poland, PRC) are valid to zoneinfo but are not how a place is named.
+    if "/" in named or named.upper() == "UTC":
+        try:
+            return ZoneInfo(named)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValueError(_not_a_zone(named))
+
+
+def _not_a_zone(named: str) -> str:
+    """Why `named` is no IANA name, and the names its writer most likely meant (a city, an offset)."""
+    meant = meant_zones(named)
+    if _UTC_OFFSET.match(named):
+        listed = ", ".join(describe(zone) for zone in meant)
+        hint = f"at that offset now: {listed}" if meant else "use an IANA name such as Asia/Kolkata"
+        return f"'{named}' is an offset from UTC, not a place's timezone, and misses daylight saving ({hint})"
+    listed = " or ".join(meant)
+    if meant and "/" not in named:
+        return f"'{named}' is a place, not a timezone's name (use {listed})"
+    if meant:
+        return f"unknown timezone '{named}' (did you mean {listed}?)"
+    what = f"unknown timezone '{named}'" if "/" in named else f"'{named}' is not a place's timezone"
+    return f"{what} (use an IANA name such as Europe/Warsaw)"
 
 
 def add_duration(moment: datetime, duration: Duration, zone: ZoneInfo) -> datetime:

@@ -320,3 +320,58 @@ def test_serve_with_only_oauth_credentials_serves_the_install_page(env, fake_sla
         [told] = fake_slack.calls_to("none")  # Bolt answers through the command's response_url
         assert "Cadence is not installed in your workspace yet" in told.params["text"]
     assert "cadence-client-secret" not in output[0] and "thirty-two" not in output[0]
+
+
+def test_plan_schema_prints_the_schema_the_repository_ships(env):
+    done = cadence("plan", "schema", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (REPO / "docs" / "plan.schema.json").read_text()
+    assert json.loads(done.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    reference = cadence("plan", "schema", "--markdown", env=env)
+    assert reference.stdout == (REPO / "docs" / "plan.md").read_text()
+
+
+INIT_ANSWERS = "\n".join(
+    [
+        "ACME-301", "ACME-301: wrinkle cream", "New York", "America/New_York",
+        "Alice Chen", "alice@acme", "alice@acme.example", "sponsor", "",
+        "Piotr Nowak", "piotr@cro.example", "CRO", "Warsaw", "Europe/Warsaw",
+        "Priya Iyer", "priya@cro.example", "cro", "",  # Enter: the timezone of the CRO person before her
+        "",
+        "Safety reporting", "maria", "@piotr",
+        "Budget: invoices & change orders", "Alice",
+        "", "",
+    ]
+) + "\n"  # fmt: skip
+
+
+def test_plan_init_asks_and_writes_a_starter_plan_that_validates(env, tmp_path: Path):
+    done = cadence("plan", "init", "plan.yaml", env=env, stdin=INIT_ANSWERS, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "'New York' is a place, not a timezone's name (use America/New_York)" in done.stdout
+    assert "'alice@acme' is not an e-mail address" in done.stdout
+    assert (
+        "'maria' is none of the people: Alice Chen (@alice), Piotr Nowak (@piotr), Priya Iyer (@priya)"
+        in done.stdout
+    )
+    text = (tmp_path / "plan.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=plan.schema.json\n")
+    assert (tmp_path / "plan.schema.json").read_text() == (REPO / "docs" / "plan.schema.json").read_text()
+    assert (
+        '  priya: {name: "Priya Iyer", side: cro, email: "priya@cro.example", timezone: Europe/Warsaw}'
+        in text
+    )
+    assert '  - topic: "Budget: invoices & change orders"\n    keywords: []\n    owner: alice' in text
+    assert "  admins: [alice, piotr]" in text and "# escalation:" in text
+    checked = cadence("plan", "validate", str(tmp_path / "plan.yaml"), env=env)
+    assert checked.returncode == 0 and "valid — study ACME-301, 3 people, 2 topics" in checked.stdout
+
+
+def test_plan_init_never_overwrites_a_plan_or_writes_half_of_one(env, tmp_path: Path):
+    (tmp_path / "plan.yaml").write_text("mine\n")
+    kept = cadence("plan", "init", env=env, stdin=INIT_ANSWERS, cwd=tmp_path)
+    assert kept.returncode == 2 and "plan.yaml exists" in kept.stderr
+    assert (tmp_path / "plan.yaml").read_text() == "mine\n"
+    cut = cadence("plan", "init", "other.yaml", env=env, stdin="ACME-301\n\n", cwd=tmp_path)
+    assert cut.returncode == 1 and "No plan written" in cut.stderr and "Traceback" not in cut.stderr
+    assert not (tmp_path / "other.yaml").exists()

@@ -38,7 +38,11 @@ def test_the_shared_example_plan_loads_unchanged():
 def test_our_example_plan_matches_the_shared_one():
     if not SHARED_PLAN.exists():
         pytest.skip("shared/ is not beside this checkout")
-    assert Path(EXAMPLE_PLAN).read_text() == SHARED_PLAN.read_text()
+    pointer, rest = Path(EXAMPLE_PLAN).read_text().split("\n", 1)
+    assert (
+        pointer == "# yaml-language-server: $schema=../docs/plan.schema.json"
+    )  # editors check it as it is typed
+    assert rest == SHARED_PLAN.read_text()
 
 
 def test_example_plan_reads_every_section():
@@ -148,7 +152,34 @@ def test_duplicate_handles_are_reported_with_their_line():
 
 def test_yaml_syntax_errors_name_the_line():
     errors = errors_of("study:\n  id: S-1\n  admins: [ann\npeople: {}\n")
-    assert len(errors) == 1 and errors[0].startswith("line 4: (plan): YAML syntax error")
+    assert errors == [
+        "line 3: the [ opened on this line is not closed on it: end it with ] "
+        "(and quote a value that holds a comma or a colon)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("  name: Alice Chen,", "\tname: Alice Chen,", None),  # replaced below: a tab in block style
+        ("    owner: mei\n", "    owner: @mei\n", "line 29: a value cannot start with @: write mei, or quote it: '@mei'"),
+        ("    owner: mei\n", "    owner mei\n", "line 29: 'owner mei' has no colon after its field's name: write 'owner: mei'"),
+        ("    backup: raj\n    answer_within: 4h", "    backup: raj\n   answer_within: 4h",
+         "line 31: is indented by 3 spaces, unlike line 30 above it (4 spaces): fields of one section start in the same column"),
+        ("  channel: C0STUDY ", "    channel: C0STUDY ",
+         "line 12: is indented further than line 11, whose field already has a value: start it in the same column (2 spaces)"),
+        ("study:\n", "study\n", "line 8: 'study' has no colon: write 'study:'"),
+        ("  id: ACME-201\n", "  id: ACME-201: retinoid\n", 'line 9: a value holding \': \' must be quoted: write id: "ACME-201: retinoid"'),
+    ],
+)  # fmt: skip
+def test_yaml_mistakes_are_explained_on_their_own_line(old: str, new: str, expected: str | None):
+    if expected is None:
+        text = _with("  timezone: America/New_York\n", "\ttimezone: America/New_York\n")
+        expected = "line 11: starts with a tab: YAML indents with spaces; replace the tab with spaces"
+    else:
+        text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert errors_of(text) == [expected]
 
 
 @pytest.mark.parametrize(
@@ -280,4 +311,149 @@ def test_a_severity_may_add_its_own_words_each_naming_one_severity():
         "escalation.severities.high.words[0]: 'critical' already names critical; a word names one severity",
         "escalation.severities.high.words[1]: 'two words' should be one word, e.g. p1-ish",
         "escalation.severities.high.words[2]: '{'a': 1}' should be one word, e.g. p1-ish",
+    ]
+
+
+# --- the plan's schema and reference ------------------------------------------------------------
+
+DOCS = Path(EXAMPLE_PLAN).resolve().parent.parent / "docs"
+
+
+def test_the_shipped_schema_is_the_one_cadence_prints():
+    from bot.plan_schema import plan_schema_json
+
+    assert (DOCS / "plan.schema.json").read_text() == plan_schema_json(), (
+        "run: cadence plan schema > docs/plan.schema.json"
+    )
+
+
+def test_the_plan_reference_is_generated_from_the_same_table():
+    from bot.plan_schema import plan_reference
+
+    assert (DOCS / "plan.md").read_text() == plan_reference(), (
+        "run: cadence plan schema --markdown > docs/plan.md"
+    )
+
+
+def test_the_schema_describes_every_field_the_validator_knows():
+    from bot.plan import _FIELDS
+    from bot.plan_schema import field_names
+
+    described = field_names()
+    for kind, names in _FIELDS.items():
+        assert set(names) <= set(described[kind]), (kind, set(names) - set(described[kind]))
+
+
+def test_the_schema_holds_the_fields_agreed_on_2026_12_03():
+    from bot.plan_schema import field_names
+
+    described = field_names()
+    assert {"start", "end", "working_hours", "country", "holidays"} <= set(described["study"])
+    assert {"after_hours", "words"} <= set(described["severity"])
+    assert "skip" in described["meeting"] and {"report_to", "organisations"} <= set(described[""])
+
+
+def _plan_data(text: str):
+    import yaml
+
+    from bot.plan import _PlanLoader
+
+    return yaml.load(text, Loader=_PlanLoader)
+
+
+def test_the_example_plan_validates_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    from bot.plan_schema import plan_schema
+
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    validator.check_schema(plan_schema())
+    assert list(validator.iter_errors(_plan_data(EXAMPLE_PLAN.read_text()))) == []
+    assert list(validator.iter_errors(_plan_data(MINIMAL))) == []
+    fewest = (
+        "study: {id: S-1, timezone: Europe/Warsaw, admins: [ann]}\npeople: {ann: {name: Ann, side: CRO}}\n"
+        "pulse: {schedule: off}\nkpis: {checkin_response: '85'}\n"
+    )
+    assert load_plan(fewest) and list(validator.iter_errors(_plan_data(fewest))) == []
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("  answer_within: 1bd", "  respond_within: 1bd"),
+        ("side: cro,", "side: vendor,"),
+        ("ack_factor: 0.5}", "ack_factor: 0}"),
+        ("answer_within: 4h", "answer_within: 4 hours"),
+        ("skip: [2026-12-25,", "skip: [25.12.2026,"),
+    ],
+)
+def test_the_schema_refuses_what_the_validator_refuses(old: str, new: str):
+    jsonschema = pytest.importorskip("jsonschema")
+    from bot.plan_schema import plan_schema
+
+    text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert list(jsonschema.Draft202012Validator(plan_schema()).iter_errors(_plan_data(text)))
+    with pytest.raises(PlanInvalid):
+        load_plan(text)
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("New York", "'New York' is a place, not a timezone's name (use America/New_York)"),
+        ("Warsaw", "'Warsaw' is a place, not a timezone's name (use Europe/Warsaw)"),
+        ("Kolkata", "(use Asia/Kolkata)"),
+        ("Bangalore", "'Bangalore' is a place, not a timezone's name (use Asia/Kolkata)"),
+        ("Poland", "(use Europe/Warsaw)"),
+        ("Asia/Bangalore", "unknown timezone 'Asia/Bangalore' (did you mean Asia/Kolkata?)"),
+        ("Europe/Warsw", "(did you mean Europe/Warsaw?)"),
+        ("UTC+5:30", "'UTC+5:30' is an offset from UTC, not a place's timezone"),
+        ("UTC+5:30", "Asia/Kolkata [India (IST)]"),
+        ("Mars/Olympus", "unknown timezone 'Mars/Olympus' (use an IANA name such as Europe/Warsaw)"),
+    ],
+)
+def test_timezones_as_people_write_them_get_the_iana_name(written: str, message: str):
+    errors = errors_of(MINIMAL.replace("timezone: Europe/Warsaw", f"timezone: {written}"))
+    assert any(f"study.timezone: {message}" in e or message in e for e in errors), errors
+    assert not any("abbreviation" in e for e in errors)
+
+
+def test_an_offset_lists_the_zones_at_that_offset_on_the_day():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.zone_names import zones_at_offset
+
+    winter, summer = datetime(2027, 1, 15, tzinfo=UTC), datetime(2027, 7, 15, tzinfo=UTC)
+    assert "Europe/Paris" in zones_at_offset(timedelta(hours=1), now=winter)
+    assert "Europe/Paris" in zones_at_offset(timedelta(hours=2), now=summer)
+    assert "Europe/Paris" not in zones_at_offset(timedelta(hours=1), now=summer)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("    answer_within: 4h ", "    respond_within: 4h ",
+         "responsibilities[0].respond_within: unknown field 'respond_within' (did you mean 'answer_within'?)"),
+        ("  answer_within: 1bd ", "  reply_within: 1bd ",
+         "cadence.reply_within: unknown field 'reply_within' (did you mean 'answer_within'?)"),
+        ("milestones:", "kpis: {checkin_response: 0.9}\nmilestones:",
+         "kpis.checkin_response: '0.9' is under 1: targets are percents, so write 90 or 90%"),
+    ],
+)  # fmt: skip
+def test_near_misses_get_a_hint(old: str, new: str, message: str):
+    text = _with(old, new)
+    assert text != EXAMPLE_PLAN.read_text()
+    assert any(message in e for e in errors_of(text)), errors_of(text)
+
+
+def test_a_target_written_with_its_percent_sign_is_taken_as_written():
+    plan = load_plan(_with("milestones:", "kpis: {checkin_response: 90%, actions_on_time: 0}\nmilestones:"))
+    assert plan.data["kpis"] == {"checkin_response": 90, "actions_on_time": 0}
+
+
+def test_a_list_item_after_a_value_is_explained():
+    errors = errors_of(_with("  admins: [alice, raj]", "  admins: - alice"))
+    assert errors == [
+        "line 13: a '- ' item cannot follow a value on the same line, nor sit under a field that has a value: "
+        "put each item on a line of its own under a field that ends with ':'"
     ]
