@@ -285,6 +285,8 @@ SECTIONS: dict[str, Section] = {
                   default_text="everyone of both sides"),
             Field("remind_after", "When to nudge who has not answered.", "3d", DURATION, default="3d"),
             Field("close_after", "When the round closes.", "7d", DURATION, default="7d"),
+            Field("first_after", "How long both sides work together before the first round.", "4w",
+                  DURATION, default="4w"),
         ),
     ),
     "organisations": Section(
