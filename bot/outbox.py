@@ -25,14 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, received
+from bot import audit, calendars, directory, due, received
 from bot.clock import Clock
 from bot.db import OUTAGE, insert_once, refusal_for, session_scope, waited_in_vain
 from bot.directory import Contact
@@ -47,7 +46,6 @@ from bot.replies import (
     RateLimited,
     TemporaryFailure,
 )
-from bot.timing import working_moment
 
 log = logging.getLogger("cadence.outbox")
 T = TypeVar("T")
@@ -107,9 +105,14 @@ def enqueue(
     study_id: int | None = None,
     due_at: datetime | None = None,
     platform: str = "slack",
+    at_once: bool = False,
 ) -> bool:
-    """Write a message to send at `due_at` (default: now); False when the key was already there."""
+    """Write a message to send at `due_at` (default: now); False when the key was already there. A message
+    to a person waits for their working hours (bot.calendars) unless it goes `at_once`: an answer to their
+    own command, or a page."""
     sent_at = due_at or now
+    if to.kind == "person" and not at_once and study_id is not None:
+        sent_at = _at_work(session, study_id, int(to.target), sent_at)
     values: dict[str, Any] = {
         "key": key,
         "study_id": study_id,
@@ -130,6 +133,15 @@ def enqueue(
         session.info["outbox_queued"] = True
         due.changed(session, study_id)  # its App Homes, its chases: the study's works look again
     return inserted
+
+
+def _at_work(session: Session, study_id: int, person_id: int, moment: datetime) -> datetime:
+    """`moment`, or the person's next working moment when they are not at work then."""
+    study = directory.current(session).studies.get(study_id)
+    person = study.person(person_id) if study is not None else None
+    if person is None:
+        return moment
+    return calendars.of(study, person).next_working_moment(moment)
 
 
 def queued_in(session: Session) -> bool:
@@ -173,12 +185,11 @@ def tell_admins(
     key: str,
     notice: Notice,
     now: datetime,
-    at_work: bool = False,
     besides: int | None = None,
 ) -> int:
-    """The same message to each of the study's admins, keyed `key:<handle>`; how many were new. `at_work`:
-    what can wait reaches each admin in their own working hours; `besides`: the admin who did it, whom
-    Cadence does not tell of their own action."""
+    """The same message to each of the study's admins, keyed `key:<handle>`, each in their own working
+    hours; how many were new. `besides`: the admin who did it, whom Cadence does not tell of their own
+    action."""
     return sum(
         enqueue(
             session,
@@ -187,7 +198,6 @@ def tell_admins(
             notice=notice,
             now=now,
             study_id=study.id,
-            due_at=working_moment(now, ZoneInfo(admin.timezone)) if at_work else None,
         )
         for handle in study.admins
         if (admin := study.people.get(handle)) is not None and admin.id != besides
@@ -594,6 +604,7 @@ def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: date
         notice=Notice("file_not_built", {"title": title, "reason": reason}),
         now=now,
         study_id=row.study_id,
+        at_once=True,  # they asked for the file: the answer is theirs now
     )
 
 

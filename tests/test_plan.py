@@ -55,11 +55,12 @@ def test_example_plan_reads_every_section():
         "4h",
     )
     assert plan.data["cadence"]["checkin"]["schedule"] == "mon 09:00"
-    assert plan.data["cadence"]["checkin"]["skip"] == ["2026-12-25", "2027-01-01"]
+    assert plan.data["cadence"]["checkin"]["skip"] == ["2026-12-28", "2027-01-04"]
     assert plan.data["escalation"]["severities"]["critical"] == {
         "start_level": 2,
         "ack_factor": None,
         "ack_within": "1h",
+        "after_hours": None,  # critical pages by default (bot.escalation.pages)
     }
     assert plan.data["milestones"][0] == {
         "name": "First patient in",

@@ -57,7 +57,7 @@ SCRIPT = """
 
 def example_plan_text() -> str:
     text = EXAMPLE_PLAN.read_text()
-    text = text.replace("skip: [2026-12-25, 2027-01-01]", f"skip: [{SKIPPED_MONDAY}]")
+    text = text.replace("skip: [2026-12-28, 2027-01-04]", f"skip: [{SKIPPED_MONDAY}]")
     text = text.replace("cadence:\n", "cadence:\n  confirm_every: 14d\n", 1)
     return text + "\npulse: {schedule: third mon 10:00}\n"
 
