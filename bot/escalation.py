@@ -159,10 +159,12 @@ def _due_after(
     session: Session, study: StudyView, issue: Escalation, level: Level, now: datetime, within: Duration
 ) -> datetime:
     """A level's deadline: for a page, on the clock; otherwise in the working time of the level's people,
-    the earliest of them (the first to have had `within` of working time is the one who could have acted)."""
+    the earliest of them (the first to have had `within` of working time is the one who could have acted),
+    but not of whoever raised it: their own evening does not move an issue they are waiting on."""
     if pages(session, study.id, issue.severity) or not level.people:
         return add_duration(now, within, ZoneInfo(study.timezone))
-    found = calendars.earliest((calendars.of(study, p) for p in level.people), now, within)
+    people = [p for p in level.people if p.id != issue.reporter_id] or list(level.people)
+    found = calendars.earliest((calendars.of(study, p) for p in people), now, within)
     assert found is not None
     return found
 
