@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, minutes, outbox, timeline
+from bot import audit, calendars, directory, due, minutes, outbox, timeline
 from bot.dates import in_words, read_date
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
@@ -25,12 +25,11 @@ from bot.errors import BadCommand, NotAnAdmin
 from bot.models import CheckinAnswer, CheckinRound, CheckinSkip, OutboxMessage, Study
 from bot.replies import Notice
 from bot.studies import Requester, typists_day
-from bot.timing import DAYS, Duration, Schedule, add_duration, next_local, parse_duration, parse_schedule
+from bot.timing import DAYS, Duration, Schedule, add_duration, parse_duration, parse_schedule
 
 DEFAULT_GRACE = timedelta(hours=12)
 DEFAULT_CLOSE_AFTER = parse_duration("1d")
 SNOOZE = timedelta(hours=2)
-WORKDAY = (time(8, 0), time(19, 0))  # reminders wait for this part of the person's own day
 STATUSES = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
 _STATUS_WORDS = {
     "on track": "on_track", "on_track": "on_track", "green": "on_track", "ok": "on_track",
@@ -150,11 +149,9 @@ def _coming_reminders(
             continue
         if outbox.message(session, key("checkin-reminder", study.key, round_.week, handle)) is not None:
             continue
-        zone = ZoneInfo(person.timezone)
-        moment = max(_reminder_due(round_, at, after, zone), now)
-        if not _in_workday(moment, zone) or study.away_on(handle, moment):
-            moment = next_local(moment, WORKDAY[0], zone) or moment  # look again when their next day starts
-        moments.append(moment)
+        # Look again when they are next at work (not on a holiday, nor while away).
+        calendar = calendars.of(study, person)
+        moments.append(calendar.next_working_moment(max(_reminder_due(round_, at, after, calendar), now)))
     return moments
 
 
@@ -268,8 +265,8 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
             person = study.people.get(handle)
             if person is None or handle in answered or study.away_on(handle, now):
                 continue
-            zone = ZoneInfo(person.timezone)
-            if _reminder_due(round_, at, after, zone) > now or not _in_workday(now, zone):
+            calendar = calendars.of(study, person)
+            if _reminder_due(round_, at, after, calendar) > now or not calendar.working_at(now):
                 continue
             queued += outbox.enqueue(
                 session,
@@ -282,14 +279,11 @@ def _remind_the_silent(session: Session, study: StudyView, now: datetime) -> int
     return queued
 
 
-def _reminder_due(round_: CheckinRound, prompted_at: str, after: Duration, zone: ZoneInfo) -> datetime:
+def _reminder_due(
+    round_: CheckinRound, prompted_at: str, after: Duration, calendar: calendars.WorkingCalendar
+) -> datetime:
     # Counted from when the prompt could go out: a round opened late (Cadence was down) waits too.
-    return add_duration(max(datetime.fromisoformat(prompted_at), round_.opened_at), after, zone)
-
-
-def _in_workday(moment: datetime, zone: ZoneInfo) -> bool:
-    local = moment.astimezone(zone).time()
-    return WORKDAY[0] <= local < WORKDAY[1]
+    return calendar.add(max(datetime.fromisoformat(prompted_at), round_.opened_at), after)
 
 
 def _close_due_rounds(session: Session, study: StudyView, now: datetime) -> int:

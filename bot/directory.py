@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.calendars import WorkingCalendar, from_spec
 from bot.errors import CadenceError
 from bot.models import AwayPeriod, Person, Responsibility, Study
 
@@ -40,6 +41,7 @@ class Contact:
     prefers: str | None
     timezone: str
     slack_team: str | None = None  # the Slack workspace they write from (their organisation's)
+    calendar: WorkingCalendar | None = field(default=None, hash=False, compare=False)  # see calendars.of
 
     def carried(self) -> dict[str, str | None]:
         """The person as a notice's data carries them, for views to mention (views.who)."""
@@ -226,7 +228,7 @@ def _committed(session: Session, directory: Directory) -> None:
 
 _PERSON_COLUMNS = (
     "id", "handle", "name", "side", "role", "slack_id", "teams_id", "email", "prefers", "timezone",
-    "slack_team", "active", "study_id",
+    "slack_team", "active", "study_id", "calendar",
 )  # fmt: skip
 _TOPIC_COLUMNS = ("study_id", "topic", "keywords", "owner_id", "backup_id", "answer_within", "learned")
 
@@ -246,6 +248,7 @@ def _contact(person: Any) -> Contact:
         prefers=person.prefers,
         timezone=person.timezone,
         slack_team=person.slack_team,
+        calendar=from_spec(person.timezone, person.calendar),
     )
 
 

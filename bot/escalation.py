@@ -19,11 +19,11 @@ from rapidfuzz.distance import OSA, Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox
+from bot import audit, calendars, directory, due, outbox
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
 from bot.models import AuditEvent, Escalation, Study
-from bot.plan import SEVERITIES
+from bot.plan import PAGING_BY_DEFAULT, SEVERITIES
 from bot.replies import Notice
 from bot.studies import Requester
 from bot.timing import Duration, add_duration, parse_duration
@@ -146,7 +146,28 @@ def _deadline(
     within = level_deadline_duration(session, study, issue.severity, level)
     if within is None and level.number == len(levels):
         within = _reminder_interval(session, study, issue, levels)
-    return add_duration(now, within, ZoneInfo(study.timezone)) if within else None
+    return _due_after(session, study, issue, level, now, within) if within else None
+
+
+def pages(session: Session, study_id: int, severity: str) -> bool:
+    """Whether this severity reaches people at once, day or night (the plan's `after_hours: page`; by
+    default critical), rather than in their working hours with deadlines counted in working time."""
+    after_hours = _severity(session, study_id, severity).get("after_hours")
+    return (after_hours or ("page" if severity in PAGING_BY_DEFAULT else "wait")) == "page"
+
+
+def _due_after(
+    session: Session, study: StudyView, issue: Escalation, level: Level, now: datetime, within: Duration
+) -> datetime:
+    """A level's deadline: for a page, on the clock; otherwise in the working time of the level's people,
+    the earliest of them (the first to have had `within` of working time is the one who could have acted),
+    but not of whoever raised it: their own evening does not move an issue they are waiting on."""
+    if pages(session, study.id, issue.severity) or not level.people:
+        return add_duration(now, within, ZoneInfo(study.timezone))
+    people = [p for p in level.people if p.id != issue.reporter_id] or list(level.people)
+    found = calendars.earliest((calendars.of(study, p) for p in people), now, within)
+    assert found is not None
+    return found
 
 
 def _reminder_interval(
@@ -331,6 +352,7 @@ def raise_issue(
         notice=Notice("escalation_card", snapshot(view)),
         now=now,
         study_id=study.id,
+        at_once=True,  # in a DM, the card answers their own /escalate
     )
     _notify_level(session, study, issue, levels, now, why="just raised", actor_id=requester.person_id)
     return IssueChanged(view, "raised")
@@ -535,7 +557,10 @@ def _remind_top(
     interval = _reminder_interval(session, study, issue, levels)
     number = issue.reminders + 1
     if not _change(
-        session, issue, reminders=number, deadline=add_duration(now, interval, ZoneInfo(study.timezone))
+        session,
+        issue,
+        reminders=number,
+        deadline=_due_after(session, study, issue, levels[-1], now, interval),
     ):
         return 0
     _record(session, study, issue, "cadence", "reminded", {"reminder": number, "level": levels[-1].name})
@@ -702,14 +727,19 @@ def _notify_level(
         f"{when:%Y-%m-%d %H:%M} UTC · {who}: {what}" for when, who, what in _history(session, study, issue)
     ]
     others = [p for p in level.people if p.id != actor_id] or list(level.people)
+    paging = pages(session, study.id, issue.severity)
     for person in others:
+        data = {**snapshot(view), "why": why, "history": history}
+        if paging and not calendars.of(study, person).working_at(now):
+            data["after_hours"] = f"Sent outside working hours because it is {issue.severity}"
         outbox.enqueue(
             session,
             key=f"{_key('esc-notify', study, issue)}:L{issue.level}{step}:{person.handle}",
             to=outbox.Destination.person(person.id),
             now=now,
             study_id=study.id,
-            notice=Notice("escalation_notify", {**snapshot(view), "why": why, "history": history}),
+            notice=Notice("escalation_notify", data),
+            at_once=paging,
         )
     _record(
         session,

@@ -106,6 +106,7 @@ def export_for_admin(session: Session, *, requester: Requester, text: str, now: 
         to=outbox.Destination.person(requester.person_id),
         now=now,
         study_id=requester.study_id,
+        at_once=True,  # the file they asked for
         notice=Notice(
             "export_file",
             {

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox
+from bot import audit, calendars, directory, due, outbox
 from bot.dates import in_words, read_leading_date
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
@@ -24,7 +24,7 @@ from bot.errors import BadCommand, CadenceError, NotAnAdmin
 from bot.models import Milestone, MilestoneUpdate, Study
 from bot.replies import Notice
 from bot.studies import Requester, typists_day
-from bot.timing import parse_duration, working_moment
+from bot.timing import parse_duration
 
 STATUSES = ("on-track", "at-risk", "slipped")
 NEAR = timedelta(weeks=8)  # within this of its due date a milestone is asked about weekly
@@ -471,11 +471,11 @@ def _chase(
     if outbox.message(session, key) is not None:
         return 0  # this period's ask, reminder and flag are queued already: every later tick stops here
     line = _line(session, study, spec, row, now.date())
-    zone = ZoneInfo(owner.timezone)
-    asked_at = working_moment(since + period * round_, zone)
+    calendar = calendars.of(study, owner)
+    asked_at = calendar.next_working_moment(since + period * round_)
     data = _data(study, line)
     me = outbox.Destination.person(owner.id)
-    reminded = working_moment(asked_at + REMIND_AFTER, zone)
+    reminded = calendar.next_working_moment(asked_at + REMIND_AFTER)
     queued = sum(
         outbox.enqueue(session, key=k, to=me, notice=n, now=now, study_id=study.id, due_at=at)
         for k, n, at in (
@@ -490,7 +490,6 @@ def _chase(
             key=f"ms-silent:{study.key}:{row.id}:{since.isoformat()}",
             notice=Notice("milestone_silent", data),
             now=now,
-            at_work=True,
             besides=owner.id,  # an admin who owns it was just asked: not told of their own silence too
         )
     return queued

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox, timeline
+from bot import audit, calendars, directory, due, outbox, timeline
 from bot.dates import ambiguous, in_words, order_words, read_date, read_leading_date
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, CadenceError
@@ -236,8 +236,14 @@ def post_minutes(session: Session, *, requester: Requester, minutes_id: int, now
         if study.channel
         else outbox.Destination.person(requester.person_id)
     )
-    outbox.enqueue(
-        session, key=key, to=destination, notice=Notice("minutes", data), now=now, study_id=study.id
+    outbox.enqueue(  # in a DM, the minutes answer their own /minutes
+        session,
+        key=key,
+        to=destination,
+        notice=Notice("minutes", data),
+        now=now,
+        study_id=study.id,
+        at_once=True,
     )
     told = {i.owner_id for i in items.values() if i.owner_id is not None}
     if corrected:  # only whom a change concerns hears of a correction, and only of that
@@ -833,10 +839,14 @@ def chase_note_takers(session: Session, study: StudyView, *, now: datetime) -> i
         held = _last_meeting_end(meeting, zone, now)
         if held is None or held < started:
             continue  # no meeting since the plan was applied: nobody was asked to take its notes
-        due = add_duration(held, parse_duration(meeting["minutes_due"]), zone)
+        note_taker = study.people.get(meeting["note_taker"])
+        calendar = calendars.of(study, note_taker) if note_taker else None
+        if _not_held(meeting, calendar, held - _length(meeting)):
+            continue
+        late = parse_duration(meeting["minutes_due"])
+        due = calendar.add(held, late) if calendar else add_duration(held, late, zone)
         if now < due or _minutes_posted_for(session, study, meeting["name"], held.date()):
             continue
-        note_taker = study.people.get(meeting["note_taker"])
         data = {
             "study": study.key,
             "meeting": meeting["name"],
@@ -852,7 +862,7 @@ def chase_note_takers(session: Session, study: StudyView, *, now: datetime) -> i
                 study_id=study.id,
                 notice=Notice("minutes_chase", data),
             )
-        if now >= add_duration(due, parse_duration(meeting["minutes_due"]), zone):
+        if now >= (calendar.add(due, late) if calendar else add_duration(due, late, zone)):
             queued += outbox.tell_admins(
                 session,
                 study,
@@ -873,10 +883,24 @@ def next_minutes_chase(session: Session, study: StudyView, *, now: datetime) -> 
         if not (meeting.get("schedule") and meeting.get("minutes_due") and meeting.get("note_taker")):
             continue
         schedule, late = parse_schedule(meeting["schedule"]), parse_duration(meeting["minutes_due"])
+        note_taker = study.people.get(meeting["note_taker"])
+        calendar = calendars.of(study, note_taker) if note_taker else None
         for start in local_moments(now, schedule.at, zone, days=schedule.days, back=8):
-            chase = add_duration(start + _length(meeting), late, zone)
-            moments += [m for m in (chase, add_duration(chase, late, zone)) if m > now]
+            if _not_held(meeting, calendar, start):
+                continue
+            end = start + _length(meeting)
+            chase = calendar.add(end, late) if calendar else add_duration(end, late, zone)
+            later = calendar.add(chase, late) if calendar else add_duration(chase, late, zone)
+            moments += [m for m in (chase, later) if m > now]
     return min(moments, default=None)
+
+
+def _not_held(meeting: dict[str, Any], note_taker: calendars.WorkingCalendar | None, start: datetime) -> bool:
+    """A call that did not take place, so nobody is chased for its minutes: a date the plan's `skip` names
+    (the study's day), or a public holiday (or the plan's day off) of the note taker."""
+    if start.date().isoformat() in (meeting.get("skip") or []):
+        return True
+    return note_taker is not None and note_taker.holiday(start.astimezone(note_taker.zone).date()) is not None
 
 
 def _length(meeting: dict[str, Any]) -> timedelta:

@@ -68,6 +68,9 @@ class Person(SQLModel, table=True):
     email: str | None = None
     timezone: str
     prefers: str | None = None
+    # What the plan says of their working calendar (bot.calendars.calendar_spec): working hours, country,
+    # the study's days off for them; None for defaults.
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     active: bool = True
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, received
+from bot import audit, calendars, directory, due, received
 from bot.clock import Clock
 from bot.db import OUTAGE, insert_once, refusal_for, session_scope, waited_in_vain
 from bot.directory import Contact
@@ -54,7 +54,6 @@ from bot.replies import (
     RateLimited,
     TemporaryFailure,
 )
-from bot.timing import working_moment
 
 log = logging.getLogger("cadence.outbox")
 T = TypeVar("T")
@@ -120,11 +119,15 @@ def enqueue(
     due_at: datetime | None = None,
     platform: str = "slack",
     started_by_cadence: bool | None = None,
+    at_once: bool = False,
 ) -> bool:
-    """Write a message to send at `due_at` (default: now); False when the key was already there.
-    `started_by_cadence`: Cadence's own (a reminder, a chase), which may be folded into a digest and waits
-    for the person's turn; by default, whether due work is what queues it."""
+    """Write a message to send at `due_at` (default: now); False when the key was already there. A message
+    to a person waits for their working hours (bot.calendars) unless it goes `at_once`: an answer to their
+    own command, or a page. `started_by_cadence`: Cadence's own (a reminder, a chase), which may be folded
+    into a digest and waits for the person's turn; by default, whether due work is what queues it."""
     sent_at = due_at or now
+    if to.kind == "person" and not at_once and study_id is not None:
+        sent_at = _at_work(session, study_id, int(to.target), sent_at)
     values: dict[str, Any] = {
         "key": key,
         "study_id": study_id,
@@ -146,6 +149,15 @@ def enqueue(
         session.info["outbox_queued"] = True
         due.changed(session, study_id)  # its App Homes, its chases: the study's works look again
     return inserted
+
+
+def _at_work(session: Session, study_id: int, person_id: int, moment: datetime) -> datetime:
+    """`moment`, or the person's next working moment when they are not at work then."""
+    study = directory.current(session).studies.get(study_id)
+    person = study.person(person_id) if study is not None else None
+    if person is None:
+        return moment
+    return calendars.of(study, person).next_working_moment(moment)
 
 
 def queued_in(session: Session) -> bool:
@@ -189,12 +201,11 @@ def tell_admins(
     key: str,
     notice: Notice,
     now: datetime,
-    at_work: bool = False,
     besides: int | None = None,
 ) -> int:
-    """The same message to each of the study's admins, keyed `key:<handle>`; how many were new. `at_work`:
-    what can wait reaches each admin in their own working hours; `besides`: the admin who did it, whom
-    Cadence does not tell of their own action."""
+    """The same message to each of the study's admins, keyed `key:<handle>`, each in their own working
+    hours; how many were new. `besides`: the admin who did it, whom Cadence does not tell of their own
+    action."""
     return sum(
         enqueue(
             session,
@@ -203,7 +214,6 @@ def tell_admins(
             notice=notice,
             now=now,
             study_id=study.id,
-            due_at=working_moment(now, ZoneInfo(admin.timezone)) if at_work else None,
         )
         for handle in study.admins
         if (admin := study.people.get(handle)) is not None and admin.id != besides
@@ -390,7 +400,7 @@ def _turn(session: Session, platform: str, recipient: str, zone: ZoneInfo, now: 
         return last + FOLD_WINDOW
     if len({message for at, message in sent if at is not None and at >= day_start}) >= DAILY_BUDGET:
         tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        return working_moment(tomorrow, zone)
+        return calendars.from_spec(zone.key, None).next_working_moment(tomorrow)
     return None
 
 
@@ -873,6 +883,7 @@ def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: date
         notice=Notice("file_not_built", {"title": title, "reason": reason}),
         now=now,
         study_id=row.study_id,
+        at_once=True,  # they asked for the file: the answer is theirs now
     )
 
 

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import directory, due, escalation, kpis, outbox, pulse, timeline
+from bot import calendars, directory, due, escalation, kpis, outbox, pulse, timeline
 from bot.dates import read_leading_date
 from bot.directory import StudyView
 from bot.errors import BadCommand
 from bot.models import Milestone, MilestoneUpdate, PulseRound, Question, Study
 from bot.replies import Notice
 from bot.studies import Requester, typists_day
-from bot.timing import working_moment
 
 MONTH = timedelta(weeks=4)  # what a monthly review looks back on, beside the four weeks before
 MOVED = 5  # percentage points a KPI moves before the review calls it improved or slipped
@@ -241,7 +240,7 @@ def next_close_out(session: Session, study: StudyView, *, now: datetime) -> date
 
 
 def _close_out_at(row: Study, end: datetime) -> datetime:
-    return working_moment(end, ZoneInfo(row.timezone))
+    return calendars.from_spec(row.timezone, None).next_working_moment(end)
 
 
 def _closed_recently(session: Session, now: datetime) -> list[PulseRound]:

@@ -17,11 +17,14 @@ import yaml
 from rapidfuzz import process
 
 from bot import yaml_errors
-from bot.timing import parse_duration, parse_monthly, parse_schedule, parse_timezone
+from bot.calendars import hours_text, parse_country, parse_working_hours
+from bot.timing import DAYS, Schedule, parse_duration, parse_monthly, parse_schedule, parse_timezone
 
 SIDES = ("sponsor", "cro")
 CONTACTS = ("channel", "dm", "slack", "teams", "email")
 SEVERITIES = ("low", "medium", "high", "critical")
+AFTER_HOURS = ("page", "wait")  # a severity's notices: at once, day or night; or in working hours
+PAGING_BY_DEFAULT = ("critical",)
 # The partnership's KPIs and the target each has when the plan's `kpis:` leaves it out (percent).
 KPI_TARGETS = {
     "checkin_response": 90,  # check-ins answered, by the side of who was asked
@@ -50,15 +53,38 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "pulse",
         "organisations",
     ),  # fmt: skip
-    "study": ("id", "name", "timezone", "channel", "admins", "start", "end"),
-    "person": ("name", "side", "role", "slack", "teams", "email", "timezone", "prefers"),
+    "study": (
+        "id",
+        "name",
+        "timezone",
+        "channel",
+        "admins",
+        "start",
+        "end",
+        "working_hours",
+        "country",
+        "holidays",
+    ),  # fmt: skip
+    "person": (
+        "name",
+        "side",
+        "role",
+        "slack",
+        "teams",
+        "email",
+        "timezone",
+        "prefers",
+        "working_hours",
+        "country",
+        "subdivision",
+    ),  # fmt: skip
     "responsibility": ("topic", "keywords", "owner", "backup", "answer_within"),
     "cadence": ("answer_within", "confirm_every", "checkin"),
     "checkin": ("schedule", "participants", "questions", "remind_after", "close_after", "grace", "skip"),
     "escalation": ("levels", "severities"),
     "level": ("name", "who", "ack_within"),
-    "severity": ("start_level", "ack_factor", "ack_within", "words"),
-    "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees"),
+    "severity": ("start_level", "ack_factor", "ack_within", "words", "after_hours"),
+    "meeting": ("name", "schedule", "duration", "note_taker", "minutes_due", "attendees", "skip"),
     "milestone": ("name", "due", "owner", "accepted_by", "update_every"),
     "kpis": tuple(KPI_TARGETS),
     "pulse": ("schedule", "questions", "participants", "remind_after", "close_after", "first_after"),
@@ -97,6 +123,8 @@ class PlanPerson:
     teams: str | None = None
     email: str | None = None
     prefers: str | None = None
+    working_hours: str | None = None  # "08:30-17:00"; None: the study's, else 09:00-18:00
+    country: str | None = None  # "PL", "US-CA"; None: the timezone's country
 
 
 @dataclass(frozen=True)
@@ -465,6 +493,7 @@ class _Checker:
                 "names change, ids do not",
             )
         admins = self.people_list(study.get("admins"), "study.admins", required=bool(study))
+        hours = self.converted(study.get("working_hours"), "study.working_hours", parse_working_hours)
         return {
             "id": study_id,
             "name": self.text(study.get("name"), "study.name") or study_id,
@@ -472,6 +501,9 @@ class _Checker:
             "channel": channel,
             "admins": admins,
             **self.check_timeline(study),
+            "working_hours": hours_text(hours) if hours else None,
+            "country": self.country(study, "study"),
+            "holidays": self.days_off(study.get("holidays"), "study.holidays"),
         }
 
     def check_timeline(self, study: dict) -> dict[str, str | None]:
@@ -483,6 +515,43 @@ class _Checker:
         if start and end and end <= start:
             self.error("study.end", f"{end} is not after study.start ({start}); a study ends after it starts")
         return {"start": start, "end": end}
+
+    def country(self, fields: dict, path: str) -> str | None:
+        """`country: PL`, `country: US-CA`, or `country: US` with `subdivision: CA`, as `US-CA`."""
+        raw, sub = fields.get("country"), fields.get("subdivision")
+        if raw is None:
+            if sub is not None:
+                self.error(f"{path}.subdivision", "needs the country it is part of (country: US)")
+            return None
+        found = self.converted(raw, f"{path}.country", lambda v: parse_country(v, sub))
+        if found is None:
+            return None
+        code, subdivision = found
+        return f"{code}-{subdivision}" if subdivision else code
+
+    def days_off(self, value: Any, path: str) -> dict[str, list[str]] | None:
+        """`holidays: [2026-12-24]` (everyone) or `holidays: {cro: [...], sponsor: [...]}` (a side's)."""
+        if value is None:
+            return None
+        if isinstance(value, list):
+            lists = {"all": value}
+        elif isinstance(value, dict):
+            lists = {}
+            for side, dates in value.items():
+                if side not in SIDES:
+                    where = f"{path}.{side}"
+                    self.error(where, f"'{side}' is not a side (sponsor or cro){_suggest(side, SIDES)}")
+                else:
+                    lists[side] = dates
+        else:
+            self.error(path, "should list dates, e.g. [2026-12-24], or map sides to them: {cro: [...]}")
+            return None
+        found: dict[str, list[str]] = {}
+        for side, dates in lists.items():
+            where = path if side == "all" else f"{path}.{side}"
+            days = [self.date(d, f"{where}[{i}]") for i, d in enumerate(self.listing(dates, where) or [])]
+            found[side] = sorted({d for d in days if d})
+        return found
 
     def check_people(self, value: Any) -> dict[str, PlanPerson]:
         people = value
@@ -527,6 +596,8 @@ class _Checker:
         if prefers and prefers.lower() not in CONTACTS:
             self.error(f"{path}.prefers", f"'{prefers}' is not a contact ({', '.join(CONTACTS)})")
         teams = self.text(fields.get("teams"), f"{path}.teams")
+        hours = self.converted(fields.get("working_hours"), f"{path}.working_hours", parse_working_hours)
+        country = self.country(fields, path)
         for kind, ident in (("slack", slack), ("teams", teams), ("email", email and email.lower())):
             if ident and (kind, ident) in seen_ids:
                 self.error(f"{path}.{kind}", f"'{ident}' is also {seen_ids[(kind, ident)]}'s")
@@ -544,6 +615,8 @@ class _Checker:
             teams=teams,
             email=email,
             prefers=prefers.lower() if prefers else None,
+            working_hours=hours_text(hours) if hours else None,
+            country=country,
         )
 
     def check_responsibilities(self, value: Any) -> list[PlanTopic]:
@@ -602,7 +675,7 @@ class _Checker:
             name: self.converted(checkin.get(name), f"{path}.{name}", parse_duration)
             for name in ("remind_after", "close_after", "grace")
         }
-        skip = self.listing(checkin.get("skip"), f"{path}.skip") or []
+        skip = self.skip_dates(checkin.get("skip"), f"{path}.skip", schedule, "check-ins are on")
         return {
             "schedule": str(schedule) if schedule else None,
             "participants": self.people_list(checkin.get("participants"), f"{path}.participants"),
@@ -610,8 +683,25 @@ class _Checker:
                 self.text(q, f"{path}.questions[{i}]", required=True) for i, q in enumerate(questions)
             ],
             **{name: str(d) if d else None for name, d in durations.items()},
-            "skip": [self.date(d, f"{path}.skip[{i}]") for i, d in enumerate(skip)],
+            "skip": skip,
         }
+
+    def skip_dates(self, value: Any, path: str, schedule: Schedule | None, what: str) -> list[str]:
+        """Dates a schedule skips; each must be one of the schedule's days, or skipping it does nothing."""
+        dates: list[str] = []
+        for i, raw in enumerate(self.listing(value, path) or []):
+            day = self.date(raw, f"{path}[{i}]")
+            if day is None:
+                continue
+            weekday = DAYS[date.fromisoformat(day).weekday()]
+            if schedule is not None and weekday not in schedule.days:
+                self.error(
+                    f"{path}[{i}]",
+                    f"{day} is a {_DAY_NAMES[weekday]}; {what} {_days_named(schedule.days)}",
+                )
+                continue
+            dates.append(day)
+        return dates
 
     def date(self, value: Any, path: str) -> str | None:
         def convert(raw: Any) -> str:
@@ -681,10 +771,18 @@ class _Checker:
                 )
                 factor = None
             within = self.converted(fields.get("ack_within"), f"{path}.ack_within", parse_duration)
+            after_hours = self.text(fields.get("after_hours"), f"{path}.after_hours")
+            if after_hours and after_hours.lower() not in AFTER_HOURS:
+                self.error(
+                    f"{path}.after_hours",
+                    f"'{after_hours}' is not page (at once, day or night) or wait (in working hours)",
+                )
+                after_hours = None
             severities[name] = {
                 "start_level": start,
                 "ack_factor": factor,
                 "ack_within": str(within) if within else None,
+                "after_hours": after_hours.lower() if after_hours else None,
             }
             if words := self.severity_words(fields.get("words"), f"{path}.words", name, severities):
                 severities[name]["words"] = words
@@ -718,15 +816,20 @@ class _Checker:
                 for name in ("duration", "minutes_due")
             }
             schedule = self.converted(fields.get("schedule"), f"{path}.schedule", parse_schedule)
+            name = self.text(fields.get("name"), f"{path}.name", required=True)
+            skip = self.skip_dates(
+                fields.get("skip"), f"{path}.skip", schedule, f"the {name or 'meeting'} is on"
+            )
             meetings.append(
                 {
-                    "name": self.text(fields.get("name"), f"{path}.name", required=True),
+                    "name": name,
                     "schedule": str(schedule) if schedule else None,
                     **{name: str(d) if d else None for name, d in durations.items()},
                     "note_taker": self.person(fields.get("note_taker"), f"{path}.note_taker", required=False),
                     "attendees": self.people_list(
                         fields.get("attendees"), f"{path}.attendees", required=False
                     ),
+                    "skip": skip,
                 }
             )
         return meetings
@@ -828,6 +931,17 @@ class _Checker:
             ):
                 self.error(f"milestones[{i}].name", f"'{ms['name']}' is already another milestone's name")
         return milestones
+
+
+_DAY_NAMES = dict(
+    zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
+
+
+def _days_named(days: tuple[str, ...]) -> str:
+    """`('mon',)` as "Mondays", `('mon', 'thu')` as "Mondays and Thursdays"."""
+    names = [f"{_DAY_NAMES[d]}s" for d in days]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _percent(value: Any) -> int:

@@ -27,6 +27,12 @@ TEXTS = {"type": "array", "items": TEXT}
 DURATION = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([bB][dD]|[sSmMhHdDwW])\s*$"}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 DATES = {"type": "array", "items": DATE}
+DAYS_OFF = {
+    "oneOf": [
+        DATES,
+        {"type": "object", "properties": {"sponsor": DATES, "cro": DATES}, "additionalProperties": False},
+    ]
+}
 SCHEDULE = {"type": "string"}
 MONTHLY = {"type": ["string", "boolean"]}  # YAML 1.1 (PyYAML) reads `off` as false
 TIMEZONE = {"type": "string"}
@@ -120,8 +126,8 @@ SECTIONS: dict[str, Section] = {
             Field("country", "The country (ISO 3166, with a subdivision where it matters) whose public "
                   "holidays count for people without their own.", "US", COUNTRY,
                   default_text="the country of each person's timezone"),
-            Field("holidays", "The study's own days off, besides public holidays.",
-                  "[2026-12-24, 2026-12-31]", DATES),
+            Field("holidays", "The study's own days off, besides public holidays: a list for everyone, or "
+                  "a list per side (`{cro: [2026-12-31]}`).", "[2026-12-24, 2026-12-31]", DAYS_OFF),
         ),
     ),
     "person": Section(
@@ -146,6 +152,8 @@ SECTIONS: dict[str, Section] = {
                   default_text="the study's working_hours"),
             Field("country", "The country whose public holidays are theirs (ISO 3166, e.g. PL, US, IN-KA).",
                   "PL", COUNTRY, default_text="the country of their timezone"),
+            Field("subdivision", "The part of their country whose holidays also count (with `country:`).",
+                  "CA", TEXT),
         ),
     ),
     "responsibility": Section(
@@ -298,13 +306,12 @@ SECTIONS: dict[str, Section] = {
     ),
     "organisation": Section(
         "organisations.<side>",
-        "One side's Slack workspaces, Teams tenants and days off.",
+        "One side's Slack workspaces and Teams tenants.",
         (
             Field("slack_teams", "Its Slack workspace ids (`T…`) or Enterprise Grid organisation (`E…`).",
                   "[T0ACME]", TEXTS, default=[]),
             Field("teams_tenants", "Its Microsoft Entra tenant ids (GUIDs).",
                   "[72f988bf-86f1-41af-91ab-2d7cd011db47]", TEXTS, default=[]),
-            Field("holidays", "This side's own days off, besides public holidays.", "[2026-12-31]", DATES),
         ),
     ),
 }  # fmt: skip

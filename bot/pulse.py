@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, due, outbox, timeline
+from bot import audit, calendars, directory, due, outbox, timeline
 from bot.checkins import open_once
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
@@ -25,7 +25,7 @@ from bot.models import OutboxMessage, PulseAnswer, PulseRound, Study
 from bot.plan import SIDES
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import Duration, MonthlySchedule, add_duration, parse_duration, parse_monthly, working_moment
+from bot.timing import Duration, MonthlySchedule, add_duration, parse_duration, parse_monthly
 
 DEFAULT_SCHEDULE = parse_monthly("first mon 10:00")
 DEFAULT_QUESTIONS = ("How well did {other} communicate with you this month?",)
@@ -192,9 +192,8 @@ def _open(
             study_id=study.id,
             due_at=at,
         )
-        reminded = working_moment(
-            add_duration(at, plan.remind_after, ZoneInfo(person.timezone)), ZoneInfo(person.timezone)
-        )
+        calendar = calendars.of(study, person)
+        reminded = calendar.next_working_moment(calendar.add(at, plan.remind_after))
         if reminded < closes_at:
             queued += outbox.enqueue(
                 session,

@@ -8,19 +8,18 @@ told. Every message is an outbox row keyed by the question, so nothing goes out 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from bot import audit, directory, due, evidence, outbox, ownership
+from bot import audit, calendars, directory, due, evidence, outbox, ownership
 from bot.directory import Contact, StudyView, TopicOwners
 from bot.errors import BadCommand, CadenceError, UnknownTopic
 from bot.models import OutboxMessage, Question, Responsibility, Study
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import add_duration, parse_duration
+from bot.timing import parse_duration
 
 DEFAULT_ANSWER_WITHIN = "1bd"
 UNCLEAR_AFTER = 2  # re-routes of one question that tell the admins ownership is unclear
@@ -164,8 +163,9 @@ def _route(
         answerer = _other_than_asker(study, topic, question, now)
     question.topic, question.assignee_id, question.state = topic.topic, answerer.id, "open"
     question.routes += 1
-    question.due_at = add_duration(
-        now, parse_duration(_answer_within(session, study, topic)), ZoneInfo(answerer.timezone)
+    # The answerer's working time: an answer is not due on their night, weekend or public holiday.
+    question.due_at = calendars.of(study, answerer).add(
+        now, parse_duration(_answer_within(session, study, topic))
     )
     ref = reference(study.key, question.id)
     asker = study.member(question.asker_id)
@@ -418,8 +418,7 @@ def chase(session: Session, *, now: datetime) -> int:
             now=now,
             study_id=study.id,
         )
-        asked_for = question.due_at - _routed_at(session, study, question)
-        if now >= question.due_at + asked_for:
+        if now >= _backup_at(session, study, question):
             queued += _bring_in_backup(session, study, question, now)
     return queued
 
@@ -435,9 +434,21 @@ def next_chase(session: Session, *, now: datetime) -> datetime | None:
         study = view.studies.get(question.study_id)
         if study is None or question.due_at is None:
             continue
-        backup_at = question.due_at + (question.due_at - _routed_at(session, study, question))
-        moments += [m for m in (question.due_at, backup_at) if m > now]
+        moments += [m for m in (question.due_at, _backup_at(session, study, question)) if m > now]
     return min(moments, default=None)
+
+
+def _backup_at(session: Session, study: StudyView, question: Question) -> datetime:
+    """When the backup is brought in: once more the answer window past the deadline, in the working time
+    of whoever was asked (a window that ran over a weekend does not count the weekend twice)."""
+    assert question.due_at is not None
+    assignee = study.person(question.assignee_id)
+    topic = next((t for t in study.topics if t.topic == question.topic), None)
+    if assignee is None or topic is None:
+        return question.due_at + (question.due_at - _routed_at(session, study, question))
+    window = parse_duration(_answer_within(session, study, topic))
+    # Not their away days: the backup is what covers an absence.
+    return replace(calendars.of(study, assignee), away=()).add(question.due_at, window)
 
 
 def _bring_in_backup(session: Session, study: StudyView, question: Question, now: datetime) -> int:

@@ -345,12 +345,19 @@ def chart_figure(report: dict):
 
 
 def send_report(
-    session: Session, *, study_id: int, weeks: int, now: datetime, key: str, to: outbox.Destination
+    session: Session,
+    *,
+    study_id: int,
+    weeks: int,
+    now: datetime,
+    key: str,
+    to: outbox.Destination,
+    at_once: bool = False,
 ) -> bool:
-    """Queue the report's figures, and its chart as an upload in their thread."""
+    """Queue the report's figures, and its chart as an upload in their thread (`at_once`: one asked for)."""
     report = build_report(session, study_id=study_id, weeks=weeks, now=now)
     queued = outbox.enqueue(
-        session, key=key, to=to, notice=Notice("report", report), now=now, study_id=study_id
+        session, key=key, to=to, notice=Notice("report", report), now=now, study_id=study_id, at_once=at_once
     )
     if queued:
         chart = {
@@ -383,6 +390,7 @@ def request_report(session: Session, *, requester: Requester, weeks: int, now: d
         now=now,
         key=f"report:{study.key}:{requester.handle}:{now.isoformat()}",
         to=to,
+        at_once=True,
     )
     return ReportRequested(weeks, shared)
 
@@ -436,6 +444,7 @@ def refresh_homes(session: Session, study: StudyView, *, now: datetime) -> int:
             notice=Notice("home", data),
             now=now,
             study_id=study.id,
+            at_once=True,  # an App Home is no message: it notifies nobody
         )
         for key, (person, data) in drawn.items()
         if key not in published

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +14,7 @@ from bot.errors import BadCommand
 from bot.models import OutboxMessage, Responsibility, Study
 from bot.replies import Notice
 from bot.studies import Requester
-from bot.timing import Duration, parse_duration, working_moment
+from bot.timing import Duration, parse_duration
 
 DEFAULT_EVERY = "90d"
 FLAG_AFTER = timedelta(days=7)  # unconfirmed this long after the request: the admins hear of it
@@ -86,7 +85,6 @@ def _ask(
         notice=Notice("ownership_review", data),
         now=now,
         study_id=study.id,
-        due_at=working_moment(now, ZoneInfo(owner.timezone)),
     )
     if now >= due + FLAG_AFTER:
         queued += outbox.tell_admins(
@@ -95,7 +93,6 @@ def _ask(
             key=f"confirm-overdue:{study.key}:{owner.handle}:{due.date()}",
             notice=Notice("ownership_unconfirmed", data),
             now=now,
-            at_work=True,
             besides=owner.id,  # an admin who owns these topics was just asked: not told of their own silence
         )
     return queued

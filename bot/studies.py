@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import audit, directory, timeline
+from bot import audit, calendars, directory, timeline
 from bot.dates import writes_month_first
 from bot.directory import Contact, StudyView
 from bot.errors import BadCommand, NotConnected, NotInStudy
@@ -20,6 +20,7 @@ _PERSON_FIELDS = ("name", "side", "role", "timezone", "prefers")
 _PERSON_COLUMNS = {"slack": "slack_id", "teams": "teams_id", "email": "email"} | {
     f: f for f in _PERSON_FIELDS
 }
+_FILE_ONLY_PERSON_FIELDS = ("working_hours", "country")  # kept in the plan as applied; chat never sets them
 _TOPIC_FIELDS = ("topic", "keywords", "owner", "backup", "answer_within")
 
 
@@ -72,7 +73,7 @@ def apply_plan(session: Session, *, plan: Plan, actor: str, replace: bool = Fals
     study.revision += 1
     study.updated_at = utcnow()
     session.flush()
-    people, people_changes = _apply_people(session, study, plan.people, base.get("people") or {})
+    people, people_changes = _apply_people(session, study, plan, base.get("people") or {})
     topic_changes = _apply_responsibilities(session, study, plan, people, _topics_by_key(base))
     directory.changed(session)
     changes = {**people_changes, **topic_changes}
@@ -98,15 +99,19 @@ def _topics_by_key(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {str(t.get("topic", "")).casefold(): t for t in data.get("responsibilities") or []}
 
 
-def _apply_people(session: Session, study: Study, planned: dict[str, PlanPerson], base: dict[str, Any]):
+def _apply_people(session: Session, study: Study, plan: Plan, base: dict[str, Any]):
+    planned: dict[str, PlanPerson] = plan.people
     existing = {p.handle: p for p in session.exec(select(Person).where(Person.study_id == study.id))}
     added, updated, removed = [], [], []
     for handle, spec in planned.items():
         person = existing.get(handle)
         in_file = {column: getattr(spec, f) for f, column in _PERSON_COLUMNS.items()}
+        # Only the file sets a calendar (chat does not): it is always the file's.
+        in_file["calendar"] = calendars.calendar_spec(vars(spec), plan.data["study"])
         was = base.get(handle)
         before = {column: was.get(f) for f, column in _PERSON_COLUMNS.items()} if was else None
         values: dict[str, Any] = _changed_in_file(in_file, before) | {"active": True}
+        values["calendar"] = in_file["calendar"]
         if person is None:
             person = Person(study_id=study.id, handle=handle, **in_file, active=True)
             session.add(person)
@@ -310,7 +315,9 @@ def plan_as_it_stands(session: Session, *, study_key: str) -> dict[str, Any] | N
         "study": dict(study.plan.get("study") or {})
         | {"id": study.key, "admins": list(study.admins), "start": timeline.start_day(study).isoformat()},
         "people": {
-            p.handle: {f: getattr(p, column) for f, column in _PERSON_COLUMNS.items()} for p in people
+            p.handle: {f: getattr(p, column) for f, column in _PERSON_COLUMNS.items()}
+            | {f: (study.plan.get("people") or {}).get(p.handle, {}).get(f) for f in _FILE_ONLY_PERSON_FIELDS}
+            for p in people
         },
         "responsibilities": [
             {

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.zone_names import describe, meant_zones
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WORKING_HOURS = (time(8, 0), time(19, 0))  # of a weekday, in the person's own timezone
 _DAY_ALIASES = {"daily": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:]}
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(bd|s|m|h|d|w)$")
@@ -225,15 +224,3 @@ def local_moments(
 def next_local(after: datetime, at: time, zone: ZoneInfo, *, days: tuple[str, ...] = DAYS) -> datetime | None:
     """The first `at` in `zone`, on one of `days`, after `after`."""
     return next((m for m in local_moments(after, at, zone, days=days) if m > after), None)
-
-
-def working_moment(moment: datetime, zone: ZoneInfo) -> datetime:
-    """`moment` when it falls in someone's working hours (a weekday, 08:00 to 19:00 in `zone`), else the
-    start of their next working day: what can wait is not sent at night or on a weekend."""
-    local = moment.astimezone(zone)
-    if local.weekday() < 5 and WORKING_HOURS[0] <= local.time() < WORKING_HOURS[1]:
-        return moment
-    day = local.date() + timedelta(days=0 if local.time() < WORKING_HOURS[0] else 1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, WORKING_HOURS[0], tzinfo=zone).astimezone(moment.tzinfo)

@@ -123,9 +123,12 @@ class Schedules:
         # Retry-After and backoff deadlines often fall before the next tick: come back for them then.
         if report.next_due is None:
             return
-        next_tick = datetime.now(UTC) + timedelta(seconds=self.tick_seconds)
-        if report.next_due < next_tick:
-            self._deliver_at(max(report.next_due, datetime.now(UTC)))
+        # Due times are on the runtime's clock, the scheduler's jobs on the wall clock: compare the waits.
+        # (A clock set in the past, as in tests, made a message held for Monday morning look overdue to
+        # the wall clock, and delivery came back for it at once, again and again.)
+        wait = report.next_due - self.runtime.clock.now()
+        if wait < timedelta(seconds=self.tick_seconds):
+            self._deliver_at(datetime.now(UTC) + max(wait, timedelta(0)))
 
     def _deliver_at(self, moment: datetime) -> None:
         if not self.scheduler.running:

@@ -87,7 +87,9 @@ def test_tokyo_new_york_and_warsaw_each_get_their_own_nine(engine, study):
     apply(engine, **{"timezone: Europe/Prague": "timezone: Asia/Tokyo"})  # sofia moves to Tokyo
     due_work(engine, datetime(2026, 11, 23, 0, 0, tzinfo=UTC))  # Monday 09:00 in Tokyo
     due = prompts(engine)
-    assert due["sofia"].due_at == datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    # Monday 23 November is Labour Thanksgiving Day in Japan: Sofia's prompt waits for her Tuesday 09:00
+    # (before working calendars it went out on the holiday, at 2026-11-23 00:00 UTC).
+    assert due["sofia"].due_at == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
     assert due["raj"].due_at == WARSAW_0900 and due["alice"].due_at == NEW_YORK_0900
 
 
@@ -135,7 +137,7 @@ def test_who_was_missed_beyond_the_grace_is_left_out(engine, study):
 
 
 def test_skipped_dates_open_no_round(engine, study):
-    apply(engine, **{"skip: [2026-12-25, 2027-01-01]": "skip: [2026-11-23]"})
+    apply(engine, **{"skip: [2026-12-28, 2027-01-04]": "skip: [2026-11-23]"})
     assert due_work(engine, NEW_YORK_0900) == 0
     run_in_session(
         engine, checkins.add_skip, requester=as_person(engine, "raj"), text="2026-11-30", now=NEW_YORK_0900
@@ -183,8 +185,10 @@ def test_only_the_silent_are_reminded_once_and_only_in_their_working_day(engine,
     due_work(engine, NEW_YORK_0900 + timedelta(seconds=4))
     due_work(engine, NEW_YORK_0900 + timedelta(seconds=5))
     reminded = set(prompts(engine, "checkin-reminder"))
-    # 09:00 in New York is 15:00 in Warsaw and Rome: all inside 08:00-19:00. Raj answered.
-    assert reminded == EVERYONE - {"raj"}
+    # 09:00 in New York is 15:00 in Warsaw and Rome: in their working hours. Raj answered. It is 08:00 in
+    # Chicago, before Ben's working day (09:00-18:00 by default; it was 08:00-19:00 before working
+    # calendars), so his reminder waits.
+    assert reminded == EVERYONE - {"raj", "ben"}
 
 
 def test_a_reminder_waits_for_the_morning(engine, fast_plan):

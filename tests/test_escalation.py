@@ -85,24 +85,18 @@ def test_severity_scales_the_levels_deadline(engine, study):
     assert raise_(engine, "low", "Slow EDC").issue.ack_within == "8h"  # 4h × 2
 
 
-def test_business_days_skip_the_weekend_in_the_studys_timezone(engine, study):
+def test_business_days_count_the_working_time_of_the_levels_earliest_person(engine, study):
     text = EXAMPLE_PLAN.read_text().replace(
         "who: [raj, ben],  ack_within: 4h", "who: [raj, ben],  ack_within: 1bd"
     )
     run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
     friday_evening = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # Friday 17:00 in New York
     raise_(engine, "medium", "Site 3 monitoring report late", now=friday_evening)
-    assert issue(engine).deadline == datetime(2026, 11, 30, 22, 0, tzinfo=UTC)  # Monday 17:00, not Saturday
-
-
-def test_a_business_day_across_a_daylight_saving_change_keeps_the_local_time(engine, study):
-    text = EXAMPLE_PLAN.read_text().replace(
-        "who: [raj, ben],  ack_within: 4h", "who: [raj, ben],  ack_within: 1bd"
-    )
-    run_in_session(engine, apply_plan, plan=load_plan(text), actor="test")
-    friday = datetime(2026, 10, 30, 14, 0, tzinfo=UTC)  # Friday 10:00 EDT; New York falls back on Sunday
-    raise_(engine, "medium", "Vendor outage", now=friday)
-    assert issue(engine).deadline == datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 10:00 EST
+    # Business days are no longer the study's timezone's but the level's people's working time: Raj's
+    # Friday (Warsaw) is over, so his business day is his Monday, 09:00-18:00; Ben (Chicago) has two hours
+    # left on Friday and would be due Monday 16:00 his time. The level is due at the earlier: Raj's.
+    # (Business days across a daylight-saving change: tests/test_calendars.py.)
+    assert issue(engine).deadline == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # Monday, not Saturday
 
 
 def test_with_nobody_acknowledging_it_climbs_once_on_time(engine, fast):

@@ -169,9 +169,11 @@ def test_with_the_owner_away_the_question_goes_straight_to_the_cover(engine, fas
 
 
 def test_business_day_deadlines_skip_the_weekend(engine, study):
-    friday_afternoon = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # Friday 15:00 in New York
+    friday_afternoon = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # Friday 15:00 in New York, 21:00 in Warsaw
     asked = ask(engine, "when is the next EDC export?", now=friday_afternoon)  # Data management: 1bd default
-    assert asked.due_at.astimezone(UTC) == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # Monday, not Saturday
+    # A business day of Omar's, who must answer (Warsaw, 09:00-18:00): his Friday is over, so it is his
+    # whole Monday, to 18:00 Warsaw (it was Monday 15:00 New York when business days were the study's).
+    assert asked.due_at.astimezone(UTC) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # Monday, not Saturday
 
 
 def test_list_shows_mine_and_those_waiting_on_me(engine, fast):
@@ -195,6 +197,9 @@ def test_nothing_is_sent_twice_after_a_restart(engine, fast, fake_slack):
         clock.advance(seconds=4)
         chase(engine, clock.now())
         DeliveryWorker(engine, notifier, clock).drain()
+    # Ben, the asker, is told of the backup at his 09:00 (Chicago), not at 08:00: a fourth life then.
+    clock.set(MONDAY + timedelta(hours=1))
+    DeliveryWorker(engine, notifier, clock).drain()
     keys = [k for k in fake_slack.posted_keys()]
     assert len(keys) == len(set(keys)) == 4  # the question, one reminder, the backup, the asker told
 

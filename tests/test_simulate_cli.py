@@ -70,11 +70,15 @@ def test_twelve_days_of_the_example_plan(env, tmp_path):
         "Fri 11 09:00",
         "Mon 14 09:00",
     ]
-    # Raised Friday 17:00 New York: the study leads two hours later, no executive before Monday.
-    assert sent("escalation_notify", "@alice") == ["Fri 04 19:00"]
-    assert sent("escalation_notify", "@dev")[0] == "Mon 07 07:00"
-    # Thursday 10 December's call had no minutes: Raj is chased a day after it ended (16:00 New York).
-    assert sent("minutes_chase", "@raj") == ["Fri 11 22:00"]
+    # Raised Friday 16:00 New York, a `high` issue waits for working hours (before working calendars the
+    # study leads had it at 19:00 on Friday): Raj at his Monday 09:00, the study leads two of his working
+    # hours later (Alice at her 09:00), the executives from Monday morning New York time.
+    assert sent("escalation_notify", "@raj") == ["Mon 07 09:00"]
+    assert sent("escalation_notify", "@alice") == ["Mon 07 09:00"]
+    assert sent("escalation_notify", "@dev")[0] == "Mon 07 09:30"
+    # Thursday 10 December's call had no minutes: Raj is chased a day after it ended (16:00 New York),
+    # which is Friday 22:00 his time: it waits for his Monday morning (it went out at 22:00 before).
+    assert sent("minutes_chase", "@raj") == ["Mon 14 09:00"]
     assert any(m["kind"] == "reply" and m["to"] == "@ben" and "ACME-201-E1" in m["text"] for m in messages)
     assert len({(m["to"], m["kind"], m["text"], m["at"]) for m in messages}) == len(messages)  # nothing twice
     assert not (tmp_path / "not-this.db").exists()  # a throwaway database, never DATABASE_URL

@@ -65,7 +65,7 @@ def example_plan_text() -> str:
     text = text.replace(
         "  admins: [alice, raj]", f"  start: 2027-02-01\n  end: {STUDY_END}\n  admins: [alice, raj]"
     )
-    text = text.replace("skip: [2026-12-25, 2027-01-01]", f"skip: [{SKIPPED_MONDAY}]")
+    text = text.replace("skip: [2026-12-28, 2027-01-04]", f"skip: [{SKIPPED_MONDAY}]")
     text = text.replace("cadence:\n", "cadence:\n  confirm_every: 14d\n", 1)
     return text + "\npulse: {schedule: third mon 10:00}\n"
 
@@ -103,8 +103,12 @@ def check_checkins(month: list[Received]) -> None:
     prompts = of(month, "checkin_prompt")
     participants = {"@alice", "@ben", "@carla", "@raj", "@mei", "@omar", "@sofia"}
     by_monday = Counter(r.local.date() for r in prompts)
-    assert set(by_monday) == {date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29)}  # not the skip date
-    assert all(f"{r.local:%a %H:%M}" == "Mon 09:00" for r in prompts)  # each in their own time
+    # Not the skip date. Monday 29 March 2027 is Easter Monday, a public holiday in Poland, Czechia and
+    # Italy: the Europeans' prompts wait for their Tuesday 09:00 (before working calendars, Monday's).
+    assert set(by_monday) == {date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29), date(2027, 3, 30)}
+    europeans = {"@carla", "@raj", "@mei", "@omar", "@sofia"}
+    assert {r.to for r in prompts if r.local.date() == date(2027, 3, 30)} == europeans
+    assert all(f"{r.local:%H:%M}" == "09:00" for r in prompts)  # each in their own time
     assert {r.to for r in prompts if r.local.date() == date(2027, 3, 15)} == participants - {"@mei"}  # away
     # The same 09:00 moves in UTC as each side changes its clocks, at different dates.
     utc = {(r.to, r.local.date()): f"{r.at:%H:%M}" for r in prompts}
@@ -113,13 +117,13 @@ def check_checkins(month: list[Received]) -> None:
         "13:00",
         "13:00",
     ]
-    assert [utc["@raj", d] for d in (date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 29))] == [
+    assert [utc["@raj", d] for d in (date(2027, 3, 8), date(2027, 3, 15), date(2027, 3, 30))] == [
         "08:00",
         "08:00",
         "07:00",
     ]
     reminders = of(month, "checkin_reminder")
-    assert all(f"{r.local:%a %H:%M}" == "Mon 13:00" for r in reminders)  # 4h later, in working hours
+    assert all(f"{r.local:%H:%M}" == "13:00" for r in reminders)  # 4 working hours later
     first_week = {r.to for r in reminders if r.local.date() == date(2027, 3, 8)}
     assert first_week == participants - {"@raj"}  # Raj answered first
     digests = of(month, "checkin_digest", "#C0STUDY")
@@ -132,24 +136,29 @@ def check_checkins(month: list[Received]) -> None:
 
 def check_escalation(month: list[Received]) -> None:
     notified = [(r.to, f"{r.local:%a %d %H:%M}") for r in of(month, "escalation_notify")]
-    # Raised Friday 17:00 New York; high halves the 4h: the study leads at 19:00 ...
-    assert ("@raj", "Fri 12 23:00") in notified  # Ben raised it himself: he is not asked to pick it up
+    # Raised Friday 16:00 New York (22:00 in Warsaw). Before working calendars Raj was told at 23:00 his
+    # time, and the issue climbed through the weekend (Tom at 01:00 on Saturday). Now a `high` issue waits:
+    # Raj hears at his Monday 09:00, and high halves the 4h to two of his working hours ...
+    assert ("@raj", "Mon 15 09:00") in notified  # Ben raised it himself: he is not asked to pick it up
     assert "@ben" not in {to for to, _ in notified}
-    assert ("@alice", "Fri 12 19:00") in notified and ("@tom", "Sat 13 01:00") in notified
-    # ... and half a business day of theirs is Friday evening and Monday morning: no executive before
-    # Monday 07:00 (New York, now on summer time), then three reminders half a business day apart.
+    # ... so the study leads have it at 11:00 Warsaw time: Tom (Berlin) then, Alice at her 09:00 ...
+    assert ("@tom", "Mon 15 11:00") in notified and ("@alice", "Mon 15 09:00") in notified
+    # ... and half a business day (4.5 working hours) of the earlier of them, Tom, later the executives;
+    # then three reminders at that interval of the earliest of theirs, in their working hours.
     executives = [when for to, when in notified if to == "@dev"]
-    assert executives == ["Mon 15 07:00", "Mon 15 19:00", "Tue 16 07:00", "Tue 16 19:00"]
+    assert executives == ["Mon 15 10:30", "Mon 15 15:00", "Tue 16 09:00", "Tue 16 13:00"]
 
 
 def check_questions(month: list[Received]) -> None:
-    # Safety reporting answers within 4h: asked Wednesday 10:00 New York, Mei is reminded at 14:00 New
-    # York (20:00 for her), and past twice that the backup, Raj, is brought in and Alice told.
-    assert [local(r) for r in of(month, "question_reminder")] == ["2027-03-10 20:00"]
+    # Safety reporting answers within 4h of Mei's working time: asked Wednesday 10:00 New York (16:00 for
+    # her), two hours that day and two the next, so she is reminded Thursday 11:00; four working hours
+    # on, the backup, Raj, is brought in and Alice told at her 09:00. (Before working calendars Mei was
+    # reminded at 20:00 and Raj brought in at midnight.)
+    assert [local(r) for r in of(month, "question_reminder")] == ["2027-03-11 11:00"]
     assert of(month, "question_reminder")[0].to == "@mei"
     backup = of(month, "question_backup")
-    assert [(r.to, local(r)) for r in backup] == [("@raj", "2027-03-11 00:00")]
-    assert [local(r) for r in of(month, "question_backup_asker", "@alice")] == ["2027-03-10 18:00"]
+    assert [(r.to, local(r)) for r in backup] == [("@raj", "2027-03-11 15:00")]
+    assert [local(r) for r in of(month, "question_backup_asker", "@alice")] == ["2027-03-11 09:00"]
 
 
 def check_action_reminders(month: list[Received]) -> None:
@@ -168,26 +177,29 @@ def check_action_reminders(month: list[Received]) -> None:
 
 
 def check_minutes_chase(month: list[Received]) -> None:
-    # Only the call of 18 March had no minutes: a day after it ended (16:00 New York), then a day later.
-    assert [local(r) for r in of(month, "minutes_chase", "@raj")] == ["2027-03-19 21:00"]
+    # Only the call of 18 March had no minutes: a day after it ended (16:00 New York, 21:00 for Raj), then
+    # a day later; both fall outside working hours (Friday evening, Saturday), so each waits for Monday
+    # 09:00 of whoever is told (before working calendars: Friday 21:00 and Saturday).
+    assert [local(r) for r in of(month, "minutes_chase", "@raj")] == ["2027-03-22 09:00"]
     admins = of(month, "minutes_chase_admins")
     assert sorted((r.to, local(r)) for r in admins) == [
-        ("@alice", "2027-03-20 16:00"),
-        ("@raj", "2027-03-20 21:00"),
+        ("@alice", "2027-03-22 09:00"),
+        ("@raj", "2027-03-22 09:00"),
     ]
 
 
 def check_reviews(month: list[Received]) -> None:
     # 14 days after the plan's application (Monday 8 March, 00:00 New York) is 01:00 New York on the
-    # 22nd: each owner is asked at the start of their own working day. A week later the admins hear,
-    # at theirs, of each owner still unconfirmed: everyone but Omar.
+    # 22nd: each owner is asked at the start of their own working day (09:00; 08:00 before working
+    # calendars). A week later the admins hear, at theirs, of each owner still unconfirmed: everyone but
+    # Omar; Raj on Tuesday, as Monday 29 March is Easter Monday in Poland.
     asked = {r.to: local(r) for r in of(month, "ownership_review")}
     assert set(asked) == {"@mei", "@omar", "@sofia", "@raj", "@carla", "@alice", "@ben"}
-    assert set(asked.values()) == {"2027-03-22 08:00"}
+    assert set(asked.values()) == {"2027-03-22 09:00"}
     flagged = of(month, "ownership_unconfirmed")
     assert {(r.to, local(r)) for r in flagged} == {
-        ("@alice", "2027-03-29 08:00"),
-        ("@raj", "2027-03-29 08:00"),
+        ("@alice", "2027-03-29 09:00"),
+        ("@raj", "2027-03-30 09:00"),
     }
     # Six owners unconfirmed; each admin, asked about their own topics, is told of the five others only.
     assert len(flagged) == 5 + 5 and not any("Omar" in r.text for r in flagged)
@@ -200,17 +212,18 @@ def check_reviews(month: list[Received]) -> None:
 
 def check_milestones(month: list[Received]) -> None:
     # Nobody writes an update all month. First patient in (past due) and Last patient last visit (due
-    # within eight weeks) are asked about weekly, a week after the plan was applied, at 08:00 on a
-    # weekday of their owners' own (Warsaw, Prague), with a reminder the next morning; Database lock,
-    # months away, every four weeks: not yet. After two silent periods the admins hear, once each.
+    # within eight weeks) are asked about weekly, a week after the plan was applied, at the start of a
+    # working day of their owners' own (Warsaw, Prague; 09:00, 08:00 before working calendars), with a
+    # reminder the next morning; Database lock, months away, every four weeks: not yet. After two silent
+    # periods the admins hear, once each. Easter Monday (29 March) moves the third ask to Tuesday.
     asks = of(month, "milestone_ask")
     assert {r.to for r in asks} == {"@raj", "@sofia"}
     raj = [local(r) for r in asks if r.to == "@raj"]
-    assert raj == [f"2027-03-{d} 08:00" for d in ("15", "16", "22", "23", "29", "30")]  # across Europe's DST
+    assert raj == [f"2027-03-{d} 09:00" for d in ("15", "16", "22", "23", "30", "31")]  # across Europe's DST
     assert sum("a reminder" in r.text for r in asks) == len(asks) // 2
     silent = of(month, "milestone_silent")  # Raj, asked about his own, is not told of its silence too
-    assert sorted((r.to, local(r)) for r in silent) == [("@alice", "2027-03-22 08:00")] * 2 + [
-        ("@raj", "2027-03-22 08:00")
+    assert sorted((r.to, local(r)) for r in silent) == [("@alice", "2027-03-22 09:00")] * 2 + [
+        ("@raj", "2027-03-22 09:00")
     ]
     assert "Last patient last visit" in next(r.text for r in silent if r.to == "@raj")
 
@@ -252,7 +265,7 @@ def check_close_out(month: list[Received]) -> None:
     closing = [r for r in of(month, "partnership_review", "#C0STUDY") if "Close-out review" in r.text]
     assert len(closing) == 1
     closing = closing[0]
-    assert local(closing) == "2027-04-01 08:00"
+    assert local(closing) == "2027-04-01 09:00"
     assert "the whole study: Mon 01 Feb 2027 to Wed 31 Mar 2027" in closing.text
     assert "What went well" in closing.text and "What to improve" in closing.text
     # Nothing of the cadence after the end: no prompt, reminder, chase, ask or report (Raj's minutes of
@@ -308,12 +321,13 @@ def test_nobody_hears_from_cadence_in_bursts(month):
     }
     assert max(s.most_at_once for s in stats.values()) <= 2
     assert max(s.messages for s in stats.values()) <= 40
-    # Monday 22 March, 08:00 in Warsaw: Raj's milestone ask, the silence of Sofia's (not of his own) and
+    # Monday 22 March, 09:00 in Warsaw: Raj's milestone ask, the silence of Sofia's (not of his own) and
     # the review of his topics fell due together, and came as one message, each item as it reads alone.
-    raj = [r for r in month if r.to == "@raj" and local(r) == "2027-03-22 08:00" and r.kind != "home"]
+    raj = [r for r in month if r.to == "@raj" and local(r) == "2027-03-22 09:00" and r.kind != "home"]
     assert [r.kind for r in raj] == ["digest"]
-    assert [p.kind for p in raj[0].parts] == ["milestone_ask", "milestone_silent", "ownership_review"]
-    assert raj[0].text.startswith("3 things from Cadence")
+    kinds = [p.kind for p in raj[0].parts]  # with what else his working day's start brought (a chase)
+    assert {"milestone_ask", "milestone_silent", "ownership_review"} <= set(kinds)
+    assert raj[0].text.startswith(f"{len(kinds)} things from Cadence")
     assert (
         "/milestones update M" in raj[0].text and "/who-owns confirm" in raj[0].text
     )  # their buttons, typed

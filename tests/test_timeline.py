@@ -91,7 +91,7 @@ def test_after_the_end_only_the_close_out_review_and_answers_to_lookups(weeks):
     assert not [r for r in after if r.kind in timeline.CADENCE_KINDS or r.kind == "file"]
     assert not [r for r in of(weeks, "pulse_reminder")]  # due 8 April: dropped with the end
     closing = of(weeks, "partnership_review", "#C0STUDY")
-    assert len(closing) == 1 and closing[0].at == datetime(2027, 4, 8, 8, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    assert len(closing) == 1 and closing[0].at == datetime(2027, 4, 8, 9, 0, tzinfo=NEW_YORK).astimezone(UTC)
     assert (
         "Close-out review — ACME-201, the whole study: Thu 25 Feb 2027 to Wed 07 Apr 2027" in closing[0].text
     )

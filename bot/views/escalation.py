@@ -113,6 +113,8 @@ def _(data: dict[str, Any]) -> m.Message:
         why=data["why"],
     )
     blocks: list[m.Block] = [section(lead), m.Section(issue_lines(data)), _buttons(data)]
+    if data.get("after_hours"):  # a page: the reader learns why Cadence wrote at this hour
+        blocks.insert(1, context(m.line(":crescent_moon: {why}.", why=data["after_hours"])))
     if data.get("history"):
         blocks.append(m.Context((m.line("{h}", h="\n".join(data["history"][-8:])),)))
     return message(f"{data['ref']} needs acknowledging: {data['summary']}", *blocks)

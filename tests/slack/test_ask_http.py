@@ -21,7 +21,9 @@ from tests.conftest import serve_in_thread
 from tests.payloads import BEN, MEI, post, post_command, sign, trigger_id
 from tests.slack.test_checkin_http import deliver, press
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+# Monday 10:00 in New York, 09:00 in Chicago, 16:00 in Warsaw: everyone at work. (It was 14:00 UTC, 08:00 for
+# Ben in Chicago, before working calendars held his messages until his 09:00.)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture

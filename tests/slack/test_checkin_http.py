@@ -109,6 +109,9 @@ def modal_values(status: str | None, *answers: str) -> dict:
 
 
 def test_a_whole_round_over_slack(fast_url, engine, fake_slack, clock):
+    # An hour after NOW: 09:00 in Chicago, so Ben's prompt is not held for his working hours (it was 08:00
+    # for him at NOW, fine before working calendars).
+    clock.set(NOW + timedelta(hours=1))
     refused = post_command(fast_url, "/checkin", "now", user_id=BEN)
     assert "Only the plan's admins can open a check-in round." in refused.text
 

@@ -20,7 +20,9 @@ from tests.payloads import ALICE, BEN, post_command, trigger_id
 from tests.slack.test_ask_http import said
 from tests.slack.test_checkin_http import deliver, interaction
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+# Monday 10:00 in New York, 09:00 in Chicago, 16:00 in Warsaw: everyone at work. (It was 14:00 UTC, 08:00 for
+# Ben in Chicago, before working calendars held his messages until his 09:00.)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 SOFIA, TOM, OMAR = "U02SOFIA", "U02TOM", "U02OMAR"
 
 

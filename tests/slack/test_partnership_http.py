@@ -27,7 +27,9 @@ from tests.test_checkins import worker
 
 OMAR, CARLA, TOM, SOFIA, DEV = "U02OMAR", "U01CARLA", "U02TOM", "U02SOFIA", "U01DEV"
 EVERYONE = ("alice", "ben", "carla", "dev", "raj", "mei", "omar", "sofia", "tom")
-NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # a Tuesday: 09:00 in New York, 15:00 in Warsaw
+# A Tuesday: 10:00 in New York, 09:00 in Chicago, 16:00 in Warsaw, everyone at work (it was 14:00 UTC, 08:00
+# for Ben in Chicago, before working calendars held his messages until his 09:00).
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -227,8 +229,10 @@ def test_the_kpis_count_what_each_side_did_in_time_and_the_review_says_what_to_i
     post_command(url, "/escalate", "high Temperature excursion at site 3", user_id=MEI)
     clock.advance(hours=3)
     jobs.tick()  # high halves the 4h: nobody acknowledged E2 in 2h, so it climbed
-    clock.advance(hours=2)
-    post_command(url, "/ask", "answered Q1 due Friday", user_id=MEI)  # safety's deadline is 4h: late
+    # Safety's deadline is 4h of Mei's working time: two on Tuesday (from 16:00 Warsaw), two on Wednesday,
+    # so she answers late at Wednesday 12:00 her time (before working calendars, 5 clock hours were late).
+    clock.set(datetime(2026, 12, 2, 11, 0, tzinfo=UTC))
+    post_command(url, "/ask", "answered Q1 due Friday", user_id=MEI)
     text = post_command(url, "/cadence", "kpis", user_id=BEN).text
     escalations = text.split("*Escalations acknowledged in time*")[1].split("*Action items")[0]
     assert escalations.count(":warning: *50%* (1 of 2), missed") == 2  # the level has one of each side

@@ -29,7 +29,9 @@ from handlers.teams.app import build_teams_app, teams_notifier
 from tests.conftest import STUDY_APPLIED, serve_in_thread
 from tests.fake_teams import BOT_ID, TENANT, FakeTeams, account
 
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
+# A Monday, 10:00 in New York and 09:00 in Chicago: everyone at work (it was 14:00 UTC, 08:00 for Ben in
+# Chicago, before working calendars held his messages until his 09:00).
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 CHANNEL = "19:acme201-study@thread.tacv2"
 _ids = itertools.count(1)
 
