@@ -5,6 +5,7 @@ and every button and form routes to a core action (bot.forms)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -153,11 +154,15 @@ def test_every_notice_kind_is_drawn_by_the_fortnight(notices):
     assert set(views._NOTICES) == {n.kind for n in notices}
 
 
+SHORTCODE = re.compile(r":[a-z_]+:")
+
+
 def test_every_notice_draws_on_every_chat(notices):
     for notice in notices:
         model = views.notice(notice)
         slack_accepts(layout.message(model))
         teams_accepts(cards.message_card(model))
+        assert not SHORTCODE.findall(json.dumps(cards.message_card(model), ensure_ascii=False)), notice.kind
         assert render_message(model).strip(), notice.kind
         if notice.kind == "home":
             View(**layout.home(m.Home(model.blocks))).validate_json()
