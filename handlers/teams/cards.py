@@ -3,11 +3,13 @@
 Lines become TextBlocks (one a line: Teams clients disagree on single newlines in Markdown), people
 Teams mentions with their entities (plain names for people Teams does not know), emoji Unicode, times
 the card's DATE/TIME functions (each reader sees their own timezone), buttons Action.Submit carrying the
-action id and value back, and forms cards with inputs whose submit names the form and its context.
+action id and value back, and forms cards with inputs whose submit names the form and its context. A
+message past Teams' size limit becomes several cards.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from datetime import UTC
 from typing import Any
 
 from microsoft_teams import cards as ac
+from microsoft_teams.api import Attachment, MessageActivityInput
 
 from bot import messages as m
 
@@ -23,6 +26,11 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 MAX_CHOICE_BUTTONS = 6  # a pick-one menu with more options than this becomes a drop-down and a button
+# Teams refuses (413) a message whose activity passes about 28 KB, card included: a longer message goes
+# as several. What the activity adds around its card (type, sender, conversation, reply ids) is kept aside.
+MAX_ACTIVITY_BYTES = 28_000
+CARD_BYTES = MAX_ACTIVITY_BYTES - 2_000
+_PART_LABEL_BYTES = 600  # room left in each part for the line saying which part it is
 
 # Slack's shortcode names (the message model's) as Unicode: Teams has no shortcodes. Every name bot/ uses is
 # here (tests/teams/test_cards.py walks them), and Slack's common others, so new wording shows too.
@@ -286,6 +294,105 @@ def message_card(model: m.Message | m.Home, mentions: Mentions | None = None) ->
     return card(body(model.blocks, mentions), [], mentions)
 
 
+def message_cards(model: m.Message, resolve: Resolver = _no_one, *, limit: int = CARD_BYTES) -> list[dict]:
+    """A message as one card, or when that would pass Teams' size limit as several in order, split between
+    blocks or between a section's lines, each saying which part it is: nothing is left out."""
+    whole = _drawn(model.blocks, resolve)
+    if size(whole) <= limit:
+        return [whole]
+    parts = _packed(model.blocks, _fitting(resolve, limit))
+    return [_drawn(_labelled(part, n, len(parts)), resolve) for n, part in enumerate(parts, 1)]
+
+
+def cut_card(model: m.Message, resolve: Resolver = _no_one, *, limit: int = CARD_BYTES) -> dict:
+    """A message as one card within Teams' size limit (an edit replaces one message): what does not fit is
+    left out, and the card says how much."""
+    whole = _drawn(model.blocks, resolve)
+    if size(whole) <= limit:
+        return whole
+    first, *rest = _packed(model.blocks, _fitting(resolve, limit))
+    left_out = sum(len(b.lines) if isinstance(b, m.Section) and b.lines else 1 for part in rest for b in part)
+    note = m.line("_…and {n} more lines, too long for one Teams message._", n=str(left_out))
+    return _drawn((*first, m.Context((note,))), resolve)
+
+
+def size(card: dict[str, Any]) -> int:
+    """The bytes a card takes in an activity (JSON with every non-ASCII character escaped: the most)."""
+    return len(json.dumps(attachment(card)).encode())
+
+
+def _fitting(resolve: Resolver, limit: int) -> Callable[[list[m.Block]], bool]:
+    """Whether blocks drawn as a card leave room for the line that says which part it is."""
+    return lambda blocks: size(_drawn(blocks, resolve)) <= limit - _PART_LABEL_BYTES
+
+
+def _drawn(blocks: tuple[m.Block, ...] | list[m.Block], resolve: Resolver) -> dict[str, Any]:
+    """Blocks as a card of their own, with the mentions of the people in it."""
+    mentions = Mentions(resolve)
+    return message_card(m.Message((), tuple(blocks)), mentions)
+
+
+def _packed(blocks: tuple[m.Block, ...], fits: Callable[[list[m.Block]], bool]) -> list[list[m.Block]]:
+    """Blocks in order in as few parts as fit, a section split between its lines where it must."""
+    parts: list[list[m.Block]] = [[]]
+    pending = list(blocks)
+    while pending:
+        block = pending.pop(0)
+        if fits([*parts[-1], block]):
+            parts[-1].append(block)
+            continue
+        taken = _lines_that_fit(parts[-1], block, fits)
+        if taken:  # as many of its lines as fit here, the rest in the next part
+            assert isinstance(block, m.Section)
+            parts[-1].append(m.Section(block.lines[:taken]))
+            pending.insert(0, m.Section(block.lines[taken:]))
+            parts.append([])
+        elif parts[-1]:
+            parts.append([])
+            pending.insert(0, block)
+        else:  # too long even alone: its words, cut
+            parts[-1].append(_shortened(block, fits))
+            parts.append([])
+    return [part for part in parts if part]
+
+
+def _lines_that_fit(part: list[m.Block], block: m.Block, fits: Callable[[list[m.Block]], bool]) -> int:
+    """How many of a section's first lines fit after `part` (none for another block)."""
+    if not isinstance(block, m.Section) or block.fields or block.accessory is not None:
+        return 0
+    low, high = 0, len(block.lines) - 1  # the whole section does not fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits([*part, m.Section(block.lines[:middle])]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _shortened(block: m.Block, fits: Callable[[list[m.Block]], bool]) -> m.Block:
+    """A block too long for a Teams message on its own (one line of many kilobytes): its words, cut."""
+    lines = block.items if isinstance(block, m.Context) else getattr(block, "lines", ())
+    words = " ".join(m.plain(line) for line in lines)
+    keep = len(words)
+    while keep:
+        shortened = m.Section((m.line("{words}…", words=words[:keep]),))
+        if fits([shortened]):
+            return shortened
+        keep //= 2
+    return m.Section((m.line("(too long to show in Teams)"),))
+
+
+def _labelled(part: list[m.Block], number: int, total: int) -> tuple[m.Block, ...]:
+    if total == 1:
+        return tuple(part)
+    if number == 1:
+        label = m.line("_Part 1 of {total}: continued in the next message._", total=str(total))
+        return (*part, m.Context((label,)))
+    label = m.line("_Continued: part {n} of {total}._", n=str(number), total=str(total))
+    return (m.Context((label,)), *part)
+
+
 def form_card(form: m.Form, mentions: Mentions | None = None, problem: str | None = None) -> dict[str, Any]:
     """A form as a card with inputs; its submit button sends the form's name and context back."""
     mentions = mentions or Mentions()
@@ -300,3 +407,8 @@ def form_card(form: m.Form, mentions: Mentions | None = None, problem: str | Non
 
 def attachment(content: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CARD_TYPE, "content": content}
+
+
+def card_activity(content: dict[str, Any]) -> MessageActivityInput:
+    """A message activity carrying one card."""
+    return MessageActivityInput(attachments=[Attachment(content_type=CARD_TYPE, content=content)])

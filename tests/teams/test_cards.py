@@ -130,3 +130,53 @@ def test_every_emoji_of_the_messages_is_drawn_in_teams(name):
     assert cards.markdown(m.line(f"x :{name}: y"), cards.Mentions()) == f"x {drawn} y"
     assert cards.markdown(m.line("{mark} y", mark=f":{name}:"), cards.Mentions()) == f"{drawn} y"
     assert cards.button(m.Button("esc_ack", "1", f":{name}: Go")).title == f"{drawn} Go"
+
+
+def _texts(card: dict) -> list[str]:
+    return [e["text"] for e in card["body"] if e.get("type") == "TextBlock"]
+
+
+def test_a_message_past_teams_limit_becomes_several_cards_losing_nothing():
+    people = [m.Person(f"Person {n:02d}", f"p{n:02d}") for n in range(60)]
+    lines = tuple(
+        m.line("• {p}: topic {n} " + "with a long enough description " * 12, p=p, n=str(n))
+        for n, p in enumerate(people)
+    )
+    model = m.Message((), (m.Header("Who owns what"), m.Section(lines), m.Context((m.line("the end"),))))
+    resolve = lambda slack_id, handle: f"aad-{handle}"  # noqa: E731 (everyone known to Teams)
+
+    drawn = cards.message_cards(model, resolve)
+
+    assert len(drawn) > 1 and cards.size(cards.message_card(model)) > cards.MAX_ACTIVITY_BYTES
+    assert all(cards.size(card) <= cards.CARD_BYTES for card in drawn)
+    texts = [t for card in drawn for t in _texts(card) if "part" not in t.lower()]
+    assert texts == [
+        "Who owns what",
+        *(cards.markdown(line, cards.Mentions(resolve)) for line in lines),
+        "the end",
+    ]
+    for card in drawn:  # each card mentions only the people in it
+        named = {e["mentioned"]["name"] for e in card["msteams"]["entities"]}
+        assert named == set(re.findall(r"<at>(.*?)</at>", " ".join(_texts(card))))
+    assert (
+        "Part 1 of" in _texts(drawn[0])[-1] and f"part {len(drawn)} of {len(drawn)}" in _texts(drawn[-1])[0]
+    )
+    assert cards.message_cards(m.Message((), (m.Section(lines[:3]),))) == [
+        cards.message_card(m.Message((), (m.Section(lines[:3]),)))
+    ]
+
+
+def test_an_edit_too_long_for_one_message_is_cut_and_says_how_much():
+    lines = tuple(m.line("{n} " + "words " * 100, n=str(n)) for n in range(100))
+    card = cards.cut_card(m.Message((), (m.Section(lines),)))
+    assert cards.size(card) <= cards.CARD_BYTES
+    shown = _texts(card)
+    assert shown[0].startswith("0 ") and re.fullmatch(
+        r"_…and \d+ more lines, too long for one Teams message\._", shown[-1]
+    )
+    assert len(shown) - 1 + int(re.search(r"\d+", shown[-1]).group()) == 100
+
+
+def test_one_line_too_long_for_any_message_is_cut():
+    [card] = cards.message_cards(m.Message((), (m.Section((m.line("{w}", w="word " * 20_000),)),)))
+    assert cards.size(card) <= cards.CARD_BYTES and _texts(card)[0].endswith("…") and len(_texts(card)) == 1
