@@ -34,6 +34,9 @@ class Settings:
     teams_openid_url: str | None = None  # where the Bot Framework's signing keys are described
     # Where the bot's token may go: Bot Connector URL prefixes replacing the cloud's own (tests, emulators).
     teams_service_urls: tuple[str, ...] = ()
+    # Where `cadence serve` is reached from the internet (https://cadence.example.org): the address of the
+    # charts Teams fetches (a Teams message cannot carry them inline: it is limited to about 28 KB).
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,6 +67,7 @@ class Settings:
             teams_cloud=get("TEAMS_CLOUD") or "Public",
             teams_openid_url=get("TEAMS_OPENID_METADATA_URL"),
             teams_service_urls=_listed(get("TEAMS_SERVICE_URLS")),
+            public_url=(get("CADENCE_PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -458,6 +458,21 @@ class TeamsMember(SQLModel, table=True):
     tenant_id: str | None = None
     service_url: str
     updated_at: datetime = _utc_column()
+
+
+class PublishedFile(SQLModel, table=True):
+    """A file served at an unguessable address until it expires, for a chat to fetch (a report's chart,
+    which Teams shows only from a URL)."""
+
+    __tablename__ = "published_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, description="the outbox message publishing it: a retry keeps the address")
+    token: str = Field(unique=True, description="the address's secret part (256 random bits)")
+    content_type: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    published_at: datetime = _utc_column()
+    expires_at: datetime = _utc_column(index=True)
 
 
 class ReceivedRequest(SQLModel, table=True):

@@ -1,5 +1,6 @@
-"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`, and
-with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`), or Slack's Socket Mode."""
+"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`,
+`GET /charts/<token>.png`, and with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`), or
+Slack's Socket Mode."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.response import BoltResponse
 from sqlalchemy.engine import Engine
 
-from bot.db import database_ok
+from bot.clock import Clock, SystemClock
+from bot.db import database_ok, run_in_session
+from bot.published import CHART_PATH, PNG, find_published
 from handlers.slack.app import signing_secret_of
 from handlers.slack.verify import body_as_sent, signed_by_slack, well_formed
 
@@ -43,13 +46,15 @@ def build_asgi(
     teams: ActivityEndpoint | None = None,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
+    clock: Clock | None = None,
 ):
     """The HTTP surface: Slack's requests go to Bolt, Teams' activities to the Teams SDK (each when
-    configured), `/healthz` checks the database."""
+    configured), `/healthz` checks the database, `/charts/` serves the charts Teams fetches."""
     bolt = SlackEndpoint(app, path="/slack/events") if app is not None else None
     secret = signing_secret_of(app) if app is not None else ""
     flow = app.oauth_flow if app is not None else None
     oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
+    clock = clock or SystemClock()
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -61,6 +66,8 @@ def build_asgi(
             await _send_json(
                 send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
             )
+        elif chart := CHART_PATH.fullmatch(scope["path"]):
+            await _serve_chart(engine, clock, chart["token"], scope, send)
         elif scope["path"] == TEAMS_PATH and teams is not None:
             await _serve_activity(teams, scope, receive, send)
         elif bolt is not None and scope["path"] == "/slack/events":
@@ -157,6 +164,26 @@ async def _serve_activity(teams: ActivityEndpoint, scope: dict[str, Any], receiv
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
     response = await teams.handle(body, headers)
     await _send_json(send, response["status"], response.get("body") or {})
+
+
+async def _serve_chart(engine: Engine, clock: Clock, token: str, scope: dict[str, Any], send: Callable):
+    """A published chart, to whoever has its unguessable address (Teams fetches it to show a report)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await _send_json(send, 405, {"error": "GET a chart"})
+        return
+    found = await asyncio.to_thread(run_in_session, engine, find_published, token=token, now=clock.now())
+    if found is None or found[1] != PNG:
+        await _send_json(send, 404, {"error": "not found"})
+        return
+    content = found[0]
+    headers = [
+        (b"content-type", PNG.encode()),
+        (b"content-length", str(len(content)).encode()),
+        (b"cache-control", b"private, max-age=86400"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content})
 
 
 async def _lifespan(

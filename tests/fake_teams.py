@@ -4,7 +4,8 @@ proactive messages land on (recorded), and the Bot Framework's signing keys.
 It signs the tokens that come with activities the way the Bot Framework does (RS256, issuer
 https://api.botframework.com, audience the bot's app id, a serviceurl claim), publishes the key at
 an OpenID metadata URL the app is pointed at, and insists on the bot's own bearer token for every
-Bot Connector call. It can answer with Teams' throttling (429) and transient errors on demand.
+Bot Connector call. It can answer with Teams' throttling (429) and transient errors on demand, and like
+Teams it refuses (413) an activity over 28 KB, recording its size.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ISSUER = "https://api.botframework.com"
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _KID = "fake-teams-key"
 _ACTIVITY = re.compile(r"^/v3/conversations/(?P<conversation>[^/]+)/activities(?:/(?P<activity>[^/]+))?$")
+MAX_ACTIVITY_BYTES = 28_000  # Teams refuses a message whose activity passes about 28 KB
 _MEMBERS = re.compile(r"^/v3/conversations/(?P<conversation>[^/]+)/members(?:/(?P<member>[^/]+))?$")
 
 
@@ -39,6 +41,7 @@ class Sent:
     activity: dict[str, Any]
     activity_id: str
     update_of: str | None = None
+    size: int = 0  # the bytes of the activity as the bot sent it
 
     @property
     def card(self) -> dict[str, Any]:
@@ -66,7 +69,10 @@ class FakeTeams:
     sent: list[Sent] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status
-    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers to give next
+    failures: list[tuple[int, dict[str, str]]] = field(
+        default_factory=list
+    )  # answers to give next (0: as usual)
+    too_large: list[dict[str, Any]] = field(default_factory=list)  # activities refused for their size
     require_auth: bool = True  # Agents Playground, like a bot in development mode, sends no token
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -139,8 +145,9 @@ class FakeTeams:
 
     # --- what the bot sent -------------------------------------------------------------------------
 
-    def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
-        self.failures.extend([(status, headers)] * times)
+    def fail_next(self, status: int, times: int = 1, *, after: int = 0, **headers: str) -> None:
+        """Answer the next `times` calls with `status`, once `after` calls have been answered as usual."""
+        self.failures.extend([(0, {})] * after + [(status, headers)] * times)
 
     def to(self, conversation: str) -> list[Sent]:
         return [s for s in self.sent if s.conversation.split(";")[0] == conversation and not s.update_of]
@@ -157,7 +164,9 @@ class FakeTeams:
         path = request.path.split("?", 1)[0]
         length = int(request.headers.get("Content-Length") or 0)
         body = json.loads(request.rfile.read(length) or b"{}") if length else {}
-        status, answer, headers = self._answer(method, path, body, request.headers.get("Authorization") or "")
+        status, answer, headers = self._answer(
+            method, path, body, request.headers.get("Authorization") or "", length
+        )
         with self._lock:
             self.requests.append((method, path, status))
         data = json.dumps(answer).encode()
@@ -169,7 +178,9 @@ class FakeTeams:
         request.end_headers()
         request.wfile.write(data)
 
-    def _answer(self, method: str, path: str, body: Any, authorization: str) -> tuple[int, Any, dict]:
+    def _answer(
+        self, method: str, path: str, body: Any, authorization: str, size: int = 0
+    ) -> tuple[int, Any, dict]:
         if path == "/v1/.well-known/openidconfiguration":
             return 200, {"issuer": ISSUER, "jwks_uri": f"{self.url}/v1/.well-known/keys"}, {}
         if path == "/v1/.well-known/keys":
@@ -178,20 +189,23 @@ class FakeTeams:
         if self.require_auth and not self._authorized(authorization):
             return 401, {"error": {"code": "Unauthorized", "message": "no valid bot token"}}, {}
         with self._lock:
-            if self.failures:
-                status, headers = self.failures.pop(0)
+            status, headers = self.failures.pop(0) if self.failures else (0, {})
+            if status:
                 return status, {"error": {"code": "Throttled" if status == 429 else "ServiceError"}}, headers
         if path == "/v3/conversations" and method == "POST":
             return self._create(body)
+        if _ACTIVITY.match(path) and size > MAX_ACTIVITY_BYTES:
+            self.too_large.append(body)
+            return 413, {"error": {"code": "MessageSizeTooBig", "message": "Message size too large"}}, {}
         if match := _ACTIVITY.match(path):
             conversation = unquote(match["conversation"])
             activity_id = unquote(match["activity"]) if match["activity"] else None
             with self._lock:
                 new_id = f"act-{next(self._ids)}"
                 if method == "PUT" and activity_id:
-                    self.sent.append(Sent(conversation, body, activity_id, update_of=activity_id))
+                    self.sent.append(Sent(conversation, body, activity_id, update_of=activity_id, size=size))
                     return 200, {"id": activity_id}, {}
-                self.sent.append(Sent(conversation, body, new_id))
+                self.sent.append(Sent(conversation, body, new_id, size=size))
             return 200, {"id": new_id}, {}
         if match := _MEMBERS.match(path):
             roster = self.members.get(unquote(match["conversation"]), [])

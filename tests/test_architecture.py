@@ -97,6 +97,7 @@ def test_env_example_lists_every_setting():
         "TEAMS_CLOUD",
         "TEAMS_OPENID_METADATA_URL",
         "TEAMS_DANGEROUSLY_ALLOW_UNAUTHENTICATED",
+        "CADENCE_PUBLIC_URL",
     }
     assert expected <= listed
     secrets = {
@@ -108,6 +109,9 @@ def test_env_example_lists_every_setting():
     settings = Settings.from_env(secrets | {"PORT": "1", "CADENCE_TICK_SECONDS": "2", "CADENCE_PLAN": " "})
     assert settings.port == 1 and settings.tick_seconds == 2 and settings.slack_bot_token == "xoxb-s1"
     assert settings.plan_file is None  # blank counts as unset
+    assert Settings.from_env({"CADENCE_PUBLIC_URL": "https://cadence.example.org/"}).public_url == (
+        "https://cadence.example.org"
+    )
     assert not any(secret in repr(settings) for secret in secrets.values())  # secrets stay out of logs
 
 

@@ -5,6 +5,7 @@ and every button and form routes to a core action (bot.forms)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -153,11 +154,23 @@ def test_every_notice_kind_is_drawn_by_the_fortnight(notices):
     assert set(views._NOTICES) == {n.kind for n in notices}
 
 
+TEAMS_MAX_ACTIVITY_BYTES = 28_000  # Teams refuses a larger message
+SHORTCODE = re.compile(r":[a-z_]+:")
+
+
+def teams_activity_bytes(card: dict) -> int:
+    """The size of the activity that carries `card`, as JSON."""
+    return len(json.dumps({"type": "message", "attachments": [cards.attachment(card)]}).encode())
+
+
 def test_every_notice_draws_on_every_chat(notices):
     for notice in notices:
         model = views.notice(notice)
         slack_accepts(layout.message(model))
         teams_accepts(cards.message_card(model))
+        for card in cards.message_cards(model):  # the activities the Teams notifier sends
+            assert teams_activity_bytes(card) < TEAMS_MAX_ACTIVITY_BYTES, notice.kind
+            assert not SHORTCODE.findall(json.dumps(card, ensure_ascii=False)), notice.kind
         assert render_message(model).strip(), notice.kind
         if notice.kind == "home":
             View(**layout.home(m.Home(model.blocks))).validate_json()
@@ -244,5 +257,6 @@ def test_microsofts_parser_takes_every_card_as_it_is(notices, adaptive_cards_par
 def check_form(form: m.Form) -> None:
     View(**layout.modal(form)).validate_json()
     teams_accepts(cards.form_card(form))
+    assert teams_activity_bytes(cards.form_card(form)) < TEAMS_MAX_ACTIVITY_BYTES
     assert form.typed and form.typed in form_text(form)
     assert form.id in forms.FORMS

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from microsoft_teams.api import ActivityTypeAdapter, ApiClient, Attachment, MessageActivityInput
+from microsoft_teams.api import ActivityTypeAdapter, ApiClient
 from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
 from microsoft_teams.apps import App
 from microsoft_teams.apps.auth import InboundActivityTokenValidator
@@ -364,9 +364,11 @@ class TeamsBot:
         core: Callable[[Session], Any],
         present: Callable[[Any], tuple[m.Message | m.Form, bool]] | None = None,
     ) -> None:
-        """Run a core call and draw its answer in one trip to a worker thread, then send the card."""
-        content = await self.db(_act_and_draw, core=core, present=present or _present)
-        await ctx.send(card_activity(content))
+        """Run a core call and draw its answer in one trip to a worker thread, then send the card (or the
+        cards, in order, of an answer too long for one Teams message)."""
+        drawn = await self.db(_act_and_draw, core=core, present=present or _present)
+        for content in drawn:
+            await ctx.send(cards.card_activity(content))
 
     async def show(self, ctx: Any, layout: Callable[[], m.Message | m.Form], *, form: bool = False) -> None:
         """Send a message or a form as an Adaptive Card in the conversation it answers."""
@@ -477,17 +479,16 @@ def _act_and_draw(
     *,
     core: Callable[[Session], Any],
     present: Callable[[Any], tuple[m.Message | m.Form, bool]],
-) -> dict[str, Any]:
-    """The core call, then its answer's view drawn as a card, naming people as Teams mentions; all in
-    the one session."""
+) -> list[dict[str, Any]]:
+    """The core call, then its answer's view drawn as a card (a message past Teams' size limit as several),
+    naming people as Teams mentions; all in the one session."""
     result = core(session)
-    with cards.drawing(people.resolver(session)) as mentions:
-        shown, is_form = present(result)
-        return cards.form_card(shown, mentions) if is_form else cards.message_card(shown, mentions)
-
-
-def card_activity(content: dict[str, Any]) -> MessageActivityInput:
-    return MessageActivityInput(attachments=[Attachment(content_type=cards.CARD_TYPE, content=content)])
+    resolve = people.resolver(session)
+    shown, is_form = present(result)
+    if is_form:
+        with cards.drawing(resolve) as mentions:
+            return [cards.form_card(shown, mentions)]
+    return cards.message_cards(shown, resolve)
 
 
 def build_teams_app(
@@ -549,6 +550,12 @@ def teams_notifier(app: App, engine: Engine, settings: Settings, clock: Clock | 
     def api() -> ApiClient:
         return ApiClient(DEFAULT_SERVICE_URL, cloud=app.cloud, token_provider=app.token_provider)
 
+    if not settings.public_url:
+        log.warning(
+            "CADENCE_PUBLIC_URL is not set: Teams shows report charts only from Cadence's public address, so "
+            "they are left out (set it to the https:// address the messaging endpoint is on)."
+        )
+
     return TeamsNotifier(
         engine,
         api,
@@ -556,4 +563,5 @@ def teams_notifier(app: App, engine: Engine, settings: Settings, clock: Clock | 
         tenant_id=settings.teams_home_tenant,
         clock=clock,
         service_urls=service_urls.for_settings(settings),
+        public_url=settings.public_url,
     )

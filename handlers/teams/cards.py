@@ -1,13 +1,15 @@
 """The message model (bot.messages) drawn as Adaptive Cards 1.5, built with the Teams SDK's card models.
 
 Lines become TextBlocks (one a line: Teams clients disagree on single newlines in Markdown), people
-Teams mentions with their entities (bold names for people Teams does not know), times the card's
-DATE/TIME functions (each reader sees their own timezone), buttons Action.Submit carrying the action
-id and value back, and forms cards with inputs whose submit names the form and its context.
+Teams mentions with their entities (plain names for people Teams does not know), emoji Unicode, times
+the card's DATE/TIME functions (each reader sees their own timezone), buttons Action.Submit carrying the
+action id and value back, and forms cards with inputs whose submit names the form and its context. A
+message past Teams' size limit becomes several cards.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from datetime import UTC
 from typing import Any
 
 from microsoft_teams import cards as ac
+from microsoft_teams.api import Attachment, MessageActivityInput
 
 from bot import messages as m
 
@@ -23,15 +26,35 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 MAX_CHOICE_BUTTONS = 6  # a pick-one menu with more options than this becomes a drop-down and a button
+# Teams refuses (413) a message whose activity passes about 28 KB, card included: a longer message goes
+# as several. What the activity adds around its card (type, sender, conversation, reply ids) is kept aside.
+MAX_ACTIVITY_BYTES = 28_000
+CARD_BYTES = MAX_ACTIVITY_BYTES - 2_000
+_PART_LABEL_BYTES = 600  # room left in each part for the line saying which part it is
 
+# Slack's shortcode names (the message model's) as Unicode: Teams has no shortcodes. Every name bot/ uses is
+# here (tests/teams/test_cards.py walks them), and Slack's common others, so new wording shows too.
 EMOJI = {
-    "alarm_clock": "⏰", "arrow_right": "➡️", "arrow_up": "⬆️", "arrows_counterclockwise": "🔄",
-    "bar_chart": "📊", "bell": "🔔", "calendar": "📅", "clipboard": "📋", "compass": "🧭",
-    "file_folder": "📁", "hourglass": "⌛", "incoming_envelope": "📨", "large_green_circle": "🟢",
-    "large_orange_circle": "🟠", "large_yellow_circle": "🟡", "memo": "📝", "palm_tree": "🌴",
-    "question": "❓", "raised_hand": "✋", "red_circle": "🔴", "rotating_light": "🚨", "sos": "🆘",
-    "speech_balloon": "💬", "spiral_note_pad": "🗒️", "tada": "🎉", "warning": "⚠️", "wave": "👋",
-    "white_check_mark": "✅", "white_circle": "⚪",
+    "alarm_clock": "⏰", "arrow_down": "⬇️", "arrow_forward": "▶️", "arrow_left": "⬅️", "arrow_right": "➡️",
+    "arrow_up": "⬆️", "arrows_counterclockwise": "🔄", "ballot_box_with_check": "☑️", "bar_chart": "📊",
+    "bell": "🔔", "black_circle": "⚫", "bookmark_tabs": "📑", "books": "📚", "bulb": "💡",
+    "bust_in_silhouette": "👤", "busts_in_silhouette": "👥", "calendar": "📅", "card_index_dividers": "🗂️",
+    "chart_with_downwards_trend": "📉", "chart_with_upwards_trend": "📈", "checkered_flag": "🏁",
+    "clap": "👏", "clipboard": "📋", "clock": "🕐", "compass": "🧭", "construction": "🚧", "dart": "🎯",
+    "date": "📅", "email": "📧", "envelope": "✉️", "eyes": "👀", "file_folder": "📁", "fire": "🔥",
+    "globe_with_meridians": "🌐", "handshake": "🤝", "heavy_check_mark": "✔️", "heavy_minus_sign": "➖",
+    "heavy_plus_sign": "➕", "hourglass": "⌛", "hourglass_flowing_sand": "⏳", "inbox_tray": "📥",
+    "incoming_envelope": "📨", "information_source": "ℹ️", "key": "🔑", "large_blue_circle": "🔵",
+    "large_green_circle": "🟢", "large_orange_circle": "🟠", "large_yellow_circle": "🟡",
+    "leftwards_arrow_with_hook": "↩️", "link": "🔗", "lock": "🔒", "loudspeaker": "📢", "mag": "🔍",
+    "mailbox": "📫", "mega": "📣", "memo": "📝", "new": "🆕", "no_bell": "🔕", "no_entry": "⛔",
+    "outbox_tray": "📤", "page_facing_up": "📄", "palm_tree": "🌴", "paperclip": "📎", "pencil": "📝",
+    "pencil2": "✏️", "pill": "💊", "pray": "🙏", "pushpin": "📌", "question": "❓", "raised_hand": "✋",
+    "red_circle": "🔴", "repeat": "🔁", "rocket": "🚀", "rotating_light": "🚨", "sleeping": "😴",
+    "sos": "🆘", "sparkles": "✨", "speech_balloon": "💬", "spiral_calendar_pad": "🗓️",
+    "spiral_note_pad": "🗒️", "star": "⭐", "stop_sign": "🛑", "stopwatch": "⏱️", "tada": "🎉",
+    "thumbsup": "👍", "triangular_flag_on_post": "🚩", "trophy": "🏆", "warning": "⚠️", "wave": "👋",
+    "white_check_mark": "✅", "white_circle": "⚪", "x": "❌", "zzz": "💤",
 }  # fmt: skip
 
 # Whom a mention names in Teams: (slack id, handle) -> their Entra object id, when known.
@@ -51,8 +74,8 @@ class Mentions:
 
     def name(self, person: m.Person) -> str:
         aad = self.resolve(person.slack_id, person.handle)
-        if not aad:
-            return f"**{_inert(person.name)}**"
+        if not aad:  # their name, as words: bold would show as stars where the line is bold already
+            return _inert(person.name)
         if (person.name, aad) not in self.people:
             self.people.append((person.name, aad))
         return f"<at>{_inert(person.name)}</at>"
@@ -82,11 +105,11 @@ def markdown(spans: m.Line, mentions: Mentions) -> str:
 
 def _span(span: m.Span, mentions: Mentions) -> str:
     if isinstance(span, m.Text):
-        return _inert(span.text)
+        return _with_emoji(_inert(span.text))
     if isinstance(span, m.Bold):
-        return f"**{markdown(span.spans, mentions)}**"
+        return _emphasis(span.spans, "**", mentions)
     if isinstance(span, m.Italic):
-        return f"_{markdown(span.spans, mentions)}_"
+        return _emphasis(span.spans, "_", mentions)
     if isinstance(span, m.Code):
         return f"`{_inert(span.text)}`"
     if isinstance(span, m.Link):
@@ -99,8 +122,42 @@ def _span(span: m.Span, mentions: Mentions) -> str:
     if isinstance(span, m.Channel):
         return "**the study channel**"
     if isinstance(span, m.Emoji):
-        return EMOJI.get(span.name, "")
+        return EMOJI.get(span.name, f":{span.name}:")
     raise TypeError(f"no Teams rendering for {type(span).__name__}")
+
+
+def _emphasis(spans: m.Line, marker: str, mentions: Mentions) -> str:
+    """Bold or italic words: the marker around each run of words, never around a mention (Teams would show
+    the stars of `**<at>…</at>**`) nor around nothing, with spaces kept outside it (Markdown reads `**a **`
+    as stars)."""
+    drawn, words = "", ""
+    for span in _within(spans, m.Bold if marker == "**" else m.Italic):
+        text = _span(span, mentions)
+        if isinstance(span, m.Person) and text.startswith("<at>"):
+            drawn, words = drawn + _marked(words, marker) + text, ""
+        else:
+            words += text
+    return drawn + _marked(words, marker)
+
+
+def _within(spans: m.Line, kind: type) -> Iterator[m.Span]:
+    """The spans of an emphasis: one of the same kind inside it adds no markers of its own, nor does the
+    study channel (drawn bold elsewhere)."""
+    for span in spans:
+        if isinstance(span, kind):
+            yield from _within(span.spans, kind)  # type: ignore[attr-defined]
+        elif isinstance(span, m.Channel) and kind is m.Bold:
+            yield m.Text("the study channel")
+        else:
+            yield span
+
+
+def _marked(words: str, marker: str) -> str:
+    core = words.strip()
+    if not core:
+        return words
+    start = len(words) - len(words.lstrip())
+    return f"{words[:start]}{marker}{core}{marker}{words[start + len(core) :]}"
 
 
 def _text_blocks(lines: tuple[m.Line, ...], mentions: Mentions, **style: Any) -> list[Any]:
@@ -113,15 +170,15 @@ def _text_blocks(lines: tuple[m.Line, ...], mentions: Mentions, **style: Any) ->
     ]
 
 
-def _plain(text: str) -> str:
-    """A label's words (labels may name emoji the Slack way)."""
+def _with_emoji(text: str) -> str:
+    """Words with the emoji they name the Slack way (`:tada:`) drawn as emoji, as Slack draws them."""
     return re.sub(r":([a-z_]+):", lambda found: EMOJI.get(found.group(1), found.group(0)), text)
 
 
 def button(item: m.Button) -> Any:
     style = {"primary": "positive", "danger": "destructive"}.get(item.style or "")
     data = {"cadence": "button", "action_id": item.action, "value": item.value}
-    return ac.SubmitAction(title=_plain(item.label), data=data, style=style)
+    return ac.SubmitAction(title=_with_emoji(item.label), data=data, style=style)
 
 
 def _actions(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
@@ -145,10 +202,10 @@ def _menus(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
     drawn: list[Any] = []
     for menu in elements:
         if isinstance(menu, m.Select) and len(_options(menu)) > MAX_CHOICE_BUTTONS:
-            choices = [ac.Choice(title=_plain(o.label), value=o.value) for o in _options(menu)]
+            choices = [ac.Choice(title=_with_emoji(o.label), value=o.value) for o in _options(menu)]
             drawn.append(
                 ac.ChoiceSetInput(
-                    id="value", style="filtered", choices=choices, placeholder=_plain(menu.placeholder)
+                    id="value", style="filtered", choices=choices, placeholder=_with_emoji(menu.placeholder)
                 )
             )
             data = {"cadence": "button", "action_id": menu.action}
@@ -157,9 +214,9 @@ def _menus(elements: tuple[m.Button | m.Select, ...]) -> list[Any]:
 
 
 def _input(item: m.Input) -> Any:
-    common = {"id": item.id, "label": _plain(item.label), "isRequired": not item.optional}
+    common = {"id": item.id, "label": _with_emoji(item.label), "isRequired": not item.optional}
     if not item.optional:
-        common["errorMessage"] = f"{_plain(item.label)} is needed."
+        common["errorMessage"] = f"{_with_emoji(item.label)} is needed."
     if isinstance(item, m.TextInput):
         return ac.TextInput(
             isMultiline=item.multiline,
@@ -169,7 +226,7 @@ def _input(item: m.Input) -> Any:
             **common,
         )
     if isinstance(item, m.ChoiceInput):
-        choices = [ac.Choice(title=_plain(o.label), value=o.value) for o in item.options]
+        choices = [ac.Choice(title=_with_emoji(o.label), value=o.value) for o in item.options]
         return ac.ChoiceSetInput(
             style="compact", choices=choices, value=item.initial, placeholder=item.placeholder, **common
         )
@@ -237,6 +294,105 @@ def message_card(model: m.Message | m.Home, mentions: Mentions | None = None) ->
     return card(body(model.blocks, mentions), [], mentions)
 
 
+def message_cards(model: m.Message, resolve: Resolver = _no_one, *, limit: int = CARD_BYTES) -> list[dict]:
+    """A message as one card, or when that would pass Teams' size limit as several in order, split between
+    blocks or between a section's lines, each saying which part it is: nothing is left out."""
+    whole = _drawn(model.blocks, resolve)
+    if size(whole) <= limit:
+        return [whole]
+    parts = _packed(model.blocks, _fitting(resolve, limit))
+    return [_drawn(_labelled(part, n, len(parts)), resolve) for n, part in enumerate(parts, 1)]
+
+
+def cut_card(model: m.Message, resolve: Resolver = _no_one, *, limit: int = CARD_BYTES) -> dict:
+    """A message as one card within Teams' size limit (an edit replaces one message): what does not fit is
+    left out, and the card says how much."""
+    whole = _drawn(model.blocks, resolve)
+    if size(whole) <= limit:
+        return whole
+    first, *rest = _packed(model.blocks, _fitting(resolve, limit))
+    left_out = sum(len(b.lines) if isinstance(b, m.Section) and b.lines else 1 for part in rest for b in part)
+    note = m.line("_…and {n} more lines, too long for one Teams message._", n=str(left_out))
+    return _drawn((*first, m.Context((note,))), resolve)
+
+
+def size(card: dict[str, Any]) -> int:
+    """The bytes a card takes in an activity (JSON with every non-ASCII character escaped: the most)."""
+    return len(json.dumps(attachment(card)).encode())
+
+
+def _fitting(resolve: Resolver, limit: int) -> Callable[[list[m.Block]], bool]:
+    """Whether blocks drawn as a card leave room for the line that says which part it is."""
+    return lambda blocks: size(_drawn(blocks, resolve)) <= limit - _PART_LABEL_BYTES
+
+
+def _drawn(blocks: tuple[m.Block, ...] | list[m.Block], resolve: Resolver) -> dict[str, Any]:
+    """Blocks as a card of their own, with the mentions of the people in it."""
+    mentions = Mentions(resolve)
+    return message_card(m.Message((), tuple(blocks)), mentions)
+
+
+def _packed(blocks: tuple[m.Block, ...], fits: Callable[[list[m.Block]], bool]) -> list[list[m.Block]]:
+    """Blocks in order in as few parts as fit, a section split between its lines where it must."""
+    parts: list[list[m.Block]] = [[]]
+    pending = list(blocks)
+    while pending:
+        block = pending.pop(0)
+        if fits([*parts[-1], block]):
+            parts[-1].append(block)
+            continue
+        taken = _lines_that_fit(parts[-1], block, fits)
+        if taken:  # as many of its lines as fit here, the rest in the next part
+            assert isinstance(block, m.Section)
+            parts[-1].append(m.Section(block.lines[:taken]))
+            pending.insert(0, m.Section(block.lines[taken:]))
+            parts.append([])
+        elif parts[-1]:
+            parts.append([])
+            pending.insert(0, block)
+        else:  # too long even alone: its words, cut
+            parts[-1].append(_shortened(block, fits))
+            parts.append([])
+    return [part for part in parts if part]
+
+
+def _lines_that_fit(part: list[m.Block], block: m.Block, fits: Callable[[list[m.Block]], bool]) -> int:
+    """How many of a section's first lines fit after `part` (none for another block)."""
+    if not isinstance(block, m.Section) or block.fields or block.accessory is not None:
+        return 0
+    low, high = 0, len(block.lines) - 1  # the whole section does not fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits([*part, m.Section(block.lines[:middle])]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _shortened(block: m.Block, fits: Callable[[list[m.Block]], bool]) -> m.Block:
+    """A block too long for a Teams message on its own (one line of many kilobytes): its words, cut."""
+    lines = block.items if isinstance(block, m.Context) else getattr(block, "lines", ())
+    words = " ".join(m.plain(line) for line in lines)
+    keep = len(words)
+    while keep:
+        shortened = m.Section((m.line("{words}…", words=words[:keep]),))
+        if fits([shortened]):
+            return shortened
+        keep //= 2
+    return m.Section((m.line("(too long to show in Teams)"),))
+
+
+def _labelled(part: list[m.Block], number: int, total: int) -> tuple[m.Block, ...]:
+    if total == 1:
+        return tuple(part)
+    if number == 1:
+        label = m.line("_Part 1 of {total}: continued in the next message._", total=str(total))
+        return (*part, m.Context((label,)))
+    label = m.line("_Continued: part {n} of {total}._", n=str(number), total=str(total))
+    return (m.Context((label,)), *part)
+
+
 def form_card(form: m.Form, mentions: Mentions | None = None, problem: str | None = None) -> dict[str, Any]:
     """A form as a card with inputs; its submit button sends the form's name and context back."""
     mentions = mentions or Mentions()
@@ -245,9 +401,14 @@ def form_card(form: m.Form, mentions: Mentions | None = None, problem: str | Non
         elements.append(ac.TextBlock(text=f"⚠️ {_inert(problem)}", wrap=True, color="Attention"))
     elements += body(form.blocks, mentions)
     data = {"cadence": "form", "form": form.id, "meta": form.meta}
-    submit = ac.SubmitAction(title=_plain(form.submit) or "Submit", style="positive", data=data)
+    submit = ac.SubmitAction(title=_with_emoji(form.submit) or "Submit", style="positive", data=data)
     return card(elements, [submit], mentions)
 
 
 def attachment(content: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CARD_TYPE, "content": content}
+
+
+def card_activity(content: dict[str, Any]) -> MessageActivityInput:
+    """A message activity carrying one card."""
+    return MessageActivityInput(attachments=[Attachment(content_type=CARD_TYPE, content=content)])

@@ -4,15 +4,18 @@ Teams' guidance for bots: on 429, back off with jitter; 412, 502 and 504 (and ot
 another try; anything else is final. The outbox does the waiting and retrying; this only classifies.
 The SDK's client is asynchronous and the delivery worker is not: sends run on a private event loop
 in a thread of their own, so one connection pool serves every worker thread.
+
+Teams refuses a message over about 28 KB: a longer message goes as several (handlers.teams.cards), and a
+report's chart as an image Teams fetches from `cadence serve` (bot.published), not inlined.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -20,7 +23,6 @@ import httpx
 from microsoft_teams.api import (
     Account,
     ApiClient,
-    Attachment,
     CreateConversationParams,
     MessageActivityInput,
 )
@@ -28,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import messages as m
+from bot import published
 from bot.clock import Clock, SystemClock
 from bot.db import session_scope
 from bot.directory import Contact
@@ -40,6 +43,7 @@ log = logging.getLogger("cadence.teams")
 T = TypeVar("T")
 RETRYABLE = frozenset({408, 412, 500, 502, 503, 504})
 SEND_TIMEOUT = 35.0  # the HTTP client gives up at 30 s
+SPLIT_SENDS_KEPT = 1_000  # messages sent in several parts whose parts already sent are remembered
 
 
 class _LoopThread:
@@ -65,8 +69,13 @@ class TeamsNotifier:
         tenant_id: str | None = None,
         clock: Clock | None = None,
         service_urls: ServiceUrls | None = None,
+        public_url: str | None = None,
     ):
         self.engine = engine
+        self.public_url = public_url  # where Teams fetches charts from (CADENCE_PUBLIC_URL)
+        # A message in several parts whose send was interrupted: the parts that went, not sent again.
+        self._parts_sent: OrderedDict[str, list[str]] = OrderedDict()
+        self._parts_lock = threading.Lock()
         self.bot_id = bot_id
         self.tenant_id = tenant_id
         self.service_urls = service_urls
@@ -81,7 +90,7 @@ class TeamsNotifier:
     # --- the port --------------------------------------------------------------------------------
 
     def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
-        return self._send(channel, message)
+        return self._send(channel, message, key=key)
 
     def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
         with Session(self.engine) as session:
@@ -90,16 +99,18 @@ class TeamsNotifier:
         threaded = (
             f"{channel};messageid={thread}" if known is not None and known.kind == "channel" else channel
         )
-        posted = self._send(threaded, message, service_url=known.service_url if known else None)
+        posted = self._send(threaded, message, key=key, service_url=known.service_url if known else None)
         return Posted(channel, posted.message_id)
 
     def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
         conversation_id, service_url = self._personal_chat(person)
-        return self._send(conversation_id, message, service_url=service_url)
+        return self._send(conversation_id, message, key=key, service_url=service_url)
 
     def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        """An edit replaces one message: what passes Teams' size limit is left out, and the card says so."""
         service_url = self._allowed(self._service_url(channel))
-        activity = self._activity(message)
+        with Session(self.engine) as session:
+            activity = cards.card_activity(cards.cut_card(message, people.resolver(session)))
         conversations = self._api.conversations
         self._call(
             lambda: conversations.update_activity(channel, message_id, activity, service_url=service_url)
@@ -120,15 +131,10 @@ class TeamsNotifier:
         title: str,
         key: str,
     ) -> Posted:
-        """A chart is shown inline; other files need SharePoint in Teams, so the message says where."""
+        """A chart is an image Teams fetches from Cadence (or, with no public address, a line saying where its
+        figures are); other files need SharePoint in Teams, so the message says where to get them."""
         if filename.lower().endswith(".png"):
-            uri = "data:image/png;base64," + base64.b64encode(content).decode()
-            shown = m.Message(
-                m.line("{t}", t=title), (m.Section((m.line("*{t}*", t=title),)), m.Image(uri, title))
-            )
-            activity = MessageActivityInput(
-                attachments=[Attachment(content_type=cards.CARD_TYPE, content=cards.message_card(shown))]
-            )
+            activity = self._chart(title, content, key)
         else:
             activity = MessageActivityInput(
                 text=f"{title}: {filename} is ready. Teams cannot take files from Cadence; "
@@ -149,15 +155,53 @@ class TeamsNotifier:
 
     # --- sending ---------------------------------------------------------------------------------
 
-    def _activity(self, message: Message) -> MessageActivityInput:
-        with Session(self.engine) as session:
-            with cards.drawing(people.resolver(session)) as mentions:
-                content = cards.message_card(message, mentions)
-        return MessageActivityInput(attachments=[Attachment(content_type=cards.CARD_TYPE, content=content)])
+    def _chart(self, title: str, content: bytes, key: str) -> MessageActivityInput:
+        """A chart as a card showing it from its unguessable address (inlined, it would pass Teams' limit)."""
+        if self.public_url is None:
+            said = m.line(
+                ":bar_chart: *{title}*: the chart is not shown here, as Teams shows only pictures it can "
+                "fetch from Cadence and Cadence has no public address (an admin sets CADENCE_PUBLIC_URL). "
+                "The same figures are in the report above.",
+                title=title,
+            )
+            return cards.card_activity(cards.message_card(m.Message(said, (m.Section((said,)),))))
+        with session_scope(self.engine) as session:
+            token = published.publish(
+                session, key=key, content=content, content_type=published.PNG, now=self.clock.now()
+            )
+        shown = m.Message(
+            m.line("{t}", t=title),
+            (
+                m.Section((m.line("*{t}*", t=title),)),
+                m.Image(published.chart_address(self.public_url, token), title),
+            ),
+        )
+        return cards.card_activity(cards.message_card(shown))
 
-    def _send(self, conversation_id: str, message: Message, *, service_url: str | None = None) -> Posted:
+    def _send(
+        self, conversation_id: str, message: Message, *, key: str, service_url: str | None = None
+    ) -> Posted:
+        """The message as one activity, or as several in order when it would pass Teams' size limit."""
         service_url = service_url or self._service_url(conversation_id)
-        return self._post(conversation_id, self._activity(message), service_url)
+        with Session(self.engine) as session:
+            drawn = cards.message_cards(message, people.resolver(session))
+        if len(drawn) == 1:
+            return self._post(conversation_id, cards.card_activity(drawn[0]), service_url)
+        with self._parts_lock:
+            sent = self._parts_sent.pop(key, [])
+        for card in drawn[len(sent) :]:
+            try:
+                sent.append(self._post(conversation_id, cards.card_activity(card), service_url).message_id)
+            except DeliveryError:
+                self._remember_parts(key, sent)
+                raise
+        return Posted(conversation_id.split(";", 1)[0], sent[0])
+
+    def _remember_parts(self, key: str, sent: list[str]) -> None:
+        with self._parts_lock:
+            self._parts_sent[key] = sent
+            while len(self._parts_sent) > SPLIT_SENDS_KEPT:
+                self._parts_sent.popitem(last=False)
 
     def _post(self, conversation_id: str, activity: MessageActivityInput, service_url: str) -> Posted:
         service_url = self._allowed(service_url)

@@ -11,7 +11,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -224,10 +224,13 @@ def install(fake: FakeTeams, user: User | None = None) -> dict:
 
 @pytest.fixture
 def teams(teams_settings, engine, teams_study, fake_teams, clock) -> Iterator[TeamsBot]:
-    """Cadence's Teams app on loopback, installed in the study's team, with a delivery worker."""
+    """Cadence's Teams app on loopback, installed in the study's team, with a delivery worker; its address
+    is its public one (CADENCE_PUBLIC_URL), where Teams fetches charts."""
     app, routes = build_teams_app(teams_settings, engine, clock=clock, token=fake_teams.bot_token)
-    url, stop = serve_in_thread(build_asgi(None, engine, teams=routes, on_startup=app.initialize))
-    notifier = teams_notifier(app, engine, teams_settings, clock)
+    url, stop = serve_in_thread(
+        build_asgi(None, engine, teams=routes, on_startup=app.initialize, clock=clock)
+    )
+    notifier = teams_notifier(app, engine, replace(teams_settings, public_url=url), clock)
     bot = TeamsBot(
         url, fake_teams, engine, clock, DeliveryWorker(engine, RoutingNotifier({"teams": notifier}), clock)
     )
