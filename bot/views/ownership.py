@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import messages as m
 from bot.directory import Contact, TopicOwners
+from bot.forms import topic_reference
 from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, PersonsTopics, TopicsListed
 from bot.reviews import HandedOver, TopicsConfirmed
 from bot.views import context, message, notice_view, person, reply, section, who
@@ -209,14 +210,17 @@ def _(data: dict[str, Any]) -> m.Message:
     confirm = m.Button(
         "ownership_confirm", data["study"], "Yes, still mine", "primary", typed="/who-owns confirm"
     )
+    # A button names its topic by id (a name may be longer than a value can be); reviews queued before
+    # ids were carried name it by its name.
+    ids = data.get("topic_ids") or [None] * len(data["topics"])
     handovers = [
         m.Button(
             f"ownership_handover_{i}",
-            f"{data['study']}|{t}"[:150],
+            f"{data['study']}|{topic_reference(topic_id) if topic_id else t}"[:150],
             f"Hand over {t}"[:75],
             typed=f"/who-owns handover {t}",
         )
-        for i, t in enumerate(data["topics"][:4])
+        for i, (t, topic_id) in enumerate(zip(data["topics"][:4], ids, strict=False))
     ]
     heading = m.line(
         ":clipboard: A check of the {study} responsibilities map: are these still yours?", study=data["study"]
