@@ -129,12 +129,12 @@ def test_a_question_that_fits_two_topics_offers_buttons(url, fake_slack):
     assert "which you look after yourself, so it went to <@U02RAJ>" in said(routed)
 
 
-def thread_message(event_id: str, user: str, thread_ts: str, ts: str) -> str:
+def thread_message(event_id: str, user: str, thread_ts: str, ts: str, subtype: str | None = None) -> str:
+    event = {"type": "message", "channel": "C0STUDY", "user": user, "text": "Filed yesterday.",
+             "ts": ts, "thread_ts": thread_ts, "channel_type": "channel"}  # fmt: skip
     return json.dumps({
         "type": "event_callback", "team_id": "T0SPONSOR", "api_app_id": "A0CADENCE", "event_id": event_id,
-        "event_time": 1800000000,
-        "event": {"type": "message", "channel": "C0STUDY", "user": user, "text": "Filed yesterday.",
-                  "ts": ts, "thread_ts": thread_ts, "channel_type": "channel"},
+        "event_time": 1800000000, "event": event | ({"subtype": subtype} if subtype else {}),
     })  # fmt: skip
 
 
@@ -291,3 +291,20 @@ def test_the_review_hands_over_a_topic_of_200_characters(long_url, engine, fake_
     with Session(engine) as session:
         handovers = session.exec(select(OutboxMessage).where(OutboxMessage.key.startswith("handover:"))).all()
         assert {h.payload["topic"] for h in handovers} == {LONG_TOPIC}
+
+
+@pytest.mark.parametrize("subtype", ["thread_broadcast", "file_share"])
+def test_a_reply_also_sent_to_the_channel_or_with_a_file_counts(url, engine, fake_slack, clock, subtype):
+    post_command(url, "/ask", "Is the SAE narrative for patient 12 filed?", user_id=BEN)
+    deliver(engine, fake_slack, clock)
+    [question] = posted(fake_slack, "ask:")
+    for n, ignored in enumerate(("message_changed", "bot_message", "channel_join", "message_replied")):
+        body = thread_message(f"Ev{n}", MEI, question.ts, f"1.{n}", subtype=ignored)
+        assert post(f"{url}/slack/events", body, sign(body), "application/json").status == 200
+    deliver(engine, fake_slack, clock)
+    assert posted(fake_slack, "ask-replied:") == []  # edits, bots and joins are not replies
+    body = thread_message("Ev9", MEI, question.ts, "1.9", subtype=subtype)
+    assert post(f"{url}/slack/events", body, sign(body), "application/json").status == 200
+    deliver(engine, fake_slack, clock)
+    [asked] = posted(fake_slack, "ask-replied:")
+    assert asked.channel == "D01BEN" and "Mei Lin replied to your question" in asked.blocks[0]["text"]["text"]
