@@ -17,3 +17,45 @@ def with_long_topic(text: str | None = None) -> str:
     text = EXAMPLE_PLAN.read_text() if text is None else text
     topic = f"  - topic: {LONG_TOPIC}\n    keywords: [erythema, itching]\n    owner: ben\n    backup: mei\n"
     return text.replace("\ncadence:\n", f"{topic}\ncadence:\n", 1)
+
+
+# A cosmetics study as a study manager wrote it: people named as both sides name them, roles on both
+# sides, and topics whose words overlap the way real questions do.
+PANEL_PLAN = """
+study:
+  id: GLOW-7
+  name: "GLOW-7: 28-day tolerance of a retinol night cream"
+  timezone: Europe/Warsaw
+  channel: C0GLOW
+  admins: [anna, priya]
+
+people:
+  anna:   {name: Anna Kowalska, side: sponsor, role: Study Lead,        slack: U01ANNA,   timezone: Europe/Warsaw}
+  sam:    {name: Sam Taylor,    side: sponsor, role: Project Manager,   slack: U01SAM,    timezone: Europe/London}
+  jordan: {name: Jordan Lee,    side: sponsor, role: Product Manager,   slack: U01JORDAN, timezone: America/New_York}
+  priya:  {name: Priya Raman,   side: cro,     role: Project Manager,   slack: U02PRIYA,  timezone: Asia/Kolkata}
+  arjun:  {name: Arjun Mehta,   side: cro,     role: Biostatistician,   slack: U02ARJUN,  timezone: Asia/Kolkata}
+  piotr:  {name: Piotr Nowak,   side: cro,     role: Investigator (dermatologist), slack: U02PIOTR, timezone: Europe/Warsaw}
+
+responsibilities:
+  - topic: Panelist recruitment
+    keywords: [panelists, screening, enrolment, no-shows]
+    owner: priya
+    backup: anna
+  - topic: Skin tolerance and adverse reactions
+    keywords: [irritation, erythema, AE]
+    owner: piotr
+    backup: priya
+  - topic: Statistics and SAP
+    keywords: [SAP, shell tables, analysis, randomisation]
+    owner: arjun
+    backup: priya
+  - topic: Claims and labelling
+    keywords: [claim wording, label, marketing]
+    owner: sam
+    backup: jordan
+  - topic: Product supply
+    keywords: [batch, shipment, kit]
+    owner: jordan
+    backup: sam
+"""

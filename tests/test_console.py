@@ -384,3 +384,11 @@ def test_a_topic_of_200_characters_is_offered_and_chosen_whole(engine, study):
     answer = chat.say("/ask what now?")
     assert f"  /ask topic ACME-201-Q1 {LONG_TOPIC}" in answer.splitlines()
     assert f"went to @ben ({LONG_TOPIC})" in chat.say(f"/ask topic ACME-201-Q1 {LONG_TOPIC}")
+
+
+def test_who_owns_a_side_a_role_and_a_persons_topics_in_the_console(chat):
+    cro = chat.say("/who-owns CRO").splitlines()
+    assert cro[0] == "The CRO's people" and len([line for line in cro if line.startswith("• @")]) == 5
+    assert "• @mei, Drug Safety Lead · CRO: owns Safety reporting" in cro
+    assert chat.say("/who-owns who is the data manager?").splitlines()[1].startswith("• @omar, Data Manager")
+    assert "Owns: Safety reporting" in chat.say("/who-owns what does Mie own?")  # a slip of the keyboard
