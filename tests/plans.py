@@ -59,3 +59,11 @@ responsibilities:
     owner: jordan
     backup: sam
 """
+
+
+def with_many_topics(count: int, text: str | None = None) -> str:
+    """A plan's text (the example plan's by default) with `count` more topics, "Work package 1" and on,
+    owned by Omar: more than one Slack menu holds."""
+    text = EXAMPLE_PLAN.read_text() if text is None else text
+    topics = "".join(f"  - {{topic: Work package {n}, owner: omar}}\n" for n in range(1, count + 1))
+    return text.replace("\ncadence:\n", f"{topics}\ncadence:\n", 1)

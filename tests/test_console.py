@@ -392,3 +392,15 @@ def test_who_owns_a_side_a_role_and_a_persons_topics_in_the_console(chat):
     assert "• @mei, Drug Safety Lead · CRO: owns Safety reporting" in cro
     assert chat.say("/who-owns who is the data manager?").splitlines()[1].startswith("• @omar, Data Manager")
     assert "Owns: Safety reporting" in chat.say("/who-owns what does Mie own?")  # a slip of the keyboard
+
+
+def test_a_question_no_topic_fits_offers_every_one_of_many_topics(engine, study):
+    from bot.db import run_in_session
+    from bot.plan import load_plan
+    from bot.studies import apply_plan
+    from tests.plans import with_many_topics
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_many_topics(120)), actor="test")
+    answer = ConsoleSession(engine, study_key="ACME-201").say("/ask what now?")
+    typed = [line.strip() for line in answer.splitlines() if line.strip().startswith("/ask topic")]
+    assert len(typed) == 128 and typed[-1] == "/ask topic ACME-201-Q1 Work package 120"

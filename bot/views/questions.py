@@ -205,6 +205,9 @@ def _(result: Asked) -> m.Message:
     return message(f"{result.ref} went to {result.to.name}", section(text), context(note))
 
 
+MENU_OPTIONS = 100  # a Slack menu's options, or a group's
+
+
 @reply.register
 def _(result: ChooseTopic) -> m.Message:
     if result.ambiguous:
@@ -223,8 +226,16 @@ def _(result: ChooseTopic) -> m.Message:
             for i, (topic, value, typed) in enumerate(options)
         )
     else:
-        choices = tuple(m.Option(value, topic, typed=typed) for topic, value, typed in options[:100])
-        elements = (m.Select("question_topic_select", choices, "Choose a topic"),)
+        choices = tuple(m.Option(value, topic, typed=typed) for topic, value, typed in options)
+        if len(choices) <= MENU_OPTIONS:
+            elements = (m.Select("question_topic_select", choices, "Choose a topic"),)
+        else:  # every topic, in groups of what a Slack menu holds
+            groups = tuple(
+                (f"Topics {at + 1}–{at + len(part)}", part)
+                for at in range(0, len(choices), MENU_OPTIONS)
+                if (part := choices[at : at + MENU_OPTIONS])
+            )
+            elements = (m.Select("question_topic_select", (), "Choose a topic", groups=groups),)
     return message(
         f"Which topic is {result.ref} about?",
         section(text),

@@ -308,3 +308,26 @@ def test_a_reply_also_sent_to_the_channel_or_with_a_file_counts(url, engine, fak
     deliver(engine, fake_slack, clock)
     [asked] = posted(fake_slack, "ask-replied:")
     assert asked.channel == "D01BEN" and "Mei Lin replied to your question" in asked.blocks[0]["text"]["text"]
+
+
+def test_a_question_no_topic_fits_offers_every_one_of_many_topics_in_groups(
+    settings, engine, study, fake_slack
+):
+    from tests.plans import with_many_topics
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_many_topics(120)), actor="test")
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine), engine))
+    try:
+        answer = post_command(url, "/ask", "what now?", user_id=ALICE)
+        [menu] = [e for b in answer.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        groups = menu["option_groups"]
+        assert [len(g["options"]) for g in groups] == [100, 28] and groups[1]["label"][
+            "text"
+        ] == "Topics 101–128"
+        value = groups[1]["options"][-1]["value"]
+        assert choose(url, fake_slack, ALICE, "question_topic_select", value) == 200
+        assert "went to <@U02OMAR> (Work package 120)" in said(
+            fake_slack.calls_to("question_topic_select")[0]
+        )
+    finally:
+        stop()
