@@ -26,6 +26,11 @@ _ASKING = frozenset(
     look looks looking after cover covers backup backs role roles side team people person anyone someone
     somebody whose who's what's charge""".split()
 )
+_ASKS_ABOUT_PERSON = re.compile(
+    r"^\s*(?:what|which(?:\s+topics?)?)\s+(?:does|do)\s+@?(?P<name>[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*)?)"
+    r"\s+(?:own|handle|look\s+after|cover|back\s+up)\b",
+    re.IGNORECASE,
+)
 _SIDES = {"sponsor": "sponsor", "sponsors": "sponsor", "cro": "cro", "cros": "cro"}
 
 
@@ -180,6 +185,7 @@ def find_owner(
             return _persons_topics(study, close, now)
         if weighed is not None:
             return _weighed(study, query, weighed, now)
+        _refuse_unknown_person(study, query)
         return NoTopicFound(
             query=query,
             closest=tuple(s.topic for s in ranked[:3] if s.score >= 40),
@@ -262,6 +268,17 @@ def _people_found(
     study: StudyView, query: str, side: str | None, role: str | None, people: list[Contact], now: datetime
 ) -> PeopleFound:
     return PeopleFound(query, side, role, tuple(_persons_topics(study, p, now) for p in people))
+
+
+def _refuse_unknown_person(study: StudyView, query: str) -> None:
+    """A question such as "what does Maria own?" about nobody in the plan: say so, and who is in it."""
+    asked = _ASKS_ABOUT_PERSON.match(query)
+    if asked is None or any(w.casefold() in evidence.STOP_WORDS for w in asked["name"].split()):
+        return  # "what do we own?", "what does the budget cover?": not a name
+    people = ", ".join(f"{p.name} (@{p.handle})" for p in study.people.values())
+    raise UnknownPerson(
+        f"Nobody called '{asked['name']}' is in {study.key}'s plan.", hint=f"People: {people}."
+    )
 
 
 def _person_close(study: StudyView, asked: list[str]) -> Contact | None:

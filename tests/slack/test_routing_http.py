@@ -114,6 +114,8 @@ def test_who_owns_answers_what_a_person_owns_by_handle_first_or_full_name_and_ty
         answer = who_owns(panel_url, text)
         assert "<@U02ARJUN>" in answer and "Owns: Statistics and SAP" in answer, (text, answer)
     assert "Backup for: Panelist recruitment" in who_owns(panel_url, "what does Anna look after?")
+    nobody = who_owns(panel_url, "what does Maria own?")
+    assert "Nobody called 'Maria' is in GLOW-7's plan." in nobody and "Arjun Mehta (@arjun)" in nobody
 
 
 def test_who_owns_answers_a_role_with_its_side_and_a_side_alone(panel_url):
