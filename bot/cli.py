@@ -391,18 +391,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.console.console import ConsoleSession, run_console
+    from handlers.console.console import ConsoleSession, not_in_plan, person_named, run_console
     from handlers.console.notifier import ConsoleNotifier
 
     logging.getLogger().setLevel(logging.WARNING)
     plan = _load_plan(args.plan or settings.plan_file or str(EXAMPLE_PLAN))
+    names = {person.handle: person.name for person in plan.people.values()}
+    handle = person_named(args.handle, names) if args.handle else None
+    if args.handle and handle is None:  # never someone else in their place; nothing applied or stored
+        raise Stop(f"cadence console --as: {not_in_plan(args.handle, plan.study_id, names)}", code=2)
     engine = prepare_database(settings)
     applied = run_in_session(engine, apply_plan, plan=plan, actor="console")
     if applied.drift:
         print(applied.drift)
     notifier = ConsoleNotifier()
     schedules = build_schedules(settings, engine, notifier)
-    session = ConsoleSession(engine, study_key=plan.study_id, handle=args.handle, wake=schedules.wake)
+    session = ConsoleSession(engine, study_key=plan.study_id, handle=handle, wake=schedules.wake)
     notifier.reader = lambda: session.zone
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
     schedules.start()

@@ -182,6 +182,7 @@ _SET_OWNER = re.compile(r"^set\s+(?P<topic>.+?)\s+(?P<role>owner|backup)\s+(?P<p
 @command(
     "/who-owns",
     "/who-owns <topic or keyword>",
+    "/who-owns <person, role or side>   (what does Arjun own? · who is the CRO project manager? · CRO)",
     "/who-owns   (every topic and its owner)",
     "/who-owns set <topic> owner|backup @person   (admins)",
     "/who-owns confirm   ·   /who-owns handover <topic>   (owners)",

@@ -57,6 +57,7 @@ class TopicOwners:
     answer_within: str | None
     # Words people taught Cadence for this topic (stem -> weight; negative: "Not mine" led away from it).
     learned: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    id: int = 0  # the responsibility's row: what a button or menu choice names, whatever the topic's length
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ _PERSON_COLUMNS = (
     "id", "handle", "name", "side", "role", "slack_id", "teams_id", "email", "prefers", "timezone",
     "slack_team", "active", "study_id", "calendar",
 )  # fmt: skip
-_TOPIC_COLUMNS = ("study_id", "topic", "keywords", "owner_id", "backup_id", "answer_within", "learned")
+_TOPIC_COLUMNS = ("id", "study_id", "topic", "keywords", "owner_id", "backup_id", "answer_within", "learned")
 
 
 def _contact(person: Any) -> Contact:
@@ -274,6 +275,7 @@ def _load(session: Session) -> DirectoryView:
                 backup=everyone[row.backup_id] if row.backup_id else None,
                 answer_within=row.answer_within,
                 learned=dict(row.learned or {}),
+                id=row.id,
             )
         )
     away_of: dict[int, list[Away]] = {}

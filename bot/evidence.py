@@ -8,7 +8,12 @@ A topic's terms are its name and its keywords, matched by word stems, so "screen
 - a word no topic uses, of five letters or more, one typo away from a term's word ("saftey", "budjet";
   two for words of eight or more) counts three quarters of that term;
 - words people taught Cadence for a topic (picked it for a question, or said Not mine) count half their
-  learned weight, for or against.
+  learned weight, for or against;
+- a word for the study's participants (patient, subject, panelist, volunteer) says whom a question is
+  about, not what: alone as a term it counts half;
+- a lay word for what happens to a participant ("rash", "itchy", "hospitalised") counts for a topic whose
+  single-word terms name it in the study's words ("skin", "irritation", "adverse"): three quarters for a
+  close word, half for a broader one.
 
 A word counts once per topic, for its best term; several hits add up. Only a tie is a tie.
 """
@@ -40,8 +45,34 @@ STOP_WORDS = frozenset(
     it its just know let me more most much my need needs no not now of on once only or other our ours out
     over please same she should so some still such than that the their them then there these they this
     those through to too under until up us very was we were what when where which while who whom why will
-    with would yet you your yours week weeks today tomorrow yesterday many far next last""".split()
+    with would yet you your yours week weeks today tomorrow yesterday many far next last
+    talk talking speak ask asking tell gets getting happen happens happened someone somebody anyone anybody
+    whoever hi hello hey thanks""".split()
 )
+# Words for the study's participants: every topic concerns them, so alone they tell topics apart little.
+PARTICIPANT = 0.5
+_PARTICIPANTS = frozenset(
+    "patient patients subject subjects participant participants panelist panelists panellist panellists "
+    "volunteer volunteers".split()
+)
+CLOSE, BROAD = 0.75, 0.5
+# Lay words for what can happen to a participant -> the study's words for it: close ones, broader ones.
+_SKIN = ("skin", "irritation", "erythema", "dermatitis", "tolerance", "dermatology", "dermatologist")
+_HARM = ("adverse", "ae", "sae", "safety", "reaction", "reactions", "pharmacovigilance")
+_LAY_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    **dict.fromkeys(
+        "rash rashes redness itch itching itchy burning stinging swelling swollen blister blisters hives "
+        "peeling flaking dryness irritated sore".split(),
+        (_SKIN, _HARM),
+    ),
+    **dict.fromkeys(
+        "sick ill unwell hospital hospitalised hospitalized died death allergic allergy fainted".split(),
+        (_HARM, ()),
+    ),
+}
+
+
+_PARTICIPANT_STEMS = frozenset(_STEMMER.stemWords(sorted(_PARTICIPANTS)))
 
 
 @dataclass(frozen=True)
@@ -143,6 +174,8 @@ def _terms(topics: tuple[TopicOwners, ...]) -> dict[str, tuple[_Term, ...]]:
                 weight = ACRONYM
             else:
                 weight = SHARED if len(used_by.get(stems[0], ())) > 1 else 1.0
+                if stems[0] in _PARTICIPANT_STEMS:
+                    weight = min(weight, PARTICIPANT)
             word = label.casefold() if len(stems) == 1 and len(words(label)) == 1 else None
             terms.append(_Term(label, stems, weight, word))
         result[topic] = tuple(sorted(terms, key=lambda t: (-len(t.stems), -t.weight)))
@@ -174,12 +207,39 @@ def _evidence(
                 score += term.weight * TYPO
                 counted.append(term.label)
                 break
+    for i, word in enumerate(plain):
+        if i in used or word not in _LAY_WORDS:
+            continue
+        weight, label = _lay_word(word, terms)
+        if weight:
+            used.add(i)
+            score += weight
+            counted.append(label)
     for i, word in enumerate(question):
         if i not in used and (weight := topic.learned.get(word)):
             used.add(i)
             score += weight * LEARNED
             counted.append(plain[i])
     return Evidence(topic, round(score, 3), tuple(counted))
+
+
+def _lay_word(word: str, terms: tuple[_Term, ...]) -> tuple[float, str]:
+    """What a lay word ("rash") counts for a topic: its best single-word term the word points to."""
+    close, broad = (_lay_stems(words) for words in _LAY_WORDS[word])
+    best, label = 0.0, ""
+    for term in terms:
+        if len(term.stems) != 1:
+            continue
+        factor = CLOSE if term.stems[0] in close else BROAD if term.stems[0] in broad else 0.0
+        weight = min(term.weight, 1.0) * factor  # an acronym's double weight is for the acronym itself
+        if weight > best:
+            best, label = weight, term.label
+    return best, label
+
+
+@functools.lru_cache(maxsize=64)
+def _lay_stems(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(stem(w) for w in words)
 
 
 def _find(stems: tuple[str, ...], question: list[str], used: set[int]) -> int | None:

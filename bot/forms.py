@@ -53,19 +53,33 @@ def pair(value: object) -> tuple[str, str]:
     return first, second
 
 
+def topic_reference(topic_id: int) -> str:
+    """How a button or menu choice names a topic: its responsibility's id, short whatever the topic's
+    length (Slack cuts a menu choice's value at 150 characters)."""
+    return f"#{topic_id}"
+
+
+def _topic(reference: str) -> dict[str, Any]:
+    """A choice's topic: "#<id>" as Cadence writes it now, or the topic's name as older messages carry it."""
+    if reference.startswith("#"):
+        return {"topic_id": record_id(reference[1:])}
+    return {"topic": reference}
+
+
 def _topic_choice(value: str) -> tuple[str, dict[str, Any]]:
     question_id, topic = pair(value)
-    return "question.topic", {"question_id": record_id(question_id), "topic": topic}
+    return "question.topic", {"question_id": record_id(question_id), **_topic(topic)}
 
 
 def _ownership(name: str, *, topic_needed: bool) -> Callable[[str], tuple[str, dict[str, Any]]]:
-    """A review's button: "<study>" or "<study>|<topic>" (a handover names its topic)."""
+    """A review's button: "<study>" or "<study>|#<topic id>" (a handover names its topic; older
+    messages name it by its name)."""
 
     def values(value: str) -> tuple[str, dict[str, Any]]:
         study, _, topic = value.partition("|") if isinstance(value, str) else ("", "", "")
         if not study or (topic_needed and not topic):
             raise StaleControl()
-        return name, ({"topic": topic} if topic else {})
+        return name, (_topic(topic) if topic else {})
 
     return values
 

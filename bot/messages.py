@@ -96,6 +96,7 @@ class Button:
 class Option:
     value: str
     label: str
+    typed: str | None = None  # the command that picks it, for a chat without menus
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,19 @@ from bot.studies import Requester
 
 CONFIDENT = 85  # a score at or above this is an answer; below it, a suggestion
 _WORDS = re.compile(r"[^\w\s-]+")
+SENTENCE = 4  # a query of this many words or more is a question: its words are weighed (bot.evidence)
+# Words that ask about a person rather than name anyone: "what does Arjun own?", "who is the CRO PM?".
+_ASKING = frozenset(
+    """own owns owned owner owners topic topics responsible responsibility responsibilities handle handles
+    look looks looking after cover covers backup backs role roles side team people person anyone someone
+    somebody whose who's what's charge""".split()
+)
+_ASKS_ABOUT_PERSON = re.compile(
+    r"^\s*(?:what|which(?:\s+topics?)?)\s+(?:does|do)\s+@?(?P<name>[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*)?)"
+    r"\s+(?:own|handle|look\s+after|cover|back\s+up)\b",
+    re.IGNORECASE,
+)
+_SIDES = {"sponsor": "sponsor", "sponsors": "sponsor", "cro": "cro", "cros": "cro"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,17 @@ class PersonsTopics:
     owns: tuple[TopicOwners, ...]
     backs_up: tuple[TopicOwners, ...]
     cover: Cover | None = None  # set when they are away
+
+
+@dataclass(frozen=True)
+class PeopleFound:
+    """`/who-owns CRO`, `/who-owns who is the CRO project manager?`: the people of a side or a role, and
+    what each owns and backs up."""
+
+    query: str
+    side: str | None  # the side named ("sponsor" or "cro"), if one was
+    role: str | None  # the role named, as the plan writes it, if one was
+    people: tuple[PersonsTopics, ...]
 
 
 @dataclass(frozen=True)
@@ -129,35 +153,39 @@ def rank_topics(query: str, topics: list[TopicOwners]) -> list[_Scored]:
 
 def find_owner(
     session: Session, *, requester: Requester, query: str, now: datetime | None = None
-) -> OwnerFound | NoTopicFound | TopicsListed | PersonsTopics:
-    """Answer `/who-owns [topic or person]`: the owner of the best-matching topic, all topics, what a
-    person owns, or the closest topics."""
+) -> OwnerFound | NoTopicFound | TopicsListed | PersonsTopics | PeopleFound:
+    """Answer `/who-owns [topic, person, role or side]`: the owner of the best-matching topic, all
+    topics, what a person owns ("what does Arjun own?"), who holds a role or is on a side ("who is the
+    CRO project manager?", "CRO"), or the closest topics."""
     now = now or utcnow()
     study = directory.current(session).studies[requester.study_id]
     topics = list(study.topics)
-    if not query.strip():
+    query = query.strip()
+    if not query:
         away = {t.owner.handle: c for t in topics if (c := cover_for(study, t, now))}
         return TopicsListed(requester.study_key, requester.study_name, tuple(topics), away)
-    named = _person_named(study, query)
+    asked = _asked_about(query)
+    named = _person_named(study, query) or (_person_named(study, " ".join(asked)) if asked else None)
     if named is not None:
-        away = study.away_on(named.handle, now)
-        return PersonsTopics(
-            named,
-            tuple(t for t in topics if t.owner.id == named.id),
-            tuple(t for t in topics if t.backup and t.backup.id == named.id),
-            Cover(away.until, study.stand_in(named, now)) if away else None,
-        )
+        return _persons_topics(study, named, now)
     ranked = rank_topics(query, topics)
+    exact_topic = bool(ranked) and ranked[0].score == 100
+    people = None if exact_topic else _people_in_role(study, query, asked, whole_role=True, now=now)
+    if people is not None:
+        return people
+    weighed = evidence.best(evidence.weigh(query, topics))  # a whole question: "…screened so far?"
+    if weighed is not None and len(evidence.words(query)) >= SENTENCE:
+        return _weighed(study, query, weighed, now)  # a sentence's words, weighed, over a word of it
     if not ranked or ranked[0].score < CONFIDENT:
-        weighed = evidence.best(evidence.weigh(query, topics))  # a whole question: "…screened so far?"
+        found = _people_in_role(study, query, asked, whole_role=False, now=now)
+        if found is not None:
+            return found
+        close = _person_close(study, asked)
+        if close is not None:
+            return _persons_topics(study, close, now)
         if weighed is not None:
-            return OwnerFound(
-                query=query,
-                topic=weighed.topic,
-                matched=weighed.terms[0],
-                exact=True,
-                cover=cover_for(study, weighed.topic, now),
-            )
+            return _weighed(study, query, weighed, now)
+        _refuse_unknown_person(study, query)
         return NoTopicFound(
             query=query,
             closest=tuple(s.topic for s in ranked[:3] if s.score >= 40),
@@ -173,6 +201,100 @@ def find_owner(
         also=ties,
         cover=cover_for(study, best.topic, now),
     )
+
+
+def _weighed(study: StudyView, query: str, weighed: evidence.Evidence, now: datetime) -> OwnerFound:
+    return OwnerFound(
+        query=query,
+        topic=weighed.topic,
+        matched=weighed.terms[0],
+        exact=True,
+        cover=cover_for(study, weighed.topic, now),
+    )
+
+
+def _persons_topics(study: StudyView, person: Contact, now: datetime) -> PersonsTopics:
+    away = study.away_on(person.handle, now)
+    return PersonsTopics(
+        person,
+        tuple(t for t in study.topics if t.owner.id == person.id),
+        tuple(t for t in study.topics if t.backup and t.backup.id == person.id),
+        Cover(away.until, study.stand_in(person, now)) if away else None,
+    )
+
+
+def _asked_about(query: str) -> list[str]:
+    """The words of a question that may name someone or a role: "what does Arjun own?" -> ["arjun"]."""
+    found = []
+    for word in evidence.words(query.replace("@", " ")):
+        folded = re.sub(r"['’]s$", "", word.casefold())  # "Arjun's topics"
+        if folded not in evidence.STOP_WORDS and folded not in _ASKING:
+            found.append(folded)
+    return found
+
+
+def _people_in_role(
+    study: StudyView, query: str, asked: list[str], *, whole_role: bool, now: datetime
+) -> PeopleFound | None:
+    """The people a side or a role names: "CRO" (a side alone), "the CRO project manager", "PM". With
+    `whole_role`, every word of the role must be asked ("project manager"); without, the words asked need
+    only be the role's ("lead CRA" of "Lead CRA (monitoring)")."""
+    sides = {_SIDES[w] for w in asked if w in _SIDES}
+    rest = [evidence.stem(w) for w in asked if w not in _SIDES]
+    if len(sides) > 1 or not (sides or rest):
+        return None  # both sides named, or nothing
+    side = next(iter(sides), None)
+    people = [p for p in study.people.values() if side is None or p.side == side]
+    if not rest:
+        return _people_found(study, query, side, None, people, now)
+    fits = [p for p in people if _holds_role(p.role, rest, whole_role=whole_role)]
+    if not fits:
+        return None
+    roles = {p.role for p in fits}
+    return _people_found(study, query, side, roles.pop() if len(roles) == 1 else None, fits, now)
+
+
+def _holds_role(role: str, wanted: list[str], *, whole_role: bool) -> bool:
+    """Whether the stems asked name the role, or its initials ("PM" for "Project Manager")."""
+    words = [w for w in evidence.words(role) if w.casefold() not in evidence.STOP_WORDS]
+    initials = "".join(w[0] for w in words).casefold()
+    if len(wanted) == 1 and len(initials) >= 2 and wanted[0] == initials:
+        return True
+    stems = {evidence.stem(w) for w in words}
+    return set(wanted) <= stems and (not whole_role or stems <= set(wanted))
+
+
+def _people_found(
+    study: StudyView, query: str, side: str | None, role: str | None, people: list[Contact], now: datetime
+) -> PeopleFound:
+    return PeopleFound(query, side, role, tuple(_persons_topics(study, p, now) for p in people))
+
+
+def _refuse_unknown_person(study: StudyView, query: str) -> None:
+    """A question such as "what does Maria own?" about nobody in the plan: say so, and who is in it."""
+    asked = _ASKS_ABOUT_PERSON.match(query)
+    if asked is None or any(w.casefold() in evidence.STOP_WORDS for w in asked["name"].split()):
+        return  # "what do we own?", "what does the budget cover?": not a name
+    people = ", ".join(f"{p.name} (@{p.handle})" for p in study.people.values())
+    raise UnknownPerson(
+        f"Nobody called '{asked['name']}' is in {study.key}'s plan.", hint=f"People: {people}."
+    )
+
+
+def _person_close(study: StudyView, asked: list[str]) -> Contact | None:
+    """The one person a few words name with a slip of the keyboard ("Arjn", "Arjun Mehat")."""
+    wanted = " ".join(asked)
+    if not wanted or len(asked) > 3:
+        return None
+    close = set()
+    for person in study.people.values():
+        names = {person.handle.casefold(), _normalize(person.name), *(_normalize(person.name).split()[:1])}
+        if any(
+            fuzz.ratio(wanted, name) >= 85 or (len(wanted) >= 3 and evidence.one_typo_away(wanted, name))
+            for name in names
+        ):
+            close.add(person)
+    return close.pop() if len(close) == 1 else None
 
 
 def _person_named(study: StudyView, query: str) -> Contact | None:

@@ -124,16 +124,31 @@ def ask(session: Session, *, requester: Requester, text: str, now: datetime) -> 
 
 
 def choose_topic(
-    session: Session, *, requester: Requester, question_id: int, topic: str, now: datetime
+    session: Session,
+    *,
+    requester: Requester,
+    question_id: int,
+    now: datetime,
+    topic: str = "",
+    topic_id: int | None = None,
 ) -> Asked:
-    """The asker picked the topic of a question that fitted several, or none."""
+    """The asker picked the topic of a question that fitted several, or none: by the topic's id (a
+    button or menu) or by its name (typed, or a button of an older message)."""
     study = _study(session, requester)
     question = _question(session, study, question_id)
     if question.asker_id != requester.person_id:
         raise CadenceError("Only the person who asked can choose the topic.")
     if question.state != "choosing":
         raise CadenceError(f"{reference(study.key, question.id)} went to its owner already.")
-    chosen = next((t for t in study.topics if t.topic.casefold() == topic.strip().casefold()), None)
+    if topic_id is not None:
+        chosen = next((t for t in study.topics if t.id == topic_id), None)
+        if chosen is None:
+            raise UnknownTopic(
+                "That topic is no longer in the study's plan.",
+                hint=f"Pick another: /ask topic {reference(study.key, question.id)} <topic>.",
+            )
+    else:
+        chosen = next((t for t in study.topics if t.topic.casefold() == topic.strip().casefold()), None)
     if chosen is None:
         ranked = ownership.rank_topics(topic, list(study.topics))
         if not ranked or ranked[0].score < ownership.CONFIDENT:

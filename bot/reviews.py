@@ -18,6 +18,7 @@ from bot.timing import Duration, parse_duration
 
 DEFAULT_EVERY = "90d"
 FLAG_AFTER = timedelta(days=7)  # unconfirmed this long after the request: the admins hear of it
+CUT_NAME = 100  # words this long that start one topic's name name it (older buttons cut names at 150)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,10 @@ def _ask(
     # The review is named by when it fell due, so each is asked (and flagged) once.
     due = min((t.confirmed_at + every) if t.confirmed_at else now for t in topics)
     names = [t.topic for t in topics]
-    data = {"study": study.key, "owner": owner.name, "handle": owner.handle, "topics": names}
+    data = {
+        "study": study.key, "owner": owner.name, "handle": owner.handle, "topics": names,
+        "topic_ids": [t.id for t in topics],  # what the Hand over buttons carry
+    }  # fmt: skip
     queued = outbox.enqueue(
         session,
         key=f"confirm:{study.key}:{owner.handle}:{due.date()}",
@@ -130,13 +134,20 @@ def confirm_topics(session: Session, *, requester: Requester, now: datetime) -> 
     return TopicsConfirmed(tuple(t.topic for t in topics))
 
 
-def hand_over(session: Session, *, requester: Requester, topic: str, now: datetime) -> HandedOver:
-    """The owner says a topic is no longer theirs: the admins are asked to name a new owner."""
+def hand_over(
+    session: Session, *, requester: Requester, now: datetime, topic: str = "", topic_id: int | None = None
+) -> HandedOver:
+    """The owner says a topic is no longer theirs: the admins are asked to name a new owner. The topic is
+    named by its id (the review's button) or its words (typed, or a button of an older review)."""
     mine = [t for t in _topics(session, requester.study_id) if t.owner_id == requester.person_id]
-    row = _named_among(mine, topic)
+    if topic_id is not None:
+        row = next((t for t in mine if t.id == topic_id), None)
+    else:
+        row = _named_among(mine, topic)
     if row is None:
         owned = ", ".join(t.topic for t in mine) or "none"
-        raise BadCommand(f"You do not own a topic called '{topic}'.", hint=f"Your topics: {owned}.")
+        named = f"called '{topic}'" if topic_id is None else "by that button"
+        raise BadCommand(f"You do not own a topic {named}.", hint=f"Your topics: {owned}.")
     study = directory.current(session).studies[requester.study_id]
     audit.record(
         session,
@@ -167,6 +178,10 @@ def _named_among(topics: list[Responsibility], words: str) -> Responsibility | N
     whole = [t for t in topics if t.topic.casefold() == wanted]
     if whole:
         return whole[0]
+    # A review's button of an older message carried the name cut at 150 characters.
+    cut = [t for t in topics if len(wanted) >= CUT_NAME and t.topic.casefold().startswith(wanted)]
+    if len(cut) == 1:
+        return cut[0]
     named = [t for t in topics if wanted and set(wanted.split()) <= set(t.topic.casefold().split())]
     return named[0] if len(named) == 1 else None
 

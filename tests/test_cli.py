@@ -115,6 +115,17 @@ def test_run_without_slack_credentials_starts_the_console_on_the_example_plan(en
     assert "Safety reporting is owned by @mei" in done.stdout
 
 
+def test_console_as_someone_not_in_the_plan_refuses_and_names_the_people(env, engine):
+    refused = cadence("console", "--as", "maria", env=env, stdin="/who-owns SAE\n/quit\n")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr and refused.stdout == ""
+    assert "'maria' is not in ACME-201's plan." in refused.stderr
+    assert "alice (Alice Chen), ben (Ben Okafor)" in refused.stderr and "mei (Mei Lin)" in refused.stderr
+    with engine.connect() as connection:  # refused before the plan was applied: nothing stored
+        assert connection.exec_driver_sql("SELECT count(*) FROM study").scalar() == 0
+    started = cadence("console", "--as", "Mei", env=env, stdin="/who-owns mei\n/quit\n")
+    assert started.returncode == 0 and "ACME-201: you are mei." in started.stdout, started.stderr
+
+
 def test_a_chat_change_survives_a_restart_with_the_same_plan_file_and_export_catches_the_file_up(
     env, tmp_path
 ):

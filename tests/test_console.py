@@ -361,3 +361,46 @@ def test_notes_commands_and_severities_read_as_people_write_them(engine, study):
     assert raised.startswith("Raised ACME-201-E1.")
     assert "raised (high) at level 1" in chat.say("/escalate show E1")
     assert chat.say("/escalate critcal kit lost").startswith("! Did you mean critical? Nothing was filed.")
+
+
+def test_a_question_no_topic_fits_offers_every_topic_as_a_command_to_type(chat):
+    answer = chat.say("/ask hello?")
+    assert answer.splitlines()[0] == "No topic fits your question ACME-201-Q1 clearly. Which is it about?"
+    typed = [line.strip() for line in answer.splitlines() if line.strip().startswith("/ask topic")]
+    assert len(typed) == 8 and "/ask topic ACME-201-Q1 Budget and invoices" in typed
+    assert chat.say("/ask topic ACME-201-Q1 Budget and invoices").startswith(
+        "Your question ACME-201-Q1 went to @ben"
+    )
+
+
+def test_a_topic_of_200_characters_is_offered_and_chosen_whole(engine, study):
+    from bot.db import run_in_session
+    from bot.plan import load_plan
+    from bot.studies import apply_plan
+    from tests.plans import LONG_TOPIC, with_long_topic
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_long_topic()), actor="test")
+    chat = ConsoleSession(engine, study_key="ACME-201", handle="alice")
+    answer = chat.say("/ask what now?")
+    assert f"  /ask topic ACME-201-Q1 {LONG_TOPIC}" in answer.splitlines()
+    assert f"went to @ben ({LONG_TOPIC})" in chat.say(f"/ask topic ACME-201-Q1 {LONG_TOPIC}")
+
+
+def test_who_owns_a_side_a_role_and_a_persons_topics_in_the_console(chat):
+    cro = chat.say("/who-owns CRO").splitlines()
+    assert cro[0] == "The CRO's people" and len([line for line in cro if line.startswith("• @")]) == 5
+    assert "• @mei, Drug Safety Lead · CRO: owns Safety reporting" in cro
+    assert chat.say("/who-owns who is the data manager?").splitlines()[1].startswith("• @omar, Data Manager")
+    assert "Owns: Safety reporting" in chat.say("/who-owns what does Mie own?")  # a slip of the keyboard
+
+
+def test_a_question_no_topic_fits_offers_every_one_of_many_topics(engine, study):
+    from bot.db import run_in_session
+    from bot.plan import load_plan
+    from bot.studies import apply_plan
+    from tests.plans import with_many_topics
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_many_topics(120)), actor="test")
+    answer = ConsoleSession(engine, study_key="ACME-201").say("/ask what now?")
+    typed = [line.strip() for line in answer.splitlines() if line.strip().startswith("/ask topic")]
+    assert len(typed) == 128 and typed[-1] == "/ask topic ACME-201-Q1 Work package 120"

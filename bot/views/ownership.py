@@ -6,7 +6,16 @@ from typing import Any
 
 from bot import messages as m
 from bot.directory import Contact, TopicOwners
-from bot.ownership import Cover, NoTopicFound, OwnerFound, OwnershipChanged, PersonsTopics, TopicsListed
+from bot.forms import topic_reference
+from bot.ownership import (
+    Cover,
+    NoTopicFound,
+    OwnerFound,
+    OwnershipChanged,
+    PeopleFound,
+    PersonsTopics,
+    TopicsListed,
+)
 from bot.reviews import HandedOver, TopicsConfirmed
 from bot.views import context, message, notice_view, person, reply, section, who
 from bot.wording import describe_match, describe_preference, describe_role, side_label
@@ -81,6 +90,42 @@ def _(result: PersonsTopics) -> m.Message:
         blocks.append(section(cover_line(who, result.cover)))
     blocks.append(context(m.line("_{how}_", how=describe_preference(who))))
     return message(f"What {who.name} owns", *blocks)
+
+
+def _what_they_hold(found: PersonsTopics) -> str:
+    held = []
+    if found.owns:
+        held.append("owns " + ", ".join(t.topic for t in found.owns))
+    if found.backs_up:
+        held.append("backup for " + ", ".join(t.topic for t in found.backs_up))
+    return "; ".join(held) or "owns no topic in the plan and backs up none"
+
+
+@reply.register
+def _(result: PeopleFound) -> m.Message:
+    side = side_label(result.side) if result.side else None
+    if result.role:
+        heading = f"{result.role} · {side}" if side else result.role
+    elif side:
+        heading = f"The {side}'s people"
+    else:
+        heading = f"People whose role fits “{result.query}”"
+    lines = [m.line("*{heading}*", heading=heading)]
+    for found in result.people:
+        away = m.line(" _(away until {until})_", until=f"{found.cover.until:%d %b}") if found.cover else None
+        lines.append(
+            m.line(
+                "• {who}, {role}{away}: {held}",
+                who=person(found.person),
+                role=describe_role(found.person),
+                away=away,
+                held=_what_they_hold(found),
+            )
+        )
+    hint = context(
+        m.line("Ask about one of them: `/who-owns <name>`; a topic: `/who-owns <topic or keyword>`")
+    )
+    return message(heading, m.Section(tuple(lines)), hint)
 
 
 @reply.register
@@ -209,14 +254,17 @@ def _(data: dict[str, Any]) -> m.Message:
     confirm = m.Button(
         "ownership_confirm", data["study"], "Yes, still mine", "primary", typed="/who-owns confirm"
     )
+    # A button names its topic by id (a name may be longer than a value can be); reviews queued before
+    # ids were carried name it by its name.
+    ids = data.get("topic_ids") or [None] * len(data["topics"])
     handovers = [
         m.Button(
             f"ownership_handover_{i}",
-            f"{data['study']}|{t}"[:150],
+            f"{data['study']}|{topic_reference(topic_id) if topic_id else t}"[:150],
             f"Hand over {t}"[:75],
             typed=f"/who-owns handover {t}",
         )
-        for i, t in enumerate(data["topics"][:4])
+        for i, (t, topic_id) in enumerate(zip(data["topics"][:4], ids, strict=False))
     ]
     heading = m.line(
         ":clipboard: A check of the {study} responsibilities map: are these still yours?", study=data["study"]

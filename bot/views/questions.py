@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import messages as m
+from bot.forms import topic_reference
 from bot.questions import Asked, ChooseTopic, QuestionClosed, QuestionList, Rerouted
 from bot.views import context, message, notice_view, person, reply, section, who
 
@@ -204,22 +205,37 @@ def _(result: Asked) -> m.Message:
     return message(f"{result.ref} went to {result.to.name}", section(text), context(note))
 
 
+MENU_OPTIONS = 100  # a Slack menu's options, or a group's
+
+
 @reply.register
 def _(result: ChooseTopic) -> m.Message:
     if result.ambiguous:
         text = m.line("Your question *{ref}* fits more than one topic. Which is it about?", ref=result.ref)
     else:
         text = m.line("No topic fits your question *{ref}* clearly. Which is it about?", ref=result.ref)
-    options = [(t.topic, f"{result.question_id}|{t.topic}") for t in result.options]
+    # A choice names its topic by id: a topic's name may be longer than a menu value can be.
+    options = [
+        (t.topic, f"{result.question_id}|{topic_reference(t.id)}", f"/ask topic {result.ref} {t.topic}")
+        for t in result.options
+    ]
     elements: tuple[m.Button | m.Select, ...]
     if len(options) <= 5:
         elements = tuple(
-            m.Button(f"question_topic_{i}", value, topic[:75], typed=f"/ask topic {result.ref} {topic}")
-            for i, (topic, value) in enumerate(options)
+            m.Button(f"question_topic_{i}", value, topic[:75], typed=typed)
+            for i, (topic, value, typed) in enumerate(options)
         )
     else:
-        choices = tuple(m.Option(value[:150], topic) for topic, value in options[:100])
-        elements = (m.Select("question_topic_select", choices, "Choose a topic"),)
+        choices = tuple(m.Option(value, topic, typed=typed) for topic, value, typed in options)
+        if len(choices) <= MENU_OPTIONS:
+            elements = (m.Select("question_topic_select", choices, "Choose a topic"),)
+        else:  # every topic, in groups of what a Slack menu holds
+            groups = tuple(
+                (f"Topics {at + 1}–{at + len(part)}", part)
+                for at in range(0, len(choices), MENU_OPTIONS)
+                if (part := choices[at : at + MENU_OPTIONS])
+            )
+            elements = (m.Select("question_topic_select", (), "Choose a topic", groups=groups),)
     return message(
         f"Which topic is {result.ref} about?",
         section(text),

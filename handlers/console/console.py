@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import select as waiting
-import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -116,24 +115,35 @@ class ConsoleSession:
         return Answer(render(result, self.zone))
 
     def switch_person(self, who: str) -> Answer:
-        wanted = who.lstrip("@").strip().casefold()
-        if not wanted:
+        if not who.lstrip("@").strip():
             return Answer("People in this study: " + ", ".join(self.handles))
-        handle = next(
-            (
-                h
-                for h in self.handles
-                if wanted in {h.casefold(), self.names[h].casefold(), self.names[h].split()[0].casefold()}
-            ),
-            None,
-        )
+        handle = person_named(who, self.names)
         if handle is None:
-            people = shlex.join(self.handles)
-            return Answer(
-                f"! '{who.strip()}' is not in {self.study_key}'s plan.\n  People: {people}", failed=True
-            )
+            return Answer(f"! {not_in_plan(who, self.study_key, self.names)}", failed=True)
         self.handle = handle
         return Answer(f"You are now {handle} ({self.names[handle]}).")
+
+
+def person_named(who: str, names: dict[str, str]) -> str | None:
+    """The handle of the person `who` names (handle -> full name in `names`): @handle, handle, full name
+    or first name."""
+    wanted = who.lstrip("@").strip().casefold()
+    return next(
+        (
+            h
+            for h, name in names.items()
+            if wanted in {h.casefold(), name.casefold(), name.split()[0].casefold()}
+        ),
+        None,
+    )
+
+
+def not_in_plan(who: str, study_key: str, names: dict[str, str]) -> str:
+    """Whom the study has, for someone who named a person it does not have."""
+    people = ", ".join(f"{handle} ({name})" for handle, name in names.items())
+    close = process.extractOne(who.lstrip("@").strip().casefold(), list(names), score_cutoff=70)
+    hint = f"Did you mean {close[0]}? " if close else ""
+    return f"'{who.strip()}' is not in {study_key}'s plan.\n  {hint}People: {people}"
 
 
 @dataclass(frozen=True)

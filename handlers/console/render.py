@@ -44,9 +44,15 @@ def _clean(words: str) -> str:
     return re.sub(r" {2,}", " ", words).strip()
 
 
-def _typed(elements: tuple[m.Button | m.Select, ...]) -> str:
+def _typed(elements: tuple[m.Button | m.Select, ...]) -> list[str]:
+    """Buttons as the commands they stand for on one line; a menu's choices one a line, as there may be
+    many."""
     commands = [e.typed for e in elements if isinstance(e, m.Button) and e.typed]
-    return "  " + "   ·   ".join(commands) if commands else ""
+    lines = ["  " + "   ·   ".join(commands)] if commands else []
+    for menu in (e for e in elements if isinstance(e, m.Select)):
+        options = menu.options or tuple(o for _, group in menu.groups for o in group)
+        lines += [f"  {option.typed}" for option in options if option.typed]
+    return lines
 
 
 def _block(item: m.Block | m.Input, zone: ZoneInfo) -> list[str]:
@@ -61,8 +67,7 @@ def _block(item: m.Block | m.Input, zone: ZoneInfo) -> list[str]:
     if isinstance(item, m.Context):
         return ["  " + " · ".join(_clean(text(line, zone)) for line in item.items)]
     if isinstance(item, m.Actions):
-        typed = _typed(item.elements)
-        return [typed] if typed else []
+        return _typed(item.elements)
     if isinstance(item, m.Header):
         return [item.text]
     if isinstance(item, m.Image):

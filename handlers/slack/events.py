@@ -24,6 +24,8 @@ from handlers.slack.people import conversation, with_handles
 
 EVENTS_KEPT = timedelta(hours=1)  # Slack retries an event three times within minutes
 _ALREADY = object()  # the event was taken in before: Slack sent it again
+# A reply "also sent to the channel", or with a file attached, is still a person's reply in the thread.
+REPLY_SUBTYPES = frozenset({"thread_broadcast", "file_share"})
 
 
 def register(app: AsyncApp) -> None:
@@ -71,7 +73,8 @@ async def handle_message(
 ) -> None:
     """A person's message: in the thread of a routed question, the asker is asked whether it answers it;
     in a direct message with Cadence, a command as if typed with its slash."""
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+    subtype = event.get("subtype")
+    if (subtype and subtype not in REPLY_SUBTYPES) or event.get("bot_id") or not event.get("user"):
         return  # edits, joins, Cadence's own messages
     thread_ts = event.get("thread_ts")
     if thread_ts and thread_ts != event.get("ts"):
@@ -82,7 +85,7 @@ async def handle_message(
             user_id=event["user"],
             now=clock.now(),
         )
-    elif event.get("channel_type") == "im":
+    elif event.get("channel_type") == "im" and not subtype:
         await _run_typed_message(event, body, context, client, db, clock, thread=None)
 
 

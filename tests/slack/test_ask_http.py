@@ -8,17 +8,19 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from sqlmodel import Session, select
 
 from bot import questions
 from bot.clock import ManualClock
 from bot.config import EXAMPLE_PLAN
 from bot.db import run_in_session
+from bot.models import OutboxMessage, Question, Responsibility
 from bot.plan import load_plan
 from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, MEI, post, post_command, sign, trigger_id
+from tests.payloads import ALICE, BEN, MEI, post, post_command, sign, trigger_id
 from tests.slack.test_checkin_http import deliver, press
 
 # Monday 10:00 in New York, 09:00 in Chicago, 16:00 in Warsaw: everyone at work. (It was 14:00 UTC, 08:00 for
@@ -129,12 +131,12 @@ def test_a_question_that_fits_two_topics_offers_buttons(url, fake_slack):
     assert "which you look after yourself, so it went to <@U02RAJ>" in said(routed)
 
 
-def thread_message(event_id: str, user: str, thread_ts: str, ts: str) -> str:
+def thread_message(event_id: str, user: str, thread_ts: str, ts: str, subtype: str | None = None) -> str:
+    event = {"type": "message", "channel": "C0STUDY", "user": user, "text": "Filed yesterday.",
+             "ts": ts, "thread_ts": thread_ts, "channel_type": "channel"}  # fmt: skip
     return json.dumps({
         "type": "event_callback", "team_id": "T0SPONSOR", "api_app_id": "A0CADENCE", "event_id": event_id,
-        "event_time": 1800000000,
-        "event": {"type": "message", "channel": "C0STUDY", "user": user, "text": "Filed yesterday.",
-                  "ts": ts, "thread_ts": thread_ts, "channel_type": "channel"},
+        "event_time": 1800000000, "event": event | ({"subtype": subtype} if subtype else {}),
     })  # fmt: skip
 
 
@@ -208,3 +210,126 @@ def test_a_replayed_not_mine_click_posts_nothing_again(url, engine, fake_slack, 
     assert "Only the person" not in said(told)
     deliver(engine, fake_slack, clock)
     assert len(posted(fake_slack, "ask:")) == 2  # routed to Mei, then once to Raj
+
+
+@pytest.fixture
+def long_url(settings, engine, study, clock):
+    """The example study with a topic of 200 characters (owned by Ben, backed up by Mei)."""
+    from tests.plans import with_long_topic
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_long_topic()), actor="test")
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine, clock=clock), engine))
+    yield url
+    stop()
+
+
+def choose(url: str, fake_slack, user: str, action_id: str, value: str) -> int:
+    """Pick an option of a menu (Slack sends the choice as `selected_option`)."""
+    from tests.slack.test_checkin_http import interaction
+
+    return interaction(url, {
+        "type": "block_actions", "user": {"id": user, "team_id": "T0SPONSOR"}, "api_app_id": "A0CADENCE",
+        "trigger_id": trigger_id(), "team": {"id": "T0SPONSOR"}, "channel": {"id": "D" + user[1:]},
+        "response_url": f"{fake_slack.url}response/{action_id}",
+        "actions": [{"action_id": action_id, "block_id": "question_topic", "type": "static_select",
+                     "selected_option": {"text": {"type": "plain_text", "text": "…"}, "value": value},
+                     "action_ts": "1800000000.3"}],
+    })  # fmt: skip
+
+
+def test_a_topic_of_200_characters_is_chosen_from_the_menu_by_its_id(long_url, engine, fake_slack, clock):
+    from tests.plans import LONG_TOPIC
+
+    answer = post_command(long_url, "/ask", "hello?", user_id=ALICE)
+    assert "No topic fits your question" in answer.text
+    [menu] = [e for b in answer.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(menu["options"]) == 9 and all(len(o["value"]) <= 150 for o in menu["options"])
+    [long] = [o for o in menu["options"] if LONG_TOPIC.startswith(o["text"]["text"].rstrip("…"))]
+    assert long["value"].startswith(f"{question_id(answer)}|#")  # the topic's id, not its name
+    assert choose(long_url, fake_slack, ALICE, "question_topic_select", long["value"]) == 200
+    [routed] = fake_slack.calls_to("question_topic_select")
+    assert "went to <@U01BEN>" in said(routed) and LONG_TOPIC in said(routed)
+    # A menu choice of an older message, which named the topic, still works where the name is whole.
+    again = post_command(long_url, "/ask", "what now?", user_id=ALICE)
+    value = f"{question_id(again)}|Budget and invoices"
+    assert choose(long_url, fake_slack, ALICE, "question_topic_select", value) == 200
+    assert "went to <@U01BEN>" in said(fake_slack.calls_to("question_topic_select")[1])
+
+
+def test_a_choice_naming_a_topic_id_of_another_study_or_none_changes_nothing(long_url, engine, fake_slack):
+    answer = post_command(long_url, "/ask", "hello?", user_id=ALICE)
+    for value in (f"{question_id(answer)}|#999", f"{question_id(answer)}|#x1", f"{question_id(answer)}|#"):
+        assert choose(long_url, fake_slack, ALICE, "question_topic_select", value) == 200
+    replies = [said(c) for c in fake_slack.calls_to("question_topic_select")]
+    assert "no longer in the study's plan" in replies[0]
+    assert all("no longer valid, so nothing was changed" in r for r in replies[1:])
+    with Session(engine) as session:
+        assert session.get(Question, question_id(answer)).state == "choosing"
+
+
+def test_the_review_hands_over_a_topic_of_200_characters(long_url, engine, fake_slack, clock):
+    from bot import reviews
+    from tests.plans import LONG_TOPIC
+
+    with Session(engine) as session:
+        applied = max(r.confirmed_at for r in session.exec(select(Responsibility)))
+    run_in_session(engine, reviews.ask_owners_to_confirm, now=applied + timedelta(days=90))
+    with Session(engine) as session:
+        due = session.exec(
+            select(OutboxMessage).where(OutboxMessage.key.startswith("confirm:ACME-201:ben"))
+        ).one()
+    clock.set(due.due_at)
+    deliver(engine, fake_slack, clock)
+    [review] = posted(fake_slack, "confirm:ACME-201:ben")
+    buttons = [e for b in review.blocks if b["type"] == "actions" for e in b["elements"]]
+    [hand_over] = [b for b in buttons if b["action_id"] == "ownership_handover_2"]
+    assert hand_over["value"].startswith("ACME-201|#") and len(hand_over["value"]) < 20
+    assert press(long_url, fake_slack, BEN, hand_over["action_id"], hand_over["value"]) == 200
+    [reply] = fake_slack.calls_to(hand_over["action_id"])
+    assert f"will name a new owner for *{LONG_TOPIC}*" in said(reply)
+    # A button of an older review carried the name, cut at 150 characters: it still names the topic.
+    assert press(long_url, fake_slack, BEN, "ownership_handover_0", f"ACME-201|{LONG_TOPIC}"[:150]) == 200
+    assert f"new owner for *{LONG_TOPIC}*" in said(fake_slack.calls_to("ownership_handover_0")[0])
+    with Session(engine) as session:
+        handovers = session.exec(select(OutboxMessage).where(OutboxMessage.key.startswith("handover:"))).all()
+        assert {h.payload["topic"] for h in handovers} == {LONG_TOPIC}
+
+
+@pytest.mark.parametrize("subtype", ["thread_broadcast", "file_share"])
+def test_a_reply_also_sent_to_the_channel_or_with_a_file_counts(url, engine, fake_slack, clock, subtype):
+    post_command(url, "/ask", "Is the SAE narrative for patient 12 filed?", user_id=BEN)
+    deliver(engine, fake_slack, clock)
+    [question] = posted(fake_slack, "ask:")
+    for n, ignored in enumerate(("message_changed", "bot_message", "channel_join", "message_replied")):
+        body = thread_message(f"Ev{n}", MEI, question.ts, f"1.{n}", subtype=ignored)
+        assert post(f"{url}/slack/events", body, sign(body), "application/json").status == 200
+    deliver(engine, fake_slack, clock)
+    assert posted(fake_slack, "ask-replied:") == []  # edits, bots and joins are not replies
+    body = thread_message("Ev9", MEI, question.ts, "1.9", subtype=subtype)
+    assert post(f"{url}/slack/events", body, sign(body), "application/json").status == 200
+    deliver(engine, fake_slack, clock)
+    [asked] = posted(fake_slack, "ask-replied:")
+    assert asked.channel == "D01BEN" and "Mei Lin replied to your question" in asked.blocks[0]["text"]["text"]
+
+
+def test_a_question_no_topic_fits_offers_every_one_of_many_topics_in_groups(
+    settings, engine, study, fake_slack
+):
+    from tests.plans import with_many_topics
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_many_topics(120)), actor="test")
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine), engine))
+    try:
+        answer = post_command(url, "/ask", "what now?", user_id=ALICE)
+        [menu] = [e for b in answer.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        groups = menu["option_groups"]
+        assert [len(g["options"]) for g in groups] == [100, 28] and groups[1]["label"][
+            "text"
+        ] == "Topics 101–128"
+        value = groups[1]["options"][-1]["value"]
+        assert choose(url, fake_slack, ALICE, "question_topic_select", value) == 200
+        assert "went to <@U02OMAR> (Work package 120)" in said(
+            fake_slack.calls_to("question_topic_select")[0]
+        )
+    finally:
+        stop()

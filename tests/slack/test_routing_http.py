@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from bot import audit
+from bot.db import run_in_session
 from bot.models import Responsibility
+from bot.plan import load_plan
+from bot.studies import apply_plan
+from handlers.server import build_asgi
+from handlers.slack.app import build_app
+from tests.conftest import serve_in_thread
 from tests.payloads import ALICE, BEN, MEI, RAJ, post_command
+from tests.plans import PANEL_PLAN
 from tests.slack.test_ask_http import question_id, said
 from tests.slack.test_checkin_http import press
 
@@ -83,3 +91,54 @@ def test_not_mine_teaches_the_words_against_the_topic_but_never_unlearns_the_pla
         assert safety.learned.get("courier") == -1.0 and "sae" not in json.dumps(safety.learned).lower()
     # The plan's own keyword still routes the next SAE question to Safety reporting.
     assert "went to <@U02MEI>" in post_command(slack_url, "/ask", "SAE follow-up?", user_id=RAJ).text
+
+
+@pytest.fixture
+def panel_url(settings, engine):
+    """The Bolt app over HTTP with a cosmetics study: people and roles on both sides (tests.plans)."""
+    run_in_session(engine, apply_plan, plan=load_plan(PANEL_PLAN), actor="test")
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine), engine))
+    yield url
+    stop()
+
+
+ANNA = "U01ANNA"
+
+
+def who_owns(url: str, text: str) -> str:
+    return post_command(url, "/who-owns", text, user_id=ANNA, channel_id="C0GLOW").text
+
+
+def test_who_owns_answers_what_a_person_owns_by_handle_first_or_full_name_and_typos(panel_url):
+    for text in ("what does Arjun own?", "what does arjn own?", "Arjun Mehta", "@arjun", "Arjun's topics"):
+        answer = who_owns(panel_url, text)
+        assert "<@U02ARJUN>" in answer and "Owns: Statistics and SAP" in answer, (text, answer)
+    assert "Backup for: Panelist recruitment" in who_owns(panel_url, "what does Anna look after?")
+    nobody = who_owns(panel_url, "what does Maria own?")
+    assert "Nobody called 'Maria' is in GLOW-7's plan." in nobody and "Arjun Mehta (@arjun)" in nobody
+
+
+def test_who_owns_answers_a_role_with_its_side_and_a_side_alone(panel_url):
+    pm = who_owns(panel_url, "who is the CRO project manager?")
+    assert "*Project Manager · CRO*" in pm and "<@U02PRIYA>" in pm and "owns Panelist recruitment" in pm
+    assert "<@U01SAM>" not in pm  # the sponsor's project manager is not the CRO's
+    assert "<@U01SAM>" in who_owns(panel_url, "who is the sponsor's project manager?")
+    cro = who_owns(panel_url, "CRO")
+    assert "*The CRO's people*" in cro
+    assert [u for u in ("U02PRIYA", "U02ARJUN", "U02PIOTR", "U01ANNA", "U01SAM") if u in cro] == [
+        "U02PRIYA",
+        "U02ARJUN",
+        "U02PIOTR",
+    ]
+    assert "owns Skin tolerance and adverse reactions" in cro
+    assert "<@U02PIOTR>" in who_owns(panel_url, "who is the dermatologist?")
+
+
+def test_a_question_as_a_sentence_is_weighed_by_what_it_is_about_not_by_whom(panel_url):
+    question = "who do I talk to if a panelist gets a rash?"
+    assert "*Skin tolerance and adverse reactions* is owned by <@U02PIOTR>" in who_owns(panel_url, question)
+    asked = post_command(panel_url, "/ask", question, user_id=ANNA, channel_id="C0GLOW").text
+    assert "went to <@U02PIOTR> (Skin tolerance and adverse reactions)" in asked
+    # A panelist's screening is still recruitment: the participant word alone no longer decides.
+    assert "*Panelist recruitment*" in who_owns(panel_url, "how many panelists passed screening?")
+    assert "*Panelist recruitment*" in who_owns(panel_url, "panelists")

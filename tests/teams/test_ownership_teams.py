@@ -36,3 +36,12 @@ def test_free_words_are_answered_with_the_owner_or_with_help(teams, fake_teams):
     teams.say(ALICE, "good morning")
     help_card = teams.answer(ALICE).text
     assert "/who-owns" in help_card and "with or without the slash" in help_card
+
+
+def test_who_owns_answers_about_people_roles_and_sides_in_teams(teams, fake_teams):
+    teams.say(ALICE, "who-owns who is the CRO project manager?")
+    answer = teams.answer(ALICE)
+    assert "**Project Manager · CRO**" in answer.text and "<at>Raj Patel</at>" in answer.text
+    assert "Raj Patel" in {e["mentioned"]["name"] for e in answer.card["msteams"]["entities"]}
+    teams.say(ALICE, "who-owns what does Sofia own?")
+    assert "Owns: Site monitoring" in teams.answer(ALICE).text

@@ -66,3 +66,21 @@ def test_a_question_that_fits_no_topic_offers_every_topic_and_the_one_chosen_rou
     [choice] = [c for c in menu["choices"] if c["title"] == "Budget and invoices"]
     teams.press(ALICE, teams.answer(ALICE).button("Choose"), value=choice["value"])
     assert "went to <at>Ben Okafor</at> (Budget and invoices)" in teams.answer(ALICE).text
+
+
+def test_a_topic_of_200_characters_is_chosen_in_teams_by_its_id(teams, engine):
+    from bot.db import run_in_session
+    from bot.plan import load_plan
+    from bot.studies import apply_plan
+    from tests.plans import LONG_TOPIC, with_long_topic
+    from tests.teams.conftest import teams_plan_text
+
+    run_in_session(engine, apply_plan, plan=load_plan(with_long_topic(teams_plan_text())), actor="test")
+    teams.say(ALICE, "ask Where do we stand?")
+    card = teams.answer(ALICE).card
+    [menu] = [e for e in card["body"] if e.get("type") == "Input.ChoiceSet"]
+    [choice] = [c for c in menu["choices"] if c["title"] == LONG_TOPIC]
+    assert len(menu["choices"]) == 9 and choice["value"].endswith(tuple("0123456789"))
+    assert LONG_TOPIC not in choice["value"]  # the topic's id, not its name
+    teams.press(ALICE, teams.answer(ALICE).button("Choose"), value=choice["value"])
+    assert f"went to <at>Ben Okafor</at> ({LONG_TOPIC})" in teams.answer(ALICE).text
