@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -404,3 +405,9 @@ def test_a_question_no_topic_fits_offers_every_one_of_many_topics(engine, study)
     answer = ConsoleSession(engine, study_key="ACME-201").say("/ask what now?")
     typed = [line.strip() for line in answer.splitlines() if line.strip().startswith("/ask topic")]
     assert len(typed) == 128 and typed[-1] == "/ask topic ACME-201-Q1 Work package 120"
+
+
+def test_a_milestones_status_mark_is_no_shortcode_in_the_console(chat):
+    listed = chat.say("/milestones")
+    assert "First patient in" in listed and "on track" in listed
+    assert not re.search(r":[a-z_]+:", listed)  # the mark is an emoji span; the terminal draws none

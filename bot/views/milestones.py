@@ -27,8 +27,9 @@ _SHOWN = {
     "accepted": "accepted",
     "late": "late",
 }
-_MARK = {"on-track": ":large_green_circle:", "at-risk": ":large_yellow_circle:", "slipped": ":red_circle:",
-         "done": ":white_check_mark:", "accepted": ":trophy:", "late": ":red_circle:"}  # fmt: skip
+# A status's mark is an emoji span, so each chat draws it its own way (Teams and the console: no shortcodes).
+_MARK = {"on-track": "large_green_circle", "at-risk": "large_yellow_circle", "slipped": "red_circle",
+         "done": "white_check_mark", "accepted": "trophy", "late": "red_circle"}  # fmt: skip
 
 
 def update_form(milestone_id: int, name: str = "the milestone") -> m.Form:
@@ -85,7 +86,7 @@ def _line(ms: MilestoneLine) -> m.Line:
     accepted = m.line(" by {who}", who=ms.accepted_by) if ms.accepted_by else None
     return m.line(
         "{mark} *M{id} {name}*{owner}: {status}{accepted}, {dates}{late}{last}",
-        mark=_MARK.get(ms.standing, ""),
+        mark=m.Emoji(_MARK[ms.standing]) if ms.standing in _MARK else None,
         id=str(ms.id),
         name=ms.name,
         owner=owner,
