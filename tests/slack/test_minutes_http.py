@@ -151,7 +151,9 @@ def test_pasted_notes_are_previewed_with_post_and_discard_buttons(url, engine, f
     assert "keep 8 sites" in decisions
 
 
-THURSDAY = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)  # 14:00 in Warsaw, 08:00 in New York
+THURSDAY = datetime(
+    2026, 12, 3, 15, 0, tzinfo=UTC
+)  # 16:00 in Warsaw, 10:00 in New York, 09:00 in Chicago: all at work
 ONE_LINE = (
     "Weekly call 3 Dec. ACTION Omar to re-check the two irritation cases by 15.12. "
     "ACTION @mei: send the diary cards by 3.1. Action item: Sofia drafts the SAP shell tables by 03/01 "
