@@ -130,7 +130,7 @@ def test_a_study_that_ends_stops_its_cadence_and_posts_its_close_out_review_once
     after = [m for m in messages if m["at"] >= ended]
     assert not [m for m in after if m["kind"] in CADENCE_KINDS]  # no Monday prompts, reminders, report
     closing = [m for m in messages if m["kind"] == "partnership_review"]
-    assert [(m["to"], at(m)) for m in closing] == [("#C0STUDY", "Thu 10 08:00")]
+    assert [(m["to"], at(m)) for m in closing] == [("#C0STUDY", "Thu 10 09:00")]  # the working day begins
     assert (
         "Close-out review — ACME-201, the whole study: Thu 03 Dec 2026 to Wed 09 Dec 2026"
         in closing[0]["text"]

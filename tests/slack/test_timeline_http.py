@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import ManualClock
 from bot.config import EXAMPLE_PLAN
@@ -102,15 +102,22 @@ def test_after_the_end_nothing_of_the_cadence_goes_and_the_close_out_review_is_p
 
 
 def test_before_a_study_starts_no_check_in_goes_out(settings, engine, study, clock, fake_slack):
-    run_in_session(engine, apply_plan, plan=load_plan(plan_text("  start: 2027-01-04")), actor="t")
+    # (28 December and 4 January are the example plan's skipped check-in days: a Monday before the start
+    # that is not skipped, then the start's.)
+    run_in_session(engine, apply_plan, plan=load_plan(plan_text("  start: 2027-01-11")), actor="t")
     jobs.configure(jobs.Runtime(engine=engine, worker=worker(engine, fake_slack, clock), clock=clock))
-    for monday in (datetime(2026, 12, 28, 7, 0, tzinfo=UTC), datetime(2027, 1, 4, 7, 0, tzinfo=UTC)):
-        clock.set(monday)  # 08:00 in Warsaw, then an hour at a time to 09:00 there
+    for monday in (datetime(2026, 12, 21, 7, 0, tzinfo=UTC), datetime(2027, 1, 11, 7, 0, tzinfo=UTC)):
+        clock.set(monday)  # 08:00 in Warsaw, then an hour at a time to 10:00 there
         for _ in range(3):
             clock.advance(hours=1)
             jobs.tick()
-    prompts = [p.key for p in fake_slack.posted if (p.key or "").startswith("checkin:ACME-201:")]
-    assert prompts and all(":2027-W01:" in key for key in prompts)  # none in the week before the start
+    with Session(engine) as session:  # each alone, or in a digest with what else fell due then
+        prompts = [
+            r.key
+            for r in session.exec(select(OutboxMessage).where(col(OutboxMessage.key).startswith("checkin:")))
+            if r.state == "sent"
+        ]
+    assert prompts and all(":2027-W02:" in key for key in prompts)  # none in the weeks before the start
 
 
 def test_before_the_end_the_cadence_runs(url, engine, clock, fake_slack):
