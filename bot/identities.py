@@ -10,6 +10,7 @@ and an id once recorded is never replaced by a later match.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,28 +66,17 @@ def found_on_slack(
     """Record `user_id` for each plan person with this e-mail and no Slack id (a person may be in several
     studies) when `team_id`, the user's workspace, is one of the person's side's (bot.organisations);
     the handles of those recorded. An id another person of the same study has is left alone."""
-    recorded = []
-    for person in _unbound_with_email(session, email, Person.slack_id):
-        taken = session.exec(
-            select(Person.id).where(Person.study_id == person.study_id, Person.slack_id == user_id)
-        ).first()
-        if taken is not None:
-            continue
-        known = organisations.slack_workspaces(
-            session, study_id=person.study_id, side=person.side, own_workspace=own_workspace
-        )
-        if team_id not in known:
-            log.warning(
-                "not matching Slack user %s to %s by e-mail: their workspace %s is not the %s's",
-                user_id, person.handle, team_id or "(unknown)", person.side,
-            )  # fmt: skip
-            continue
-        person.slack_id = user_id
-        _bound(session, person, {"platform": "slack", "user_id": user_id, "workspace": team_id, "how": how})
-        recorded.append(person.handle)
-    if recorded:
-        session.flush()
-    return recorded
+    return _bind_by_email(
+        session,
+        email=email,
+        column=Person.slack_id,
+        user_id=user_id,
+        where=("workspace", team_id, team_id),
+        sides=lambda p: organisations.slack_workspaces(
+            session, study_id=p.study_id, side=p.side, own_workspace=own_workspace
+        ),
+        how=how,
+    )
 
 
 def found_on_teams(
@@ -101,24 +91,48 @@ def found_on_teams(
     """Record the Entra object id `aad_id` for each plan person with this e-mail and no Teams id, when
     `tenant_id`, where Teams showed the user, is one of the person's side's tenants; the handles of those
     recorded. Once recorded, an id is the person's: a later e-mail match changes nothing."""
+    return _bind_by_email(
+        session,
+        email=email,
+        column=Person.teams_id,
+        user_id=aad_id,
+        where=("tenant", tenant_id, tenant_id.lower() if tenant_id else None),
+        sides=lambda p: organisations.teams_tenants(
+            session, study_id=p.study_id, side=p.side, configured=configured_tenants
+        ),
+        how=how,
+    )
+
+
+def _bind_by_email(
+    session: Session,
+    *,
+    email: str,
+    column: Any,
+    user_id: str,
+    where: tuple[str, str | None, str | None],  # (workspace or tenant, as shown, as compared)
+    sides: Callable[[Person], frozenset[str]],
+    how: str,
+) -> list[str]:
+    """Bind `user_id` to each unbound plan person with this e-mail whose side's organisations include the
+    user's (`sides`): anyone's directory can claim an address, the workspace or tenant is vouched for."""
+    kind, shown, compared = where
+    platform = "slack" if column is Person.slack_id else "teams"
     recorded = []
-    for person in _unbound_with_email(session, email, Person.teams_id):
+    for person in _unbound_with_email(session, email, column):
         taken = session.exec(
-            select(Person.id).where(Person.study_id == person.study_id, Person.teams_id == aad_id)
+            select(Person.id).where(Person.study_id == person.study_id, column == user_id)
         ).first()
         if taken is not None:
             continue
-        known = organisations.teams_tenants(
-            session, study_id=person.study_id, side=person.side, configured=configured_tenants
-        )
-        if not tenant_id or tenant_id.lower() not in known:
+        if compared is None or compared not in sides(person):
             log.warning(
-                "not matching Teams user %s to %s by e-mail: their tenant %s is not the %s's",
-                aad_id, person.handle, tenant_id or "(unknown)", person.side,
+                "not matching %s user %s to %s by e-mail: their %s %s is not the %s's",
+                platform.title(), user_id, person.handle, kind, shown or "(unknown)", person.side,
             )  # fmt: skip
             continue
-        person.teams_id = aad_id
-        _bound(session, person, {"platform": "teams", "user_id": aad_id, "tenant": tenant_id, "how": how})
+        setattr(person, column.key, user_id)
+        _bound(session, person, {"platform": platform, "user_id": user_id, kind: shown, "how": how})
         recorded.append(person.handle)
     if recorded:
         session.flush()
