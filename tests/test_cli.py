@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from bot.config import EXAMPLE_PLAN
 from handlers.server import bind
-from tests.conftest import child_pythonpath
+from tests.conftest import MOVE_THE_DATE, child_pythonpath
 from tests.payloads import BOT_TOKEN, RAJ, SIGNING_SECRET, post_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -237,24 +237,31 @@ def test_serve_with_teams_credentials_only_answers_teams_and_refuses_unsigned_ac
     assert "teams-secret-1" not in output[0]
 
 
+WEDNESDAY_NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
 def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_slack, tmp_path):
-    # Omar's clock is set where it is now past 09:00 (and before midnight), so his item due today is due
-    # for its reminder: the running bot's tick, not a test calling the flow, must send it.
-    now = datetime.now(UTC)
-    offset = 12 - now.hour  # his local time is about noon
-    zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
-    today = now.astimezone(ZoneInfo(zone)).date()
+    # The running bot's tick, not a test calling the flow, must send the reminder of Omar's item due today.
+    # The bot and the test both live from a Wednesday noon (Omar in UTC: past 09:00, a working day), whatever
+    # day the suite runs on: a weekend or a night would rightly hold the reminder for his working hours.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=WEDNESDAY_NOON.isoformat()))
     plan = tmp_path / "plan.yaml"
     plan.write_text(
         EXAMPLE_PLAN.read_text().replace(
             "U02OMAR,  email: omar@cro.example,   timezone: Europe/Warsaw",
-            f"U02OMAR,  email: omar@cro.example,   timezone: {zone}",
+            "U02OMAR,  email: omar@cro.example,   timezone: UTC",
         )
     )
     env = slack_env(env, fake_slack, CADENCE_PLAN=str(plan), CADENCE_TICK_SECONDS="0.3")
-    with serving(env) as (url, _output):
+    env["PYTHONPATH"] = os.pathsep.join([str(moved), env["PYTHONPATH"]])
+    with time_machine.travel(WEDNESDAY_NOON, tick=True), serving(env) as (url, _output):
         drafted = post_command(
-            url, "/minutes", f"ACTION @omar send the data cleaning plan by {today}", user_id=RAJ
+            url,
+            "/minutes",
+            f"ACTION @omar send the data cleaning plan by {WEDNESDAY_NOON.date()}",
+            user_id=RAJ,
         )
         assert drafted.status == 200 and "ACME-201-M1" in drafted.text
         assert post_command(url, "/minutes", "post M1", user_id=RAJ).status == 200
