@@ -4,14 +4,10 @@ person's daily budget the rest waits for the next morning's digest; a critical e
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -26,7 +22,8 @@ from bot.studies import apply_plan
 from handlers.console.console import ConsoleSession
 from schedules import jobs
 from schedules.simulation import Simulation
-from tests.conftest import STUDY_APPLIED, child_pythonpath
+from tests import worker_process
+from tests.conftest import STUDY_APPLIED
 from tests.test_outbox import notifier_for, person_id, rows
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Warsaw
@@ -91,19 +88,9 @@ def test_a_crash_after_the_digest_was_sent_sends_no_member_again(engine, databas
 
     fake_slack.respond_with("chat.postMessage", keep_it_and_hang)
     fake_slack.ts_clock = lambda: clock.now().timestamp()
-    repo = Path(__file__).resolve().parent.parent
-    env = os.environ | {"PYTHONPATH": child_pythonpath()}
 
     def worker(now):
-        command = [
-            sys.executable,
-            "-m",
-            "tests.worker_process",
-            database_url,
-            fake_slack.url,
-            now.isoformat(),
-        ]
-        return subprocess.Popen(command, cwd=repo, env=env)
+        return worker_process.start(database_url, fake_slack.url, now)
 
     first = worker(clock.now())
     assert landed.wait(30)

@@ -16,7 +16,7 @@ from bot.models import OutboxMessage
 from bot.outbox import MAX_ATTEMPTS, DeliveryWorker, Destination, enqueue
 from bot.replies import Notice
 from handlers.slack.notifier import SlackNotifier
-from tests.conftest import child_pythonpath
+from tests import worker_process
 from tests.fake_slack import FakeSlack
 from tests.payloads import BOT_TOKEN
 
@@ -280,12 +280,8 @@ def test_two_workers_on_one_database_send_each_message_once(database_url, study,
 def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
     engine, database_url, study, fake_slack, clock
 ):
-    import os
     import signal
-    import subprocess
-    import sys
     import time
-    from pathlib import Path
 
     keys = [f"fanout:{i:02d}" for i in range(20)]
     for i, key in enumerate(keys):
@@ -301,19 +297,9 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_next_without_duplicates(
 
     fake_slack.respond_with("chat.postMessage", hang_after_the_eighth)
     fake_slack.ts_clock = lambda: clock.now().timestamp()
-    repo = Path(__file__).resolve().parent.parent
-    env = os.environ | {"PYTHONPATH": child_pythonpath()}
 
     def worker(now):
-        command = [
-            sys.executable,
-            "-m",
-            "tests.worker_process",
-            database_url,
-            fake_slack.url,
-            now.isoformat(),
-        ]
-        return subprocess.Popen(command, cwd=repo, env=env)
+        return worker_process.start(database_url, fake_slack.url, now)
 
     first = worker(clock.now())
     assert eighth_landed.wait(30)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from slack_sdk import WebClient
 
@@ -12,6 +15,16 @@ from bot.db import make_engine
 from bot.outbox import DeliveryWorker
 from handlers.slack.notifier import SlackNotifier
 from tests.payloads import BOT_TOKEN
+
+
+def start(database_url: str, api_url: str, now: datetime) -> subprocess.Popen:
+    """This worker in a process of its own, its clock at `now`, sending to the Web API at `api_url`."""
+    from tests.conftest import child_pythonpath
+
+    command = [sys.executable, "-m", "tests.worker_process", database_url, api_url, now.isoformat()]
+    repo = Path(__file__).resolve().parent.parent
+    return subprocess.Popen(command, cwd=repo, env=os.environ | {"PYTHONPATH": child_pythonpath()})
+
 
 if __name__ == "__main__":
     database_url, api_url, now = sys.argv[1:4]

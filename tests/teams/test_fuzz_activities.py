@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
 from tests.teams.conftest import ALICE, BEN, MEI, STRANGER, message
+from tests.test_fuzz import Log as SlackFuzzLog
 
 LONG = "CADENCE_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("CADENCE_FUZZ_EXAMPLES", "15"))
@@ -59,13 +60,8 @@ PATHS = st.sampled_from(
 CHANGES = st.lists(st.tuples(PATHS, st.one_of(ODD, st.just("<delete>"))), max_size=3)
 
 
-class Log(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+class Log(SlackFuzzLog):
+    """What Cadence logged during one example; here an ERROR without a traceback counts against it too."""
 
     @property
     def bad(self) -> list[str]:
