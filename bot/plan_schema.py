@@ -95,10 +95,8 @@ SECTIONS: dict[str, Section] = {
             Field("kpis", "Targets, in percent, for each side's partnership KPIs.", "", section="kpis"),
             Field("pulse", "The monthly two-way pulse: how each side finds working with the other.", "",
                   section="pulse", default_text="first Monday of the month at 10:00, everyone asked"),
-            Field("organisations", "Each side's Slack workspaces and Teams tenants, and its own holidays.",
-                  "", section="organisations"),
-            Field("report_to", "Who receives the weekly cadence report besides the study channel: "
-                  "handles or e-mail addresses.", "[alice, qa@acme.example]", TEXTS),
+            Field("organisations", "Each side's Slack workspaces and Teams tenants.", "",
+                  section="organisations"),
         ),
     ),
     "study": Section(
