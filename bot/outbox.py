@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -153,11 +152,15 @@ def enqueue(
 
 def _at_work(session: Session, study_id: int, person_id: int, moment: datetime) -> datetime:
     """`moment`, or the person's next working moment when they are not at work then."""
-    study = directory.current(session).studies.get(study_id)
+    calendar = _calendar_of(session, study_id, person_id)
+    return calendar.next_working_moment(moment) if calendar is not None else moment
+
+
+def _calendar_of(session: Session, study_id: int | None, person_id: int) -> calendars.WorkingCalendar | None:
+    """The working calendar of a person of a study (None when the study or the person is gone)."""
+    study = directory.current(session).studies.get(study_id) if study_id is not None else None
     person = study.person(person_id) if study is not None else None
-    if person is None:
-        return moment
-    return calendars.of(study, person).next_working_moment(moment)
+    return calendars.of(study, person) if person is not None else None
 
 
 def queued_in(session: Session) -> bool:
@@ -301,8 +304,9 @@ def _fold(session: Session, rows: list[OutboxMessage], *, token: str, now: datet
         if row.digest is None and _foldable(row):
             by_person[(row.platform, row.recipient)].append(row)
     for (platform, recipient), mine in by_person.items():
-        zone = _zone_of(session, mine[0])
-        wait = _turn(session, platform, recipient, zone, now)
+        # Someone who has left the plan: UTC here, and the send fails as it should.
+        calendar = _calendar_of(session, mine[0].study_id, int(recipient)) or calendars.from_spec("UTC", None)
+        wait = _turn(session, platform, recipient, calendar, now)
         if wait is not None:
             _give_back(mine, until=wait)
             session.info["outbox_held"] = session.info.get("outbox_held", 0) + len(mine)
@@ -376,9 +380,12 @@ def _give_back(rows: list[OutboxMessage], *, until: datetime | None) -> None:
             row.next_attempt_at = max(row.next_attempt_at, until)
 
 
-def _turn(session: Session, platform: str, recipient: str, zone: ZoneInfo, now: datetime) -> datetime | None:
+def _turn(
+    session: Session, platform: str, recipient: str, calendar: calendars.WorkingCalendar, now: datetime
+) -> datetime | None:
     """When a person may next hear from Cadence on its own, if not now: FOLD_WINDOW after the last message
     it started to them, or, once today's DAILY_BUDGET is spent, the start of their next working day."""
+    zone = calendar.zone
     local = now.astimezone(zone)
     day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=zone)
     since = min(day_start, now - FOLD_WINDOW)
@@ -400,17 +407,8 @@ def _turn(session: Session, platform: str, recipient: str, zone: ZoneInfo, now: 
         return last + FOLD_WINDOW
     if len({message for at, message in sent if at is not None and at >= day_start}) >= DAILY_BUDGET:
         tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-        return calendars.from_spec(zone.key, None).next_working_moment(tomorrow)
+        return calendar.next_working_moment(tomorrow)
     return None
-
-
-def _zone_of(session: Session, row: OutboxMessage) -> ZoneInfo:
-    """The timezone of the person a row is for (UTC when they have left the plan: it fails when sent)."""
-    try:
-        person, _, _ = _resolve(session, row)
-    except PermanentFailure:
-        return ZoneInfo("UTC")
-    return ZoneInfo(person.timezone) if person is not None else ZoneInfo("UTC")
 
 
 # notice kind -> check run just before sending: a reason to cancel the message, or None to send it
