@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--stats",
         action="store_true",
-        help="then, per person: messages a week, most at one moment, any outside 09:00-18:00 their time"
+        help="then, per person: messages a week, most at one moment, any outside their working calendar"
         " (with --json: a last object of kind 'stats')",
     )
     simulate.set_defaults(run=cmd_simulate)
@@ -257,7 +257,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from handlers.console.recorder import one_line
-    from schedules.simulation import DueWorkFailed, ScriptProblem, person_stats
+    from schedules.simulation import DueWorkFailed, ScriptProblem, person_stats, working_calendars
 
     # The printout is the output: no migration or delivery chatter, and a job that fails is reported
     # below as one line, not as a logged traceback.
@@ -282,7 +282,9 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         except DueWorkFailed as failed:
             raise Stop(f"Cadence's due work failed {failed}") from None
     shown = [r for r in received if args.homes or r.kind != "home"]
-    stats = person_stats(received, handles=plan.people, start=start, days=args.days) if args.stats else None
+    stats = None
+    if args.stats:
+        stats = person_stats(received, calendars_of=working_calendars(plan), start=start, days=args.days)
     if args.json:
         for record in shown:
             print(json.dumps(record.as_json(), ensure_ascii=False))
@@ -301,7 +303,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 def _print_stats(stats) -> None:
     """Per person, what reached them directly (not their commands' answers), in a small table."""
     print()
-    print("Per person (direct messages; working hours 09:00-18:00 their time, Monday to Friday):")
+    print("Per person (direct messages; outside hours: outside their working hours, days and holidays):")
     heads = ("messages", "a week", "busiest week", "most at once", "outside hours")
     print(f"  {'person':<12} " + " ".join(heads))
     for s in stats:

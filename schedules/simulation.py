@@ -14,12 +14,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import checkins, due
+from bot import calendars, checkins, due
+from bot.calendars import WorkingCalendar
 from bot.clock import ManualClock
 from bot.db import run_in_session
+from bot.plan import Plan
 from schedules import jobs
 from schedules.scheduler import checkin_trigger
 
@@ -49,9 +51,6 @@ class Simulated:
     moments: int  # how many moments the clock stopped at
 
 
-# Working hours by which `--stats` counts what reached someone outside them, in their own time, Monday to
-# Friday (until each person's own working calendar says otherwise).
-WORKING_HOURS = (time(9, 0), time(18, 0))
 NOT_STARTED_BY_ANYONE_ELSE = {"reply", "home"}  # a command's own answer, an App Home: not messages to count
 
 
@@ -64,7 +63,7 @@ class PersonStats:
     per_week: float
     busiest_week: int  # the most in one week of the run (7 days from its start)
     most_at_once: int  # the most at one moment (one minute)
-    outside_hours: int  # at night, before or after WORKING_HOURS, or at a weekend, in their own time
+    outside_hours: int  # outside their own working calendar: hours, days, public and study holidays
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -77,23 +76,32 @@ class PersonStats:
         }
 
 
+def working_calendars(plan: Plan) -> dict[str, WorkingCalendar]:
+    """Each person's working calendar as the plan gives it (without `/away`, which a run's script sets)."""
+    return {
+        handle: calendars.from_spec(
+            person.timezone, calendars.calendar_spec(vars(person), plan.data["study"])
+        )
+        for handle, person in plan.people.items()
+    }
+
+
 def person_stats(
-    received: Iterable, *, handles: Iterable[str], start: datetime, days: int
+    received: Iterable, *, calendars_of: dict[str, WorkingCalendar], start: datetime, days: int
 ) -> list[PersonStats]:
-    """Per person of the plan, from what `Simulation.run` recorded (records with at, local, to, kind)."""
-    mine: dict[str, list] = {f"@{handle}": [] for handle in handles}
+    """Per person of the plan (`calendars_of` by handle), from what `Simulation.run` recorded (records
+    with at, to, kind)."""
+    mine: dict[str, list] = {f"@{handle}": [] for handle in calendars_of}
     for record in received:
         if record.to in mine and record.kind not in NOT_STARTED_BY_ANYONE_ELSE:
             mine[record.to].append(record)
-    return [_stats_of(to, records, start, days) for to, records in mine.items()]
+    return [_stats_of(to, records, calendars_of[to[1:]], start, days) for to, records in mine.items()]
 
 
-def _stats_of(to: str, records: list, start: datetime, days: int) -> PersonStats:
+def _stats_of(to: str, records: list, calendar: WorkingCalendar, start: datetime, days: int) -> PersonStats:
     moments = Counter(r.at.replace(second=0, microsecond=0) for r in records)
     weeks = Counter((r.at - start) // timedelta(days=7) for r in records)
-    outside = sum(
-        r.local.weekday() >= 5 or not WORKING_HOURS[0] <= r.local.time() < WORKING_HOURS[1] for r in records
-    )
+    outside = sum(not calendar.working_at(r.at) for r in records)
     return PersonStats(
         to,
         len(records),

@@ -18,7 +18,7 @@ from bot.cli import simulate_plan
 from bot.config import EXAMPLE_PLAN
 from bot.plan import load_plan
 from handlers.console.recorder import Received
-from schedules.simulation import ScriptProblem, person_stats
+from schedules.simulation import ScriptProblem, person_stats, working_calendars
 
 NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2027, 3, 8, tzinfo=NEW_YORK)  # a Monday, before both daylight-saving changes
@@ -317,7 +317,9 @@ def test_nothing_is_sent_twice(month):
 def test_nobody_hears_from_cadence_in_bursts(month):
     stats = {
         s.to: s
-        for s in person_stats(month, handles=load_plan(example_plan_text()).people, start=START, days=28)
+        for s in person_stats(
+            month, calendars_of=working_calendars(load_plan(example_plan_text())), start=START, days=28
+        )
     }
     assert max(s.most_at_once for s in stats.values()) <= 2
     assert max(s.messages for s in stats.values()) <= 40
