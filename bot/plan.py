@@ -273,10 +273,13 @@ def _is_comma_continuation(mapping: yaml.MappingNode, key: yaml.Node, value: yam
         and isinstance(before, str)
         and isinstance(key, yaml.ScalarNode)
         and key.style is None
-        and isinstance(value, yaml.ScalarNode)
-        and value.tag == "tag:yaml.org,2002:null"
-        and value.value == ""
+        and _left_empty(value)
     )
+
+
+def _left_empty(value: yaml.Node) -> bool:
+    """A value not written at all (`key:` and nothing), as opposed to a written `null` or `~`."""
+    return isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null" and value.value == ""
 
 
 def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str, int], errors: list) -> Any:
@@ -299,6 +302,8 @@ def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str,
             child = f"{path}.{key}" if path else key
             if key in result:
                 errors.append(PlanError(child, "appears twice", key_node.start_mark.line + 1))
+            if commented := _comment_taken_for_a_value(key_node, value_node):
+                errors.append(_CommentedValue(child, commented, key_node.start_mark.line + 1))
             result[key] = _to_python(value_node, child, loader, lines, errors)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -307,6 +312,32 @@ def _to_python(node: yaml.Node, path: str, loader: _PlanLoader, lines: dict[str,
         errors.append(_NumberTooLarge(path, _too_large(node.value), node.start_mark.line + 1))
         return None
     return loader.construct_object(node, deep=True)
+
+
+_COMMENTED_VALUE = re.compile(r"\s*:\s*(#[^\s#][^\n]*)")
+
+
+def _comment_taken_for_a_value(key: yaml.Node, value: yaml.Node) -> str | None:
+    """`channel: #general` is an empty channel to YAML (a `#` after a space starts a comment): the text a
+    person meant as the value, when a key's empty value is followed by a `#word` on its line."""
+    if not _left_empty(value):
+        return None
+    buffer = key.end_mark.buffer
+    if buffer is None:
+        return None
+    found = _COMMENTED_VALUE.match(buffer, key.end_mark.pointer)
+    return found.group(1).strip() if found else None
+
+
+class _CommentedValue(PlanError):
+    def __init__(self, path: str, commented: str, line: int):
+        word = commented.split()[0]
+        super().__init__(
+            path,
+            f"'{word}' is read as a comment in YAML (a # after a space starts one), so this is empty: "
+            f'put it in quotes, "{word}"',
+            line,
+        )
 
 
 def _too_many_digits(node: yaml.Node) -> bool:

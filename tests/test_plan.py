@@ -185,6 +185,8 @@ def test_yaml_syntax_errors_name_the_line():
          "line 12: is indented further than line 11, whose field already has a value: start it in the same column (2 spaces)"),
         ("study:\n", "study\n", "line 8: 'study' has no colon: write 'study:'"),
         ("  id: ACME-201\n", "  id: ACME-201: retinoid\n", 'line 9: a value holding \': \' must be quoted: write id: "ACME-201: retinoid"'),
+        ("  channel: C0STUDY ", "  channel: #general ",
+         'line 12: study.channel: \'#general\' is read as a comment in YAML (a # after a space starts one), so this is empty: put it in quotes, "#general"'),
     ],
 )  # fmt: skip
 def test_yaml_mistakes_are_explained_on_their_own_line(old: str, new: str, expected: str | None):
