@@ -1,6 +1,6 @@
 """Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`,
-`GET /charts/<token>.png`, and with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`), or
-Slack's Socket Mode."""
+`GET /charts/<token>.png`, `GET /calendar/<token>.ics`, and with OAuth `GET /slack/install` and
+`GET /slack/oauth_redirect`), or Slack's Socket Mode."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock, SystemClock
 from bot.db import database_ok, run_in_session
 from bot.published import CHART_PATH, PNG, find_published
+from handlers.calendar_feed import PREFIX as CALENDAR_PREFIX
+from handlers.calendar_feed import calendar_app
 from handlers.slack.app import signing_secret_of
 from handlers.slack.verify import body_as_sent, signed_by_slack, well_formed
 
@@ -55,6 +57,7 @@ def build_asgi(
     flow = app.oauth_flow if app is not None else None
     oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
     clock = clock or SystemClock()
+    calendar = calendar_app(engine, clock)
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -66,6 +69,8 @@ def build_asgi(
             await _send_json(
                 send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
             )
+        elif scope["path"].startswith(CALENDAR_PREFIX):
+            await calendar(scope, receive, send)
         elif chart := CHART_PATH.fullmatch(scope["path"]):
             await _serve_chart(engine, clock, chart["token"], scope, send)
         elif scope["path"] == TEAMS_PATH and teams is not None:
