@@ -23,7 +23,7 @@ from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from tests.conftest import serve_in_thread
-from tests.payloads import BEN, RAJ, post_command
+from tests.payloads import ALICE, BEN, RAJ, post_command
 from tests.slack.test_checkin_http import deliver
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # a Tuesday: 09:00 in New York, 15:00 in Warsaw
@@ -252,3 +252,44 @@ def test_the_console_sends_the_address_as_a_direct_message(engine, study, clock,
     assert dm.startswith("[DM to @omar]")
     assert re.search(r"https://cadence\.example\.org/calendar/[A-Za-z0-9_-]{43}\.ics", dm)
     assert "calendar" in chat.say("/cadence help")
+
+
+def test_a_done_milestone_and_a_dropped_action_show_as_they_stand(url, engine, fake_slack, clock):
+    address, _ = address_sent(url, engine, fake_slack, clock, RAJ)
+    post_command(
+        url, "/milestones", "update first patient at-risk forecast 2027-02-05 sites late", user_id=RAJ
+    )
+    post_command(url, "/minutes", "Call. ACTION @raj draft the site letter by 2026-12-09", user_id=RAJ)
+    post_command(url, "/minutes", "post M1", user_id=RAJ)
+    before = valid(feed(address))
+    assert "forecast-first-patient-in@acme-201.cadence" in before
+    [letter] = [uid for uid, e in before.items() if "site letter" in str(e["SUMMARY"])]
+
+    post_command(url, "/milestones", "done first patient", user_id=RAJ)
+    post_command(url, "/minutes", "correct M1 Call. Nothing to do after all.", user_id=RAJ)
+    post_command(url, "/minutes", "post M2", user_id=RAJ)
+    after = valid(feed(address))
+    milestone = after["milestone-first-patient-in@acme-201.cadence"]
+    assert str(milestone["SUMMARY"]) == "Done, awaiting acceptance: First patient in"
+    assert milestone["SEQUENCE"] == 1 and str(milestone["TRANSP"]) == "TRANSPARENT"
+    assert "forecast-first-patient-in@acme-201.cadence" not in after  # done: no forecast to keep
+    assert letter not in after  # dropped by the corrected minutes
+
+    post_command(url, "/milestones", "accept first patient", user_id=ALICE)
+    accepted = valid(feed(address))["milestone-first-patient-in@acme-201.cadence"]
+    assert str(accepted["SUMMARY"]) == "Accepted: First patient in" and accepted["SEQUENCE"] == 2
+
+
+def test_someone_who_leaves_the_plan_loses_their_feed(url, engine, fake_slack, clock):
+    address, _ = address_sent(url, engine, fake_slack, clock, "U02TOM")
+    toms = valid(feed(address))  # Tom attends no meeting and is asked no check-in: the milestones only
+    assert sorted(uid.split("-")[0] for uid in toms) == ["milestone"] * 3
+    without_tom = plan_text(
+        **{
+            "who: [tom, alice]": "who: [alice]",
+            "who: [dev, tom]": "who: [dev]",
+            "  tom:   {name: Tom Becker,    side: cro,     role: Director, Clinical Ops,     slack: U02TOM,   email: tom@cro.example,    timezone: Europe/Berlin}\n": "",
+        }
+    )
+    run_in_session(engine, apply_plan, plan=load_plan(without_tom), actor="test")
+    assert fetch(address)[:1] == (404,)
