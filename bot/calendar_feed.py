@@ -102,6 +102,8 @@ def send_address(
     """`/cadence calendar [study] [reset]`: a new address of the person's (or the study's) feed by direct
     message; with `reset`, the one they had stops working. Without `reset`, a person who has one already
     is told where it is: only its hash is kept, so Cadence cannot show it again."""
+    # Read where the command runs: `cadence serve` (which serves the feeds) has loaded .env by then, and
+    # the adapters' commands carry no settings of their own.
     public_url = Settings.from_env().public_url
     if not public_url:
         raise BadCommand(
