@@ -101,7 +101,7 @@ def send_address(
 ) -> CalendarAddressSent | CalendarAddressHeld:
     """`/cadence calendar [study] [reset]`: a new address of the person's (or the study's) feed by direct
     message; with `reset`, the one they had stops working. Without `reset`, a person who has one already
-    is told where it is: only its hash is kept, so Cadence cannot show it again."""
+    is told when it came: only its hash is kept here, so Cadence does not show it again."""
     # Read where the command runs: `cadence serve` (which serves the feeds) has loaded .env by then, and
     # the adapters' commands carry no settings of their own.
     public_url = Settings.from_env().public_url

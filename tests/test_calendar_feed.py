@@ -32,8 +32,10 @@ SKIPPED_CALLS = ("2026-12-24", "2026-12-31")  # Thursdays
 
 
 def plan_text(**replaced: str) -> str:
-    """The example plan, its weekly call skipping two Thursdays, with further replacements."""
-    text = EXAMPLE_PLAN.read_text().replace(
+    """The example plan ending on 30 June 2027, its weekly call skipping two Thursdays, with further
+    replacements."""
+    text = EXAMPLE_PLAN.read_text().replace("  id: ACME-201\n", "  id: ACME-201\n  end: 2027-06-30\n")
+    text = text.replace(
         "    attendees: [alice, ben, raj, sofia, omar]\n",
         f"    attendees: [alice, ben, raj, sofia, omar]\n    skip: [{', '.join(SKIPPED_CALLS)}]\n",
     )
@@ -118,6 +120,7 @@ def test_the_address_comes_by_direct_message_and_the_feed_holds_the_persons_date
     assert call.decoded("DTEND") - call.decoded("DTSTART") == timedelta(hours=1)
     rule = call["RRULE"]
     assert rule["FREQ"] == ["WEEKLY"] and rule["BYDAY"] == ["TH"]
+    assert rule["UNTIL"] == [datetime(2027, 6, 30, 23, 59, 59, tzinfo=ZoneInfo("America/New_York"))]
     skipped = [d.dt for d in call["EXDATE"].dts]
     assert [d.date().isoformat() for d in skipped] == list(SKIPPED_CALLS)
     assert all(d.strftime("%H:%M") == "15:00" and d.tzinfo == ZoneInfo("America/New_York") for d in skipped)
@@ -128,6 +131,7 @@ def test_the_address_comes_by_direct_message_and_the_feed_holds_the_persons_date
 
     checkin = found["checkin-raj@acme-201.cadence"]
     assert checkin["RRULE"]["BYDAY"] == ["MO"] and checkin.decoded("DTSTART").weekday() == 0
+    assert checkin["RRULE"]["UNTIL"] == [date(2027, 6, 30)]
     assert [d.dt for d in checkin["EXDATE"].dts] == [date(2026, 12, 28), date(2027, 1, 4)]
     assert not any(uid.startswith("action-") for uid in found)  # Raj has no dated action yet
 

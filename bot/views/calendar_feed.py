@@ -30,8 +30,8 @@ def _(result: CalendarAddressSent) -> m.Message:
 @reply.register
 def _(result: CalendarAddressHeld) -> m.Message:
     text = m.line(
-        ":calendar: The address of {feed} came to you by direct message on {when}; Cadence keeps no copy it "
-        "could show again. Lost it? {reset} makes a new one (and the old one stops working).",
+        ":calendar: The address of {feed} came to you by direct message on {when}: it is there. Lost it? "
+        "{reset} makes a new one (and the old one stops working).",
         feed=_feed(result.scope, result.study_key),
         when=f"{result.since:%a %d %b %Y}",
         reset=m.Code(f"{_command(result.scope)} reset"),
@@ -54,7 +54,10 @@ def _(data: dict[str, Any]) -> m.Message:
             m.line("It shows {shows}, and moves an event when its date changes.", shows=shows),
         ),
         section(
-            m.line("*Outlook:* Add calendar → Subscribe from web → paste the address → Import."),
+            m.line(
+                "*Outlook:* Add calendar → Subscribe from web (classic Outlook: Add Calendar → From "
+                "Internet) → paste the address."
+            ),
             m.line("*Google Calendar:* Other calendars + → From URL → paste the address → Add calendar."),
             m.line("Both fetch it again by themselves: Outlook within hours, Google up to a day later."),
         ),
