@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -298,3 +299,18 @@ def test_someone_who_leaves_the_plan_loses_their_feed(url, engine, fake_slack, c
     )
     run_in_session(engine, apply_plan, plan=load_plan(without_tom), actor="test")
     assert fetch(address)[:1] == (404,)
+
+
+def test_fetches_at_once_raise_a_moved_events_sequence_once(url, engine, fake_slack, clock):
+    """Each fetch compares the event with what was last served; only one of them may count the move."""
+    address, _ = address_sent(url, engine, fake_slack, clock, RAJ)
+    post_command(url, "/actions", "add @raj send the monitoring plan by 2026-12-11", user_id=RAJ)
+    fetch(address)
+    post_command(url, "/actions", "move A1 2026-12-18 waiting for the IRB", user_id=RAJ)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: fetch(address), range(16)))
+    # SQLite may answer a fetch that lost the race for the write "busy" (503, Retry-After): never a 500.
+    assert {status for status, _, _ in answers} <= {200, 503}
+    served = [icalendar.Calendar.from_ical(body) for status, _, body in answers if status == 200]
+    assert served and {events(c)["action-1@acme-201.cadence"]["SEQUENCE"] for c in served} == {1}
+    assert events(feed(address))["action-1@acme-201.cadence"]["SEQUENCE"] == 1
