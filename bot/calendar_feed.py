@@ -23,7 +23,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,7 @@ class FeedEvent:
     until: date | None = None
     skipped: tuple[date | datetime, ...] = ()  # EXDATE
     free: bool = False  # shown free (TRANSP:TRANSPARENT): a done item, a day to remember
-    categories: tuple[str, ...] = field(default=())
+    categories: tuple[str, ...] = ()
 
 
 # --- the addresses ----------------------------------------------------------------------------------
