@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot import away as away_periods
 from bot import (
+    calendar_feed,
     checkins,
     escalation,
     export,
@@ -489,12 +490,15 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     "/cadence pulse   (how each side rates the other)   ·   /cadence pulse now   (admins)",
     "/cadence pulse answer [q2] <1-5> [comment]   (what the rating buttons do)",
     "/cadence review [from] [to]   (what went well and what to improve; the whole study by default)",
+    "/cadence calendar [study]   (your calendar feed's address, or the study's, by direct message)",
+    "/cadence calendar [study] reset   (a new address; the old one stops working)",
     needs_study=lambda text: (
-        text.strip().casefold().split(" ")[0] in {"report", "home", "export", "kpis", "pulse", "review"}
+        text.strip().casefold().split(" ")[0]
+        in {"report", "home", "export", "kpis", "pulse", "review", "calendar"}
     ),
 )
 def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
-    """Show what Cadence can do and how to ask it; the report, KPIs, pulse and review; what waits on you."""
+    """Show what Cadence can do; the report, KPIs, pulse, review and calendar feeds; what waits on you."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "help", "?"}:
@@ -513,7 +517,21 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
         return _pulse(session, requester, rest.strip(), now)
     if verb == "review":
         return partnership.review_for(session, requester=requester, text=rest, now=now)
+    if verb == "calendar":
+        return _calendar(session, requester, rest.strip(), now)
     raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
+
+
+def _calendar(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+    words = text.casefold().split()
+    scope = calendar_feed.STUDY if words[:1] == ["study"] else calendar_feed.PERSON
+    rest = words[1:] if scope == calendar_feed.STUDY else words
+    if rest not in ([], ["reset"]):
+        raise BadCommand(
+            f"/cadence calendar does not know '{text[:40]}'.",
+            hint="/cadence calendar, calendar reset, calendar study or calendar study reset",
+        )
+    return calendar_feed.send_address(session, requester=requester, scope=scope, reset=bool(rest), now=now)
 
 
 def _pulse(session: Session, requester: Requester, text: str, now: datetime) -> Any:

@@ -483,3 +483,31 @@ class ReceivedRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="teams:<activity id> or slack:<signature>")
     expires_at: datetime = _utc_column(index=True)
+
+
+class CalendarToken(SQLModel, table=True):
+    """A person's calendar feed address (bot.calendar_feed): only its hash is kept; revoked, it opens none."""
+
+    __tablename__ = "calendar_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False))
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False, index=True))
+    scope: str = Field(description="person (their own feed) or study (the study's feed)")
+    token_hash: str = Field(unique=True, description="SHA-256 of the address's token, hex")
+    created_at: datetime = _utc_column()
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class CalendarEvent(SQLModel, table=True):
+    """An event of a study's feeds as last served: when what it says changes, its SEQUENCE goes up."""
+
+    __tablename__ = "calendar_event"
+    __table_args__ = (UniqueConstraint("study_id", "uid", name="uq_calendar_event_study_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False))
+    uid: str
+    fingerprint: str = Field(description="SHA-256 of the event's content, SEQUENCE and stamps left out")
+    sequence: int = 0
+    changed_at: datetime = _utc_column()

@@ -90,6 +90,16 @@ BY_HAND = [
         },
     ),  # fmt: skip
     Notice("text", {"text": "Safety reporting is owned by Mei Lin <!channel>"}),
+    Notice(  # /cadence calendar answers only where CADENCE_PUBLIC_URL is set; the simulator sets none
+        "calendar_address",
+        {
+            "url": "https://cadence.example.org/calendar/" + "x" * 43 + ".ics",
+            "scope": "person",
+            "study_key": "ACME-201",
+            "study_name": "ACME-201 Phase II",
+            "reset": False,
+        },
+    ),  # fmt: skip
     Notice(
         "question_replied", {"ref": "ACME-201-Q1", "by": "Omar Haddad", "text": "Friday.", "question_id": 1}
     ),
