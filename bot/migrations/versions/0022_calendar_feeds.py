@@ -1,7 +1,7 @@
 """Calendar feeds: each person's feed addresses (kept only as hashes, revocable) and what each event of a
 study looked like when last served, so that an event that moves is served with a higher SEQUENCE.
 
-Revision ID: 0032
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-03
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-03
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
