@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from bot.views.buttons import form_for_button
 from handlers.console.render import form_text, render_message
 from handlers.slack import layout
 from handlers.teams import cards
+from tests.npm_packages import PLAYGROUND, installed
 
 START = datetime(2027, 3, 8, tzinfo=ZoneInfo("America/New_York"))
 SCRIPT = """
@@ -227,21 +227,10 @@ def all_forms() -> list[m.Form]:
     ]
 
 
-PLAYGROUND = Path(__file__).resolve().parent / "playground"
-
-
 @pytest.fixture(scope="module")
 def adaptive_cards_parser() -> Path:
     """Microsoft's Adaptive Cards parser (npm: adaptivecards, pinned in tests/playground/package.json)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("Node.js and npm are needed for Microsoft's Adaptive Cards parser")
-    if not (PLAYGROUND / "node_modules" / "adaptivecards").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=PLAYGROUND,
-            check=True,
-            timeout=300,
-        )
+    installed("adaptivecards")
     return PLAYGROUND / "check-cards.js"
 
 

@@ -6,9 +6,12 @@ import json
 import struct
 import zipfile
 
+import jsonschema
+
 from bot.cli import main
 from bot.commands import command_names
 from tests.fake_teams import BOT_ID
+from tests.npm_packages import installed
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -66,3 +69,18 @@ def test_what_teams_would_refuse_is_refused_here(tmp_path, capsys, monkeypatch):
     errors = capsys.readouterr().err
     assert "TEAMS_CLIENT_ID" in errors and "not an app id" in errors and "https://" in errors
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_manifest_is_valid_against_microsofts_own_v1_17_schema(tmp_path):
+    """Microsoft's published schema for the manifest's version (npm: @microsoft/app-manifest, pinned)."""
+    schemas = installed("@microsoft/app-manifest/build/json-schemas/teams")
+    out = tmp_path / "cadence-teams.zip"
+    assert main(["teams", "package", "--app-id", BOT_ID, "--website", "https://cadence.acme.example",
+                 "--out", str(out)]) == 0  # fmt: skip
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["manifestVersion"] == "1.17"
+    schema = json.loads((schemas / "v1.17" / "MicrosoftTeams.schema.json").read_text())
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in jsonschema.validators.validator_for(schema)(schema).iter_errors(manifest)]  # fmt: skip
+    assert problems == []

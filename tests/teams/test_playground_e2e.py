@@ -33,9 +33,8 @@ from handlers.server import build_asgi
 from handlers.teams.app import build_teams_app, teams_notifier
 from tests.conftest import serve_in_thread
 from tests.fake_teams import submit_actions
+from tests.npm_packages import installed
 
-PLAYGROUND = Path(__file__).resolve().parent.parent / "playground"
-CLI = PLAYGROUND / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
 PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"  # the Playground's default user's Entra id
 
 pytestmark = pytest.mark.skipif(
@@ -46,14 +45,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def playground_cli() -> Path:
     """The Playground, installed from the npm registry at the pinned version (once per checkout)."""
-    if not CLI.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=PLAYGROUND,
-            check=True,
-            timeout=300,
-        )
-    return CLI
+    return installed("@microsoft/m365agentsplayground/cli.js")
 
 
 @pytest.fixture
