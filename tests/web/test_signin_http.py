@@ -302,3 +302,18 @@ def test_routes_given_to_build_asgi_are_served_beside_the_others(engine):
         assert Browser(url).get("/calendar/")[0] == 404
     finally:
         stop()
+
+
+def test_dashboard_typed_in_a_direct_message_sends_the_link(url, engine, fake_slack, clock):
+    from tests.slack.test_typed_commands_http import answers, event, said, send
+
+    assert send(url, event("cadence dashboard", kind="message", channel="D02OMAR")) == 200
+    [answer] = answers(fake_slack)
+    assert "sent you a sign-in link to ACME-201's web pages" in said(answer)
+    deliver(engine, fake_slack, clock)
+    assert {
+        link
+        for p in fake_slack.posted
+        if p.channel == "D02OMAR"
+        for link in LINK.findall(p.text + json.dumps(p.blocks))
+    }
