@@ -32,10 +32,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import audit, checkins, directory, outbox, timeline
-from bot.config import Settings
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
-from bot.errors import BadCommand
+from bot.errors import WebNotServed
 from bot.models import ActionItem, CalendarEvent, CalendarToken, Milestone, Person, Study
 from bot.replies import Notice
 from bot.studies import Requester
@@ -87,9 +86,9 @@ class FeedEvent:
 # --- the addresses ----------------------------------------------------------------------------------
 
 
-def feed_address(public_url: str, token: str) -> str:
+def feed_address(web_url: str, token: str) -> str:
     """Where the feed of `token` is fetched from."""
-    return f"{public_url.rstrip('/')}/calendar/{token}.ics"
+    return f"{web_url.rstrip('/')}/calendar/{token}.ics"
 
 
 def _hashed(token: str) -> str:
@@ -97,19 +96,13 @@ def _hashed(token: str) -> str:
 
 
 def send_address(
-    session: Session, *, requester: Requester, scope: str, reset: bool, now: datetime
+    session: Session, *, requester: Requester, scope: str, reset: bool, now: datetime, web_url: str | None
 ) -> CalendarAddressSent | CalendarAddressHeld:
     """`/cadence calendar [study] [reset]`: a new address of the person's (or the study's) feed by direct
     message; with `reset`, the one they had stops working. Without `reset`, a person who has one already
     is told when it came: only its hash is kept here, so Cadence does not show it again."""
-    # Read where the command runs: `cadence serve` (which serves the feeds) has loaded .env by then, and
-    # the adapters' commands carry no settings of their own.
-    public_url = Settings.from_env().public_url
-    if not public_url:
-        raise BadCommand(
-            "Calendar feeds need Cadence's public address, and none is set.",
-            hint="An admin sets CADENCE_PUBLIC_URL (e.g. https://cadence.example.org) where Cadence runs.",
-        )
+    if not web_url:
+        raise WebNotServed("Calendar feeds are")
     held = _active(session, requester.person_id, scope)
     if held and not reset:
         return CalendarAddressHeld(scope, requester.study_key, held[0].created_at)
@@ -144,7 +137,7 @@ def send_address(
         notice=Notice(
             "calendar_address",
             {
-                "url": feed_address(public_url, token),
+                "url": feed_address(web_url, token),
                 "scope": scope,
                 "study_key": requester.study_key,
                 "study_name": requester.study_name,

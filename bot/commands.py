@@ -30,6 +30,7 @@ from bot import (
     questions,
     reports,
     reviews,
+    web_links,
 )
 from bot.errors import BadCommand
 from bot.models import utcnow
@@ -45,6 +46,9 @@ class Invocation:
     channel_id: str | None = None
     study_key: str | None = None  # set where the adapter knows the study (the console, a button's value)
     now: datetime | None = None  # the adapter's clock; None means the process clock (bot.clock)
+    web_url: str | None = (
+        None  # where `cadence serve`'s web pages are reached (CADENCE_PUBLIC_URL), if anywhere
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class _Command:
     handler: Callable[..., Any]
     needs_study: bool | Callable[[str], bool]
     available: bool
+    takes_invocation: bool = False  # the handler wants where it was called from (its `invocation=`)
 
 
 _COMMANDS: dict[str, _Command] = {}
@@ -83,7 +88,8 @@ def command(name: str, *usage: str, needs_study: bool | Callable[[str], bool] = 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         summary = inspect.getdoc(handler) or ""
         info = CommandInfo(name, usage or (name,), summary.splitlines()[0] if summary else "")
-        _COMMANDS[name] = _Command(info, handler, needs_study, available)
+        takes = "invocation" in inspect.signature(handler).parameters
+        _COMMANDS[name] = _Command(info, handler, needs_study, available, takes)
         return handler
 
     return register
@@ -123,7 +129,8 @@ def run_command(session: Session, *, name: str, text: str, invocation: Invocatio
             channel_id=invocation.channel_id,
             study_key=invocation.study_key,
         )
-    return entry.handler(session, requester, (text or "").strip(), invocation.now or utcnow())
+    extra = {"invocation": invocation} if entry.takes_invocation else {}
+    return entry.handler(session, requester, (text or "").strip(), invocation.now or utcnow(), **extra)
 
 
 # What buttons and forms do, by name: each takes the requester and the form's values.
@@ -152,6 +159,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "ownership.handover": reviews.hand_over,
     "pulse.rate": pulse.rate,
     "pulse.comment": pulse.comment,
+    "web.link": web_links.send_link,
 }
 
 
@@ -165,8 +173,11 @@ def run_action(session: Session, *, name: str, invocation: Invocation, **values:
         study_key=invocation.study_key,
     )
     action = _ACTIONS[name]
-    if "now" in inspect.signature(action).parameters:
+    parameters = inspect.signature(action).parameters
+    if "now" in parameters:
         values["now"] = invocation.now or utcnow()
+    if "web_url" in parameters:
+        values["web_url"] = invocation.web_url
     return action(session, requester=requester, **values)
 
 
@@ -492,17 +503,28 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     "/cadence review [from] [to]   (what went well and what to improve; the whole study by default)",
     "/cadence calendar [study]   (your calendar feed's address, or the study's, by direct message)",
     "/cadence calendar [study] reset   (a new address; the old one stops working)",
+    "/cadence dashboard   (a sign-in link to the study's web pages, by direct message)",
     needs_study=lambda text: (
         text.strip().casefold().split(" ")[0]
-        in {"report", "home", "export", "kpis", "pulse", "review", "calendar"}
+        in {"report", "home", "export", "kpis", "pulse", "review", "calendar", "dashboard"}
     ),
 )
-def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
-    """Show what Cadence can do; the report, KPIs, pulse, review and calendar feeds; what waits on you."""
+def cadence(
+    session: Session,
+    requester: Requester | None,
+    text: str,
+    now: datetime,
+    invocation: Invocation | None = None,
+) -> Any:
+    """Show what Cadence can do and how to ask it; the report, KPIs, pulse, review, calendar feeds and the
+    dashboard's sign-in link; what waits on you."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "help", "?"}:
         return help_for()
+    web_url = invocation.web_url if invocation else None
+    if verb == "dashboard" and not rest.strip():
+        return web_links.send_link(session, requester=requester, now=now, web_url=web_url)
     if verb == "report":
         weeks = _count(rest, 4, "/cadence report 2   (the last two weeks; 4 when left out)")
         return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)
@@ -518,11 +540,11 @@ def cadence(session: Session, requester: Requester | None, text: str, now: datet
     if verb == "review":
         return partnership.review_for(session, requester=requester, text=rest, now=now)
     if verb == "calendar":
-        return _calendar(session, requester, rest.strip(), now)
+        return _calendar(session, requester, rest.strip(), now, web_url)
     raise BadCommand(f"/cadence does not know '{text}'.", hint="Try /cadence help.")
 
 
-def _calendar(session: Session, requester: Requester, text: str, now: datetime) -> Any:
+def _calendar(session: Session, requester: Requester, text: str, now: datetime, web_url: str | None) -> Any:
     words = text.casefold().split()
     scope = calendar_feed.STUDY if words[:1] == ["study"] else calendar_feed.PERSON
     rest = words[1:] if scope == calendar_feed.STUDY else words
@@ -531,7 +553,9 @@ def _calendar(session: Session, requester: Requester, text: str, now: datetime) 
             f"/cadence calendar does not know '{text[:40]}'.",
             hint="/cadence calendar, calendar reset, calendar study or calendar study reset",
         )
-    return calendar_feed.send_address(session, requester=requester, scope=scope, reset=bool(rest), now=now)
+    return calendar_feed.send_address(
+        session, requester=requester, scope=scope, reset=bool(rest), now=now, web_url=web_url
+    )
 
 
 def _pulse(session: Session, requester: Requester, text: str, now: datetime) -> Any:

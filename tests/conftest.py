@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -163,9 +164,17 @@ def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
     )
 
 
-def serve_in_thread(asgi) -> tuple[str, callable]:
-    """Serve an ASGI app with uvicorn on a free loopback port; returns its URL and a stop function."""
+def loopback_socket() -> tuple[socket.socket, str]:
+    """A listening socket on a free loopback port and its URL: an app told its own address before it is
+    served (CADENCE_PUBLIC_URL) is then served there by `serve_in_thread(app, sock)`."""
     sock = bind("127.0.0.1", 0)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def serve_in_thread(asgi, sock: socket.socket | None = None) -> tuple[str, callable]:
+    """Serve an ASGI app with uvicorn on a free loopback port (or `sock`); returns its URL and a stop
+    function."""
+    sock = sock or bind("127.0.0.1", 0)
     server = make_server(asgi, host="127.0.0.1", port=sock.getsockname()[1])
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ import re
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from bot.plan import load_plan
 from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.slack.app import build_app
-from tests.conftest import serve_in_thread
+from tests.conftest import loopback_socket, serve_in_thread
 from tests.payloads import ALICE, BEN, RAJ, post_command
 from tests.slack.test_checkin_http import deliver
 
@@ -52,10 +53,12 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def url(settings, engine, study, clock, monkeypatch):
+def url(settings, engine, study, clock):
+    """Cadence served on loopback, whose public address (CADENCE_PUBLIC_URL) is that one."""
     run_in_session(engine, apply_plan, plan=load_plan(plan_text()), actor="test")
-    url, stop = serve_in_thread(build_asgi(build_app(settings, engine, clock=clock), engine, clock=clock))
-    monkeypatch.setenv("CADENCE_PUBLIC_URL", url + "/")
+    sock, url = loopback_socket()
+    app = build_app(replace(settings, public_url=url + "/"), engine, clock=clock)
+    url, stop = serve_in_thread(build_asgi(app, engine, clock=clock), sock)
     yield url
     stop()
 
@@ -237,20 +240,22 @@ def test_the_study_feed_shows_everyones_actions_and_the_study_checkin(url, engin
     assert everyone[MEETING].to_ical() == events(feed(mine))[MEETING].to_ical()
 
 
-def test_without_a_public_address_the_command_says_what_must_be_set(url, monkeypatch):
-    monkeypatch.delenv("CADENCE_PUBLIC_URL")
+def test_without_a_public_address_the_command_says_what_must_be_set(settings, engine, study, clock):
+    url, stop = serve_in_thread(build_asgi(build_app(settings, engine, clock=clock), engine, clock=clock))
     answer = post_command(url, "/cadence", "calendar", user_id=BEN).text
-    assert "public address" in answer and "CADENCE_PUBLIC_URL" in answer
+    assert "Calendar feeds are not switched on here" in answer and "CADENCE_PUBLIC_URL" in answer
     assert "does not know" in post_command(url, "/cadence", "calendar please", user_id=BEN).text
+    stop()
 
 
-def test_the_console_sends_the_address_as_a_direct_message(engine, study, clock, monkeypatch):
+def test_the_console_sends_the_address_as_a_direct_message(engine, study, clock):
     from bot.outbox import DeliveryWorker
     from handlers.console.console import ConsoleSession
     from handlers.console.notifier import ConsoleNotifier
 
-    monkeypatch.setenv("CADENCE_PUBLIC_URL", "https://cadence.example.org")
-    chat = ConsoleSession(engine, study_key="ACME-201", handle="omar", clock=clock)
+    chat = ConsoleSession(
+        engine, study_key="ACME-201", handle="omar", clock=clock, web_url="https://cadence.example.org"
+    )
     assert "is on its way by direct message" in chat.say("/cadence calendar")
     shown: list[str] = []
     DeliveryWorker(engine, ConsoleNotifier(shown.append), clock).drain()

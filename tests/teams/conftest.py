@@ -26,7 +26,7 @@ from bot.routing import RoutingNotifier
 from bot.studies import apply_plan
 from handlers.server import build_asgi
 from handlers.teams.app import build_teams_app, teams_notifier
-from tests.conftest import STUDY_APPLIED, serve_in_thread
+from tests.conftest import STUDY_APPLIED, loopback_socket, serve_in_thread
 from tests.fake_teams import BOT_ID, TENANT, FakeTeams, account
 
 # A Monday, 10:00 in New York and 09:00 in Chicago: everyone at work (it was 14:00 UTC, 08:00 for Ben in
@@ -226,11 +226,13 @@ def install(fake: FakeTeams, user: User | None = None) -> dict:
 def teams(teams_settings, engine, teams_study, fake_teams, clock) -> Iterator[TeamsBot]:
     """Cadence's Teams app on loopback, installed in the study's team, with a delivery worker; its address
     is its public one (CADENCE_PUBLIC_URL), where Teams fetches charts."""
-    app, routes = build_teams_app(teams_settings, engine, clock=clock, token=fake_teams.bot_token)
+    sock, url = loopback_socket()
+    settings = replace(teams_settings, public_url=url)
+    app, routes = build_teams_app(settings, engine, clock=clock, token=fake_teams.bot_token)
     url, stop = serve_in_thread(
-        build_asgi(None, engine, teams=routes, on_startup=app.initialize, clock=clock)
+        build_asgi(None, engine, teams=routes, on_startup=app.initialize, clock=clock), sock
     )
-    notifier = teams_notifier(app, engine, replace(teams_settings, public_url=url), clock)
+    notifier = teams_notifier(app, engine, settings, clock)
     bot = TeamsBot(
         url, fake_teams, engine, clock, DeliveryWorker(engine, RoutingNotifier({"teams": notifier}), clock)
     )

@@ -11,8 +11,7 @@ import icalendar
 from tests.teams.conftest import ALICE
 
 
-def test_the_calendar_address_comes_in_the_teams_chat_and_opens_the_feed(teams, monkeypatch):
-    monkeypatch.setenv("CADENCE_PUBLIC_URL", teams.url)
+def test_the_calendar_address_comes_in_the_teams_chat_and_opens_the_feed(teams):
     teams.say(ALICE, "cadence calendar")
     assert "is on its way by direct message" in teams.answer(ALICE).text
     teams.deliver()
