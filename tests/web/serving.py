@@ -1,29 +1,40 @@
-"""The web pages served over HTTP on loopback, as `cadence serve` serves them."""
+"""The web pages served over HTTP on loopback by `cadence serve`'s ASGI app, with sign-in configured: the
+Slack app's and the Teams app's credentials, and a plan whose sides' workspaces and tenants are known."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
 
-from bot.clock import SystemClock
-from bot.config import Settings
-from handlers.web import oidc
-from handlers.web.app import _WithSite
-from handlers.web.sessions import COOKIE, Site, session_key
+from bot.config import EXAMPLE_PLAN, Settings
+from handlers.server import build_asgi
+from handlers.web.app import WebSettings
 from tests.conftest import serve_in_thread
+
+SLACK_CLIENT, SLACK_SECRET = "1111.2222", "slack-client-secret"
+TEAMS_CLIENT, TEAMS_SECRET = "00000000-0000-4000-8000-00000000c1d0", "entra-client-secret"
+ACME, CRO, EVIL = "aaaaaaaa-0000-4000-8000-0000000000a1", "cccccccc-0000-4000-8000-0000000000c2", "eeeeeeee-0000-4000-8000-0000000000e3"  # fmt: skip
+# Mei is in the plan by e-mail alone, Alice also on Teams; each side's workspace and tenant are the plan's.
+PLAN = (
+    EXAMPLE_PLAN.read_text()
+    .replace("slack: U02MEI,   ", "")
+    .replace("slack: U01ALICE, ", "slack: U01ALICE, teams: aad-alice, ")
+    + "\norganisations:\n"
+    + f"  sponsor: {{slack_teams: [T0SPONSOR], teams_tenants: [{ACME}]}}\n"
+    + f"  cro: {{slack_teams: [T0CRO], teams_tenants: [{CRO}]}}\n"
+)
+
+
+def sign_in_settings(provider_url: str, **overrides) -> Settings:
+    """Both ways of signing in, pointed at the fake OpenID provider."""
+    values = dict(
+        slack_client_id=SLACK_CLIENT, slack_client_secret=SLACK_SECRET, slack_api_url=f"{provider_url}/api/",
+        slack_oidc_url=f"{provider_url}/", teams_client_id=TEAMS_CLIENT, teams_client_secret=TEAMS_SECRET,
+        teams_tenant_id=f"{ACME},{CRO}", microsoft_authority=provider_url, secret_key="a test secret",
+    )  # fmt: skip
+    return Settings(**{**values, **overrides})
 
 
 def serve_web(settings: Settings, engine: Engine) -> tuple[str, Callable[[], None]]:
-    routes = oidc.routes(oidc.Providers.from_settings(settings))
-    site = Site(engine, SystemClock(), settings.public_url)
-    cookies = Middleware(SessionMiddleware, secret_key=session_key(settings.secret_key), session_cookie=COOKIE,
-                         path="/app", same_site="lax")  # fmt: skip
-    app = Starlette(
-        routes=[Mount("/app", routes=routes, middleware=[Middleware(_WithSite, site=site), cookies])]
-    )
-    return serve_in_thread(app)
+    return serve_in_thread(build_asgi(None, engine, web=WebSettings.from_settings(settings)))

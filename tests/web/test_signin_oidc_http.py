@@ -3,60 +3,16 @@ cookies, following each redirect by hand) and a fake OpenID provider on loopback
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config import EXAMPLE_PLAN, Settings
-from bot.db import run_in_session
 from bot.models import AuditEvent, Person
-from bot.plan import load_plan
-from bot.studies import apply_plan
 from tests.fake_oidc import EntraUser, FakeOpenID, SlackUser
-from tests.web.serving import serve_web
-
-SLACK_CLIENT, SLACK_SECRET = "1111.2222", "slack-client-secret"
-TEAMS_CLIENT, TEAMS_SECRET = "00000000-0000-4000-8000-00000000c1d0", "entra-client-secret"
-ACME, CRO, EVIL = (
-    "aaaaaaaa-0000-4000-8000-0000000000a1",
-    "cccccccc-0000-4000-8000-0000000000c2",
-    "eeeeeeee-0000-4000-8000-0000000000e3",
-)
-# Mei is in the plan by e-mail alone; each side's workspace and tenant are the plan's.
-PLAN = (
-    EXAMPLE_PLAN.read_text()
-    .replace("slack: U02MEI,   ", "")
-    .replace("slack: U01ALICE, ", "slack: U01ALICE, teams: aad-alice, ")
-    + "\norganisations:\n"
-    + f"  sponsor: {{slack_teams: [T0SPONSOR], teams_tenants: [{ACME}]}}\n"
-    + f"  cro: {{slack_teams: [T0CRO], teams_tenants: [{CRO}]}}\n"
-)
-
-
-@pytest.fixture
-def provider() -> Iterator[FakeOpenID]:
-    fake = FakeOpenID(client_secrets={SLACK_CLIENT: SLACK_SECRET, TEAMS_CLIENT: TEAMS_SECRET}).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def site(engine: Engine, provider: FakeOpenID) -> Iterator[str]:
-    plan = load_plan(PLAN)
-    run_in_session(engine, apply_plan, plan=plan, actor="test")
-    settings = Settings(
-        slack_client_id=SLACK_CLIENT, slack_client_secret=SLACK_SECRET, slack_api_url=f"{provider.url}/api/",
-        slack_oidc_url=f"{provider.url}/", teams_client_id=TEAMS_CLIENT, teams_client_secret=TEAMS_SECRET,
-        teams_tenant_id=f"{ACME},{CRO}", microsoft_authority=provider.url, secret_key="a test secret",
-    )  # fmt: skip
-    url, stop = serve_web(settings, engine)
-    yield url
-    stop()
+from tests.web.serving import ACME, CRO, EVIL
 
 
 def browser(site: str) -> httpx.Client:
@@ -106,6 +62,8 @@ def test_a_plan_person_signs_in_with_slack_and_the_session_opens_their_studies(s
     cookie = answer.headers["set-cookie"]
     assert opens_a_session(answer) and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert ("POST", "/api/openid.connect.token") in provider.requests
+    studies = client.get("/app/")
+    assert studies.status_code == 200 and "ACME-201" in studies.text and "Alice Chen" in studies.text
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.subject) == ("web.signin", "alice", "Sign in with Slack")
     assert event.detail["workspace"] == "T0SPONSOR"
