@@ -85,9 +85,9 @@ def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRo
     from handlers.web import dashboard, me, oidc, signin, studies, tabs
 
     pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *dashboard.ROUTES]
-    if web.providers is not None:
-        pages += oidc.routes(web.providers)
-    pages += tabs.routes(pages, web.entra, public_url=web.public_url)
+    # Fixed paths first: /tab/me is a tab, not the "me" page of a study called "tab".
+    signing_in = oidc.routes(web.providers) if web.providers is not None else []
+    pages = [*signing_in, *tabs.routes(list(pages), web.entra, public_url=web.public_url), *pages]
     ways = tuple(web.providers.by_name) if web.providers is not None else ()
     site = Site(engine, clock, web.public_url, web.lifetime, sign_in_ways=ways)
     cookies = Middleware(

@@ -29,14 +29,17 @@ def provider() -> Iterator[FakeOpenID]:
     fake.stop()
 
 
-PUBLIC_URL = None  # the pages are reached at their loopback address
+@pytest.fixture
+def public_url() -> str | None:
+    """CADENCE_PUBLIC_URL: none, the pages reached at their loopback address (a test module may say one)."""
+    return None
 
 
 @pytest.fixture
-def site(engine: Engine, provider: FakeOpenID) -> Iterator[str]:
+def site(engine: Engine, provider: FakeOpenID, public_url: str | None) -> Iterator[str]:
     plan = load_plan(PLAN)
     run_in_session(engine, apply_plan, plan=plan, actor="test")
-    settings = sign_in_settings(provider.url, public_url=PUBLIC_URL)
+    settings = sign_in_settings(provider.url, public_url=public_url)
     url, stop = serve_web(settings, engine)
     yield url
     stop()
