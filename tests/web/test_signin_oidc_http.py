@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.models import AuditEvent, Person
 from tests.fake_oidc import EntraUser, FakeOpenID, SlackUser
-from tests.web.serving import ACME, CRO, EVIL
+from tests.web.serving import ACME, CRO, EVIL, serve_web, sign_in_settings
 
 
 def browser(site: str) -> httpx.Client:
@@ -161,3 +161,25 @@ def test_an_id_token_signed_by_another_key_is_refused(site, provider, engine):
     _, answer = sign_in(site, provider, "microsoft", EntraUser("aad-alice", ACME))
     assert answer.status_code == 403 and not opens_a_session(answer)
     assert audit_trail(engine)[-1].detail["reason"] == "ID token: InvalidSignatureError"
+
+
+def test_an_answer_used_once_is_refused_the_second_time(site, provider):
+    client = browser(site)
+    provider.at_browser = SlackUser("U01ALICE", "T0SPONSOR")
+    to_provider = client.get("/app/signin/slack").headers["location"]
+    callback = httpx.get(to_provider, follow_redirects=False).headers["location"].removeprefix(site)
+    assert client.get(callback).status_code == 303
+    assert client.get(callback).status_code == 400
+
+
+def test_with_one_tenant_people_sign_in_at_its_page_and_come_back_to_the_public_address(engine, provider):
+    """The public address, not the request's, is where the provider sends the browser back."""
+    settings = sign_in_settings(provider.url, teams_tenant_id=ACME, public_url="https://cadence.acme.example")
+    url, stop = serve_web(settings, engine)
+    try:
+        to_provider = httpx.get(f"{url}/app/signin/microsoft", follow_redirects=False).headers["location"]
+    finally:
+        stop()
+    assert urlsplit(to_provider).path == f"/{ACME}/oauth2/v2.0/authorize"
+    asked = parse_qs(urlsplit(to_provider).query)
+    assert asked["redirect_uri"] == ["https://cadence.acme.example/app/signin/microsoft/callback"]
