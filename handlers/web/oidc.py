@@ -67,7 +67,6 @@ class Providers:
     by_name: dict[str, Provider]
     public_url: str | None
     configured_tenants: tuple[str, ...]
-    own_workspace: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Providers:
@@ -207,7 +206,7 @@ async def _signed_in(request: Request, providers: Providers, identity: Identity)
     site = site_of(request)
     found = await asyncio.to_thread(
         run_in_session, site.engine, signin.sign_in, identity=identity,
-        own_workspace=providers.own_workspace, configured_tenants=providers.configured_tenants,
+        configured_tenants=providers.configured_tenants,
     )  # fmt: skip
     if found is None:
         raise Refused(STRANGER)

@@ -78,6 +78,29 @@ def test_someone_named_by_email_signs_in_from_their_sides_workspace_and_is_bound
     assert [e.action for e in audit_trail(engine, "person.found")] == ["person.found"]
 
 
+def test_an_email_slack_gives_only_in_userinfo_binds_the_same_way(site, provider, engine):
+    who = SlackUser("U02MEINEW", "T0CRO", "mei@cro.example", email_in_id_token=False)
+    _, answer = sign_in(site, provider, "slack", who)
+    assert answer.status_code == 303
+    assert ("GET", "/api/openid.connect.userInfo") in provider.requests
+    with Session(engine) as session:
+        assert session.exec(select(Person).where(Person.handle == "mei")).one().slack_id == "U02MEINEW"
+
+
+def test_odd_requests_get_a_page_not_a_traceback(site, provider):
+    client = browser(site)
+    assert client.get("/app/signin/github").status_code == 404
+    assert client.get("/app/signin/slack/callback").status_code == 400
+    assert client.get("/app/signin/slack/callback?state=x&code=y").status_code == 400
+    cancelled = client.get("/app/signin/microsoft/callback?error=access_denied&error_description=<b>no</b>")
+    assert (
+        cancelled.status_code == 400 and "<b>no</b>" not in cancelled.text and "cancelled" in cancelled.text
+    )
+    assert client.post("/app/signin/slack/callback").status_code == 405
+    too_large = httpx.post(f"{site}/app/tab/signin", content=b"token=" + b"a" * 20_000, timeout=10)
+    assert too_large.status_code == 413
+
+
 def test_a_strangers_email_never_makes_them_a_plan_person(site, provider, engine):
     # Eve's own workspace vouches for her e-mail being mei@cro.example: it is not the CRO's workspace.
     _, answer = sign_in(site, provider, "slack", SlackUser("U0EVE", "T0EVIL", "mei@cro.example"))
