@@ -58,6 +58,7 @@ def test_teams_sso_draws_what_waits_on_the_person_without_a_cookie(site, provide
     assert answer.status_code == 200, answer.text
     assert "What waits on you in ACME-201" in answer.text and "Alice Chen" in answer.text
     assert framed_by_teams_only(answer) and "set-cookie" not in answer.headers
+    assert '<base target="_blank">' in answer.text  # its links open in the browser, where cookies work
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.subject, event.detail["tenant"]) == (
         "web.signin",
