@@ -1,7 +1,7 @@
 """ "Sign in with Slack" and "Sign in with Microsoft": OpenID Connect's code flow with Authlib.
 
-`/app/signin/<provider>` sends the browser to the provider with a fresh state and nonce (kept in the
-session cookie by Authlib); the provider sends it back to `/app/signin/<provider>/callback`, where the
+`/app/oidc/<provider>` sends the browser to the provider with a fresh state and nonce (kept in the
+session cookie by Authlib); the provider sends it back to `/app/oidc/<provider>/callback`, where the
 state must be the one this browser was given, the code is exchanged for tokens at the provider, and the ID
 token is checked (handlers.web.tokens: signature, issuer, audience, expiry; the nonce here). The person
 it names is then matched to the plans by the chats' identity rules (bot.signin): a stranger, or someone
@@ -134,8 +134,8 @@ def routes(providers: Providers) -> list[BaseRoute]:
         return await _signed_in(request, providers, identity)
 
     return [
-        Route("/signin/{provider}", start, methods=["GET"]),
-        Route("/signin/{provider}/callback", callback, methods=["GET"]),
+        Route("/oidc/{provider}", start, methods=["GET"]),
+        Route("/oidc/{provider}/callback", callback, methods=["GET"]),
     ]
 
 
@@ -217,7 +217,7 @@ async def _signed_in(request: Request, providers: Providers, identity: Identity)
 def _callback_url(request: Request, providers: Providers, provider: Provider) -> str:
     """Where the provider sends the browser back: under CADENCE_PUBLIC_URL when set (behind a proxy the
     request's own address is not the public one), else the request's."""
-    path = f"/app/signin/{provider.name}/callback"
+    path = f"/app/oidc/{provider.name}/callback"
     if providers.public_url:
         return providers.public_url + path
     return str(request.url.replace(path=path, query=""))

@@ -25,7 +25,7 @@ def sign_in(
     """Press "Sign in with …" as `who`: to the provider, back to Cadence; the browser and its last answer."""
     client = browser(site)
     provider.at_browser = who
-    start = client.get(f"/app/signin/{way}")
+    start = client.get(f"/app/oidc/{way}")
     assert start.status_code == 302
     to_provider = start.headers["location"]
     assert to_provider.startswith(provider.url)
@@ -36,7 +36,7 @@ def sign_in(
     callback = back.headers["location"]
     if tamper is not None:
         callback = tamper(callback)
-    assert callback.startswith(f"{site}/app/signin/{way}/callback")
+    assert callback.startswith(f"{site}/app/oidc/{way}/callback")
     return client, client.get(callback.removeprefix(site))
 
 
@@ -89,14 +89,14 @@ def test_an_email_slack_gives_only_in_userinfo_binds_the_same_way(site, provider
 
 def test_odd_requests_get_a_page_not_a_traceback(site, provider):
     client = browser(site)
-    assert client.get("/app/signin/github").status_code == 404
-    assert client.get("/app/signin/slack/callback").status_code == 400
-    assert client.get("/app/signin/slack/callback?state=x&code=y").status_code == 400
-    cancelled = client.get("/app/signin/microsoft/callback?error=access_denied&error_description=<b>no</b>")
+    assert client.get("/app/oidc/github").status_code == 404
+    assert client.get("/app/oidc/slack/callback").status_code == 400
+    assert client.get("/app/oidc/slack/callback?state=x&code=y").status_code == 400
+    cancelled = client.get("/app/oidc/microsoft/callback?error=access_denied&error_description=<b>no</b>")
     assert (
         cancelled.status_code == 400 and "<b>no</b>" not in cancelled.text and "cancelled" in cancelled.text
     )
-    assert client.post("/app/signin/slack/callback").status_code == 405
+    assert client.post("/app/oidc/slack/callback").status_code == 405
     too_large = httpx.post(f"{site}/app/tab/signin", content=b"token=" + b"a" * 20_000, timeout=10)
     assert too_large.status_code == 413
 
@@ -138,7 +138,7 @@ def test_an_answer_for_another_browser_is_refused(site, provider):
     """The callback a provider gave one browser, opened in another (a login CSRF): its state is unknown."""
     provider.at_browser = SlackUser("U0EVE", "T0SPONSOR")
     attacker = browser(site)
-    to_provider = attacker.get("/app/signin/slack").headers["location"]
+    to_provider = attacker.get("/app/oidc/slack").headers["location"]
     callback = httpx.get(to_provider, follow_redirects=False).headers["location"]
     victim = browser(site)
     assert victim.get(callback.removeprefix(site)).status_code == 400
@@ -147,7 +147,7 @@ def test_an_answer_for_another_browser_is_refused(site, provider):
 def test_an_id_token_with_another_nonce_is_refused(site, provider, engine):
     client = browser(site)
     provider.at_browser = SlackUser("U01ALICE", "T0SPONSOR")
-    to_provider = client.get("/app/signin/slack").headers["location"]
+    to_provider = client.get("/app/oidc/slack").headers["location"]
     replayed = to_provider.replace("nonce=", "nonce=replayed")
     answer = client.get(httpx.get(replayed, follow_redirects=False).headers["location"].removeprefix(site))
     assert answer.status_code == 403 and not opens_a_session(answer)
@@ -189,7 +189,7 @@ def test_an_id_token_signed_by_another_key_is_refused(site, provider, engine):
 def test_an_answer_used_once_is_refused_the_second_time(site, provider):
     client = browser(site)
     provider.at_browser = SlackUser("U01ALICE", "T0SPONSOR")
-    to_provider = client.get("/app/signin/slack").headers["location"]
+    to_provider = client.get("/app/oidc/slack").headers["location"]
     callback = httpx.get(to_provider, follow_redirects=False).headers["location"].removeprefix(site)
     assert client.get(callback).status_code == 303
     assert client.get(callback).status_code == 400
@@ -200,9 +200,9 @@ def test_with_one_tenant_people_sign_in_at_its_page_and_come_back_to_the_public_
     settings = sign_in_settings(provider.url, teams_tenant_id=ACME, public_url="https://cadence.acme.example")
     url, stop = serve_web(settings, engine)
     try:
-        to_provider = httpx.get(f"{url}/app/signin/microsoft", follow_redirects=False).headers["location"]
+        to_provider = httpx.get(f"{url}/app/oidc/microsoft", follow_redirects=False).headers["location"]
     finally:
         stop()
     assert urlsplit(to_provider).path == f"/{ACME}/oauth2/v2.0/authorize"
     asked = parse_qs(urlsplit(to_provider).query)
-    assert asked["redirect_uri"] == ["https://cadence.acme.example/app/signin/microsoft/callback"]
+    assert asked["redirect_uri"] == ["https://cadence.acme.example/app/oidc/microsoft/callback"]
