@@ -116,6 +116,18 @@ def test_a_strangers_email_never_makes_them_a_plan_person(site, provider, engine
     )
 
 
+def test_a_plan_persons_slack_id_from_another_workspace_is_not_them(site, provider, engine):
+    # Alice's user id, but Slack says the workspace is the CRO's: the sponsor's is T0SPONSOR.
+    _, answer = sign_in(site, provider, "slack", SlackUser("U01ALICE", "T0CRO"))
+    assert answer.status_code == 403 and not opens_a_session(answer)
+    assert audit_trail(engine)[-1].detail == {
+        "platform": "slack",
+        "user_id": "U01ALICE",
+        "workspace": "T0CRO",
+        "outcome": "not in any study",
+    }
+
+
 def test_a_stranger_gets_the_friendly_403(site, provider):
     _, answer = sign_in(site, provider, "slack", SlackUser("U0NOBODY", "T0SPONSOR"))
     assert answer.status_code == 403 and "Traceback" not in answer.text
