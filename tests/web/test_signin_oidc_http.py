@@ -46,7 +46,7 @@ def opens_a_session(answer: httpx.Response) -> bool:
     return "cadence_session=" in cookie and "cadence_session=null" not in cookie
 
 
-def audit_trail(engine: Engine, prefix: str = "web.signin") -> list[AuditEvent]:
+def audit_trail(engine: Engine, prefix: str = "web.sign") -> list[AuditEvent]:
     with Session(engine) as session:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.id)
@@ -65,7 +65,8 @@ def test_a_plan_person_signs_in_with_slack_and_the_session_opens_their_studies(s
     studies = client.get("/app/")
     assert studies.status_code == 200 and "ACME-201" in studies.text and "Alice Chen" in studies.text
     [event] = audit_trail(engine)
-    assert (event.action, event.actor, event.subject) == ("web.signin", "alice", "Sign in with Slack")
+    assert (event.action, event.actor, event.subject) == ("web.signed_in", "slack:U01ALICE", "alice")
+    assert event.detail["by"] == "Sign in with Slack"
     assert event.detail["workspace"] == "T0SPONSOR"
 
 
@@ -110,7 +111,7 @@ def test_a_strangers_email_never_makes_them_a_plan_person(site, provider, engine
         assert session.exec(select(Person).where(Person.handle == "mei")).one().slack_id is None
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.detail["outcome"]) == (
-        "web.signin.refused",
+        "web.signin_refused",
         "slack:U0EVE",
         "not in any study",
     )
@@ -121,6 +122,7 @@ def test_a_plan_persons_slack_id_from_another_workspace_is_not_them(site, provid
     _, answer = sign_in(site, provider, "slack", SlackUser("U01ALICE", "T0CRO"))
     assert answer.status_code == 403 and not opens_a_session(answer)
     assert audit_trail(engine)[-1].detail == {
+        "by": "Sign in with Slack",
         "platform": "slack",
         "user_id": "U01ALICE",
         "workspace": "T0CRO",
@@ -170,7 +172,8 @@ def test_a_plan_person_signs_in_with_microsoft(site, provider, engine):
     _, answer = sign_in(site, provider, "microsoft", EntraUser("aad-alice", ACME, "alice@acme.example"))
     assert answer.status_code == 303 and opens_a_session(answer)
     [event] = audit_trail(engine)
-    assert (event.actor, event.subject, event.detail["tenant"]) == ("alice", "Sign in with Microsoft", ACME)
+    assert (event.actor, event.subject, event.detail["tenant"]) == ("teams:aad-alice", "alice", ACME)
+    assert event.detail["by"] == "Sign in with Microsoft"
     # Two tenants configured: Entra's page for work accounts of any organisation, then the tenant checked.
     assert ("GET", "/organizations/oauth2/v2.0/authorize") in provider.requests
     assert ("GET", f"/{ACME}/discovery/v2.0/keys") in provider.requests

@@ -29,7 +29,7 @@ def post_token(site: str, token: str, destination: str = "me") -> httpx.Response
 
 def audit_trail(engine: Engine) -> list[AuditEvent]:
     with Session(engine) as session:
-        query = select(AuditEvent).where(AuditEvent.action.startswith("web.signin")).order_by(AuditEvent.id)
+        query = select(AuditEvent).where(AuditEvent.action.startswith("web.sign")).order_by(AuditEvent.id)
         return list(session.exec(query))
 
 
@@ -61,11 +61,12 @@ def test_teams_sso_draws_what_waits_on_the_person_without_a_cookie(site, provide
     assert '<base target="_blank">' in answer.text  # its links open in the browser, where cookies work
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.subject, event.detail["tenant"]) == (
-        "web.signin",
+        "web.signed_in",
+        "teams:aad-alice",
         "alice",
-        "Teams tab",
         ACME,
     )
+    assert event.detail["by"] == "Teams tab"
     assert ("GET", f"/{ACME}/discovery/v2.0/keys") in provider.requests
 
 
@@ -105,7 +106,7 @@ def test_a_token_that_does_not_hold_signs_nobody_in(site, provider, engine, why,
     assert answer.status_code == 403, why
     assert "could not sign you in" in answer.text and "/cadence dashboard" in answer.text
     assert "What waits" not in answer.text
-    assert audit_trail(engine)[-1].action == "web.signin.refused"
+    assert audit_trail(engine)[-1].action == "web.signin_refused"
 
 
 def test_a_token_signed_by_another_key_is_refused(site, provider: FakeOpenID):
