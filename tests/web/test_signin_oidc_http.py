@@ -221,3 +221,11 @@ def test_with_one_tenant_people_sign_in_at_its_page_and_come_back_to_the_public_
     assert urlsplit(to_provider).path == f"/{ACME}/oauth2/v2.0/authorize"
     asked = parse_qs(urlsplit(to_provider).query)
     assert asked["redirect_uri"] == ["https://cadence.acme.example/app/oidc/microsoft/callback"]
+
+
+def test_the_sign_in_page_offers_both_ways_and_the_one_time_link(site):
+    page = browser(site).get("/app/")
+    assert page.status_code == 403
+    assert 'href="/app/oidc/slack">Sign in with Slack' in page.text
+    assert 'href="/app/oidc/microsoft">Sign in with Microsoft' in page.text
+    assert "/cadence dashboard" in page.text
