@@ -163,7 +163,8 @@ async def _answer(request: Request, provider: Provider) -> Identity:
         raise Refused(START_AGAIN, status=400) from None
     try:
         claims = await provider.check(str(token.get("id_token") or ""))
-        if not hmac.compare_digest(str(claims.get("nonce") or ""), str(asked.get("nonce") or "")):
+        sent = str(asked.get("nonce") or "")
+        if not sent or not hmac.compare_digest(str(claims.get("nonce") or ""), sent):
             raise TokenRefused("nonce")
         identity = provider.identity(claims)
         if provider.name == "slack":
