@@ -9,9 +9,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.db import run_in_session
 from bot.models import AuditEvent
+from bot.plan import load_plan
+from bot.studies import apply_plan
 from tests.fake_oidc import EntraUser, FakeOpenID
-from tests.web.serving import ACME, CRO, EVIL, TEAMS_CLIENT
+from tests.web.serving import ACME, CRO, EVIL, PLAN, TEAMS_CLIENT
 
 HOST = "cadence.acme.example"
 AUDIENCE = f"api://{HOST}/{TEAMS_CLIENT}"
@@ -133,3 +136,12 @@ def test_a_tab_asks_only_for_its_own_pages(site, provider):
     token = provider.tab_token(ALICE, audience=AUDIENCE)
     for elsewhere in ("https://evil.example/", "//evil.example/", "/ACME-201/export/../../x", ""):
         assert post_token(site, token, elsewhere).status_code == 400
+
+
+def test_the_personal_tab_of_someone_in_two_studies_lists_them(site, provider, engine):
+    second = PLAN.replace("id: ACME-201", "id: ACME-202").replace("channel: C0STUDY", "channel: C0SECOND")
+    run_in_session(engine, apply_plan, plan=load_plan(second), actor="test")
+    answer = post_token(site, provider.tab_token(ALICE, audience=AUDIENCE))
+    assert answer.status_code == 200 and "ACME-201" in answer.text and "ACME-202" in answer.text
+    assert "What waits on you" not in answer.text
+    assert len([e for e in audit_trail(engine) if e.action == "web.signed_in"]) == 2  # one per study
