@@ -18,17 +18,17 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
 from bot import signin
 from bot.db import run_in_session
 from handlers.web.app import page
 from handlers.web.oidc import STRANGER
-from handlers.web.sessions import Refused, site_of
+from handlers.web.sessions import Refused, site_of, viewer_of
 from handlers.web.templating import ENVIRONMENT, PAGE_HEADERS
 from handlers.web.tokens import Entra, TokenRefused, entra_identity
 
@@ -54,11 +54,12 @@ def routes(pages: Sequence[BaseRoute], entra: Entra | None, *, public_url: str |
     """The tabs' routes under `/app/tab/`; `pages` are the pages a tab draws once signed in."""
 
     async def personal(request: Request) -> Response:
-        return _tab_page(request, "tab.html", destination="me", sso=entra is not None)
+        return await _tab_or_signed_in(request, "me", "/app/", sso=entra is not None)
 
     async def channel(request: Request) -> Response:
-        return _tab_page(
-            request, "tab.html", destination=f"/{request.path_params['study']}/", sso=entra is not None
+        study = request.path_params["study"]
+        return await _tab_or_signed_in(
+            request, f"/{study}/", f"/app/{quote(study, safe='')}/", sso=entra is not None
         )
 
     async def configure(request: Request) -> Response:
@@ -84,6 +85,14 @@ def routes(pages: Sequence[BaseRoute], entra: Entra | None, *, public_url: str |
         Route("/tab/teams.js", script, methods=["GET"]),
         Route("/tab/signin", signed_in, methods=["POST"]),
     ]
+
+
+async def _tab_or_signed_in(request: Request, destination: str, page: str, *, sso: bool) -> Response:
+    """A tab's address opened where the session cookie comes along (a browser, not a tab): the page
+    itself; else the tab's page, signing in with Teams."""
+    if await viewer_of(request) is not None:
+        return RedirectResponse(page, status_code=303)
+    return _tab_page(request, "tab.html", destination=destination, sso=sso)
 
 
 def _tab_page(request: Request, template: str, **values: Any) -> Response:
