@@ -1,6 +1,6 @@
-"""Time each web page of a study (`/app/<study>/`, its chart, `/plan`, `/me`, `/export`) over HTTP on loopback,
-at the example plan and at a generated plan of 60 topics and 40 people, each with a few weeks of state made
-by the services people's commands call, beside `/healthz` served by the same server in the same run.
+"""Time each web page of a study (`/app/<study>/`, its chart, `/plan`, `/me`, `/export`) over HTTP on
+loopback, at the example plan and at a generated plan of 60 topics and 40 people, each with a few weeks of
+state made by the services people's commands call, beside `/healthz` (the same server, same run).
 
 Prints each page's median and p95 (ms) and its ratio to `/healthz`; targets: under 200 ms at the example
 plan, under 500 ms at the large one (median).

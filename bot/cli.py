@@ -8,6 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -419,6 +420,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.server import build_asgi, make_server
+    from handlers.web.app import WebSettings
 
     if settings.teams_unsafe:
         raise Stop(f"cadence serve will not start: {settings.teams_unsafe}", code=2)
@@ -464,7 +466,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     port = args.port or settings.port
     server = make_server(
-        build_asgi(slack_app, engine, teams=routes, on_startup=start, on_shutdown=stop),
+        build_asgi(
+            slack_app,
+            engine,
+            teams=routes,
+            on_startup=start,
+            on_shutdown=stop,
+            web=replace(WebSettings.from_settings(settings), simulator=simulate_plan),
+        ),
         host=args.host,
         port=port,
     )

@@ -21,7 +21,7 @@ from tests.conftest import serve_in_thread
 from tests.test_dashboard import LATER, NOW, as_person, read, seed_study
 from tests.web_session import session_cookie
 
-WEB = WebSettings("test-session-key-0123456789abcdef0123456789")
+WEB = WebSettings("test-session-key-0123456789abcdef0123456789", simulator=simulate_plan)
 SLACK_IDS = {"ben": "U01BEN", "mei": "U02MEI", "raj": "U02RAJ", "alice": "U01ALICE"}
 
 
@@ -36,7 +36,7 @@ def clock():
 def url(engine, study, clock):
     seed_study(engine, NOW)
     clock.set(LATER)
-    served, stop = serve_in_thread(build_asgi(None, engine, clock=clock, web=WEB, simulator=simulate_plan))
+    served, stop = serve_in_thread(build_asgi(None, engine, clock=clock, web=WEB))
     yield served
     stop()
 
