@@ -33,9 +33,6 @@ class WebSettings:
     session_key: str
     public_url: str | None = None
     lifetime: timedelta = SESSION_LIFETIME
-    # How the plan page's preview runs a plan in simulated time (the composition root's simulate_plan: the
-    # simulator lives in schedules/ and records through the console's notifier); None: no preview.
-    simulator: Callable[..., Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None) -> WebSettings:
@@ -80,7 +77,7 @@ def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRo
         *signin.ROUTES,
         *studies.ROUTES,
         *me.ROUTES,
-        *study_pages.study_routes(simulator=web.simulator),
+        *study_pages.study_routes(),
     ]
     site = Site(engine, clock, web.public_url, web.lifetime)
     cookies = Middleware(

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -30,45 +27,36 @@ from bot import dashboard, export, reports
 from bot.db import run_in_session
 from bot.directory import Contact, StudyView
 from bot.errors import CadenceError
-from bot.plan import Plan, PlanInvalid, load_plan, plan_yaml
 from bot.studies import Requester, plan_as_it_stands, requester_for
+from handlers.web import preview
 from handlers.web.app import page
+from handlers.web.preview import Previews
 from handlers.web.sessions import Refused, posted_form, require_admin, require_member, site_of
 from handlers.web.templating import render_page
 
-log = logging.getLogger("cadence.web")
-PREVIEW_DAYS = 14
 CHARTS_KEPT = 64  # charts drawn lately, by their figures: the same figures are not drawn twice
-PREVIEWS_KEPT = 8
 REFRESH_SECONDS = 5
 PNG_HEADERS = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
 
-# What runs a plan in simulated time (bot.cli.simulate_plan, given by the composition root: the simulator
-# lives in schedules/ and records through the console's notifier, neither of which the web imports).
-Simulator = Callable[[Plan, str, datetime, datetime], Any]
 
-
-def study_routes(*, simulator: Simulator | None = None) -> list[Route]:
+def study_routes() -> list[Route]:
     """The study's pages, to mount under `/app` (they read the engine and clock from the request's Site)."""
-    previews: OrderedDict[str, list] = OrderedDict()
+    previews = Previews()
 
     @page
     async def plan_preview(request: Request) -> Response:
         person, study = await require_admin(request, request.path_params["study"])
-        if simulator is None:
-            return _page(request, "preview.html", study, person, records=None, start=None, days=PREVIEW_DAYS)
         site = site_of(request)
         now = site.clock.now()
         data = await asyncio.to_thread(run_in_session, site.engine, plan_as_it_stands, study_key=study.key)
-        key = _digest({"plan": data, "day": now.date().isoformat()})
-        if key not in previews:
-            previews[key] = await asyncio.to_thread(_simulate, simulator, data, now)
-            while len(previews) > PREVIEWS_KEPT:
-                previews.popitem(last=False)
-        previews.move_to_end(key)
-        return _page(
-            request, "preview.html", study, person, records=previews[key], start=now, days=PREVIEW_DAYS
+        today = now.astimezone(ZoneInfo(study.timezone)).date()
+        ready, sent = await previews.of(data, today)
+        response = _page(
+            request, "preview.html", study, person, ready=ready, sent=sent, start=today, days=preview.DAYS
         )
+        if not ready:
+            response.headers["Refresh"] = str(REFRESH_SECONDS)
+        return response
 
     return [
         Route("/{study}/", study_dashboard),
@@ -174,19 +162,6 @@ def _period(fields: dict[str, str], *, default_end: date) -> tuple[date, date]:
     except ValueError:
         raise Refused("Give the dates as YYYY-MM-DD.", status=400, signed_in=True) from None
     return start, end
-
-
-def _simulate(simulator: Simulator, data: dict, now: datetime) -> list:
-    """What everyone would receive in the next two weeks as the plan stands, in a throwaway database."""
-    try:
-        plan = load_plan(plan_yaml(data, "as it stands"))
-    except PlanInvalid:
-        log.exception("the plan as it stands did not load for a preview")
-        return []
-    with tempfile.TemporaryDirectory(prefix="cadence-preview-") as folder:
-        url = f"sqlite:///{Path(folder) / 'preview.db'}"
-        simulated = simulator(plan, url, now, now + timedelta(days=PREVIEW_DAYS))
-    return [r for r in simulated.received if r.kind != "home"]
 
 
 async def _read(request: Request, read: Callable, study: StudyView, person: Contact):
