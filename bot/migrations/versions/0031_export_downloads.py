@@ -1,15 +1,15 @@
 """The TMF exports admins ask for on the web, built by the tick and kept as published files.
 
-Revision ID: 0030
-Revises: 0021
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0021"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
