@@ -282,6 +282,12 @@ def check_homes(month: list[Received]) -> None:
     assert with_item and with_item[0].at.date() == date(2027, 3, 11)  # republished when the item came
 
 
+def check_web_exports(month: list[Received]) -> None:
+    # An export asked for on the web is built by the tick and waits on its page (tests/web): it is never
+    # sent in a chat, and nobody asks for one here, so the month has no export file in it.
+    assert not [r for r in month if r.kind == "export_file"]
+
+
 CHECKS: dict[str, Callable[[list[Received]], None]] = {
     "checkins.do_due_work": check_checkins,
     "escalation.climb_overdue": check_escalation,
@@ -295,6 +301,7 @@ CHECKS: dict[str, Callable[[list[Received]], None]] = {
     "partnership.post_monthly_reviews": check_partnership_review,
     "partnership.close_out": check_close_out,
     "reports.refresh_homes": check_homes,
+    "export.build_downloads": check_web_exports,
 }
 
 
