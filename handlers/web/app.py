@@ -6,6 +6,8 @@ sent to `/app` only) and hands each request the engine and clock (`Site`).
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,9 +23,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.clock import Clock
 from bot.config import Settings
-from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
+from bot.errors import CadenceError
+from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, session_key
+from handlers.web.templating import refused_page
 
 Page = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger("cadence.web")
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,8 @@ class WebSettings:
 
 
 def page(handler: Page) -> Page:
-    """A page's endpoint: a refusal (not signed in, not their study, a bad form) is the friendly 403 page."""
+    """A page's endpoint: a refusal (not signed in, not their study, a bad form) is the friendly 403 page;
+    a problem of the core's is said as in the chats; anything else is logged and never shown."""
 
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
@@ -54,6 +60,15 @@ def page(handler: Page) -> Page:
             return await handler(request)
         except Refused as refusal:
             return refused_page(request, refusal)
+        except CadenceError as error:
+            return refused_page(request, Refused(error.message, status=409, signed_in=True))
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("the page %s failed (reference %s)", request.url.path, reference)
+            problem = (
+                f"Something went wrong on Cadence's side and nothing was changed (reference {reference})."
+            )
+            return refused_page(request, Refused(problem, status=500, signed_in=True))
 
     return endpoint
 

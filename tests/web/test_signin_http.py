@@ -317,3 +317,15 @@ def test_dashboard_typed_in_a_direct_message_sends_the_link(url, engine, fake_sl
         if p.channel == "D02OMAR"
         for link in LINK.findall(p.text + json.dumps(p.blocks))
     }
+
+
+def test_a_session_lasts_twelve_hours(url, engine, fake_slack, clock):
+    browser = Browser(url)
+    path = ask_for_a_link(url, engine, fake_slack, clock)
+    browser.get(path)
+    browser.post(path)
+    clock.advance(hours=12)
+    assert browser.get("/app/ACME-201/me")[0] == 200
+    clock.advance(seconds=1)
+    status, headers, page = browser.get("/app/ACME-201/me")
+    assert status == 403 and "your session has ended" in page and "/cadence dashboard" in page
