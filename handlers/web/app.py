@@ -97,9 +97,9 @@ class _WithSite:
 
 def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRoute]:
     """`/app` and everything under it, behind the session cookie."""
-    from handlers.web import dashboard, me, oidc, signin, studies, tabs
+    from handlers.web import me, oidc, signin, studies, study_pages, tabs
 
-    pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *dashboard.ROUTES]
+    pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *study_pages.study_routes()]
     # Fixed paths first: /tab/me is a tab, not the "me" page of a study called "tab".
     signing_in = oidc.routes(web.providers) if web.providers is not None else []
     pages = [*signing_in, *tabs.routes(list(pages), web.entra, public_url=web.public_url), *pages]
