@@ -464,7 +464,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     port = args.port or settings.port
     server = make_server(
-        build_asgi(slack_app, engine, teams=routes, on_startup=start, on_shutdown=stop),
+        build_asgi(
+            slack_app,
+            engine,
+            teams=routes,
+            on_startup=start,
+            on_shutdown=stop,
+            routes=action_routes(engine, wake),
+        ),
         host=args.host,
         port=port,
     )
@@ -576,16 +583,40 @@ def find_slack_people(engine: Engine, settings: Settings) -> Callable[[], int]:
 
 
 def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None):
-    """The scheduler and the delivery worker of this process, sending through `notifier`; `hourly`: the
-    adapters' upkeep."""
+    """The scheduler and the delivery worker of this process, sending through `notifier` (and e-mail through
+    SMTP_URL, when it is set); `hourly`: the adapters' upkeep."""
     from schedules.jobs import Runtime
     from schedules.scheduler import Schedules
 
     clock = SystemClock()
-    runtime = Runtime(
-        engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock, hourly=list(hourly or [])
-    )
+    worker = DeliveryWorker(engine, notifier, clock, mailer=email_sender(settings, engine, clock))
+    runtime = Runtime(engine=engine, worker=worker, clock=clock, hourly=list(hourly or []))
     return Schedules(runtime, settings.tick_seconds)
+
+
+def action_routes(engine: Engine, wake: list) -> list:
+    """The pages of an e-mail's action links (`/act/<token>`)."""
+    from handlers.email.act import action_routes as routes
+
+    return routes(engine, SystemClock(), wake=lambda: wake[0]())
+
+
+def email_sender(settings: Settings, engine: Engine, clock):
+    """The e-mail sender for SMTP_URL, or None (people who prefer e-mail then get chat DMs)."""
+    if not settings.smtp_url:
+        return None
+    from handlers.email.notifier import SmtpUrlInvalid, email_notifier
+
+    try:
+        return email_notifier(
+            engine,
+            clock,
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            public_url=settings.public_url,
+        )
+    except SmtpUrlInvalid as invalid:
+        raise Stop(f"{invalid} (see .env.example).", code=2) from None
 
 
 def prepare_database(settings: Settings) -> Engine:

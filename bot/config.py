@@ -37,6 +37,9 @@ class Settings:
     # Where `cadence serve` is reached from the internet (https://cadence.example.org): the address of the
     # charts Teams fetches (a Teams message cannot carry them inline: it is limited to about 28 KB).
     public_url: str | None = None
+    # E-mail: smtp://user:pass@host:587 (STARTTLS), smtps://…:465 (TLS from the start); and its From.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +71,8 @@ class Settings:
             teams_openid_url=get("TEAMS_OPENID_METADATA_URL"),
             teams_service_urls=_listed(get("TEAMS_SERVICE_URLS")),
             public_url=(get("CADENCE_PUBLIC_URL") or "").rstrip("/") or None,
+            smtp_url=get("SMTP_URL"),
+            mail_from=get("CADENCE_MAIL_FROM"),
         )
 
     @property

@@ -19,6 +19,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.response import BoltResponse
 from sqlalchemy.engine import Engine
+from starlette.routing import Match, Router
 
 from bot.clock import Clock, SystemClock
 from bot.db import database_ok, run_in_session
@@ -47,6 +48,7 @@ def build_asgi(
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     clock: Clock | None = None,
+    routes: list | None = None,
 ):
     """The HTTP surface: Slack's requests go to Bolt, Teams' activities to the Teams SDK (each when
     configured), `/healthz` checks the database, `/charts/` serves the charts Teams fetches."""
@@ -55,6 +57,7 @@ def build_asgi(
     flow = app.oauth_flow if app is not None else None
     oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
     clock = clock or SystemClock()
+    pages = Router(routes=list(routes)) if routes else None
 
     async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
@@ -74,6 +77,8 @@ def build_asgi(
             await _serve_slack(bolt, secret, scope, receive, send)
         elif bolt is not None and scope["path"] in oauth_paths and scope["method"] == "GET":
             await bolt(scope, receive, send)  # a browser's install, checked by its state, not signed
+        elif pages is not None and any(route.matches(scope)[0] != Match.NONE for route in pages.routes):
+            await pages(scope, receive, send)  # Starlette routes: an e-mail's action links
         else:
             await _send_json(send, 404, {"error": "not found"})
 
