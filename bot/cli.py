@@ -336,7 +336,8 @@ def simulate_plan(
             channel_zones={plan.channel: plan.timezone} if plan.channel else {},
             default_zone=plan.timezone,
         )
-        runtime = jobs.Runtime(engine=engine, worker=DeliveryWorker(engine, recorder, clock), clock=clock)
+        worker = DeliveryWorker(engine, recorder, clock, mailer=recorder.by_email())
+        runtime = jobs.Runtime(engine=engine, worker=worker, clock=clock)
         with process_clock(clock):
             run_in_session(engine, apply_plan, plan=plan, actor="simulate")
             console = ConsoleSession(engine, study_key=plan.study_id, wake=jobs.deliver, clock=clock)
@@ -405,7 +406,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     if applied.drift:
         print(applied.drift)
     notifier = ConsoleNotifier()
-    schedules = build_schedules(settings, engine, notifier)
+    schedules = build_schedules(settings, engine, notifier, mailer=notifier.by_email())
     session = ConsoleSession(engine, study_key=plan.study_id, handle=handle, wake=schedules.wake)
     notifier.reader = lambda: session.zone
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
@@ -582,14 +583,15 @@ def find_slack_people(engine: Engine, settings: Settings) -> Callable[[], int]:
     return find
 
 
-def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None):
+def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None, mailer=None):
     """The scheduler and the delivery worker of this process, sending through `notifier` (and e-mail through
-    SMTP_URL, when it is set); `hourly`: the adapters' upkeep."""
+    `mailer`, by default SMTP_URL's when it is set); `hourly`: the adapters' upkeep."""
     from schedules.jobs import Runtime
     from schedules.scheduler import Schedules
 
     clock = SystemClock()
-    worker = DeliveryWorker(engine, notifier, clock, mailer=email_sender(settings, engine, clock))
+    mailer = mailer or email_sender(settings, engine, clock)
+    worker = DeliveryWorker(engine, notifier, clock, mailer=mailer)
     runtime = Runtime(engine=engine, worker=worker, clock=clock, hourly=list(hourly or []))
     return Schedules(runtime, settings.tick_seconds)
 
