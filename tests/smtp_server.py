@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -45,13 +48,33 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """Plain SMTP on loopback; with `tls` (a certificate and its key, PEM files) it offers STARTTLS, requires
+    it, and takes only `login` (user, password) over it."""
+
+    def __init__(self, *, tls: tuple[str, str] | None = None, login: tuple[str, str] | None = None) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.login = login
+        secure: dict = {}
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            secure = {
+                "tls_context": context,
+                "require_starttls": True,
+                "auth_required": True,
+                "authenticator": self._authenticate,
+            }
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **secure)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        given = (auth_data.login.decode(), auth_data.password.decode()) if auth_data else None
+        return AuthResult(success=given == self.login, handled=False)
 
     @property
     def url(self) -> str:
+        if self.login:
+            return f"smtp://{quote(self.login[0])}:{quote(self.login[1], safe='')}@127.0.0.1:{self.port}"
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
@@ -62,3 +85,41 @@ class SmtpServer:
         if self.mailbox.hang_after_keeping is not None:
             self.mailbox.hang_after_keeping.set()
         self.controller.stop()
+
+
+def self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in `directory` (the client trusts it through
+    SSL_CERT_FILE, as it would trust a real one through the system's store)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_file), str(key_file)

@@ -299,3 +299,117 @@ def test_a_link_expires_after_a_week(engine, study, fake_slack, smtp_server):
         except action_links.LinkRefused as refused:
             assert "expired" in refused.message
     del clock
+
+
+def answers_of(engine, handle: str) -> list:
+    from sqlmodel import select
+
+    from bot.models import CheckinAnswer
+
+    with Session(engine) as session:
+        return list(
+            session.exec(select(CheckinAnswer).where(CheckinAnswer.person_id == person_id(engine, handle)))
+        )
+
+
+def test_carla_answers_her_checkin_from_the_emails_link(engine, study, fake_slack, smtp_server):
+    from handlers.email.act import action_routes
+    from handlers.server import build_asgi
+    from tests.conftest import serve_in_thread
+
+    clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # Monday 09:00 in Rome
+    worker = worker_with_email(engine, clock, fake_slack, smtp_server)
+    jobs.configure(jobs.Runtime(engine=engine, worker=worker, clock=clock))
+    jobs.tick()
+    (mail,) = smtp_server.mailbox.to("carla@acme.example")
+    url, stop = serve_in_thread(build_asgi(None, engine, routes=action_routes(engine, clock)))
+    try:
+        here = link_in(mail, "Answer").replace(PUBLIC_URL, url)
+        status, page, _ = ask(here)
+        assert status == 200 and "What moved since last week?" in page and 'name="q0"' in page
+        assert answers_of(engine, "carla") == []  # opening the link answered nothing
+        status, page, _ = ask(here, "POST", {"status": "", "q0": "x"})
+        assert status == 400 and "Choose how it is going" in page  # nothing done: the link still works
+        answer = {"status": "at_risk", "q0": "IRB letter <pending>", "q1": "amendment", "q2": "IRB delay"}
+        status, page, _ = ask(here, "POST", answer)
+        assert status == 200, page
+        (saved,) = answers_of(engine, "carla")
+        assert saved.answers[0] == "IRB letter <pending>"
+        assert ask(here, "POST", answer)[0] == 409  # once
+    finally:
+        stop()
+    worker.drain()  # the prompt's update ("answered") has no e-mail to change: nothing more is sent
+    assert len(smtp_server.mailbox.to("carla@acme.example")) == 1
+
+
+def test_cadence_serve_emails_carlas_checkin_prompt_once_through_a_restart(
+    database_url, tmp_path, fake_slack, smtp_server
+):
+    """The issue's check: `cadence serve` with SMTP_URL: Carla's prompt arrives as an e-mail with an Answer
+    link, once, though the server restarts in the middle; the link's page is served by the same server."""
+    import os
+
+    import time_machine
+
+    from tests.conftest import MOVE_THE_DATE
+    from tests.test_cli import serving, slack_env
+
+    monday = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)  # 09:05 in Rome
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=monday.isoformat()))
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "TEAMS_", "SMTP_"))
+    }
+    env = slack_env(clean | {"DATABASE_URL": database_url}, fake_slack, CADENCE_TICK_SECONDS="0.3")
+    env |= {"SMTP_URL": smtp_server.url, "CADENCE_MAIL_FROM": MAIL_FROM, "CADENCE_PUBLIC_URL": PUBLIC_URL}
+    env["PYTHONPATH"] = os.pathsep.join([str(moved), worker_process_path()])
+
+    def carlas() -> list:
+        return smtp_server.mailbox.to("carla@acme.example")
+
+    with time_machine.travel(monday, tick=True):
+        for _ in range(2):  # a restart in the middle
+            with serving(env) as (url, output):
+                deadline = time.monotonic() + 20
+                while not carlas() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)  # a few more ticks
+                (mail,) = carlas()
+                status, page, _ = ask(link_in(mail, "Answer").replace(PUBLIC_URL, url))
+                assert status == 200 and "What moved since last week?" in page
+    assert len(carlas()) == 1
+    assert "D01CARLA" not in [p.channel for p in fake_slack.posted]
+
+
+def worker_process_path() -> str:
+    from tests.conftest import child_pythonpath
+
+    return child_pythonpath()
+
+
+def test_over_starttls_with_a_password_and_never_in_clear(engine, study, fake_slack, tmp_path, monkeypatch):
+    from tests.smtp_server import SmtpServer, self_signed
+
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)  # the client trusts the test's certificate
+    server = SmtpServer(tls=(cert, key), login=("cadence", "p@ss:word/1")).start()
+    try:
+        clock = ManualClock(T0)
+        own(engine, clock, "ask:carla")
+        worker_with_email(engine, clock, fake_slack, server).drain()
+        assert rows(engine)["ask:carla"].state == "sent" and len(server.mailbox.received) == 1
+        wrong = SmtpServer(tls=(cert, key), login=("cadence", "another")).start()
+        try:
+            own(engine, clock, "ask:carla:2", due_at=T0 + timedelta(hours=1))
+            clock.advance(hours=1)
+            worker = worker_with_email(engine, clock, fake_slack, wrong)  # SMTP_URL says "another"
+            wrong.login = ("cadence", "right")  # the server wants another: 535, permanent
+            worker.drain()
+            row = rows(engine)["ask:carla:2"]
+            assert row.state == "failed" and row.last_error.startswith("smtp 535"), row.last_error
+            assert "another" not in row.last_error
+        finally:
+            wrong.stop()
+    finally:
+        server.stop()
