@@ -407,7 +407,9 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         print(applied.drift)
     notifier = ConsoleNotifier()
     schedules = build_schedules(settings, engine, notifier, mailer=notifier.by_email())
-    session = ConsoleSession(engine, study_key=plan.study_id, handle=handle, wake=schedules.wake)
+    session = ConsoleSession(
+        engine, study_key=plan.study_id, handle=handle, wake=schedules.wake, web_url=settings.public_url
+    )
     notifier.reader = lambda: session.zone
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
     schedules.start()
@@ -420,6 +422,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.server import build_asgi, make_server
+    from handlers.web.app import WebSettings
 
     if settings.teams_unsafe:
         raise Stop(f"cadence serve will not start: {settings.teams_unsafe}", code=2)
@@ -471,6 +474,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             teams=routes,
             on_startup=start,
             on_shutdown=stop,
+            web=WebSettings.from_settings(settings),
             routes=action_routes(engine, wake),
         ),
         host=args.host,

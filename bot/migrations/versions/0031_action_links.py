@@ -1,7 +1,7 @@
 """E-mail buttons as links: a single-use, expiring token per person and action, kept as its hash.
 
 Revision ID: 0031
-Revises: 0021
+Revises: 0030
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031"
-down_revision = "0021"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
