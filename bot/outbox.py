@@ -889,7 +889,7 @@ def _report_failure(session: Session, row: OutboxMessage, reason: str, now: date
     study = directory.current(session).studies.get(row.study_id)
     if study is None:
         return
-    recipient = _describe_recipient(study.people.values(), row)
+    recipient = _describe_recipient(study.people.values(), row, by_email=reason.startswith("smtp"))
     data = {
         "key": row.key,
         "reason": reason,
@@ -926,10 +926,11 @@ def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: date
     )
 
 
-def _describe_recipient(people, row: OutboxMessage) -> str:
+def _describe_recipient(people, row: OutboxMessage, *, by_email: bool = False) -> str:
     if row.recipient_kind == "person":
         person = next((p for p in people if str(p.id) == row.recipient), None)
-        return f"{person.name} (direct message)" if person else "a person no longer in the plan"
+        how = f"e-mail to {person.email}" if person and by_email else "direct message"
+        return f"{person.name} ({how})" if person else "a person no longer in the plan"
     if row.recipient_kind == "channel":
         return f"channel {row.recipient}"
     return "a thread reply"

@@ -168,7 +168,7 @@ def test_a_5xx_from_the_server_fails_at_once_and_the_admins_hear(engine, study, 
     assert (row.state, row.attempts) == ("failed", 1) and row.last_error.startswith("smtp 550")
     reports = [p for p in fake_slack.posted if (p.key or "").startswith("failed:ask:carla")]
     assert sorted(p.channel for p in reports) == ["D01ALICE", "D02RAJ"]
-    assert "550" in reports[0].text
+    assert "could not be delivered to Carla Rossi (e-mail to carla@acme.example): smtp 550" in reports[0].text
     with Session(engine) as session:
         [event] = audit.events_for(session, study_id=1, action="delivery.failed")
         assert event.subject == "ask:carla"
