@@ -508,7 +508,7 @@ class DeliveryWorker:
 
     def _for_parent(self, parent: OutboxMessage | None) -> Notifier:
         """A thread reply or an update goes where its parent went: an e-mail's, by e-mail."""
-        if parent is not None and self.mailer is not None and _for_parent_channel(parent.platform_channel):
+        if parent is not None and self.mailer is not None and _is_an_email(parent.platform_channel):
             return self.mailer
         return self.notifier
 
@@ -699,7 +699,9 @@ class DeliveryWorker:
             )
         if row.recipient_kind == "update":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
-            if sender is not self.notifier:  # a sent e-mail cannot change: the page its link opens shows now
+            if _is_an_email(
+                parent.platform_channel
+            ):  # a sent e-mail cannot change: its link's page shows now
                 return Posted(parent.platform_channel, parent.platform_message_id)
             shown = self._digest_showing(parent, notice) if parent.digest else notice
             return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, shown)
@@ -804,7 +806,8 @@ class DeliveryWorker:
             self._sent.popleft()
 
 
-def _for_parent_channel(channel: str | None) -> bool:
+def _is_an_email(channel: str | None) -> bool:
+    """Whether a message "landed" in a mailbox (the e-mail sender's Posted): it cannot be updated."""
     return bool(channel) and str(channel).startswith(MAIL_CHANNEL)
 
 
