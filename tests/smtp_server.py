@@ -51,8 +51,15 @@ class SmtpServer:
     """Plain SMTP on loopback; with `tls` (a certificate and its key, PEM files) it offers STARTTLS, requires
     it, and takes only `login` (user, password) over it."""
 
-    def __init__(self, *, tls: tuple[str, str] | None = None, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tls: tuple[str, str] | None = None,
+        login: tuple[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.mailbox = Mailbox()
+        self.host = host
         self.port = free_port()
         self.login = login
         secure: dict = {}
@@ -65,7 +72,7 @@ class SmtpServer:
                 "auth_required": True,
                 "authenticator": self._authenticate,
             }
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **secure)
+        self.controller = Controller(self.mailbox, hostname=host, port=self.port, **secure)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         given = (auth_data.login.decode(), auth_data.password.decode()) if auth_data else None
@@ -74,8 +81,8 @@ class SmtpServer:
     @property
     def url(self) -> str:
         if self.login:
-            return f"smtp://{quote(self.login[0])}:{quote(self.login[1], safe='')}@127.0.0.1:{self.port}"
-        return f"smtp://127.0.0.1:{self.port}"
+            return f"smtp://{quote(self.login[0])}:{quote(self.login[1], safe='')}@{self.host}:{self.port}"
+        return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> SmtpServer:
         self.controller.start()

@@ -413,3 +413,51 @@ def test_over_starttls_with_a_password_and_never_in_clear(engine, study, fake_sl
             wrong.stop()
     finally:
         server.stop()
+
+
+def this_machines_address() -> str | None:
+    """An address of this machine that is not loopback (None when it has none)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the route
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_plain_smtp_is_refused_off_loopback_and_nothing_is_sent_in_clear(engine, study, fake_slack):
+    import pytest
+
+    from tests.smtp_server import SmtpServer
+
+    address = this_machines_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    server = SmtpServer(host=address).start()  # offers no STARTTLS
+    try:
+        clock = ManualClock(T0)
+        own(engine, clock, "ask:carla")
+        worker_with_email(engine, clock, fake_slack, server).drain()
+        row = rows(engine)["ask:carla"]
+        assert row.state == "failed" and "offers no STARTTLS" in row.last_error
+        assert server.mailbox.tries == 0 and server.mailbox.received == []
+    finally:
+        server.stop()
+
+
+def test_smtp_url_forms():
+    from handlers.email.notifier import SmtpServer, SmtpUrlInvalid
+
+    assert SmtpServer.from_url("smtp://mail.acme.example") == SmtpServer("mail.acme.example", 587, False)
+    assert SmtpServer.from_url("smtps://u%40acme:p%2Fw@mail.acme.example") == SmtpServer(
+        "mail.acme.example", 465, True, "u@acme", "p/w"
+    )
+    for wrong in ("http://mail.acme.example", "smtp://", "mail.acme.example:587"):
+        try:
+            SmtpServer.from_url(wrong)
+            raise AssertionError(f"{wrong} was taken")
+        except SmtpUrlInvalid:
+            pass
