@@ -461,3 +461,21 @@ def test_smtp_url_forms():
             raise AssertionError(f"{wrong} was taken")
         except SmtpUrlInvalid:
             pass
+
+
+def test_a_question_for_carla_who_prefers_email_is_emailed_to_her_not_posted_in_the_channel(
+    engine, study, fake_slack, smtp_server
+):
+    from handlers.console.console import ConsoleSession
+
+    clock = ManualClock(T0)
+    worker = worker_with_email(engine, clock, fake_slack, smtp_server)
+    ben = ConsoleSession(engine, study_key="ACME-201", handle="ben", clock=clock)
+    assert not ben.answer("/ask Has the IRB approved the amendment <v2>?").failed
+    worker.drain()
+    (mail,) = smtp_server.mailbox.to("carla@acme.example")
+    text = mail.get_body(("plain",)).get_content()
+    assert "Has the IRB approved the amendment <v2>?" in text
+    assert f"Not mine: {PUBLIC_URL}/act/" in text  # her buttons, as links
+    assert "&lt;v2&gt;" in mail.get_body(("html",)).get_content()
+    assert not [p for p in fake_slack.posted if p.channel == "C0STUDY" and "IRB" in (p.text or "")]
