@@ -345,7 +345,8 @@ def simulate_plan(
             channel_zones={plan.channel: plan.timezone} if plan.channel else {},
             default_zone=plan.timezone,
         )
-        runtime = jobs.Runtime(engine=engine, worker=DeliveryWorker(engine, recorder, clock), clock=clock)
+        worker = DeliveryWorker(engine, recorder, clock, mailer=recorder.by_email())
+        runtime = jobs.Runtime(engine=engine, worker=worker, clock=clock)
         with process_clock(clock):
             run_in_session(engine, apply_plan, plan=plan, actor="simulate")
             console = ConsoleSession(engine, study_key=plan.study_id, wake=jobs.deliver, clock=clock)
@@ -414,7 +415,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     if applied.drift:
         print(applied.drift)
     notifier = ConsoleNotifier()
-    schedules = build_schedules(settings, engine, notifier)
+    schedules = build_schedules(settings, engine, notifier, mailer=notifier.by_email())
     session = ConsoleSession(
         engine, study_key=plan.study_id, handle=handle, wake=schedules.wake, web_url=settings.public_url
     )
@@ -483,6 +484,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             on_startup=start,
             on_shutdown=stop,
             web=WebSettings.from_settings(settings),
+            routes=action_routes(engine, wake),
         ),
         host=args.host,
         port=port,
@@ -594,17 +596,42 @@ def find_slack_people(engine: Engine, settings: Settings) -> Callable[[], int]:
     return find
 
 
-def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None):
-    """The scheduler and the delivery worker of this process, sending through `notifier`; `hourly`: the
-    adapters' upkeep."""
+def build_schedules(settings: Settings, engine: Engine, notifier, hourly: list | None = None, mailer=None):
+    """The scheduler and the delivery worker of this process, sending through `notifier` (and e-mail through
+    `mailer`, by default SMTP_URL's when it is set); `hourly`: the adapters' upkeep."""
     from schedules.jobs import Runtime
     from schedules.scheduler import Schedules
 
     clock = SystemClock()
-    runtime = Runtime(
-        engine=engine, worker=DeliveryWorker(engine, notifier, clock), clock=clock, hourly=list(hourly or [])
-    )
+    mailer = mailer or email_sender(settings, engine, clock)
+    worker = DeliveryWorker(engine, notifier, clock, mailer=mailer)
+    runtime = Runtime(engine=engine, worker=worker, clock=clock, hourly=list(hourly or []))
     return Schedules(runtime, settings.tick_seconds)
+
+
+def action_routes(engine: Engine, wake: list) -> list:
+    """The pages of an e-mail's action links (`/act/<token>`)."""
+    from handlers.email.act import action_routes as routes
+
+    return routes(engine, SystemClock(), wake=lambda: wake[0]())
+
+
+def email_sender(settings: Settings, engine: Engine, clock):
+    """The e-mail sender for SMTP_URL, or None (people who prefer e-mail then get chat DMs)."""
+    if not settings.smtp_url:
+        return None
+    from handlers.email.notifier import SmtpUrlInvalid, email_notifier
+
+    try:
+        return email_notifier(
+            engine,
+            clock,
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            public_url=settings.public_url,
+        )
+    except SmtpUrlInvalid as invalid:
+        raise Stop(f"{invalid} (see .env.example).", code=2) from None
 
 
 def prepare_database(settings: Settings) -> Engine:

@@ -41,6 +41,9 @@ class Settings:
     # "Sign in with Slack" and "Sign in with Microsoft" on the web pages: where each OpenID provider is.
     slack_oidc_url: str = DEFAULT_SLACK_OIDC_URL
     microsoft_authority: str | None = None  # Entra's login address; None: TEAMS_CLOUD's own
+    # E-mail: smtp://user:pass@host:587 (STARTTLS), smtps://…:465 (TLS from the start); and its From.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -74,6 +77,8 @@ class Settings:
             public_url=(get("CADENCE_PUBLIC_URL") or "").rstrip("/") or None,
             slack_oidc_url=_with_slash(get("SLACK_OIDC_URL") or DEFAULT_SLACK_OIDC_URL),
             microsoft_authority=(get("MICROSOFT_OIDC_AUTHORITY") or "").rstrip("/") or None,
+            smtp_url=get("SMTP_URL"),
+            mail_from=get("CADENCE_MAIL_FROM"),
         )
 
     @property

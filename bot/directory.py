@@ -124,6 +124,7 @@ class DirectoryView:
                     ("slack", person.slack_id),
                     ("teams", person.teams_id),  # the plan's, or bound from their e-mail (bot.identities)
                     ("console", person.handle),
+                    ("email", (person.email or "").lower()),  # a link in Cadence's e-mail (bot.action_links)
                 ):
                     if ident:
                         members.setdefault((platform, ident), []).append((study, person))
@@ -314,6 +315,15 @@ def person_platform(person: Contact) -> str | None:
     if person.prefers in on and on[person.prefers]:
         return person.prefers
     return next((platform for platform, known in on.items() if known), None)
+
+
+def goes_by_email(person: Contact) -> bool:
+    """Whether Cadence writes to a person by e-mail rather than a chat DM: they prefer e-mail, or the plan
+    knows no chat id for them (a DM could not arrive). Only people with an address, and only when e-mail
+    is set up (the delivery worker checks that)."""
+    if not person.email:
+        return False
+    return person.prefers == "email" or not (person.slack_id or person.teams_id)
 
 
 def reachable_in(person: Contact, channel_id: str) -> bool:

@@ -545,3 +545,23 @@ class WebSignIn(SQLModel, table=True):
     created_at: datetime = _utc_column()
     expires_at: datetime = _utc_column(index=True)
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ActionLink(SQLModel, table=True):
+    """A button of an e-mail as a link: one person may do one action once, until it expires. Only the
+    token's hash is kept, so the table read by someone else opens nothing."""
+
+    __tablename__ = "action_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, description="the e-mail's outbox key and the button: a resend replaces it")
+    token_hash: str = Field(unique=True, description="SHA-256 of the link's token, hex")
+    study_id: int = Field(index=True)
+    person_id: int
+    action: str = Field(description="the button's action id (bot.forms)")
+    value: str = Field(description="the button's value")
+    label: str = Field(description="the button's words: what the page offers to do")
+    about: str = Field(description="the e-mail's one line: what the action is about")
+    created_at: datetime = _utc_column()
+    expires_at: datetime = _utc_column(index=True)
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

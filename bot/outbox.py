@@ -487,12 +487,30 @@ class DeliveryWorker:
     notifier: Notifier
     clock: Clock
     batch: int = 50
+    # E-mail (SMTP_URL): people who prefer it, or whom no chat can reach, get their messages by e-mail.
+    mailer: Notifier | None = None
     # Retry-After deadlines by destination ("*": every destination).
     _paused: dict[str, datetime] = field(default_factory=dict)
     _limited: list[tuple[datetime, str]] = field(default_factory=list)  # recent 429s: when, where
     _sent: deque = field(default_factory=deque)  # monotonic times of the sends in the last second
     _interval: float | None = None  # seconds between sends while a workspace-wide limit is known
     _interval_since: float = 0.0
+
+    def _for_person(self, person: Contact) -> Notifier:
+        """The e-mail sender for a person Cadence writes to by e-mail (directory.goes_by_email), else the
+        chat; without SMTP_URL e-mail falls back to the chat DM, said once in the log."""
+        if not directory.goes_by_email(person):
+            return self.notifier
+        if self.mailer is None:
+            _say_once_that_email_is_off(person)
+            return self.notifier
+        return self.mailer
+
+    def _for_parent(self, parent: OutboxMessage | None) -> Notifier:
+        """A thread reply or an update goes where its parent went: an e-mail's, by e-mail."""
+        if parent is not None and self.mailer is not None and _is_an_email(parent.platform_channel):
+            return self.mailer
+        return self.notifier
 
     def drain(self) -> DeliveryReport:
         """Send everything due now; returns counts and when the next row falls due."""
@@ -591,7 +609,7 @@ class DeliveryWorker:
                 if any((row.last_error or "").startswith(INTERRUPTED) for row in rows):
                     # Sent whole or not at all: found, it counts for every member.
                     since = min(row.due_at for row in rows).timestamp()
-                    landed = self.notifier.find_posted(None, person, key=key, since=since)
+                    landed = self._for_person(person).find_posted(None, person, key=key, since=since)
                     if landed:
                         return {row.id: _Outcome(posted=landed) for row in rows}
                 for row in rows:
@@ -605,7 +623,8 @@ class DeliveryWorker:
                     except PermanentFailure as failed:  # that one fails; the others still go
                         outcomes[row.id] = _Outcome(error=failed)
             if drawn:
-                posted = self.notifier.direct_message(person, _digest([m for _, m in drawn]), key=key)
+                sender = self._for_person(person)
+                posted = sender.direct_message(person, _digest([m for _, m in drawn]), key=key)
                 outcomes.update({row.id: _Outcome(posted=posted) for row, _ in drawn})
         except DeliveryError as error:
             outcomes.update({row.id: _Outcome(error=error) for row in rows if row.id not in outcomes})
@@ -631,7 +650,8 @@ class DeliveryWorker:
             if (row.last_error or "").startswith(INTERRUPTED):
                 # The last attempt may have landed: look before sending again. Nothing can have
                 # been sent before the row fell due.
-                landed = self.notifier.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
+                sender = self._for_person(person) if person is not None else self._for_parent(parent)
+                landed = sender.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
                 if landed:
                     return _Outcome(posted=landed)
             return _Outcome(posted=self._send(row, person, channel, parent, content))
@@ -649,9 +669,10 @@ class DeliveryWorker:
         parent: OutboxMessage | None,
         content: bytes | None,
     ):
+        sender = self._for_person(person) if person is not None else self._for_parent(parent)
         if content is not None:  # a file to share
             thread = parent.platform_message_id if parent is not None else None
-            return self.notifier.upload_file(
+            return sender.upload_file(
                 channel=parent.platform_channel if parent is not None else channel,
                 person=person,
                 thread=thread,
@@ -664,19 +685,24 @@ class DeliveryWorker:
         if row.recipient_kind == "person":
             assert person is not None
             if row.notice_kind == "home":  # a person's App Home is published, not messaged
-                self.notifier.publish_view(person, Home(notice.blocks))
-                return Posted(person.slack_id or person.handle, row.key)
-            return self.notifier.direct_message(person, notice, key=row.key)
+                if sender is self.notifier:
+                    self.notifier.publish_view(person, Home(notice.blocks))
+                return Posted(person.slack_id or person.handle, row.key)  # e-mail has no App Home
+            return sender.direct_message(person, notice, key=row.key)
         if row.recipient_kind == "reply":
             assert channel is not None and row.thread_of
             return self.notifier.post_in_thread(channel, row.thread_of, notice, key=row.key)
         if row.recipient_kind == "thread":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
-            return self.notifier.post_in_thread(
+            return sender.post_in_thread(
                 parent.platform_channel, parent.platform_message_id, notice, key=row.key
             )
         if row.recipient_kind == "update":
             assert parent is not None and parent.platform_channel and parent.platform_message_id
+            if _is_an_email(
+                parent.platform_channel
+            ):  # a sent e-mail cannot change: its link's page shows now
+                return Posted(parent.platform_channel, parent.platform_message_id)
             shown = self._digest_showing(parent, notice) if parent.digest else notice
             return self.notifier.update_message(parent.platform_channel, parent.platform_message_id, shown)
         assert channel is not None
@@ -780,6 +806,24 @@ class DeliveryWorker:
             self._sent.popleft()
 
 
+def _is_an_email(channel: str | None) -> bool:
+    """Whether a message "landed" in a mailbox (the e-mail sender's Posted): it cannot be updated."""
+    return bool(channel) and str(channel).startswith(MAIL_CHANNEL)
+
+
+MAIL_CHANNEL = "mail:"  # where an e-mail "landed": mail:<address> (a thread or an update follows it there)
+_told_email_is_off: list[bool] = []
+
+
+def _say_once_that_email_is_off(person: Contact) -> None:
+    if not _told_email_is_off:
+        _told_email_is_off.append(True)
+        log.warning(
+            "SMTP_URL is not set: people who prefer e-mail (%s among them) get their messages as chat DMs",
+            person.handle,
+        )
+
+
 def _keep_shown(session: Session, update: OutboxMessage) -> None:
     """An item of a digest now shows what its update said: a later update of another item keeps it."""
     parent = message(session, update.thread_of or "")
@@ -848,7 +892,7 @@ def _report_failure(session: Session, row: OutboxMessage, reason: str, now: date
     study = directory.current(session).studies.get(row.study_id)
     if study is None:
         return
-    recipient = _describe_recipient(study.people.values(), row)
+    recipient = _describe_recipient(study.people.values(), row, by_email=reason.startswith("smtp"))
     data = {
         "key": row.key,
         "reason": reason,
@@ -885,10 +929,11 @@ def _tell_the_asker(session: Session, row: OutboxMessage, reason: str, now: date
     )
 
 
-def _describe_recipient(people, row: OutboxMessage) -> str:
+def _describe_recipient(people, row: OutboxMessage, *, by_email: bool = False) -> str:
     if row.recipient_kind == "person":
         person = next((p for p in people if str(p.id) == row.recipient), None)
-        return f"{person.name} (direct message)" if person else "a person no longer in the plan"
+        how = f"e-mail to {person.email}" if person and by_email else "direct message"
+        return f"{person.name} ({how})" if person else "a person no longer in the plan"
     if row.recipient_kind == "channel":
         return f"channel {row.recipient}"
     return "a thread reply"

@@ -199,8 +199,11 @@ def _route(
     )
     ref = reference(study.key, question.id)
     asker = study.member(question.asker_id)
+    # Who prefers a DM or e-mail is asked on their own (an e-mail, where it is set up: bot.outbox).
     in_channel = (
-        study.channel and answerer.prefers != "dm" and directory.reachable_in(answerer, study.channel)
+        study.channel
+        and answerer.prefers not in {"dm", "email"}
+        and directory.reachable_in(answerer, study.channel)
     )
     channel = study.channel if in_channel else None
     notice = Notice("question", {

@@ -28,6 +28,7 @@ from handlers.server import bind, build_asgi, make_server
 from handlers.slack.app import build_app
 from tests.fake_slack import FakeSlack
 from tests.payloads import BOT_TOKEN, SIGNING_SECRET
+from tests.smtp_server import SmtpServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PLAN = REPO.parent / "shared" / "plan-example.yaml"
@@ -145,6 +146,14 @@ def study(engine: Engine, example_plan: Plan) -> Plan:
     with process_clock(ManualClock(STUDY_APPLIED)):
         run_in_session(engine, apply_plan, plan=example_plan, actor="test")
     return example_plan
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd), keeping what it is sent."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -411,3 +411,21 @@ def test_a_milestones_status_mark_is_no_shortcode_in_the_console(chat):
     listed = chat.say("/milestones")
     assert "First patient in" in listed and "on track" in listed
     assert not re.search(r":[a-z_]+:", listed)  # the mark is an emoji span; the terminal draws none
+
+
+def test_carla_who_prefers_email_is_shown_an_email_in_the_console(engine, study):
+    from datetime import UTC, datetime
+
+    from bot.checkins import do_due_work
+    from bot.clock import ManualClock
+    from bot.db import run_in_session
+    from bot.outbox import DeliveryWorker
+    from handlers.console.notifier import ConsoleNotifier
+
+    shown: list[str] = []
+    monday_nine_in_rome = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    run_in_session(engine, do_due_work, now=monday_nine_in_rome.now())
+    console = ConsoleNotifier(shown.append)
+    DeliveryWorker(engine, console, monday_nine_in_rome, mailer=console.by_email()).drain()
+    assert [line for line in shown if "@carla" in line.split("]")[0]][0].startswith("[e-mail to @carla]")
+    assert any(line.startswith("[DM to @raj]") for line in shown)

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from bot.plan import load_plan
 from bot.replies import Notice
 from bot.views.buttons import form_for_button
 from handlers.console.render import form_text, render_message
+from handlers.email import render as email_render
 from handlers.slack import layout
 from handlers.teams import cards
 from tests.npm_packages import PLAYGROUND, installed
@@ -268,3 +270,58 @@ def check_form(form: m.Form) -> None:
     assert teams_activity_bytes(cards.form_card(form)) < TEAMS_MAX_ACTIVITY_BYTES
     assert form.typed and form.typed in form_text(form)
     assert form.id in forms.FORMS
+
+
+class _Balanced(HTMLParser):
+    """Tags closed in the order they opened (void elements aside): what Outlook's and Gmail's parsers expect."""
+
+    VOID = {"meta", "br", "hr", "img"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.words: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag) -> None:
+        assert self.open and self.open.pop() == tag, f"</{tag}> closes nothing open"
+
+    def handle_data(self, data) -> None:
+        self.words.append(data)
+
+
+def email_of(model: m.Message) -> email_render.Drawn:
+    footer = email_render.Footer("ACME-201", "Ask the study's admins to change how the plan reaches you.")
+    return email_render.draw(
+        model,
+        ZoneInfo("Europe/Rome"),
+        link=lambda b: f"https://cadence.example/act/{b.action}",
+        footer=footer,
+    )
+
+
+def test_every_notice_draws_as_an_email_in_text_and_html(notices):
+    for notice in notices:
+        drawn = email_of(views.notice(notice))
+        assert drawn.subject and "\n" not in drawn.subject and len(drawn.subject) <= 120, notice.kind
+        assert "Replies to this e-mail are not read" in drawn.text, notice.kind
+        parser = _Balanced()
+        parser.feed(drawn.html)
+        parser.close()
+        assert parser.open == [], notice.kind
+        assert "Replies to this e-mail are not read" in "".join(parser.words), notice.kind
+        assert "<style" not in drawn.html and not SHORTCODE.findall(drawn.text), notice.kind
+
+
+def test_an_email_escapes_what_people_typed():
+    typed = '<script>alert("x")</script> & <b>bold</b>'
+    model = views.notice(
+        Notice("question_replied", {"ref": "Q1", "by": typed, "text": typed, "question_id": 1})
+    )
+    drawn = email_of(model)
+    assert "<script>" not in drawn.html and "<b>bold" not in drawn.html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in drawn.html
+    assert typed in drawn.text  # the text part shows it as typed: plain text runs nothing

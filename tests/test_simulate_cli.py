@@ -149,6 +149,19 @@ def test_the_printout_reads_one_message_a_line(env, tmp_path):
     assert first.startswith("ACME-201 from Mon 07 Dec 2026 for 2 days:")
     assert any(line.startswith("Mon 07 Dec 09:00 CET  @raj") and "check-in prompt" in line for line in rest)
     assert any("#C0STUDY" in line and "check-in digest" in line for line in rest)
+    # Carla prefers e-mail: her prompt is an e-mail, as the line says.
+    assert any(
+        line.startswith("Mon 07 Dec 09:00 CET  @carla (e-mail)") and "check-in prompt" in line
+        for line in rest
+    )
+
+
+def test_in_json_an_email_says_so_beside_its_recipient(env, tmp_path):
+    done = simulate(env, tmp_path, "--from", "2026-12-07", "--days", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    carla = [m for m in lines(done.stdout) if m["to"] == "@carla"]
+    assert carla and all(m["via"] == "e-mail" for m in carla)
+    assert all("via" not in m for m in lines(done.stdout) if m["to"] == "@raj")
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,10 @@ class ConsoleNotifier:
             zone=ZoneInfo(person.timezone),
         )
 
+    def by_email(self) -> ConsoleEmail:
+        """What the delivery worker sends by e-mail, printed as e-mail to the person."""
+        return ConsoleEmail(self)
+
     def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
         self._print(f"#{channel} (updated message {message_id})", message, None, channel=channel)
         return Posted(channel, message_id)
@@ -124,3 +128,40 @@ class ConsoleNotifier:
             return None
         own = tuple(b for b in message.blocks if b is first or b not in repeated)
         return f"{blocks(own, zone)}\n  (with the card shown above)"
+
+
+class ConsoleEmail:
+    """The console's e-mail: a person's message printed as `[e-mail to @carla]` (the terminal sends none)."""
+
+    platform = "email"
+
+    def __init__(self, console: ConsoleNotifier):
+        self.console = console
+
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
+        where = f"e-mail to @{person.handle}"
+        return self.console._print(
+            where, message, key, channel=f"mail:{person.handle}", zone=ZoneInfo(person.timezone)
+        )
+
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        return self.console._print(
+            f"e-mail to @{channel.removeprefix('mail:')}", message, key, channel=channel
+        )
+
+    def upload_file(self, *, person: Contact | None, **kwargs) -> Posted:
+        return self.console.upload_file(person=person, **kwargs)
+
+    def find_posted(
+        self, channel: str | None, person: Contact | None, *, key: str, since: float
+    ) -> Posted | None:
+        return self.console.find_posted(channel, person, key=key, since=since)
+
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self.console.post_to_channel(channel, message, key=key)
+
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        return Posted(channel, message_id)  # a sent e-mail cannot change
+
+    def publish_view(self, person: Contact, home: Home) -> None:
+        return None

@@ -27,6 +27,7 @@ class Received:
     text: str  # one line
     key: str | None = None
     parts: tuple[Received, ...] = ()  # a digest's items, each as it would have come alone
+    via: str = ""  # "e-mail" for a message Cadence sends a person by e-mail (else their chat)
 
     def as_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -38,11 +39,14 @@ class Received:
         }
         if self.parts:
             shown["items"] = [part.kind for part in self.parts]
+        if self.via:
+            shown["via"] = self.via
         return shown
 
     def as_line(self) -> str:
         what = self.kind.replace("checkin", "check-in").replace("_", " ")
-        return f"{self.local:%a %d %b %H:%M %Z}  {self.to:<12} {what:<24} {self.text}"
+        to = f"{self.to} ({self.via})" if self.via else self.to
+        return f"{self.local:%a %d %b %H:%M %Z}  {to:<12} {what:<24} {self.text}"
 
 
 def one_line(text: str) -> str:
@@ -108,6 +112,10 @@ class RecordingNotifier:
         seen = next((r for r in self.received if r.key == key), None)
         return Posted(seen.to, key) if seen else None
 
+    def by_email(self) -> EmailRecorder:
+        """The same record, for what the delivery worker sends by e-mail: written down as e-mail."""
+        return EmailRecorder(self)
+
     def reply(self, handle: str, timezone: str, text: str) -> None:
         """What a command answered its typist."""
         self._record(f"@{handle}", timezone, "reply", text, None)
@@ -128,7 +136,67 @@ class RecordingNotifier:
         self.received.append(self._received(to, zone, kind, text, key, parts))
 
     def _received(
-        self, to: str, zone: str, kind: str, text: str, key: str | None, parts: tuple[Received, ...] = ()
+        self,
+        to: str,
+        zone: str,
+        kind: str,
+        text: str,
+        key: str | None,
+        parts: tuple[Received, ...] = (),
+        via: str = "",
     ) -> Received:
         at = self.clock.now().astimezone(UTC)
-        return Received(at, at.astimezone(ZoneInfo(zone)), to, kind, one_line(text), key, parts)
+        return Received(at, at.astimezone(ZoneInfo(zone)), to, kind, one_line(text), key, parts, via)
+
+
+class EmailRecorder:
+    """The e-mail sender of a simulation: a person's messages written down as `@carla (e-mail)`."""
+
+    platform = "email"
+
+    def __init__(self, recorder: RecordingNotifier):
+        self.recorder = recorder
+
+    def direct_message(self, person: Contact, message: Message, *, key: str) -> Posted:
+        zone = ZoneInfo(person.timezone)
+        to = f"@{person.handle}"
+        parts = tuple(
+            self.recorder._received(to, person.timezone, p.kind, render_message(p, zone), None, via="e-mail")
+            for p in message.parts
+        )
+        text = render_message(message, zone)
+        self.recorder.received.append(
+            self.recorder._received(to, person.timezone, message.kind, text, key, parts, via="e-mail")
+        )
+        return Posted(f"mail:{person.handle}", str(next(self.recorder._ids)))
+
+    def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
+        handle = channel.removeprefix("mail:")
+        zone = self.recorder.default_zone
+        text = render_message(message, ZoneInfo(zone))
+        self.recorder.received.append(
+            self.recorder._received(f"@{handle}", zone, message.kind, text, key, via="e-mail")
+        )
+        return Posted(channel, str(next(self.recorder._ids)))
+
+    def upload_file(
+        self, *, person: Contact | None, filename: str, content: bytes, title: str, **_
+    ) -> Posted:
+        assert person is not None
+        text = f"{title}: {filename} ({len(content):,} bytes)"
+        self.recorder.received.append(
+            self.recorder._received(f"@{person.handle}", person.timezone, "file", text, None, via="e-mail")
+        )
+        return Posted(f"mail:{person.handle}", str(next(self.recorder._ids)))
+
+    def find_posted(self, channel: str | None, person: Contact | None, *, key: str, since: float) -> None:
+        return None
+
+    def post_to_channel(self, channel: str, message: Message, *, key: str) -> Posted:
+        return self.recorder.post_to_channel(channel, message, key=key)
+
+    def update_message(self, channel: str, message_id: str, message: Message) -> Posted:
+        return Posted(channel, message_id)  # a sent e-mail cannot change
+
+    def publish_view(self, person: Contact, home: Home) -> None:
+        return None
