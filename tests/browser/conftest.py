@@ -113,7 +113,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's serious and critical findings on the page as it stands (WCAG 2 A and AA rules and
     axe's best practices)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated, not added as a <script>: the pages' Content-Security-Policy allows no script, and
+        # bypassing it would hide what it blocks.
+        page.evaluate(AXE.read_text() + "\n;undefined")
     violations = page.evaluate(
         """async () => (await axe.run(document, {
                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
