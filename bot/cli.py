@@ -419,6 +419,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.server import build_asgi, make_server
+    from handlers.web.app import WebSettings
 
     if settings.teams_unsafe:
         raise Stop(f"cadence serve will not start: {settings.teams_unsafe}", code=2)
@@ -464,7 +465,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     port = args.port or settings.port
     server = make_server(
-        build_asgi(slack_app, engine, teams=routes, on_startup=start, on_shutdown=stop),
+        build_asgi(
+            slack_app,
+            engine,
+            teams=routes,
+            on_startup=start,
+            on_shutdown=stop,
+            web=WebSettings.from_settings(settings),
+        ),
         host=args.host,
         port=port,
     )

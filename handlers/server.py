@@ -1,6 +1,6 @@
-"""Serving: one ASGI app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`,
-`GET /charts/<token>.png`, and with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`), or
-Slack's Socket Mode."""
+"""Serving: one Starlette app under uvicorn (`POST /slack/events`, `POST /api/messages`, `GET /healthz`,
+`GET /charts/<token>.png`, with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`, and the web
+pages under `/app/`), or Slack's Socket Mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import uvicorn
@@ -19,18 +20,35 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.response import BoltResponse
 from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from bot.clock import Clock, SystemClock
 from bot.db import database_ok, run_in_session
 from bot.published import CHART_PATH, PNG, find_published
 from handlers.slack.app import signing_secret_of
 from handlers.slack.verify import body_as_sent, signed_by_slack, well_formed
+from handlers.web.app import WebSettings, web_routes
 
 log = logging.getLogger("cadence.server")
 TEAMS_PATH = "/api/messages"
 MAX_ACTIVITY_BYTES = 1_000_000  # an activity is a few kilobytes; Teams caps messages near 100 KB
 MAX_SLACK_BYTES = 3_000_000  # Slack's largest requests (a modal's view with its state) stay far below
 Hook = Callable[[], Awaitable[None]]
+Asgi = Callable[[dict[str, Any], Callable, Callable], Awaitable[None]]
+
+
+class RawAsgi:
+    """An ASGI callable as a route's endpoint: Starlette hands it the request untouched, every method
+    included (a plain function would be taken for a request-to-response endpoint)."""
+
+    def __init__(self, serve: Asgi):
+        self.serve = serve
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        await self.serve(scope, receive, send)
 
 
 class ActivityEndpoint(Protocol):
@@ -47,37 +65,89 @@ def build_asgi(
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     clock: Clock | None = None,
-):
+    web: WebSettings | None = None,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """The HTTP surface: Slack's requests go to Bolt, Teams' activities to the Teams SDK (each when
-    configured), `/healthz` checks the database, `/charts/` serves the charts Teams fetches."""
-    bolt = SlackEndpoint(app, path="/slack/events") if app is not None else None
-    secret = signing_secret_of(app) if app is not None else ""
-    flow = app.oauth_flow if app is not None else None
-    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
+    configured), `/healthz` checks the database, `/charts/` serves the charts Teams fetches, `/app/` the
+    web pages for the study's people; `routes` mount beside them (calendar feeds, e-mail action pages)."""
     clock = clock or SystemClock()
+    served: list[BaseRoute] = [
+        Route("/healthz", RawAsgi(_health(engine))),
+        Route("/charts/{token}.png", RawAsgi(_chart(engine, clock))),
+    ]
+    if teams is not None:
+        served.append(Route(TEAMS_PATH, RawAsgi(_activities(teams))))
+    if app is not None:
+        served += _slack_routes(app)
+    served += web_routes(engine, web or WebSettings.from_settings(None), clock=clock)
+    served += routes
+    site = Starlette(
+        routes=served,
+        lifespan=_lifespan(on_startup, on_shutdown),
+        exception_handlers={404: _not_found, 405: _not_allowed},
+    )
+    site.router.redirect_slashes = False  # /healthz/ is no address of ours, as before: a 404, no redirect
+    return site
 
-    async def asgi(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send, on_startup, on_shutdown)
-        elif scope["type"] != "http":
+
+def _slack_routes(app: AsyncApp) -> list[BaseRoute]:
+    """`POST /slack/events`, checked before Bolt sees it; with OAuth, the install's two browser pages."""
+    bolt = SlackEndpoint(app, path="/slack/events")
+    secret = signing_secret_of(app)
+
+    async def events(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        await _serve_slack(bolt, secret, scope, receive, send)
+
+    async def browser(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["method"] != "GET":
+            await _send_json(send, 404, {"error": "not found"})  # as before: only a browser's GET is served
             return
-        elif scope["path"] == "/healthz":
-            healthy = await asyncio.to_thread(database_ok, engine)
-            await _send_json(
-                send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
-            )
-        elif chart := CHART_PATH.fullmatch(scope["path"]):
-            await _serve_chart(engine, clock, chart["token"], scope, send)
-        elif scope["path"] == TEAMS_PATH and teams is not None:
-            await _serve_activity(teams, scope, receive, send)
-        elif bolt is not None and scope["path"] == "/slack/events":
-            await _serve_slack(bolt, secret, scope, receive, send)
-        elif bolt is not None and scope["path"] in oauth_paths and scope["method"] == "GET":
-            await bolt(scope, receive, send)  # a browser's install, checked by its state, not signed
-        else:
-            await _send_json(send, 404, {"error": "not found"})
+        await bolt(scope, receive, send)  # a browser's install, checked by its state, not signed
 
-    return asgi
+    flow = app.oauth_flow
+    oauth = sorted({flow.install_path, flow.redirect_uri_path}) if flow is not None else []
+    return [Route("/slack/events", RawAsgi(events)), *(Route(path, RawAsgi(browser)) for path in oauth)]
+
+
+def _health(engine: Engine):
+    async def health(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        healthy = await asyncio.to_thread(database_ok, engine)
+        await _send_json(
+            send, 200 if healthy else 503, {"status": "ok" if healthy else "database unavailable"}
+        )
+
+    return health
+
+
+def _chart(engine: Engine, clock: Clock):
+    async def chart(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        found = CHART_PATH.fullmatch(scope["path"])
+        if found is None:
+            await _send_json(send, 404, {"error": "not found"})
+            return
+        await _serve_chart(engine, clock, found["token"], scope, send)
+
+    return chart
+
+
+def _activities(teams: ActivityEndpoint):
+    async def activities(scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        await _serve_activity(teams, scope, receive, send)
+
+    return activities
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _json(404, {"error": "not found"})
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return _json(405, {"error": "method not allowed"})
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response:
+    return Response(json.dumps(payload), status_code=status, media_type="application/json")
 
 
 async def _serve_slack(bolt, secret: str, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
@@ -186,20 +256,20 @@ async def _serve_chart(engine: Engine, clock: Clock, token: str, scope: dict[str
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content})
 
 
-async def _lifespan(
-    receive: Callable, send: Callable, on_startup: Hook | None, on_shutdown: Hook | None
-) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            if on_startup:
-                await on_startup()
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
+def _lifespan(on_startup: Hook | None, on_shutdown: Hook | None):
+    """Start the schedules (and the Teams app) with the server, stop them with it."""
+
+    @asynccontextmanager
+    async def lifespan(site: Starlette) -> AsyncIterator[None]:
+        if on_startup:
+            await on_startup()
+        try:
+            yield
+        finally:
             if on_shutdown:
                 await on_shutdown()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+
+    return lifespan
 
 
 async def _send_json(send: Callable, status: int, payload: dict[str, Any]) -> None:

@@ -37,8 +37,9 @@ def test_the_core_imports_no_adapter_scheduler_or_chat_sdk():
 
 def test_adapters_do_not_import_each_other():
     """Each chat draws the core's message model its own way: none borrows another's drawing."""
-    for adapter in ("slack", "console", "teams"):
-        others = {f"handlers.{o}" for o in ("slack", "console", "teams") if o != adapter}
+    adapters = ("slack", "console", "teams", "web")
+    for adapter in adapters:
+        others = {f"handlers.{o}" for o in adapters if o != adapter}
         for path in (REPO / "handlers" / adapter).rglob("*.py"):
             bad = {name for name in imports_of(path) if any(name.startswith(o) for o in others)}
             assert not bad, f"{path.relative_to(REPO)} imports {bad}"

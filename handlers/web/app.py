@@ -1,0 +1,90 @@
+"""The web's routes under `/app/`, mounted by handlers.server.build_asgi beside Slack's and Teams'.
+
+Each page module lists its routes; this module puts them behind the session middleware (the cookie is
+sent to `/app` only) and hands each request the engine and clock (`Site`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from bot.clock import Clock
+from bot.config import Settings
+from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
+
+Page = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """How the pages are served: the cookies' key, and whether only https carries them."""
+
+    session_key: str
+    public_url: str | None = None
+    lifetime: timedelta = SESSION_LIFETIME
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> WebSettings:
+        """From CADENCE_SECRET_KEY and CADENCE_PUBLIC_URL (none: a random key of this process)."""
+        settings = settings or Settings()
+        return cls(session_key(settings.secret_key), settings.public_url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+
+def page(handler: Page) -> Page:
+    """A page's endpoint: a refusal (not signed in, not their study, a bad form) is the friendly 403 page."""
+
+    @wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Refused as refusal:
+            return refused_page(request, refusal)
+
+    return endpoint
+
+
+class _WithSite:
+    """Puts the Site in each request's scope, for the pages' helpers (handlers.web.sessions)."""
+
+    def __init__(self, app: Any, site: Site):
+        self.app, self.site = app, site
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        scope["cadence.site"] = self.site
+        await self.app(scope, receive, send)
+
+
+def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRoute]:
+    """`/app` and everything under it, behind the session cookie."""
+    from handlers.web import dashboard, me, signin, studies
+
+    pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *dashboard.ROUTES]
+    site = Site(engine, clock, web.public_url, web.lifetime)
+    cookies = Middleware(
+        SessionMiddleware,
+        secret_key=web.session_key,
+        session_cookie=COOKIE,
+        max_age=int(web.lifetime.total_seconds()),
+        path="/app",
+        same_site="lax",
+        https_only=web.secure_cookies,
+    )
+    return [
+        Route("/app", lambda request: RedirectResponse("/app/", status_code=308)),
+        Mount("/app", routes=pages, middleware=[Middleware(_WithSite, site=site), cookies]),
+    ]
