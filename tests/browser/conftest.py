@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.plan import Plan
+from handlers.server import bind, build_asgi, make_server
+from handlers.slack.app import build_app
+from handlers.web.app import WebSettings
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("CADENCE_CHROMIUM", "/usr/bin/chromium"))
@@ -132,3 +144,40 @@ def assert_accessible(page: Any) -> None:
     assert not found, f"accessibility problems on {page.url}:\n" + "\n".join(
         f"  {v['impact']}: {v['id']} — {v['help']} at {', '.join(v['nodes'])}" for v in found
     )
+
+
+def serve_on(sock: socket.socket, asgi: Any) -> Callable[[], None]:
+    """Serve an ASGI app with uvicorn on a socket already bound (its address known beforehand, as the
+    links Cadence sends need it); returns a stop function."""
+    server = make_server(asgi, host="127.0.0.1", port=sock.getsockname()[1])
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the test server did not start"
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return stop
+
+
+@pytest.fixture
+def cadence(settings: Settings, engine: Engine, study: Plan, clock: ManualClock) -> Iterator[str]:
+    """`cadence serve` as it runs with Slack configured: the Bolt app, the web pages, the fake Slack Web
+    API; the example study applied; the test's clock. Its address (CADENCE_PUBLIC_URL) is returned."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = replace(settings, public_url=url, secret_key="the browser tests' secret")
+    asgi = build_asgi(
+        build_app(settings, engine, clock=clock),
+        engine,
+        clock=clock,
+        web=WebSettings.from_settings(settings),
+    )
+    stop = serve_on(sock, asgi)
+    yield url
+    stop()
