@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
         "--website", default="https://cadence.example/", help="the developer's https:// site"
     )
     package.add_argument("--out", default="cadence-teams.zip", help="the zip to write (default: %(default)s)")
+    package.add_argument(
+        "--public-url",
+        help="where `cadence serve` is reached (default: CADENCE_PUBLIC_URL): adds the Teams tabs",
+    )
     package.set_defaults(run=cmd_teams_package)
 
     plan = commands.add_parser("plan", help="validate or apply a communication plan")
@@ -143,10 +147,13 @@ def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
     if not app_id:
         raise Stop("cadence teams package needs the bot's app id: --app-id or TEAMS_CLIENT_ID.", code=2)
     try:
-        out = build_package(app_id=app_id, website=args.website, out=Path(args.out))
+        public_url = args.public_url or settings.public_url
+        out = build_package(app_id=app_id, website=args.website, out=Path(args.out), public_url=public_url)
     except PackageProblem as problem:
         raise Stop(str(problem), code=2) from None
     print(f"Wrote {out}: upload it in Teams under Apps > Manage your apps > Upload an app.")
+    if not public_url:
+        print("No tabs: give --public-url (or set CADENCE_PUBLIC_URL) for the personal and channel tabs.")
     return 0
 
 

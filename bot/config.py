@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///cadence.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_OIDC_URL = "https://slack.com/"  # Slack's OpenID issuer: its authorize page and signing keys
 EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.yaml"
 
 
@@ -37,6 +38,9 @@ class Settings:
     # Where `cadence serve` is reached from the internet (https://cadence.example.org): the address of the
     # charts Teams fetches (a Teams message cannot carry them inline: it is limited to about 28 KB).
     public_url: str | None = None
+    # "Sign in with Slack" and "Sign in with Microsoft" on the web pages: where each OpenID provider is.
+    slack_oidc_url: str = DEFAULT_SLACK_OIDC_URL
+    microsoft_authority: str | None = None  # Entra's login address; None: TEAMS_CLOUD's own
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,6 +72,8 @@ class Settings:
             teams_openid_url=get("TEAMS_OPENID_METADATA_URL"),
             teams_service_urls=_listed(get("TEAMS_SERVICE_URLS")),
             public_url=(get("CADENCE_PUBLIC_URL") or "").rstrip("/") or None,
+            slack_oidc_url=_with_slash(get("SLACK_OIDC_URL") or DEFAULT_SLACK_OIDC_URL),
+            microsoft_authority=(get("MICROSOFT_OIDC_AUTHORITY") or "").rstrip("/") or None,
         )
 
     @property
@@ -97,6 +103,17 @@ class Settings:
         return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
+    def slack_sign_in(self) -> bool:
+        """ "Sign in with Slack" is offered when the Slack app's client id and secret are set."""
+        return self.slack_oauth
+
+    @property
+    def microsoft_sign_in(self) -> bool:
+        """ "Sign in with Microsoft" (and Teams' tab sign-in) is offered when the Teams app's Entra client id
+        and secret and the tenants whose people may sign in (TEAMS_TENANT_ID) are set."""
+        return bool(self.teams_client_id and self.teams_client_secret and self.teams_tenants)
+
+    @property
     def slack_http_ready(self) -> bool:
         return bool((self.slack_bot_token or self.slack_oauth) and self.slack_signing_secret)
 
@@ -108,6 +125,10 @@ class Settings:
     @property
     def slack_socket_ready(self) -> bool:
         return bool(self.slack_app_token and self.slack_bot_token)
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
 
 
 def _listed(value: str | None) -> tuple[str, ...]:

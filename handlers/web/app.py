@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
@@ -21,6 +21,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.clock import Clock
 from bot.config import Settings
+from handlers.web.tokens import Entra
+
+if TYPE_CHECKING:
+    from handlers.web.oidc import Providers
 from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
 
 Page = Callable[[Request], Awaitable[Response]]
@@ -33,12 +37,19 @@ class WebSettings:
     session_key: str
     public_url: str | None = None
     lifetime: timedelta = SESSION_LIFETIME
+    providers: Providers | None = None  # "Sign in with Slack" and "with Microsoft", as configured
+    entra: Entra | None = None  # the Teams app's tokens, for the tabs' sign-in
 
     @classmethod
     def from_settings(cls, settings: Settings | None) -> WebSettings:
-        """From CADENCE_SECRET_KEY and CADENCE_PUBLIC_URL (none: a random key of this process)."""
+        """From CADENCE_SECRET_KEY and CADENCE_PUBLIC_URL (none: a random key of this process), and the
+        Slack and Teams apps' credentials for signing in with them."""
+        from handlers.web.oidc import Providers
+
         settings = settings or Settings()
-        return cls(session_key(settings.secret_key), settings.public_url)
+        entra = Entra.from_settings(settings) if settings.microsoft_sign_in else None
+        providers = Providers.from_settings(settings)
+        return cls(session_key(settings.secret_key), settings.public_url, providers=providers, entra=entra)
 
     @property
     def secure_cookies(self) -> bool:
@@ -71,10 +82,14 @@ class _WithSite:
 
 def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRoute]:
     """`/app` and everything under it, behind the session cookie."""
-    from handlers.web import dashboard, me, signin, studies
+    from handlers.web import dashboard, me, oidc, signin, studies, tabs
 
     pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *dashboard.ROUTES]
-    site = Site(engine, clock, web.public_url, web.lifetime)
+    # Fixed paths first: /tab/me is a tab, not the "me" page of a study called "tab".
+    signing_in = oidc.routes(web.providers) if web.providers is not None else []
+    pages = [*signing_in, *tabs.routes(list(pages), web.entra, public_url=web.public_url), *pages]
+    ways = tuple(web.providers.by_name) if web.providers is not None else ()
+    site = Site(engine, clock, web.public_url, web.lifetime, sign_in_ways=ways)
     cookies = Middleware(
         SessionMiddleware,
         secret_key=web.session_key,

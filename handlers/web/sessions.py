@@ -59,6 +59,7 @@ class Site:
     clock: Clock
     public_url: str | None
     lifetime: timedelta = SESSION_LIFETIME
+    sign_in_ways: tuple[str, ...] = ()  # the OpenID providers offered on the sign-in page: slack, microsoft
 
 
 def site_of(request: Request) -> Site:
