@@ -23,10 +23,22 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.plan import Plan
+from bot.db import run_in_session
+from bot.plan import Plan, load_plan
+from bot.studies import apply_plan
 from handlers.server import bind, build_asgi, make_server
 from handlers.slack.app import build_app
 from handlers.web.app import WebSettings
+from tests.fake_oidc import FakeOpenID
+from tests.web.serving import PLAN as SIGN_IN_PLAN
+from tests.web.serving import (
+    SLACK_CLIENT,
+    SLACK_SECRET,
+    TEAMS_CLIENT,
+    TEAMS_SECRET,
+    serve_web,
+    sign_in_settings,
+)
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("CADENCE_CHROMIUM", "/usr/bin/chromium"))
@@ -179,5 +191,23 @@ def cadence(settings: Settings, engine: Engine, study: Plan, clock: ManualClock)
         web=WebSettings.from_settings(settings),
     )
     stop = serve_on(sock, asgi)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def provider() -> Iterator[FakeOpenID]:
+    """A fake OpenID provider on loopback, shaped as Slack's and as Microsoft's (tests/fake_oidc.py)."""
+    fake = FakeOpenID(client_secrets={SLACK_CLIENT: SLACK_SECRET, TEAMS_CLIENT: TEAMS_SECRET}).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def cadence_with_sign_in(engine: Engine, provider: FakeOpenID) -> Iterator[str]:
+    """`cadence serve`'s pages with "Sign in with Slack" and "Sign in with Microsoft" configured against
+    the fake provider, for a plan whose sides' workspaces and tenants are known (tests/web/serving.py)."""
+    run_in_session(engine, apply_plan, plan=load_plan(SIGN_IN_PLAN), actor="test")
+    url, stop = serve_web(sign_in_settings(provider.url), engine)
     yield url
     stop()
