@@ -730,6 +730,22 @@ def next_prompt(
     return None
 
 
+def next_round_at(session: Session, study: StudyView, *, now: datetime) -> datetime | None:
+    """When the study's next check-in round begins: the first of its participants' next prompts (each
+    asked at their own local time), or None for a study without a weekly check-in."""
+    row = session.get(Study, study.id)
+    plan = checkin_plan(row) if row is not None else None
+    if plan is None or timeline.is_over(row, now):
+        return None
+    skipped = skipped_days(session, study.id, plan)
+    prompts = (
+        next_prompt(study, plan, study.people[h], now, skipped)
+        for h in plan.participants
+        if h in study.people
+    )
+    return min((at for at in prompts if at is not None), default=None)
+
+
 def _skips_from_chat(session: Session, study_id: int) -> frozenset[date]:
     return frozenset(session.exec(select(CheckinSkip.day).where(CheckinSkip.study_id == study_id)))
 

@@ -8,6 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -478,7 +479,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             teams=routes,
             on_startup=start,
             on_shutdown=stop,
-            web=WebSettings.from_settings(settings),
+            web=replace(WebSettings.from_settings(settings), simulator=simulate_plan),
         ),
         host=args.host,
         port=port,

@@ -585,13 +585,23 @@ def next_deadline(session: Session, *, now: datetime) -> datetime | None:
 def list_open(session: Session, *, requester: Requester, now: datetime) -> IssueList:
     """The study's issues not yet resolved, oldest first."""
     study = _study(session, requester)
+    _config(session, study.id)  # a study without a path is told so
+    return IssueList(open_issues(session, study=study), now)
+
+
+def open_issues(session: Session, *, study: StudyView) -> tuple[IssueView, ...]:
+    """The study's issues not yet resolved, oldest first, each at its level with its deadline (none for a
+    study without an escalation path): what /escalate list, the App Homes and the dashboard show."""
+    row = session.get(Study, study.id)
+    if not (((row.plan if row else None) or {}).get("escalation") or {}).get("levels"):
+        return ()
     levels = _levels(session, study)
     issues = session.exec(
         select(Escalation)
         .where(Escalation.study_id == study.id, Escalation.state != "resolved")
-        .order_by(col(Escalation.raised_at))
+        .order_by(col(Escalation.raised_at), col(Escalation.id))
     )
-    return IssueList(tuple(_view(session, study, i, levels) for i in issues), now)
+    return tuple(_view(session, study, i, levels) for i in issues)
 
 
 def show(session: Session, *, requester: Requester, issue_id: int) -> IssueHistory:

@@ -82,6 +82,21 @@ class AnsweredLine:
 
 
 @dataclass(frozen=True)
+class WaitingQuestion:
+    """A routed question not yet answered, as the study sees it: on whom it waits, since when."""
+
+    ref: str
+    text: str
+    topic: str | None
+    asker: str
+    assignee_id: int | None
+    on: str  # the assignee's name
+    asked_at: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
 class QuestionList:
     mine: tuple[QuestionLine, ...]
     waiting_on_me: tuple[QuestionLine, ...]
@@ -401,6 +416,30 @@ def list_questions(session: Session, *, requester: Requester, now: datetime) -> 
         if q.answered_at is not None
     )
     return QuestionList(mine, waiting, recent)
+
+
+def waiting_in_study(session: Session, *, study: StudyView, now: datetime) -> tuple[WaitingQuestion, ...]:
+    """Every routed question of the study still waiting for its answer, oldest first (App Homes, the
+    dashboard)."""
+    rows = session.exec(
+        select(Question)
+        .where(Question.study_id == study.id, Question.state == "open")
+        .order_by(col(Question.asked_at), col(Question.id))
+    )
+    return tuple(
+        WaitingQuestion(
+            reference(study.key, q.id),
+            q.text,
+            q.topic,
+            getattr(study.person(q.asker_id), "name", "someone"),
+            q.assignee_id,
+            getattr(study.person(q.assignee_id), "name", "someone no longer in the plan"),
+            q.asked_at,
+            q.due_at,
+            q.due_at is not None and q.due_at < now,
+        )
+        for q in rows
+    )
 
 
 @due.work(order=30)

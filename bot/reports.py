@@ -15,11 +15,11 @@ from sqlmodel import Session, col, select
 
 from bot import checkins, directory, due, kpis, outbox, timeline
 from bot.directory import Contact, StudyView
-from bot.escalation import reference as issue_ref
+from bot.escalation import open_issues
 from bot.milestones import as_they_stand
 from bot.minutes import action_lines_by_owner
 from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, OutboxMessage, Question, Study
-from bot.questions import reference as question_ref
+from bot.questions import waiting_in_study
 from bot.replies import Notice
 from bot.studies import Requester
 from bot.timing import DAYS, next_local
@@ -99,18 +99,15 @@ class _StudyHomes:
     def read(cls, session: Session, study: StudyView, now: datetime) -> _StudyHomes:
         row = session.get(Study, study.id)
         questions: dict[int, list[tuple[str, str, str]]] = {}
-        for q in session.exec(
-            select(Question).where(Question.study_id == study.id, Question.state == "open")
-        ):
-            asker = getattr(study.person(q.asker_id), "name", "someone")
-            questions.setdefault(q.assignee_id, []).append((question_ref(study.key, q.id), q.text, asker))
-        levels = ((row.plan or {}).get("escalation") or {}).get("levels") or []
+        for q in waiting_in_study(session, study=study, now=now):
+            questions.setdefault(q.assignee_id, []).append((q.ref, q.text, q.asker))
         escalations = [
-            ((issue_ref(study.key, e.id), e.severity, e.summary, level["name"]), tuple(level["who"]))
-            for e in session.exec(
-                select(Escalation).where(Escalation.study_id == study.id, Escalation.state == "open")
+            (
+                (issue.ref, issue.severity, issue.summary, issue.level.name),
+                tuple(p.handle for p in issue.level.people),
             )
-            if e.level <= len(levels) and (level := levels[e.level - 1])
+            for issue in open_issues(session, study=study)
+            if issue.state == "open"  # acknowledged: no longer waiting on anyone's home
         ]
         last = session.exec(
             select(CheckinRound)
@@ -191,9 +188,7 @@ def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) 
         or (ms["status"] == "on-track" and ms["due"] and ms["due"] <= horizon)
     ]
     weekly = _weekly_rates(session, study, now, weeks)
-    return {
-        "kpis": kpis.table(session, study_id=study.id, weeks=weeks, now=now),
-        "kpi_weeks": kpis.weekly(session, study_id=study.id, weeks=max(weeks, CHART_WEEKS), now=now),
+    return kpi_trend(session, study_id=study.id, weeks=weeks, now=now) | {
         "study": study.key,
         "weeks": weeks,
         "from": start.date().isoformat(),
@@ -202,6 +197,16 @@ def build_report(session: Session, *, study_id: int, weeks: int, now: datetime) 
         "previous": previous,
         "milestones": milestones,
         "weekly": weekly,
+    }
+
+
+def kpi_trend(session: Session, *, study_id: int, weeks: int, now: datetime) -> dict:
+    """Each side's KPIs over the last `weeks` weeks against the targets, and the weekly series the chart
+    draws (at least CHART_WEEKS): what `chart_png` needs, for the report and the web's dashboard."""
+    return {
+        "study": directory.current(session).studies[study_id].key,
+        "kpis": kpis.table(session, study_id=study_id, weeks=weeks, now=now),
+        "kpi_weeks": kpis.weekly(session, study_id=study_id, weeks=max(weeks, CHART_WEEKS), now=now),
     }
 
 

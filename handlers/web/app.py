@@ -39,6 +39,9 @@ class WebSettings:
     lifetime: timedelta = SESSION_LIFETIME
     providers: Providers | None = None  # "Sign in with Slack" and "with Microsoft", as configured
     entra: Entra | None = None  # the Teams app's tokens, for the tabs' sign-in
+    # How the plan page's preview runs a plan in simulated time (the composition root's simulate_plan: the
+    # simulator lives in schedules/ and records through the console's notifier); None: no preview.
+    simulator: Callable[..., Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None) -> WebSettings:
@@ -82,9 +85,14 @@ class _WithSite:
 
 def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRoute]:
     """`/app` and everything under it, behind the session cookie."""
-    from handlers.web import dashboard, me, oidc, signin, studies, tabs
+    from handlers.web import me, oidc, signin, studies, study_pages, tabs
 
-    pages: list[BaseRoute] = [*signin.ROUTES, *studies.ROUTES, *me.ROUTES, *dashboard.ROUTES]
+    pages: list[BaseRoute] = [
+        *signin.ROUTES,
+        *studies.ROUTES,
+        *me.ROUTES,
+        *study_pages.study_routes(simulator=web.simulator),
+    ]
     # Fixed paths first: /tab/me is a tab, not the "me" page of a study called "tab".
     signing_in = oidc.routes(web.providers) if web.providers is not None else []
     pages = [*signing_in, *tabs.routes(list(pages), web.entra, public_url=web.public_url), *pages]

@@ -1,0 +1,160 @@
+"""The study's pages over HTTP on loopback: the dashboard, its chart, the plan, the preview and the export,
+as a sponsor person, a CRO person, an admin, a person who is not one, and a stranger."""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.error
+import urllib.request
+import zipfile
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import questions
+from bot.cli import simulate_plan
+from bot.db import run_in_session
+from handlers.server import build_asgi
+from handlers.web.app import WebSettings
+from tests.conftest import serve_in_thread
+from tests.test_dashboard import LATER, NOW, as_person, read, seed_study
+from tests.web_session import session_cookie
+
+WEB = WebSettings("test-session-key-0123456789abcdef0123456789", simulator=simulate_plan)
+SLACK_IDS = {"ben": "U01BEN", "mei": "U02MEI", "raj": "U02RAJ", "alice": "U01ALICE"}
+
+
+@pytest.fixture
+def clock():
+    from bot.clock import ManualClock
+
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def url(engine, study, clock):
+    seed_study(engine, NOW)
+    clock.set(LATER)
+    served, stop = serve_in_thread(build_asgi(None, engine, clock=clock, web=WEB))
+    yield served
+    stop()
+
+
+def get(url: str, path: str, who: str | None) -> tuple[int, dict[str, str], bytes]:
+    headers = {}
+    if who is not None:
+        actor = who if ":" in who else f"slack:{SLACK_IDS[who]}"
+        headers["Cookie"] = session_cookie(WEB, actor=actor, study_id=1, now=LATER)
+    request = urllib.request.Request(url + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def local(moment, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def test_a_sponsor_person_sees_the_dashboard_in_their_own_time(url, engine):
+    status, headers, body = get(url, "/app/ACME-201/", "ben")
+    page = body.decode()
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    issue = read(engine).escalations[0]
+    assert f"{local(issue.deadline, 'America/Chicago')} (late)" in page  # Ben works in Chicago
+    assert "ACME-201-E1: Temperature excursion – kit 14" in page
+    assert "Project managers" in page and "Raj Patel, Ben Okafor" in page
+    assert "ACME-201-Q1: SAE narrative filed?" in page and "Mei Lin" in page
+    # Late first: Omar's overdue item comes before Alice's and Ben's.
+    assert page.index("Close queries") < page.index("Sign the amendment") < page.index("Send the invoice")
+    assert "First patient in" in page and "at-risk" in page and "Fri 29 Jan 2027" in page
+    assert "2026-W48" in page and "screening window 21 days" in page
+    assert "4.0 (3 answers)" in page  # the sponsor side's pulse; never who rated
+    assert '<img src="/app/ACME-201/kpis.png"' in page
+
+
+def test_a_cro_person_sees_the_same_figures_in_warsaw_time(url, engine):
+    status, _, body = get(url, "/app/ACME-201/", "mei")
+    page = body.decode()
+    assert status == 200
+    issue = read(engine).escalations[0]
+    assert local(issue.deadline, "Europe/Warsaw") in page
+    assert local(issue.deadline, "America/Chicago") not in page
+
+
+def test_the_pages_are_accessible_tables_without_javascript(url):
+    for path in ("/app/ACME-201/", "/app/ACME-201/plan"):
+        page = get(url, path, "raj")[2].decode()
+        assert "<script" not in page
+        assert page.count("<caption>") >= 4 and '<th scope="col">' in page and '<th scope="row">' in page
+        assert "<h1>" in page
+
+
+def test_the_trend_chart_is_the_reports_png(url):
+    status, headers, body = get(url, "/app/ACME-201/kpis.png", "mei")
+    assert status == 200 and headers["content-type"] == "image/png" and body.startswith(b"\x89PNG")
+
+
+def test_what_people_typed_is_escaped(url, engine):
+    run_in_session(
+        engine,
+        questions.ask,
+        requester=as_person(engine, "ben"),
+        text="<script>alert(1)</script> SAE follow-up?",
+        now=LATER,
+    )
+    page = get(url, "/app/ACME-201/", "ben")[2].decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; SAE follow-up?" in page and "<script>" not in page
+
+
+def test_an_admin_sees_the_plan_with_the_preview_and_export_links(url):
+    status, _, body = get(url, "/app/ACME-201/plan", "raj")
+    page = body.decode()
+    assert status == 200
+    assert "Safety reporting" in page and "Mei Lin (CRO)" in page and "Raj Patel" in page
+    assert "Executive sponsors" in page and "mon 09:00" in page and "Weekly sponsor–CRO call" in page
+    assert "/app/ACME-201/export" in page and "/app/ACME-201/plan/preview" in page
+
+
+def test_a_person_who_is_no_admin_sees_the_plan_without_admin_links(url):
+    status, _, body = get(url, "/app/ACME-201/plan", "ben")
+    assert status == 200 and b"/export" not in body and b"/plan/preview" not in body
+
+
+def test_an_admin_downloads_the_tmf_export(url):
+    status, headers, body = get(url, "/app/ACME-201/export?from=2026-11-01&to=2026-11-30", "raj")
+    assert status == 200 and headers["content-type"] == "application/zip"
+    assert headers["content-disposition"] == 'attachment; filename="ACME-201-tmf-2026-11-01-2026-11-30.zip"'
+    files = zipfile.ZipFile(io.BytesIO(body))
+    assert {"ACME-201-E1.pdf", "ACME-201-M1.pdf", "ACME-201-Q1.pdf", "index.csv"} <= set(files.namelist())
+    rows = list(csv.DictReader(io.StringIO(files.read("index.csv").decode())))
+    assert {r["study_id"] for r in rows} == {"ACME-201"}
+
+
+def test_an_export_of_a_backwards_period_is_refused_plainly(url):
+    status, _, body = get(url, "/app/ACME-201/export?from=2026-12-01&to=2026-11-01", "raj")
+    assert status == 400 and b"The end date is before the start date." in body and b"Traceback" not in body
+
+
+def test_a_person_who_is_no_admin_is_refused_the_export_and_the_preview(url):
+    for path in ("/app/ACME-201/export", "/app/ACME-201/plan/preview"):
+        status, headers, body = get(url, path, "ben")
+        assert status == 403 and headers["content-type"].startswith("text/html")
+        assert b"admins" in body
+
+
+def test_a_stranger_is_refused_every_page(url):
+    for path in ("/app/ACME-201/", "/app/ACME-201/plan", "/app/ACME-201/kpis.png", "/app/ACME-201/export"):
+        assert get(url, path, "slack:U09STRANGER")[0] == 403
+        assert get(url, path, None)[0] == 403
+    assert get(url, "/app/NOPE-1/", "ben")[0] == 403  # no such study: the same answer
+
+
+def test_an_admin_previews_the_next_two_weeks(url):
+    status, _, body = get(url, "/app/ACME-201/plan/preview", "alice")
+    page = body.decode()
+    assert status == 200
+    assert "checkin prompt" in page and "@carla" in page
+    assert "Mon 30 Nov 2026" in page  # the next round's prompts, in Alice's time
