@@ -414,7 +414,9 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         print(applied.drift)
     notifier = ConsoleNotifier()
     schedules = build_schedules(settings, engine, notifier)
-    session = ConsoleSession(engine, study_key=plan.study_id, handle=handle, wake=schedules.wake)
+    session = ConsoleSession(
+        engine, study_key=plan.study_id, handle=handle, wake=schedules.wake, web_url=settings.public_url
+    )
     notifier.reader = lambda: session.zone
     print(f"{plan.study_id}: you are {session.handle}. /as <handle> switches person, /quit leaves.")
     schedules.start()

@@ -29,6 +29,7 @@ from bot import (
     questions,
     reports,
     reviews,
+    web_links,
 )
 from bot.errors import BadCommand
 from bot.models import utcnow
@@ -44,6 +45,9 @@ class Invocation:
     channel_id: str | None = None
     study_key: str | None = None  # set where the adapter knows the study (the console, a button's value)
     now: datetime | None = None  # the adapter's clock; None means the process clock (bot.clock)
+    web_url: str | None = (
+        None  # where `cadence serve`'s web pages are reached (CADENCE_PUBLIC_URL), if anywhere
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class _Command:
     handler: Callable[..., Any]
     needs_study: bool | Callable[[str], bool]
     available: bool
+    takes_invocation: bool = False  # the handler wants where it was called from (its `invocation=`)
 
 
 _COMMANDS: dict[str, _Command] = {}
@@ -82,7 +87,8 @@ def command(name: str, *usage: str, needs_study: bool | Callable[[str], bool] = 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         summary = inspect.getdoc(handler) or ""
         info = CommandInfo(name, usage or (name,), summary.splitlines()[0] if summary else "")
-        _COMMANDS[name] = _Command(info, handler, needs_study, available)
+        takes = "invocation" in inspect.signature(handler).parameters
+        _COMMANDS[name] = _Command(info, handler, needs_study, available, takes)
         return handler
 
     return register
@@ -122,7 +128,8 @@ def run_command(session: Session, *, name: str, text: str, invocation: Invocatio
             channel_id=invocation.channel_id,
             study_key=invocation.study_key,
         )
-    return entry.handler(session, requester, (text or "").strip(), invocation.now or utcnow())
+    extra = {"invocation": invocation} if entry.takes_invocation else {}
+    return entry.handler(session, requester, (text or "").strip(), invocation.now or utcnow(), **extra)
 
 
 # What buttons and forms do, by name: each takes the requester and the form's values.
@@ -151,6 +158,7 @@ _ACTIONS: dict[str, Callable[..., Any]] = {
     "ownership.handover": reviews.hand_over,
     "pulse.rate": pulse.rate,
     "pulse.comment": pulse.comment,
+    "web.link": web_links.send_link,
 }
 
 
@@ -164,8 +172,11 @@ def run_action(session: Session, *, name: str, invocation: Invocation, **values:
         study_key=invocation.study_key,
     )
     action = _ACTIONS[name]
-    if "now" in inspect.signature(action).parameters:
+    parameters = inspect.signature(action).parameters
+    if "now" in parameters:
         values["now"] = invocation.now or utcnow()
+    if "web_url" in parameters:
+        values["web_url"] = invocation.web_url
     return action(session, requester=requester, **values)
 
 
@@ -489,16 +500,27 @@ def away(session: Session, requester: Requester, text: str, now: datetime) -> An
     "/cadence pulse   (how each side rates the other)   ·   /cadence pulse now   (admins)",
     "/cadence pulse answer [q2] <1-5> [comment]   (what the rating buttons do)",
     "/cadence review [from] [to]   (what went well and what to improve; the whole study by default)",
+    "/cadence dashboard   (a sign-in link to the study's web pages, by direct message)",
     needs_study=lambda text: (
-        text.strip().casefold().split(" ")[0] in {"report", "home", "export", "kpis", "pulse", "review"}
+        text.strip().casefold().split(" ")[0]
+        in {"report", "home", "export", "kpis", "pulse", "review", "dashboard"}
     ),
 )
-def cadence(session: Session, requester: Requester | None, text: str, now: datetime) -> Any:
+def cadence(
+    session: Session,
+    requester: Requester | None,
+    text: str,
+    now: datetime,
+    invocation: Invocation | None = None,
+) -> Any:
     """Show what Cadence can do and how to ask it; the report, KPIs, pulse and review; what waits on you."""
     verb, _, rest = text.partition(" ")
     verb = verb.casefold()
     if verb in {"", "help", "?"}:
         return help_for()
+    if verb == "dashboard" and not rest.strip():
+        web_url = invocation.web_url if invocation else None
+        return web_links.send_link(session, requester=requester, now=now, web_url=web_url)
     if verb == "report":
         weeks = _count(rest, 4, "/cadence report 2   (the last two weeks; 4 when left out)")
         return reports.request_report(session, requester=requester, weeks=max(1, min(weeks, 26)), now=now)

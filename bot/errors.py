@@ -43,3 +43,14 @@ class DatabaseBusy(CadenceError):
 
     def __init__(self) -> None:
         super().__init__("Cadence is busy, nothing was done — try again in a moment.")
+
+
+class WebNotServed(CadenceError):
+    """The web pages have no public address here (CADENCE_PUBLIC_URL is not set)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Cadence's web pages are not switched on here: they need CADENCE_PUBLIC_URL set.",
+            hint="Ask whoever runs Cadence to set CADENCE_PUBLIC_URL to the address where `cadence serve` "
+            "is reached (https://…) and restart it.",
+        )

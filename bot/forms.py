@@ -114,6 +114,7 @@ BUTTONS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
     "action_done": _by_id("action.done", "item_id"),
     "milestone_accept": _by_id("milestone.accept", "milestone_id"),
     "pulse_rate": _pulse_rating,
+    "web_dashboard": lambda value: ("web.link", {}),  # its value: the study, as the App Home shows it
 }
 # Buttons that open a short form rather than act at once (the adapter shows it; the check-in's
 # Answer opens the check-in form, prefilled, and is handled on its own).
@@ -133,7 +134,7 @@ def button_base(action_id: str) -> str:
 def press_button(session: Session, *, action_id: str, value: str, invocation: Invocation) -> Any:
     """Run the core action behind a button for whoever pressed it."""
     name, values = BUTTONS[button_base(action_id)](value)
-    if name.startswith(("ownership.", "pulse.")):  # these buttons say which study they belong to
+    if name.startswith(("ownership.", "pulse.", "web.")):  # these buttons say which study they belong to
         invocation = replace(invocation, study_key=value.partition("|")[0])
     return run_action(session, name=name, invocation=invocation, **values)
 

@@ -483,3 +483,19 @@ class ReceivedRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="teams:<activity id> or slack:<signature>")
     expires_at: datetime = _utc_column(index=True)
+
+
+class WebSignIn(SQLModel, table=True):
+    """A one-time sign-in link to the web pages (bot.web_links): only a hash of its token is kept, and it
+    is used at most once, before it expires."""
+
+    __tablename__ = "web_signin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, description="SHA-256 of the link's token, in hex")
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False))
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    actor: str = Field(description="the chat identity it signs in (slack:U01BEN, teams:<id>, console:raj)")
+    created_at: datetime = _utc_column()
+    expires_at: datetime = _utc_column(index=True)
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

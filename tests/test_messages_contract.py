@@ -103,6 +103,15 @@ BY_HAND = [
             "what": "checkin_prompt",
         },
     ),  # fmt: skip
+    Notice(  # the simulator serves no web pages: its /cadence dashboard has no link to send
+        "signin_link",
+        {
+            "study": "ACME-201",
+            "url": "https://cadence.example.org/app/signin/0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+            "until": "2027-03-08T11:10:00+00:00",
+            "minutes": 10,
+        },
+    ),  # fmt: skip
     Notice(
         "file_not_built",
         {

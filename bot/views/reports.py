@@ -64,6 +64,8 @@ def home_blocks(data: dict[str, Any]) -> tuple[m.Block, ...]:
             for n, d, o, *s in data["milestones"]
         ]
         blocks.append(m.Section((m.line("*Milestones*"), *milestones)))
+    dashboard = m.Button("web_dashboard", data["study"], "Open the dashboard", typed="/cadence dashboard")
+    blocks.append(m.Actions((dashboard,), id="home_web"))
     return tuple(blocks)
 
 

@@ -49,8 +49,10 @@ class ConsoleSession:
         handle: str | None = None,
         wake: Callable[[], None] = lambda: None,
         clock: Clock | None = None,
+        web_url: str | None = None,
     ):
         self.engine = engine
+        self.web_url = web_url  # where `cadence serve`'s web pages are (CADENCE_PUBLIC_URL), if anywhere
         self.wake = wake  # what the commands queue (DMs, cards) shows at once, not at the next tick
         self.clock = clock  # None: the process clock
         self.study_key = study_key
@@ -98,6 +100,7 @@ class ConsoleSession:
             user_id=self.handle,
             study_key=self.study_key,
             now=self.clock.now() if self.clock else None,
+            web_url=self.web_url,
         )
         try:
             result = outbox.run_then_wake(

@@ -31,11 +31,12 @@ async def press_button(
     client: AsyncWebClient,
     db: Database,
     clock: Clock,
+    web_url: str | None,
 ) -> None:
-    """Not mine, a topic, Acknowledge, Done, Post minutes…: the result goes to whoever pressed."""
+    """Not mine, a topic, Acknowledge, Done, Open the dashboard…: the result goes to whoever pressed."""
     await ack()
     value = _value(action)
-    invocation = invocation_for(body, clock)
+    invocation = invocation_for(body, clock, web_url=web_url)
     result = await db.call(
         forms.press_button, action_id=action["action_id"], value=value, invocation=invocation
     )

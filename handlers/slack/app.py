@@ -78,7 +78,7 @@ def build_app(
         logger=logging.getLogger("cadence.bolt"),
         **how,
     )
-    app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock()))
+    app.use(inject_services(Database(engine, wake_delivery), clock or SystemClock(), settings.public_url))
     app.use(recognise_writers(engine, single_workspace=not settings.slack_oauth))
     register_listeners(app)
     app.error(handle_error)

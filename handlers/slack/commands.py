@@ -21,7 +21,12 @@ def register(app: AsyncApp) -> None:
 
 
 async def handle_slash_command(
-    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, db: Database, clock: Clock
+    ack: AsyncAck,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    db: Database,
+    clock: Clock,
+    web_url: str | None,
 ) -> None:
     """Answer in the acknowledgement itself: lookups need no second round trip to Slack."""
     invocation = Invocation(
@@ -29,6 +34,7 @@ async def handle_slash_command(
         user_id=command["user_id"],
         channel_id=conversation(command.get("channel_id")),
         now=clock.now(),
+        web_url=web_url,
     )
     result = await db.call(
         _run_typed, name=command["command"], text=command.get("text", ""), invocation=invocation

@@ -115,7 +115,11 @@ async def _run_typed_message(
 ) -> None:
     text = _without_mention_of(context.get("bot_user_id"), event.get("text") or "")
     invocation = Invocation(
-        platform="slack", user_id=event["user"], channel_id=conversation(event["channel"]), now=clock.now()
+        platform="slack",
+        user_id=event["user"],
+        channel_id=conversation(event["channel"]),
+        now=clock.now(),
+        web_url=context.get("web_url"),
     )
     try:
         result = await db.call(

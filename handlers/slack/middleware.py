@@ -49,14 +49,18 @@ class Database:
         )
 
 
-def inject_services(database: Database, clock: Clock) -> Callable[..., Awaitable[None]]:
-    """Put the database (`db`) and the `clock` in every request's context."""
+def inject_services(
+    database: Database, clock: Clock, web_url: str | None = None
+) -> Callable[..., Awaitable[None]]:
+    """Put the database (`db`), the `clock` and where the web pages are (`web_url`, CADENCE_PUBLIC_URL)
+    in every request's context."""
 
     async def middleware(
         req: BoltRequest, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> None:
         context["db"] = database.for_request(_once(req, body, clock))
         context["clock"] = clock
+        context["web_url"] = web_url
         await next()
 
     return middleware
@@ -72,9 +76,16 @@ def _once(req: BoltRequest, body: dict[str, Any], clock: Clock) -> received.Once
     return received.Once(f"slack:{signature}", now=clock.now(), kept=REPLAYS_KEPT)
 
 
-def invocation_for(body: dict[str, Any], clock: Clock, study_key: str | None = None) -> Invocation:
+def invocation_for(
+    body: dict[str, Any], clock: Clock, study_key: str | None = None, web_url: str | None = None
+) -> Invocation:
     """Who pressed a button or sent a form, from where, and when."""
     channel = conversation((body.get("channel") or {}).get("id"))
     return Invocation(
-        platform="slack", user_id=body["user"]["id"], channel_id=channel, study_key=study_key, now=clock.now()
+        platform="slack",
+        user_id=body["user"]["id"],
+        channel_id=channel,
+        study_key=study_key,
+        now=clock.now(),
+        web_url=web_url,
     )

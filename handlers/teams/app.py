@@ -172,9 +172,15 @@ class TeamsBot:
     """Turns activities into core calls and core results into cards."""
 
     def __init__(
-        self, engine: Engine, wake_delivery: Callable[[], None], clock: Clock, tenants: tuple[str, ...] = ()
+        self,
+        engine: Engine,
+        wake_delivery: Callable[[], None],
+        clock: Clock,
+        tenants: tuple[str, ...] = (),
+        web_url: str | None = None,
     ):
         self.engine = engine
+        self.web_url = web_url  # where the web pages are (CADENCE_PUBLIC_URL): `cadence dashboard`'s links
         self.wake_delivery = wake_delivery
         self.clock = clock
         self.tenants = tenants  # TEAMS_TENANT_ID: every side's tenants where the plan names none
@@ -270,7 +276,9 @@ class TeamsBot:
         activity = ctx.activity
         kind = activity.conversation.conversation_type or "personal"
         channel = None if kind == "personal" else activity.conversation.id.split(";", 1)[0]
-        return Invocation(platform="teams", user_id=user_id, channel_id=channel, now=self.clock.now())
+        return Invocation(
+            platform="teams", user_id=user_id, channel_id=channel, now=self.clock.now(), web_url=self.web_url
+        )
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -533,7 +541,13 @@ def build_teams_app(
             MESSAGES_PATH,
         )
     app = App(**options)
-    bot = TeamsBot(engine, wake_delivery, clock or SystemClock(), tenants=settings.teams_tenants)
+    bot = TeamsBot(
+        engine,
+        wake_delivery,
+        clock or SystemClock(),
+        tenants=settings.teams_tenants,
+        web_url=settings.public_url,
+    )
     app.on_message(bot.on_message)
     app.on_conversation_update(bot.on_conversation_update)
     app.on_install_add(bot.on_install)

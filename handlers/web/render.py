@@ -4,7 +4,7 @@ out (the page links to what it can do instead)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
@@ -28,7 +28,7 @@ def moment(when: datetime, zone: ZoneInfo) -> Markup:
     """A moment in the viewer's zone, machine-readable in UTC: Mon 7 Dec 2026, 09:00 CET."""
     local = when.astimezone(zone)
     shown = f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
-    return Markup('<time datetime="{}">{}</time>').format(when.isoformat(), shown)
+    return Markup('<time datetime="{}">{}</time>').format(when.astimezone(UTC).isoformat(), shown)
 
 
 def line(spans: m.Line, zone: ZoneInfo) -> Markup:
