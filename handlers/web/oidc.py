@@ -115,28 +115,26 @@ def _microsoft(oauth: OAuth, settings: Settings) -> Provider:
 
 
 def routes(providers: Providers) -> list[BaseRoute]:
-    """The sign-in routes under `/app`, one pair per configured provider."""
+    """The sign-in routes under `/app`, one pair per configured provider. Each provider's path is fixed
+    (`/signin/slack`): `/signin/<token>` is the one-time link's, which a `/signin/{provider}` would take."""
+    return [
+        route for provider in providers.by_name.values() for route in _provider_routes(providers, provider)
+    ]
 
-    def provider_of(request: Request) -> Provider:
-        provider = providers.by_name.get(request.path_params["provider"])
-        if provider is None:
-            raise Refused("That way of signing in is not set up here.", status=404)
-        return provider
 
+def _provider_routes(providers: Providers, provider: Provider) -> list[BaseRoute]:
     @page
     async def start(request: Request) -> Response:
-        provider = provider_of(request)
         return await provider.client.authorize_redirect(request, _callback_url(request, providers, provider))
 
     @page
     async def callback(request: Request) -> Response:
-        provider = provider_of(request)
         identity = await _answer(request, provider)
         return await _signed_in(request, providers, identity)
 
     return [
-        Route("/signin/{provider}", start, methods=["GET"]),
-        Route("/signin/{provider}/callback", callback, methods=["GET"]),
+        Route(f"/signin/{provider.name}", start, methods=["GET"]),
+        Route(f"/signin/{provider.name}/callback", callback, methods=["GET"]),
     ]
 
 
