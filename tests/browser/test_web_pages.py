@@ -38,7 +38,9 @@ def two_days_of_work(cadence, engine, fake_slack, clock) -> None:
     """Monday, all through Slack: Sofia escalates a kit shipment's temperature excursion (high: level 1,
     Raj and Ben, within 2h), Ben asks about an SAE narrative (it goes to Mei), Raj posts minutes with an
     action for Ben due Tuesday and one for Mei due next week. Then two days pass, acknowledged by nobody."""
-    raised = post_command(cadence, "/escalate", "high Temperature excursion on kit shipment", user_id=SOFIA, team_id=CRO_TEAM)
+    raised = post_command(
+        cadence, "/escalate", "high Temperature excursion on kit shipment", user_id=SOFIA, team_id=CRO_TEAM
+    )
     assert f"Raised *{STUDY}-E1*" in raised.text
     asked = post_command(cadence, "/ask", "Is the SAE narrative for patient 12 filed?", user_id=BEN)
     assert "went to <@U02MEI>" in asked.text
@@ -88,7 +90,9 @@ def h1(page) -> str:
 
 def row(page, heading: str, text: str):
     """The row of the table under `heading` whose header cell holds `text`."""
-    table = page.locator(f"table[aria-labelledby={page.get_by_role('heading', name=heading).get_attribute('id')}]")
+    table = page.locator(
+        f"table[aria-labelledby={page.get_by_role('heading', name=heading).get_attribute('id')}]"
+    )
     return table.get_by_role("row").filter(has_text=text)
 
 
@@ -149,9 +153,138 @@ def test_a_sponsor_person_signs_in_with_the_link_from_slack_and_sees_the_study_i
 ):
     ben = new_person(timezone="America/Chicago")
     follow_the_link(ben, ask_for_a_link(cadence, engine, fake_slack, clock, BEN, SPONSOR_TEAM), screenshot)
-    assert h1(ben).startswith(f"{STUDY} — ")
+    assert h1(ben) == f"{STUDY} — ACME-201 Phase II: topical retinoid, 28-day wrinkle reduction"
     assert "Signed in as Ben Okafor" in ben.locator("header").inner_text()
-    main = ben.get_by_role("main").inner_text()
-    print(main)
+    assert "As of Wed 25 Nov 2026, 09:00 CST" in ben.get_by_role("main").inner_text()
+    # Escalated Monday 15:00 UTC, level 1 within 2h: 11:00 in Chicago, past; his own action item is late.
+    issue = row(ben, "Open escalations", f"{STUDY}-E1: Temperature excursion on kit shipment")
+    assert "Mon 23 Nov 2026, 11:00 CST (late)" in issue.inner_text()
+    assert "Raj Patel, Ben Okafor" in issue.inner_text()
+    assert "Tue 24 Nov 2026 (late)" in row(ben, "Action items", "Confirm the kit shipment").inner_text()
+    assert (
+        "Mei Lin" in row(ben, "Questions waiting", "Is the SAE narrative for patient 12 filed?").inner_text()
+    )
+    chart = ben.get_by_role("img", name=re.compile("Each KPI week by week"))
+    chart.scroll_into_view_if_needed()
+    ben.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
     assert_accessible(ben)
     screenshot(ben, "dashboard")
+
+    ben.get_by_role("link", name="What waits on me").click()
+    assert h1(ben) == f"What waits on you in {STUDY}" and ben.url.endswith(f"/app/{STUDY}/me")
+    assert "Confirm the kit shipment" in ben.get_by_role("main").inner_text()
+    assert_accessible(ben)
+    screenshot(ben, "me")
+
+    ben.get_by_role("link", name="The study").click()
+    ben.get_by_role("link", name="The plan").click()
+    assert h1(ben) == f"{STUDY}: the plan as it stands"
+    assert "Budget and invoices" in row(ben, "Topics and owners", "Budget and invoices").inner_text()
+    assert ben.get_by_role("link", name="Preview the next two weeks").count() == 0  # for admins only
+    assert_accessible(ben)
+    screenshot(ben, "plan")
+    assert ben.goto(f"{cadence}/app/{STUDY}/plan/preview").status == 403
+    assert f"Only {STUDY}'s admins can open this page." in ben.get_by_role("main").inner_text()
+    assert_accessible(ben)
+    screenshot(ben, "preview-refused")
+    ben.get_by_role("link", name="Your studies").click()
+    assert h1(ben) == "Your studies"
+    assert_accessible(ben)
+    screenshot(ben, "studies")
+
+    # Click through to the escalation, then sign out from the keyboard.
+    ben.get_by_role("link", name=re.compile(rf"^{STUDY} — ")).click()
+    assert row(ben, "Open escalations", f"{STUDY}-E1").is_visible()
+    ben.get_by_role("button", name="Sign out").focus()
+    ben.keyboard.press("Enter")
+    ben.wait_for_url(f"{cadence}/app/signed-out")
+    assert h1(ben) == "You are signed out"
+    assert_accessible(ben)
+    screenshot(ben, "signed-out")
+    assert ben.goto(f"{cadence}/app/{STUDY}/").status == 403
+
+
+def test_a_cro_person_signs_in_from_the_keyboard_and_sees_warsaw_time_and_what_waits_on_her(
+    cadence, two_days_of_work, engine, fake_slack, clock, new_person, screenshot
+):
+    mei = new_person(timezone="Europe/Warsaw")
+    assert mei.goto(ask_for_a_link(cadence, engine, fake_slack, clock, MEI, CRO_TEAM)).status == 200
+    focused = []
+    for _ in range(5):  # the brand link, then the form's button: reachable with Tab alone
+        mei.keyboard.press("Tab")
+        focused.append(mei.evaluate("document.activeElement.textContent.trim()"))
+        if focused[-1] == "Continue":
+            break
+    assert focused[-1] == "Continue", focused
+    mei.keyboard.press("Enter")
+    mei.wait_for_url(re.compile(rf"/app/{STUDY}/$"))
+    assert "Signed in as Mei Lin" in mei.locator("header").inner_text()
+    assert "As of Wed 25 Nov 2026, 16:00 CET" in mei.get_by_role("main").inner_text()
+    issue = row(mei, "Open escalations", f"{STUDY}-E1")
+    assert "Mon 23 Nov 2026, 18:00 CET (late)" in issue.inner_text()
+    assert "Tue 24 Nov 2026, 11:00 CET (late)" in row(mei, "Questions waiting", "SAE narrative").inner_text()
+    assert_accessible(mei)
+    screenshot(mei, "dashboard")
+
+    mei.get_by_role("link", name="What waits on me").click()
+    waiting = mei.get_by_role("main").inner_text()
+    assert "Is the SAE narrative for patient 12 filed?" in waiting and "Send the diary cards" in waiting
+    assert "Confirm the kit shipment" not in waiting  # Ben's, not hers
+    assert_accessible(mei)
+    screenshot(mei, "me")
+
+
+def test_an_admin_previews_the_next_two_weeks_and_downloads_the_export(
+    cadence, two_days_of_work, engine, fake_slack, clock, new_person, screenshot
+):
+    raj = new_person(timezone="Europe/Warsaw")
+    follow_the_link(raj, ask_for_a_link(cadence, engine, fake_slack, clock, RAJ, CRO_TEAM))
+    raj.get_by_role("link", name="The plan").click()
+    assert "Raj Patel (admin)" in row(raj, "People", "Raj Patel").inner_text()
+    assert_accessible(raj)
+    screenshot(raj, "plan")
+
+    raj.get_by_role("link", name="Preview the next two weeks").click()
+    assert h1(raj) == f"{STUDY}: the next 14 days in simulated time"
+    preview = raj.get_by_role("table")
+    assert preview.get_by_role("row").count() > 1
+    assert_accessible(raj)
+    screenshot(raj, "preview")
+
+    raj.get_by_role("link", name="Back to the plan").click()
+    with raj.expect_download() as downloading:
+        raj.get_by_role("link", name=re.compile("Trial Master File export")).click()
+    download = downloading.value
+    assert re.fullmatch(rf"{STUDY}-tmf-\d{{4}}-\d{{2}}-\d{{2}}-2026-11-25\.zip", download.suggested_filename)
+    with open(download.path(), "rb") as archive:
+        assert archive.read(2) == b"PK"
+
+
+def test_someone_in_no_plan_gets_no_link_and_a_link_works_once_and_for_ten_minutes(
+    cadence, engine, fake_slack, clock, new_person, screenshot
+):
+    stranger = post_command(cadence, "/cadence", "dashboard", user_id=STRANGER, team_id=SPONSOR_TEAM)
+    assert stranger.status == 200 and "sign-in link" not in stranger.text
+    deliver(engine, fake_slack, clock)
+    assert not [p for p in fake_slack.posted if LINK.search(p.text + json.dumps(p.blocks))]
+
+    # Ben's link, opened at once, used once: whoever opens it next gets the 403 page.
+    link = ask_for_a_link(cadence, engine, fake_slack, clock, BEN, SPONSOR_TEAM)
+    follow_the_link(new_person(), link)
+    again = new_person()
+    assert again.goto(link).status == 403
+    assert "expired or was used already" in again.get_by_role("main").inner_text()
+    assert_accessible(again)
+    screenshot(again, "used-link")
+
+    # A new link, opened, and Continue pressed past its ten minutes.
+    late = new_person()
+    late.goto(ask_for_a_link(cadence, engine, fake_slack, clock, BEN, SPONSOR_TEAM))
+    clock.advance(minutes=10, seconds=1)
+    late.get_by_role("button", name="Continue").click()
+    late.wait_for_load_state()
+    assert h1(late) == "This page is not available to you"
+    assert "expired or was used already" in late.get_by_role("main").inner_text()
+    assert_accessible(late)
+    screenshot(late, "expired-link")
+    assert late.goto(f"{cadence}/app/{STUDY}/").status == 403  # nobody was signed in
