@@ -244,7 +244,8 @@ def test_an_admin_previews_the_next_two_weeks_and_downloads_the_export(
     assert_accessible(raj)
     screenshot(raj, "plan")
 
-    raj.get_by_role("link", name="Preview the next two weeks").click()
+    # The preview runs the plan through `cadence simulate` for 14 days: seconds, more on a busy machine.
+    raj.get_by_role("link", name="Preview the next two weeks").click(timeout=60_000)
     assert h1(raj) == f"{STUDY}: the next 14 days in simulated time"
     preview = raj.get_by_role("table")
     assert preview.get_by_role("row").count() > 1
