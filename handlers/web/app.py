@@ -6,6 +6,8 @@ sent to `/app` only) and hands each request the engine and clock (`Site`).
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.errors import CadenceError
 from handlers.web.tokens import Entra
 
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
 
 Page = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger("cadence.web")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class WebSettings:
 
 
 def page(handler: Page) -> Page:
-    """A page's endpoint: a refusal (not signed in, not their study, a bad form) is the friendly 403 page."""
+    """A page's endpoint: a refusal (not signed in, not their study, a bad form) is the friendly 403 page;
+    a problem of the core's is said as in the chats; anything else is logged and never shown."""
 
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
@@ -68,6 +73,15 @@ def page(handler: Page) -> Page:
             return await handler(request)
         except Refused as refusal:
             return refused_page(request, refusal)
+        except CadenceError as error:
+            return refused_page(request, Refused(error.message, status=409, signed_in=True))
+        except Exception:
+            reference = secrets.token_hex(3)
+            log.exception("the page %s failed (reference %s)", request.url.path, reference)
+            problem = (
+                f"Something went wrong on Cadence's side and nothing was changed (reference {reference})."
+            )
+            return refused_page(request, Refused(problem, status=500, signed_in=True))
 
     return endpoint
 

@@ -30,9 +30,9 @@ from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from handlers.web.app import WebSettings
 from tests.conftest import serve_in_thread
-from tests.payloads import BOT_TOKEN, CRO_TEAM, SIGNING_SECRET, post_command
+from tests.payloads import BOT_TOKEN, CRO_TEAM, SIGNING_SECRET, post, post_command, sign, trigger_id
 from tests.slack.test_checkin_http import deliver
-from tests.slack.test_visibility_http import post_minutes_for_omar
+from tests.slack.test_visibility_http import post_minutes, post_minutes_for_omar
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday afternoon; the next check-in is Monday 30th
 PUBLIC = "https://cadence.example.org"
@@ -256,3 +256,76 @@ def test_the_consoles_dashboard_command_sends_a_link_that_signs_in(engine, study
         assert status == 200 and "Mon 30 Nov 2026, 09:00 CST" in page and "Ben Okafor" in page
     finally:
         stop()
+
+
+def test_the_app_homes_button_sends_the_link_too(url, engine, fake_slack, clock):
+    press = {
+        "type": "block_actions", "user": {"id": OMAR, "team_id": CRO_TEAM}, "api_app_id": "A0CADENCE",
+        "trigger_id": trigger_id(), "team": {"id": CRO_TEAM},
+        "container": {"type": "view", "view_id": "V0HOME"}, "view": {"id": "V0HOME", "type": "home", "blocks": []},
+        "actions": [{"action_id": "web_dashboard", "block_id": "home_web", "value": "ACME-201", "type": "button", "action_ts": "1"}],
+    }  # fmt: skip
+    body = urlencode({"payload": json.dumps(press)})
+    assert post(f"{url}/slack/events", body, sign(body), "application/x-www-form-urlencoded").status == 200
+    (published,) = fake_slack.calls_to("views.publish")  # the home as it is after the press
+    assert "web_dashboard" in json.dumps(published.params)
+    deliver(engine, fake_slack, clock)
+    (dm,) = [p for p in fake_slack.posted if p.channel == "D02OMAR"]
+    (path,) = set(LINK.findall(json.dumps(dm.blocks)))
+    browser = Browser(url)
+    browser.get(path)
+    assert browser.post(path)[0] == 303 and browser.get("/app/ACME-201/me")[0] == 200
+
+
+def test_what_people_typed_is_escaped_on_the_page(url, engine, fake_slack, clock):
+    post_minutes(engine, "ACTION @omar: <script>alert(1)</script> & <b>bold</b> by 2026-12-05")
+    browser = Browser(url)
+    path = ask_for_a_link(url, engine, fake_slack, clock)
+    browser.get(path)
+    browser.post(path)
+    status, _, page = browser.get("/app/ACME-201/me")
+    assert status == 200 and "<script>" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_routes_given_to_build_asgi_are_served_beside_the_others(engine):
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def feed(request):
+        return PlainTextResponse(f"feed {request.path_params['token']}")
+
+    url, stop = serve_in_thread(build_asgi(None, engine, routes=[Route("/calendar/{token}.ics", feed)]))
+    try:
+        assert Browser(url).get("/calendar/abc.ics")[:3:2] == (200, "feed abc")
+        assert Browser(url).get("/healthz")[0] == 200
+        assert Browser(url).get("/calendar/")[0] == 404
+    finally:
+        stop()
+
+
+def test_dashboard_typed_in_a_direct_message_sends_the_link(url, engine, fake_slack, clock):
+    from tests.slack.test_typed_commands_http import answers, event, said, send
+
+    assert send(url, event("cadence dashboard", kind="message", channel="D02OMAR")) == 200
+    [answer] = answers(fake_slack)
+    assert "sent you a sign-in link to ACME-201's web pages" in said(answer)
+    deliver(engine, fake_slack, clock)
+    assert {
+        link
+        for p in fake_slack.posted
+        if p.channel == "D02OMAR"
+        for link in LINK.findall(p.text + json.dumps(p.blocks))
+    }
+
+
+def test_a_session_lasts_twelve_hours(url, engine, fake_slack, clock):
+    browser = Browser(url)
+    path = ask_for_a_link(url, engine, fake_slack, clock)
+    browser.get(path)
+    browser.post(path)
+    clock.advance(hours=12)
+    assert browser.get("/app/ACME-201/me")[0] == 200
+    clock.advance(seconds=1)
+    status, headers, page = browser.get("/app/ACME-201/me")
+    assert status == 403 and "your session has ended" in page and "/cadence dashboard" in page
