@@ -35,6 +35,7 @@ bench: $(BIN)/cadence
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/tick_scale.py --studies 300
+	$(BIN)/python bench/web_pages.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache tests/browser/node_modules tests/browser/artifacts

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot import checkins, directory, escalation, milestones, minutes, pulse, questions  # noqa: E402
+from bot import checkins, directory, escalation, export, milestones, minutes, pulse, questions  # noqa: E402
 from bot.clock import ManualClock, process_clock  # noqa: E402
 from bot.config import EXAMPLE_PLAN  # noqa: E402
 from bot.db import make_engine, migrate, run_in_session  # noqa: E402
@@ -175,7 +175,8 @@ def seed(engine, study_key: str, handles: list[str], *, weeks: int, per_week: in
 
 
 def time_pages(base: str, cookie: str, paths: dict[str, str], count: int) -> dict[str, list[float]]:
-    """Each path `count` times on one kept-alive connection (after one warm-up): the times in ms."""
+    """Each path `count` times on one kept-alive connection, after a first request (its time is kept as
+    `<name> (first)`: the chart and the preview are drawn then, and served from memory after): in ms."""
     host, port = base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
     found: dict[str, list[float]] = {}
@@ -192,7 +193,10 @@ def time_pages(base: str, cookie: str, paths: dict[str, str], count: int) -> dic
                 raise SystemExit(f"{path} answered {response.status}: {body[:300]!r}")
             if attempt:
                 times.append(elapsed)
+            else:
+                first = elapsed
         found[name] = times
+        found[f"{name} (first)"] = [first]
     connection.close()
     return found
 
@@ -239,16 +243,28 @@ def run_one(
                     "me": f"/app/{key}/me",
                 },
             ),
-            (admin, {"export (zip)": f"/app/{key}/export"}),
+            (admin, {"export page": f"/app/{key}/export", "plan preview": f"/app/{key}/plan/preview"}),
         ):
             found = run_in_session(engine, lambda s, who=who: directory.current(s).study_by_key(key))
             actor = f"slack:{found.people[who].slack_id}"
             cookie = session_cookie(web, actor=actor, study_id=found.id, now=NOW)
             results |= time_pages(url, cookie, paths, count)
+        results["export built by the tick"] = [build_export(engine, key, admin)]
     finally:
         stop()
         engine.dispose()
     return label, results, seeded_in
+
+
+def build_export(engine, study_key: str, admin: str) -> float:
+    """The export asked for as the page asks, then built as the tick builds it: the build's time (ms)."""
+    requester = run_in_session(engine, find_requester, platform="console", user_id=admin, study_key=study_key)
+    run_in_session(
+        engine, export.request_download, requester=requester, start=START.date(), end=NOW.date(), now=NOW
+    )
+    started = time.perf_counter()
+    run_in_session(engine, export.build_downloads, now=NOW)
+    return (time.perf_counter() - started) * 1000
 
 
 def report(label: str, results: dict[str, list[float]], target: float) -> bool:
@@ -258,10 +274,12 @@ def report(label: str, results: dict[str, list[float]], target: float) -> bool:
     for name, times in results.items():
         median = statistics.median(times)
         p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-        page = name not in {"baseline /healthz"}
+        # Once-only work is shown, not held to a page's target: a first chart or preview is drawn then kept
+        # for its figures, and the export is built by the tick, away from any page.
+        page = name != "baseline /healthz" and "(first)" not in name and "tick" not in name
         verdict = ("ok" if median < target else "OVER") if page else ""
         ok &= median < target or not page
-        print(f"  {name:<20} {median:8.1f} {p95:8.1f} {median / baseline:7.1f}x  {verdict}")
+        print(f"  {name:<28} {median:9.1f} {p95:9.1f} {median / baseline:9.1f}x  {verdict}")
     print(f"  target: each page under {target:.0f} ms")
     return ok
 

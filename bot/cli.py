@@ -8,7 +8,6 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -481,7 +480,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             teams=routes,
             on_startup=start,
             on_shutdown=stop,
-            web=replace(WebSettings.from_settings(settings), simulator=simulate_plan),
+            web=WebSettings.from_settings(settings),
         ),
         host=args.host,
         port=port,

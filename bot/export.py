@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import zipfile
 from dataclasses import dataclass
@@ -13,19 +14,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import directory, outbox, partnership
+from bot import audit, directory, due, outbox, partnership, published
 from bot.directory import StudyView
 from bot.errors import BadCommand, NotAnAdmin
 from bot.escalation import reference as issue_ref
 from bot.escalation import show as issue_history
 from bot.minutes import ref as minutes_ref
-from bot.models import ActionItem, Decision, Escalation, Minutes, Question, utcnow
+from bot.models import ActionItem, Decision, Escalation, ExportDownload, Minutes, Question, utcnow
 from bot.questions import reference as question_ref
 from bot.replies import Notice
 from bot.studies import Requester, requester_for
 
+log = logging.getLogger("cadence.export")
 MEETING_MATERIAL = ("Other Meeting Material", "01.05.03")
 COMMUNICATIONS = ("Relevant Communications", "01.05.01")
 # The periods an export can cover: a study's records lie well within these, and dates near the calendar's
@@ -119,6 +122,148 @@ def export_for_admin(session: Session, *, requester: Requester, text: str, now: 
         ),
     )
     return ExportRequested(start, end)
+
+
+# --- downloads on the web ----------------------------------------------------------------------------
+
+ZIP = "application/zip"
+DOWNLOADS_SHOWN = 5
+ABANDONED_AFTER = timedelta(minutes=15)  # a build this old was cut short (its instance stopped): built anew
+
+
+@dataclass(frozen=True)
+class Download:
+    id: int
+    filename: str
+    start: date
+    end: date
+    state: str  # pending, building, built or failed
+    requested_at: datetime
+    built_at: datetime | None
+
+
+def request_download(session: Session, *, requester: Requester, start: date, end: date, now: datetime) -> int:
+    """An admin's export from the web: the tick builds it (it takes seconds, longer than a page should),
+    as the delivery worker builds `/cadence export`'s; the page offers it once built."""
+    if not requester.is_admin:
+        raise NotAnAdmin("Only the plan's admins can export the study's records.")
+    check_period(start, end)
+    row = ExportDownload(
+        study_id=requester.study_id, person_id=requester.person_id, start=start, end=end, requested_at=now
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        action="export.requested",
+        actor=requester.actor,
+        study_id=requester.study_id,
+        subject=f"{start}..{end}",
+        detail={"by": requester.handle, "from": "web"},
+    )
+    assert row.id is not None
+    return row.id
+
+
+def downloads(session: Session, *, requester: Requester, now: datetime) -> tuple[Download, ...]:
+    """The study's latest exports asked for on the web (admins), newest first, those expired left out."""
+    if not requester.is_admin:
+        raise NotAnAdmin("Only the plan's admins can export the study's records.")
+    rows = session.exec(
+        select(ExportDownload)
+        .where(ExportDownload.study_id == requester.study_id)
+        .order_by(col(ExportDownload.requested_at).desc(), col(ExportDownload.id).desc())
+        .limit(DOWNLOADS_SHOWN)
+    )
+    return tuple(
+        Download(r.id, _filename(requester.study_key, r), r.start, r.end, r.state, r.requested_at, r.built_at)
+        for r in rows
+        if r.id is not None and (r.built_at is None or r.built_at + published.KEPT > now)
+    )
+
+
+def downloaded(
+    session: Session, *, requester: Requester, download_id: int, now: datetime
+) -> tuple[str, bytes]:
+    """A built export's file name and zip, for an admin of its study; audited."""
+    if not requester.is_admin:
+        raise NotAnAdmin("Only the plan's admins can export the study's records.")
+    row = session.get(ExportDownload, download_id)
+    found = (
+        published.find_published(session, token=row.token, now=now)
+        if row is not None and row.study_id == requester.study_id and row.token
+        else None
+    )
+    if row is None or found is None:
+        raise BadCommand("That export is not there (any more).", hint="Ask for a new one.")
+    audit.record(
+        session,
+        action="export.downloaded",
+        actor=requester.actor,
+        study_id=requester.study_id,
+        subject=f"{row.start}..{row.end}",
+        detail={"by": requester.handle, "from": "web"},
+    )
+    return _filename(requester.study_key, row), found[0]
+
+
+def _filename(study_key: str, row: ExportDownload) -> str:
+    return f"{study_key}-tmf-{row.start}-{row.end}.zip"
+
+
+@due.work(order=95)
+def build_downloads(session: Session, *, now: datetime) -> int:
+    """Build the exports asked for on the web, oldest first: each claimed before it is built (another
+    instance's tick builds another one), the claim committed at once so the seconds of building hold no
+    lock; a failure is logged with a reference and shown on the page."""
+    waiting = _waiting(now)
+    pending = session.exec(select(ExportDownload.id).where(waiting).order_by(col(ExportDownload.id))).all()
+    for download_id in pending:
+        claimed = session.exec(  # type: ignore[call-overload]
+            update(ExportDownload)
+            .where(col(ExportDownload.id) == download_id, waiting)
+            .values(state="building", claimed_at=now)
+        )
+        session.commit()
+        if claimed.rowcount != 1:
+            continue
+        row = session.get(ExportDownload, download_id)
+        study = directory.current(session).studies.get(row.study_id) if row else None
+        if row is None or study is None:
+            continue
+        try:
+            archive = export_study(session, study_key=study.key, start=row.start, end=row.end).archive
+        except Exception:
+            session.rollback()
+            log.exception("building the web export %s of %s failed", download_id, study.key)
+            row = session.get(ExportDownload, download_id)
+            row.state = "failed"
+            session.commit()
+            continue
+        token = published.publish(
+            session, key=f"export-download:{download_id}", content=archive, content_type=ZIP, now=now
+        )
+        row.state, row.token, row.built_at = "built", token, now
+        session.commit()
+    return 0  # nothing queued: the file waits on the page
+
+
+def _waiting(now: datetime):
+    building = col(ExportDownload.state) == "building"
+    return or_(
+        col(ExportDownload.state) == "pending",
+        and_(building, col(ExportDownload.claimed_at) < now - ABANDONED_AFTER),
+    )
+
+
+@due.next_due_of(build_downloads)
+def next_download(session: Session, *, now: datetime) -> datetime | None:
+    """At once while an export is waiting to be built."""
+    return session.exec(
+        select(ExportDownload.requested_at)
+        .where(ExportDownload.state == "pending")
+        .order_by(col(ExportDownload.requested_at))
+    ).first()
 
 
 def check_period(start: date, end: date) -> None:

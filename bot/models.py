@@ -485,6 +485,24 @@ class ReceivedRequest(SQLModel, table=True):
     expires_at: datetime = _utc_column(index=True)
 
 
+class ExportDownload(SQLModel, table=True):
+    """An admin's Trial Master File export asked for on the web: built by the tick (it takes seconds), then
+    kept as a published file for them to download."""
+
+    __tablename__ = "export_download"
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(sa_column=Column(Integer, ForeignKey("study.id"), nullable=False, index=True))
+    person_id: int = Field(sa_column=Column(Integer, ForeignKey("person.id"), nullable=False))
+    start: date
+    end: date
+    state: str = Field(default="pending", index=True, description="pending, building, built or failed")
+    requested_at: datetime = _utc_column()
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    built_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    token: str | None = Field(default=None, description="the published file's token, once built")
+
+
 class WebSignIn(SQLModel, table=True):
     """A one-time sign-in link to the web pages (bot.web_links): only a hash of its token is kept, and it
     is used at most once, before it expires."""

@@ -13,14 +13,17 @@ import itsdangerous
 from handlers.web.sessions import COOKIE
 
 
-def session_cookie(web, *, actor: str, name: str = "", study_id: int, now: datetime) -> str:
-    """The `Cookie` header of someone signed in as `actor` ("slack:U01BEN") at `now`."""
+def session_cookie(
+    web, *, actor: str, name: str = "", study_id: int, now: datetime, csrf: str | None = None
+) -> str:
+    """The `Cookie` header of someone signed in as `actor` ("slack:U01BEN") at `now`, with `csrf` as the
+    session's form token."""
     session = {
         "who": actor,
         "name": name,
         "study": study_id,
         "since": now.isoformat(),
-        "csrf": secrets.token_urlsafe(8),
+        "csrf": csrf or secrets.token_urlsafe(8),
     }
     signed = itsdangerous.TimestampSigner(str(web.session_key)).sign(b64encode(json.dumps(session).encode()))
     return f"{COOKIE}={signed.decode()}"

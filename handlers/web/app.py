@@ -43,9 +43,6 @@ class WebSettings:
     lifetime: timedelta = SESSION_LIFETIME
     providers: Providers | None = None  # "Sign in with Slack" and "with Microsoft", as configured
     entra: Entra | None = None  # the Teams app's tokens, for the tabs' sign-in
-    # How the plan page's preview runs a plan in simulated time (the composition root's simulate_plan: the
-    # simulator lives in schedules/ and records through the console's notifier); None: no preview.
-    simulator: Callable[..., Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None) -> WebSettings:
@@ -105,7 +102,7 @@ def web_routes(engine: Engine, web: WebSettings, *, clock: Clock) -> list[BaseRo
         *signin.ROUTES,
         *studies.ROUTES,
         *me.ROUTES,
-        *study_pages.study_routes(simulator=web.simulator),
+        *study_pages.study_routes(),
     ]
     # Fixed paths first: /tab/me is a tab, not the "me" page of a study called "tab".
     signing_in = oidc.routes(web.providers) if web.providers is not None else []

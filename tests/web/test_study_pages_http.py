@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from zoneinfo import ZoneInfo
@@ -13,15 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import questions
-from bot.cli import simulate_plan
 from bot.db import run_in_session
 from handlers.server import build_asgi
 from handlers.web.app import WebSettings
+from schedules import jobs
 from tests.conftest import serve_in_thread
+from tests.test_checkins import worker
 from tests.test_dashboard import LATER, NOW, as_person, read, seed_study
 from tests.web_session import session_cookie
 
-WEB = WebSettings("test-session-key-0123456789abcdef0123456789", simulator=simulate_plan)
+WEB = WebSettings("test-session-key-0123456789abcdef0123456789")
 SLACK_IDS = {"ben": "U01BEN", "mei": "U02MEI", "raj": "U02RAJ", "alice": "U01ALICE"}
 
 
@@ -123,23 +126,67 @@ def test_a_person_who_is_no_admin_sees_the_plan_without_admin_links(url):
     assert status == 200 and b"/export" not in body and b"/plan/preview" not in body
 
 
-def test_an_admin_downloads_the_tmf_export(url):
-    status, headers, body = get(url, "/app/ACME-201/export?from=2026-11-01&to=2026-11-30", "raj")
+def post(url: str, path: str, who: str, fields: dict[str, str], *, csrf: str = "form-token"):
+    cookie = session_cookie(WEB, actor=f"slack:{SLACK_IDS[who]}", study_id=1, now=LATER, csrf=csrf)
+    request = urllib.request.Request(
+        url + path,
+        data=urllib.parse.urlencode(fields).encode(),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_an_admin_asks_for_the_tmf_export_the_tick_builds_it_and_they_download_it(
+    url, engine, fake_slack, clock
+):
+    status, _, body = get(url, "/app/ACME-201/export", "raj")
+    assert status == 200 and b'<label for="from">' in body and b'name="csrf"' in body
+    fields = {"from": "2026-11-01", "to": "2026-11-30", "csrf": "form-token"}
+    status, headers, _ = post(url, "/app/ACME-201/export", "raj", fields)
+    assert status == 303 and headers["location"] == "/app/ACME-201/export"
+    status, headers, body = get(url, "/app/ACME-201/export", "raj")
+    assert b"being built" in body and headers["refresh"] == "5"
+
+    jobs.configure(jobs.Runtime(engine=engine, worker=worker(engine, fake_slack, clock), clock=clock))
+    jobs.tick()  # the due work builds it, as the delivery worker builds chat's
+
+    page = get(url, "/app/ACME-201/export", "raj")[2].decode()
+    assert "Download ACME-201-tmf-2026-11-01-2026-11-30.zip" in page
+    status, headers, body = get(url, "/app/ACME-201/export/1.zip", "alice")  # any admin of the study
     assert status == 200 and headers["content-type"] == "application/zip"
     assert headers["content-disposition"] == 'attachment; filename="ACME-201-tmf-2026-11-01-2026-11-30.zip"'
     files = zipfile.ZipFile(io.BytesIO(body))
     assert {"ACME-201-E1.pdf", "ACME-201-M1.pdf", "ACME-201-Q1.pdf", "index.csv"} <= set(files.namelist())
     rows = list(csv.DictReader(io.StringIO(files.read("index.csv").decode())))
     assert {r["study_id"] for r in rows} == {"ACME-201"}
+    assert get(url, "/app/ACME-201/export/1.zip", "ben")[0] == 403  # not an admin
+    assert get(url, "/app/ACME-201/export/2.zip", "raj")[0] == 404
+
+
+def test_an_export_form_without_its_token_does_nothing(url):
+    fields = {"from": "2026-11-01", "to": "2026-11-30", "csrf": "another-token"}
+    status, _, body = post(url, "/app/ACME-201/export", "raj", fields, csrf="form-token")
+    assert status == 403 and b"nothing was done" in body
+    assert b"being built" not in get(url, "/app/ACME-201/export", "raj")[2]
 
 
 def test_an_export_of_a_backwards_period_is_refused_plainly(url):
-    status, _, body = get(url, "/app/ACME-201/export?from=2026-12-01&to=2026-11-01", "raj")
+    fields = {"from": "2026-12-01", "to": "2026-11-01", "csrf": "form-token"}
+    status, _, body = post(url, "/app/ACME-201/export", "raj", fields)
     assert status == 400 and b"The end date is before the start date." in body and b"Traceback" not in body
 
 
 def test_a_person_who_is_no_admin_is_refused_the_export_and_the_preview(url):
-    for path in ("/app/ACME-201/export", "/app/ACME-201/plan/preview"):
+    for path in ("/app/ACME-201/export", "/app/ACME-201/plan/preview", "/app/ACME-201/export/1.zip"):
         status, headers, body = get(url, path, "ben")
         assert status == 403 and headers["content-type"].startswith("text/html")
         assert b"admins" in body
@@ -153,8 +200,16 @@ def test_a_stranger_is_refused_every_page(url):
 
 
 def test_an_admin_previews_the_next_two_weeks(url):
-    status, _, body = get(url, "/app/ACME-201/plan/preview", "alice")
+    """The preview runs `cadence simulate` in a process of its own, in the background: the page says so and
+    looks again by itself (as a browser does here) until the preview is there."""
+    deadline = time.monotonic() + 120
+    while True:
+        status, headers, body = get(url, "/app/ACME-201/plan/preview", "alice")
+        assert status == 200
+        if "refresh" not in {k.lower() for k in headers}:
+            break
+        assert b"being prepared" in body and time.monotonic() < deadline
+        time.sleep(0.5)
     page = body.decode()
-    assert status == 200
     assert "checkin prompt" in page and "@carla" in page
     assert "Mon 30 Nov 2026" in page  # the next round's prompts, in Alice's time
