@@ -64,28 +64,22 @@ def sign_in(
     ]
     if not people:
         audit.record(
-            session, action="web.signin.refused", actor=identity.actor, subject=identity.how,
+            session, action="web.signin_refused", actor=identity.actor,
             detail=_detail(identity, "not in any study"),
         )  # fmt: skip
         return None
     for person in people:
         audit.record(
-            session, action="web.signin", actor=person.handle, study_id=person.study_id, subject=identity.how,
-            detail=_detail(identity, "signed in"),
+            session, action="web.signed_in", actor=identity.actor, study_id=person.study_id,
+            subject=person.handle, detail=_detail(identity, "signed in"),
         )  # fmt: skip
     first = min(people, key=lambda p: p.study_id)
     return SignedIn(identity.actor, first.name, first.study_id, tuple(p.handle for p in people))
 
 
-def refused(session: Session, *, how: str, reason: str, detail: dict[str, Any] | None = None) -> None:
+def refused(session: Session, *, how: str, reason: str) -> None:
     """Audit a sign-in that never got as far as a person (a forged or expired answer, a bad token)."""
-    audit.record(
-        session,
-        action="web.signin.refused",
-        actor="unknown",
-        subject=how,
-        detail={"reason": reason, **(detail or {})},
-    )
+    audit.record(session, action="web.signin_refused", actor="unknown", detail={"by": how, "reason": reason})
 
 
 def _bind_by_email(
@@ -134,5 +128,5 @@ def _of_their_side(
 
 def _detail(identity: Identity, outcome: str) -> dict[str, Any]:
     kind = "workspace" if identity.platform == "slack" else "tenant"
-    return {"platform": identity.platform, "user_id": identity.user_id, kind: identity.organisation,
-            "outcome": outcome}  # fmt: skip
+    return {"by": identity.how, "platform": identity.platform, "user_id": identity.user_id,
+            kind: identity.organisation, "outcome": outcome}  # fmt: skip

@@ -33,6 +33,7 @@ class SlackUser:
     team_id: str
     email: str | None = None
     name: str = "Someone"
+    email_in_id_token: bool = True  # False: the e-mail only from openid.connect.userInfo
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class FakeOpenID:
         if isinstance(user, SlackUser):
             claims |= {"sub": user.user_id, "https://slack.com/user_id": user.user_id,
                        "https://slack.com/team_id": user.team_id}  # fmt: skip
-            if user.email:
+            if user.email and user.email_in_id_token:
                 claims |= {"email": user.email, "email_verified": True}
         else:
             claims |= {"oid": user.oid, "tid": user.tenant, "sub": f"pairwise-{user.oid}", "ver": "2.0"}

@@ -114,6 +114,11 @@ def test_env_example_lists_every_setting():
         "https://cadence.example.org"
     )
     assert not any(secret in repr(settings) for secret in secrets.values())  # secrets stay out of logs
+    signing_in = Settings.from_env(
+        {"SLACK_OIDC_URL": "http://127.0.0.1:9", "MICROSOFT_OIDC_AUTHORITY": "http://x/"}
+    )
+    assert (signing_in.slack_oidc_url, signing_in.microsoft_authority) == ("http://127.0.0.1:9/", "http://x")
+    assert (Settings().slack_oidc_url, Settings().microsoft_authority) == ("https://slack.com/", None)
 
 
 def test_every_notifier_implements_the_whole_port():

@@ -24,11 +24,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import CadenceError
+from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
 from handlers.web.tokens import Entra
 
 if TYPE_CHECKING:
     from handlers.web.oidc import Providers
-from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
 
 Page = Callable[[Request], Awaitable[Response]]
 log = logging.getLogger("cadence.web")

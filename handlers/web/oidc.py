@@ -1,7 +1,7 @@
 """ "Sign in with Slack" and "Sign in with Microsoft": OpenID Connect's code flow with Authlib.
 
-`/app/signin/<provider>` sends the browser to the provider with a fresh state and nonce (kept in the
-session cookie by Authlib); the provider sends it back to `/app/signin/<provider>/callback`, where the
+`/app/oidc/<provider>` sends the browser to the provider with a fresh state and nonce (kept in the
+session cookie by Authlib); the provider sends it back to `/app/oidc/<provider>/callback`, where the
 state must be the one this browser was given, the code is exchanged for tokens at the provider, and the ID
 token is checked (handlers.web.tokens: signature, issuer, audience, expiry; the nonce here). The person
 it names is then matched to the plans by the chats' identity rules (bot.signin): a stranger, or someone
@@ -67,7 +67,6 @@ class Providers:
     by_name: dict[str, Provider]
     public_url: str | None
     configured_tenants: tuple[str, ...]
-    own_workspace: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Providers:
@@ -115,26 +114,28 @@ def _microsoft(oauth: OAuth, settings: Settings) -> Provider:
 
 
 def routes(providers: Providers) -> list[BaseRoute]:
-    """The sign-in routes under `/app`, one pair per configured provider. Each provider's path is fixed
-    (`/signin/slack`): `/signin/<token>` is the one-time link's, which a `/signin/{provider}` would take."""
-    return [
-        route for provider in providers.by_name.values() for route in _provider_routes(providers, provider)
-    ]
+    """The sign-in routes under `/app`, one pair per configured provider."""
 
+    def provider_of(request: Request) -> Provider:
+        provider = providers.by_name.get(request.path_params["provider"])
+        if provider is None:
+            raise Refused("That way of signing in is not set up here.", status=404)
+        return provider
 
-def _provider_routes(providers: Providers, provider: Provider) -> list[BaseRoute]:
     @page
     async def start(request: Request) -> Response:
+        provider = provider_of(request)
         return await provider.client.authorize_redirect(request, _callback_url(request, providers, provider))
 
     @page
     async def callback(request: Request) -> Response:
+        provider = provider_of(request)
         identity = await _answer(request, provider)
         return await _signed_in(request, providers, identity)
 
     return [
-        Route(f"/signin/{provider.name}", start, methods=["GET"]),
-        Route(f"/signin/{provider.name}/callback", callback, methods=["GET"]),
+        Route("/oidc/{provider}", start, methods=["GET"]),
+        Route("/oidc/{provider}/callback", callback, methods=["GET"]),
     ]
 
 
@@ -162,7 +163,8 @@ async def _answer(request: Request, provider: Provider) -> Identity:
         raise Refused(START_AGAIN, status=400) from None
     try:
         claims = await provider.check(str(token.get("id_token") or ""))
-        if not hmac.compare_digest(str(claims.get("nonce") or ""), str(asked.get("nonce") or "")):
+        sent = str(asked.get("nonce") or "")
+        if not sent or not hmac.compare_digest(str(claims.get("nonce") or ""), sent):
             raise TokenRefused("nonce")
         identity = provider.identity(claims)
         if provider.name == "slack":
@@ -205,7 +207,7 @@ async def _signed_in(request: Request, providers: Providers, identity: Identity)
     site = site_of(request)
     found = await asyncio.to_thread(
         run_in_session, site.engine, signin.sign_in, identity=identity,
-        own_workspace=providers.own_workspace, configured_tenants=providers.configured_tenants,
+        configured_tenants=providers.configured_tenants,
     )  # fmt: skip
     if found is None:
         raise Refused(STRANGER)
@@ -216,7 +218,7 @@ async def _signed_in(request: Request, providers: Providers, identity: Identity)
 def _callback_url(request: Request, providers: Providers, provider: Provider) -> str:
     """Where the provider sends the browser back: under CADENCE_PUBLIC_URL when set (behind a proxy the
     request's own address is not the public one), else the request's."""
-    path = f"/app/signin/{provider.name}/callback"
+    path = f"/app/oidc/{provider.name}/callback"
     if providers.public_url:
         return providers.public_url + path
     return str(request.url.replace(path=path, query=""))

@@ -166,21 +166,37 @@ class _Drawn(Response):
         }  # fmt: skip
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
-        async def framed_by_teams(message: dict[str, Any]) -> None:
+        route = next((r for r in self.pages if r.matches(self.scope)[0] == Match.FULL), None)
+        if route is None:
+            await Response("Not found", status_code=404)(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def keep(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED]
-                message = {**message, "headers": kept + [(b"content-security-policy", _FRAMED_CSP.encode())]}
-            await send(message)
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
 
-        for route in self.pages:
-            match, child = route.matches(self.scope)
-            if match == Match.FULL:
-                await route.handle({**self.scope, **child}, receive, framed_by_teams)
-                return
-        await Response("Not found", status_code=404)(scope, receive, send)
+        await route.handle({**self.scope, **route.matches(self.scope)[1]}, receive, keep)
+        page = _links_open_outside(bytes(body))
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in _REPLACED]
+        headers += [
+            (b"content-security-policy", _FRAMED_CSP.encode()),
+            (b"content-length", str(len(page)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": start.get("status", 500), "headers": headers})
+        await send({"type": "http.response.body", "body": page})
 
 
-_REPLACED = {b"x-frame-options", b"content-security-policy", b"set-cookie"}
+def _links_open_outside(page: bytes) -> bytes:
+    """A drawn page's links and forms open in the browser, outside the tab: a page the tab navigates to
+    would come without a session (the tab has no cookie), and not be framed."""
+    return page.replace(b"<head>", b'<head>\n<base target="_blank">', 1)
+
+
+_REPLACED = {b"x-frame-options", b"content-security-policy", b"set-cookie", b"content-length"}
 _FRAMED_CSP = PAGE_HEADERS["Content-Security-Policy"].replace(
     "frame-ancestors 'none'", f"frame-ancestors {TEAMS_FRAMES}"
 )

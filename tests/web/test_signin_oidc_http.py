@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.models import AuditEvent, Person
 from tests.fake_oidc import EntraUser, FakeOpenID, SlackUser
-from tests.web.serving import ACME, CRO, EVIL
+from tests.web.serving import ACME, CRO, EVIL, serve_web, sign_in_settings
 
 
 def browser(site: str) -> httpx.Client:
@@ -25,7 +25,7 @@ def sign_in(
     """Press "Sign in with …" as `who`: to the provider, back to Cadence; the browser and its last answer."""
     client = browser(site)
     provider.at_browser = who
-    start = client.get(f"/app/signin/{way}")
+    start = client.get(f"/app/oidc/{way}")
     assert start.status_code == 302
     to_provider = start.headers["location"]
     assert to_provider.startswith(provider.url)
@@ -36,7 +36,7 @@ def sign_in(
     callback = back.headers["location"]
     if tamper is not None:
         callback = tamper(callback)
-    assert callback.startswith(f"{site}/app/signin/{way}/callback")
+    assert callback.startswith(f"{site}/app/oidc/{way}/callback")
     return client, client.get(callback.removeprefix(site))
 
 
@@ -46,7 +46,7 @@ def opens_a_session(answer: httpx.Response) -> bool:
     return "cadence_session=" in cookie and "cadence_session=null" not in cookie
 
 
-def audit_trail(engine: Engine, prefix: str = "web.signin") -> list[AuditEvent]:
+def audit_trail(engine: Engine, prefix: str = "web.sign") -> list[AuditEvent]:
     with Session(engine) as session:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.id)
@@ -65,7 +65,8 @@ def test_a_plan_person_signs_in_with_slack_and_the_session_opens_their_studies(s
     studies = client.get("/app/")
     assert studies.status_code == 200 and "ACME-201" in studies.text and "Alice Chen" in studies.text
     [event] = audit_trail(engine)
-    assert (event.action, event.actor, event.subject) == ("web.signin", "alice", "Sign in with Slack")
+    assert (event.action, event.actor, event.subject) == ("web.signed_in", "slack:U01ALICE", "alice")
+    assert event.detail["by"] == "Sign in with Slack"
     assert event.detail["workspace"] == "T0SPONSOR"
 
 
@@ -78,6 +79,29 @@ def test_someone_named_by_email_signs_in_from_their_sides_workspace_and_is_bound
     assert [e.action for e in audit_trail(engine, "person.found")] == ["person.found"]
 
 
+def test_an_email_slack_gives_only_in_userinfo_binds_the_same_way(site, provider, engine):
+    who = SlackUser("U02MEINEW", "T0CRO", "mei@cro.example", email_in_id_token=False)
+    _, answer = sign_in(site, provider, "slack", who)
+    assert answer.status_code == 303
+    assert ("GET", "/api/openid.connect.userInfo") in provider.requests
+    with Session(engine) as session:
+        assert session.exec(select(Person).where(Person.handle == "mei")).one().slack_id == "U02MEINEW"
+
+
+def test_odd_requests_get_a_page_not_a_traceback(site, provider):
+    client = browser(site)
+    assert client.get("/app/oidc/github").status_code == 404
+    assert client.get("/app/oidc/slack/callback").status_code == 400
+    assert client.get("/app/oidc/slack/callback?state=x&code=y").status_code == 400
+    cancelled = client.get("/app/oidc/microsoft/callback?error=access_denied&error_description=<b>no</b>")
+    assert (
+        cancelled.status_code == 400 and "<b>no</b>" not in cancelled.text and "cancelled" in cancelled.text
+    )
+    assert client.post("/app/oidc/slack/callback").status_code == 405
+    too_large = httpx.post(f"{site}/app/tab/signin", content=b"token=" + b"a" * 20_000, timeout=10)
+    assert too_large.status_code == 413
+
+
 def test_a_strangers_email_never_makes_them_a_plan_person(site, provider, engine):
     # Eve's own workspace vouches for her e-mail being mei@cro.example: it is not the CRO's workspace.
     _, answer = sign_in(site, provider, "slack", SlackUser("U0EVE", "T0EVIL", "mei@cro.example"))
@@ -87,10 +111,23 @@ def test_a_strangers_email_never_makes_them_a_plan_person(site, provider, engine
         assert session.exec(select(Person).where(Person.handle == "mei")).one().slack_id is None
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.detail["outcome"]) == (
-        "web.signin.refused",
+        "web.signin_refused",
         "slack:U0EVE",
         "not in any study",
     )
+
+
+def test_a_plan_persons_slack_id_from_another_workspace_is_not_them(site, provider, engine):
+    # Alice's user id, but Slack says the workspace is the CRO's: the sponsor's is T0SPONSOR.
+    _, answer = sign_in(site, provider, "slack", SlackUser("U01ALICE", "T0CRO"))
+    assert answer.status_code == 403 and not opens_a_session(answer)
+    assert audit_trail(engine)[-1].detail == {
+        "by": "Sign in with Slack",
+        "platform": "slack",
+        "user_id": "U01ALICE",
+        "workspace": "T0CRO",
+        "outcome": "not in any study",
+    }
 
 
 def test_a_stranger_gets_the_friendly_403(site, provider):
@@ -115,7 +152,7 @@ def test_an_answer_for_another_browser_is_refused(site, provider):
     """The callback a provider gave one browser, opened in another (a login CSRF): its state is unknown."""
     provider.at_browser = SlackUser("U0EVE", "T0SPONSOR")
     attacker = browser(site)
-    to_provider = attacker.get("/app/signin/slack").headers["location"]
+    to_provider = attacker.get("/app/oidc/slack").headers["location"]
     callback = httpx.get(to_provider, follow_redirects=False).headers["location"]
     victim = browser(site)
     assert victim.get(callback.removeprefix(site)).status_code == 400
@@ -124,7 +161,7 @@ def test_an_answer_for_another_browser_is_refused(site, provider):
 def test_an_id_token_with_another_nonce_is_refused(site, provider, engine):
     client = browser(site)
     provider.at_browser = SlackUser("U01ALICE", "T0SPONSOR")
-    to_provider = client.get("/app/signin/slack").headers["location"]
+    to_provider = client.get("/app/oidc/slack").headers["location"]
     replayed = to_provider.replace("nonce=", "nonce=replayed")
     answer = client.get(httpx.get(replayed, follow_redirects=False).headers["location"].removeprefix(site))
     assert answer.status_code == 403 and not opens_a_session(answer)
@@ -135,7 +172,8 @@ def test_a_plan_person_signs_in_with_microsoft(site, provider, engine):
     _, answer = sign_in(site, provider, "microsoft", EntraUser("aad-alice", ACME, "alice@acme.example"))
     assert answer.status_code == 303 and opens_a_session(answer)
     [event] = audit_trail(engine)
-    assert (event.actor, event.subject, event.detail["tenant"]) == ("alice", "Sign in with Microsoft", ACME)
+    assert (event.actor, event.subject, event.detail["tenant"]) == ("teams:aad-alice", "alice", ACME)
+    assert event.detail["by"] == "Sign in with Microsoft"
     # Two tenants configured: Entra's page for work accounts of any organisation, then the tenant checked.
     assert ("GET", "/organizations/oauth2/v2.0/authorize") in provider.requests
     assert ("GET", f"/{ACME}/discovery/v2.0/keys") in provider.requests
@@ -161,3 +199,33 @@ def test_an_id_token_signed_by_another_key_is_refused(site, provider, engine):
     _, answer = sign_in(site, provider, "microsoft", EntraUser("aad-alice", ACME))
     assert answer.status_code == 403 and not opens_a_session(answer)
     assert audit_trail(engine)[-1].detail["reason"] == "ID token: InvalidSignatureError"
+
+
+def test_an_answer_used_once_is_refused_the_second_time(site, provider):
+    client = browser(site)
+    provider.at_browser = SlackUser("U01ALICE", "T0SPONSOR")
+    to_provider = client.get("/app/oidc/slack").headers["location"]
+    callback = httpx.get(to_provider, follow_redirects=False).headers["location"].removeprefix(site)
+    assert client.get(callback).status_code == 303
+    assert client.get(callback).status_code == 400
+
+
+def test_with_one_tenant_people_sign_in_at_its_page_and_come_back_to_the_public_address(engine, provider):
+    """The public address, not the request's, is where the provider sends the browser back."""
+    settings = sign_in_settings(provider.url, teams_tenant_id=ACME, public_url="https://cadence.acme.example")
+    url, stop = serve_web(settings, engine)
+    try:
+        to_provider = httpx.get(f"{url}/app/oidc/microsoft", follow_redirects=False).headers["location"]
+    finally:
+        stop()
+    assert urlsplit(to_provider).path == f"/{ACME}/oauth2/v2.0/authorize"
+    asked = parse_qs(urlsplit(to_provider).query)
+    assert asked["redirect_uri"] == ["https://cadence.acme.example/app/oidc/microsoft/callback"]
+
+
+def test_the_sign_in_page_offers_both_ways_and_the_one_time_link(site):
+    page = browser(site).get("/app/")
+    assert page.status_code == 403
+    assert 'href="/app/oidc/slack">Sign in with Slack' in page.text
+    assert 'href="/app/oidc/microsoft">Sign in with Microsoft' in page.text
+    assert "/cadence dashboard" in page.text

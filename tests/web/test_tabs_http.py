@@ -9,9 +9,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.db import run_in_session
 from bot.models import AuditEvent
+from bot.plan import load_plan
+from bot.studies import apply_plan
 from tests.fake_oidc import EntraUser, FakeOpenID
-from tests.web.serving import ACME, CRO, EVIL, TEAMS_CLIENT
+from tests.web.serving import ACME, CRO, EVIL, PLAN, TEAMS_CLIENT
 
 HOST = "cadence.acme.example"
 AUDIENCE = f"api://{HOST}/{TEAMS_CLIENT}"
@@ -29,7 +32,7 @@ def post_token(site: str, token: str, destination: str = "me") -> httpx.Response
 
 def audit_trail(engine: Engine) -> list[AuditEvent]:
     with Session(engine) as session:
-        query = select(AuditEvent).where(AuditEvent.action.startswith("web.signin")).order_by(AuditEvent.id)
+        query = select(AuditEvent).where(AuditEvent.action.startswith("web.sign")).order_by(AuditEvent.id)
         return list(session.exec(query))
 
 
@@ -58,13 +61,15 @@ def test_teams_sso_draws_what_waits_on_the_person_without_a_cookie(site, provide
     assert answer.status_code == 200, answer.text
     assert "What waits on you in ACME-201" in answer.text and "Alice Chen" in answer.text
     assert framed_by_teams_only(answer) and "set-cookie" not in answer.headers
+    assert '<base target="_blank">' in answer.text  # its links open in the browser, where cookies work
     [event] = audit_trail(engine)
     assert (event.action, event.actor, event.subject, event.detail["tenant"]) == (
-        "web.signin",
+        "web.signed_in",
+        "teams:aad-alice",
         "alice",
-        "Teams tab",
         ACME,
     )
+    assert event.detail["by"] == "Teams tab"
     assert ("GET", f"/{ACME}/discovery/v2.0/keys") in provider.requests
 
 
@@ -104,7 +109,7 @@ def test_a_token_that_does_not_hold_signs_nobody_in(site, provider, engine, why,
     assert answer.status_code == 403, why
     assert "could not sign you in" in answer.text and "/cadence dashboard" in answer.text
     assert "What waits" not in answer.text
-    assert audit_trail(engine)[-1].action == "web.signin.refused"
+    assert audit_trail(engine)[-1].action == "web.signin_refused"
 
 
 def test_a_token_signed_by_another_key_is_refused(site, provider: FakeOpenID):
@@ -131,3 +136,12 @@ def test_a_tab_asks_only_for_its_own_pages(site, provider):
     token = provider.tab_token(ALICE, audience=AUDIENCE)
     for elsewhere in ("https://evil.example/", "//evil.example/", "/ACME-201/export/../../x", ""):
         assert post_token(site, token, elsewhere).status_code == 400
+
+
+def test_the_personal_tab_of_someone_in_two_studies_lists_them(site, provider, engine):
+    second = PLAN.replace("id: ACME-201", "id: ACME-202").replace("channel: C0STUDY", "channel: C0SECOND")
+    run_in_session(engine, apply_plan, plan=load_plan(second), actor="test")
+    answer = post_token(site, provider.tab_token(ALICE, audience=AUDIENCE))
+    assert answer.status_code == 200 and "ACME-201" in answer.text and "ACME-202" in answer.text
+    assert "What waits on you" not in answer.text
+    assert len([e for e in audit_trail(engine) if e.action == "web.signed_in"]) == 2  # one per study
