@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.cli import simulate_plan
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import run_in_session
@@ -185,7 +184,7 @@ def cadence(settings: Settings, engine: Engine, study: Plan, clock: ManualClock)
     sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = replace(settings, public_url=url, secret_key="the browser tests' secret")
-    web = replace(WebSettings.from_settings(settings), simulator=simulate_plan)  # as cmd_serve has it
+    web = WebSettings.from_settings(settings)
     asgi = build_asgi(build_app(settings, engine, clock=clock), engine, clock=clock, web=web)
     stop = serve_on(sock, asgi)
     yield url
