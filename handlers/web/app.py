@@ -24,7 +24,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import CadenceError
-from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, refused_page, session_key
+from handlers.web.sessions import COOKIE, SESSION_LIFETIME, Refused, Site, session_key
+from handlers.web.templating import refused_page
 from handlers.web.tokens import Entra
 
 if TYPE_CHECKING:

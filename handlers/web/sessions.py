@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
-from starlette.responses import Response
 
 from bot import directory
 from bot.clock import Clock
@@ -198,9 +197,3 @@ async def posted_form(request: Request) -> dict[str, str]:
 
 def _new_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-def refused_page(request: Request, refusal: Refused) -> Response:
-    from handlers.web.templating import render_page
-
-    return render_page(request, "refused.html", status=refusal.status, reason=refusal.reason, refusal=refusal)

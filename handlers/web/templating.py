@@ -9,6 +9,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from handlers.web.sessions import Refused, csrf_token, signed_in_name
+
 ENVIRONMENT = Environment(
     loader=PackageLoader("handlers.web", "templates"),
     autoescape=True,  # every template, whatever its name: user text is never markup here
@@ -29,8 +31,6 @@ PAGE_HEADERS = {
 
 def render_page(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     """A template drawn for this request: the signed-in person and the form token come with it."""
-    from handlers.web.sessions import csrf_token, signed_in_name
-
     html = ENVIRONMENT.get_template(template).render(
         request=request,
         viewer_name=signed_in_name(request),
@@ -38,3 +38,8 @@ def render_page(request: Request, template: str, *, status: int = 200, **values:
         **values,
     )
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def refused_page(request: Request, refusal: Refused) -> HTMLResponse:
+    """The friendly page of a refusal: why, and how to sign in."""
+    return render_page(request, "refused.html", status=refusal.status, reason=refusal.reason, refusal=refusal)
