@@ -14,11 +14,12 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -193,11 +194,12 @@ def _page(request: Request, template: str, study: StudyView, person: Contact, **
     )
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    """A moment in the viewer's time: "Mon 30 Nov 2026, 09:00 CET"."""
+def _local(moment: datetime | None, zone: ZoneInfo) -> Markup | str:
+    """A moment in the viewer's time, "Mon 30 Nov 2026, 09:00 CET", marked up with its UTC instant."""
     if moment is None:
         return "—"
-    return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")
+    shown = moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")
+    return Markup('<time datetime="{}">{}</time>').format(moment.astimezone(UTC).isoformat(), shown)
 
 
 def _day(value: date | str | None) -> str:

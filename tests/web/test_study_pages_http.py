@@ -15,13 +15,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import questions
+from bot.config import Settings
 from bot.db import run_in_session
 from handlers.server import build_asgi
+from handlers.slack.app import build_app
 from handlers.web.app import WebSettings
 from schedules import jobs
 from tests.conftest import serve_in_thread
+from tests.payloads import BOT_TOKEN, SIGNING_SECRET
 from tests.test_checkins import worker
 from tests.test_dashboard import LATER, NOW, as_person, read, seed_study
+from tests.web.test_signin_http import PUBLIC, Browser, ask_for_a_link
 from tests.web_session import session_cookie
 
 WEB = WebSettings("test-session-key-0123456789abcdef0123456789")
@@ -58,6 +62,7 @@ def get(url: str, path: str, who: str | None) -> tuple[int, dict[str, str], byte
 
 
 def local(moment, zone: str) -> str:
+    """How a page shows a moment to someone in `zone` (inside a <time> with the UTC instant)."""
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
 
 
@@ -66,7 +71,7 @@ def test_a_sponsor_person_sees_the_dashboard_in_their_own_time(url, engine):
     page = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/html")
     issue = read(engine).escalations[0]
-    assert f"{local(issue.deadline, 'America/Chicago')} (late)" in page  # Ben works in Chicago
+    assert f"{local(issue.deadline, 'America/Chicago')}</time> (late)" in page  # Ben works in Chicago
     assert "ACME-201-E1: Temperature excursion – kit 14" in page
     assert "Project managers" in page and "Raj Patel, Ben Okafor" in page
     assert "ACME-201-Q1: SAE narrative filed?" in page and "Mei Lin" in page
@@ -213,3 +218,45 @@ def test_an_admin_previews_the_next_two_weeks(url):
     page = body.decode()
     assert "checkin prompt" in page and "@carla" in page
     assert "Mon 30 Nov 2026" in page  # the next round's prompts, in Alice's time
+
+
+@pytest.fixture
+def slack_url(database_url, fake_slack, engine, study, clock):
+    """The served app with Slack, for signing in through `/cadence dashboard`'s one-time link."""
+    web_settings = Settings(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        secret_key="a-test-secret-key-of-at-least-32-characters",
+        public_url=PUBLIC,
+    )
+    seed_study(engine, NOW)
+    clock.set(LATER)
+    app = build_app(web_settings, engine, clock=clock)
+    served, stop = serve_in_thread(
+        build_asgi(app, engine, clock=clock, web=WebSettings.from_settings(web_settings))
+    )
+    yield served
+    stop()
+
+
+def test_a_cro_person_signs_in_with_the_one_time_link_and_opens_the_dashboard(
+    slack_url, engine, fake_slack, clock
+):
+    path = ask_for_a_link(slack_url, engine, fake_slack, clock)  # Omar, the CRO's Data Manager, in Warsaw
+    browser = Browser(slack_url)
+    browser.get(path)
+    status, headers, _ = browser.post(path)
+    assert (status, headers["Location"]) == (303, "/app/ACME-201/")
+    status, _, page = browser.get("/app/ACME-201/")
+    assert status == 200 and "Signed in as <strong>Omar Haddad</strong>" in page
+    issue = read(engine).escalations[0]
+    assert (
+        f'<time datetime="{issue.deadline.isoformat()}">{local(issue.deadline, "Europe/Warsaw")}</time>'
+        in page
+    )
+    assert "Close queries" in page and "Tue 24 Nov 2026 (late)" in page
+    status, _, page = browser.get("/app/ACME-201/plan")
+    assert status == 200 and "/export" not in page  # Omar is no admin
+    assert browser.get("/app/ACME-201/export")[0] == 403
