@@ -18,18 +18,19 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
 from bot import signin
 from bot.db import run_in_session
+from bot.models import Study
 from handlers.web.app import page
 from handlers.web.oidc import STRANGER
-from handlers.web.sessions import Refused, site_of
-from handlers.web.templating import ENVIRONMENT, PAGE_HEADERS
+from handlers.web.sessions import Refused, site_of, viewer_of
+from handlers.web.templating import ENVIRONMENT, PAGE_HEADERS, refused_page
 from handlers.web.tokens import Entra, TokenRefused, entra_identity
 
 log = logging.getLogger("cadence.web.tabs")
@@ -47,6 +48,7 @@ TAB_HEADERS = {
     f"frame-ancestors {TEAMS_FRAMES}",
 }
 MAX_SIGNIN_BYTES = 16_000  # a token of a few kilobytes and where to go
+_ONE_TIME = "Type /cadence dashboard to Cadence for a one-time sign-in link."
 _DESTINATION = re.compile(r"^(me|/[A-Za-z0-9._~-]{1,100}/(me)?)$")
 
 
@@ -54,11 +56,12 @@ def routes(pages: Sequence[BaseRoute], entra: Entra | None, *, public_url: str |
     """The tabs' routes under `/app/tab/`; `pages` are the pages a tab draws once signed in."""
 
     async def personal(request: Request) -> Response:
-        return _tab_page(request, "tab.html", destination="me", sso=entra is not None)
+        return await _tab_or_signed_in(request, "me", "/app/", sso=entra is not None)
 
     async def channel(request: Request) -> Response:
-        return _tab_page(
-            request, "tab.html", destination=f"/{request.path_params['study']}/", sso=entra is not None
+        study = request.path_params["study"]
+        return await _tab_or_signed_in(
+            request, f"/{study}/", f"/app/{quote(study, safe='')}/", sso=entra is not None
         )
 
     async def configure(request: Request) -> Response:
@@ -69,11 +72,14 @@ def routes(pages: Sequence[BaseRoute], entra: Entra | None, *, public_url: str |
 
     @page
     async def signed_in(request: Request) -> Response:
-        fields = await _small_form(request)
-        destination = fields.get("next", "")
-        if entra is None or not _DESTINATION.fullmatch(destination):
-            raise Refused("That tab cannot be opened here.", status=400)
-        found = await _person(request, entra, fields.get("token", ""), host=_host(request, public_url))
+        try:
+            fields = await _small_form(request)
+            destination = fields.get("next", "")
+            if entra is None or not _DESTINATION.fullmatch(destination):
+                raise Refused("That tab cannot be opened here.", status=400)
+            found = await _person(request, entra, fields.get("token", ""), host=_host(request, public_url))
+        except Refused as refusal:  # said inside the tab: the refusal page, framed by Teams
+            return _framed_by_teams(refused_page(request, refusal))
         path = await _where(request, destination, found)
         return _Drawn(pages, request, path, found)
 
@@ -84,6 +90,20 @@ def routes(pages: Sequence[BaseRoute], entra: Entra | None, *, public_url: str |
         Route("/tab/teams.js", script, methods=["GET"]),
         Route("/tab/signin", signed_in, methods=["POST"]),
     ]
+
+
+async def _tab_or_signed_in(request: Request, destination: str, page: str, *, sso: bool) -> Response:
+    """A tab's address opened where the session cookie comes along (a browser, not a tab): the page
+    itself; else the tab's page, signing in with Teams."""
+    if await viewer_of(request) is not None:
+        return RedirectResponse(page, status_code=303)
+    return _tab_page(request, "tab.html", destination=destination, sso=sso)
+
+
+def _framed_by_teams(response: Response) -> Response:
+    del response.headers["x-frame-options"]
+    response.headers["content-security-policy"] = _FRAMED_CSP
+    return response
 
 
 def _tab_page(request: Request, template: str, **values: Any) -> Response:
@@ -125,9 +145,6 @@ async def _person(request: Request, entra: Entra, token: str, *, host: str) -> s
     return found
 
 
-_ONE_TIME = "Type /cadence dashboard to Cadence for a one-time sign-in link."
-
-
 async def _where(request: Request, destination: str, found: signin.SignedIn) -> str:
     """The path the tab draws: the personal tab shows what waits on the person in their study (their
     studies when they have several), the channel tab the study it was set up with."""
@@ -135,7 +152,6 @@ async def _where(request: Request, destination: str, found: signin.SignedIn) -> 
         return destination
     if len(found.handles) > 1:
         return "/"
-    from bot.models import Study
 
     def key_of(session: Any) -> str | None:
         study = session.get(Study, found.study_id)

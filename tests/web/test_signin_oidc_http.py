@@ -229,3 +229,10 @@ def test_the_sign_in_page_offers_both_ways_and_the_one_time_link(site):
     assert 'href="/app/oidc/slack">Sign in with Slack' in page.text
     assert 'href="/app/oidc/microsoft">Sign in with Microsoft' in page.text
     assert "/cadence dashboard" in page.text
+
+
+def test_a_tabs_address_opened_in_a_signed_in_browser_goes_to_the_page(site, provider):
+    client, _ = sign_in(site, provider, "slack", SlackUser("U01ALICE", "T0SPONSOR"))
+    assert client.get("/app/tab/me").headers["location"] == "/app/"
+    assert client.get("/app/tab/study/ACME-201").headers["location"] == "/app/ACME-201/"
+    assert browser(site).get("/app/tab/me").status_code == 200  # no session: the tab's own page

@@ -108,6 +108,7 @@ def test_a_token_that_does_not_hold_signs_nobody_in(site, provider, engine, why,
     answer = post_token(site, token(provider))
     assert answer.status_code == 403, why
     assert "could not sign you in" in answer.text and "/cadence dashboard" in answer.text
+    assert framed_by_teams_only(answer)  # said inside the tab
     assert "What waits" not in answer.text
     assert audit_trail(engine)[-1].action == "web.signin_refused"
 
