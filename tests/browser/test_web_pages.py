@@ -112,10 +112,11 @@ def row(page, heading: str, text: str):
 
 def test_a_stranger_gets_the_403_page_that_says_how_to_sign_in(cadence, new_person, screenshot):
     page = new_person()
-    answer = page.goto(f"{cadence}/app/")
-    assert answer.status == 403
-    assert page.get_by_role("heading", level=1).inner_text() == "This page is not available to you"
-    assert "/cadence dashboard" in page.get_by_role("main").inner_text()
+    for path in ("/app/", f"/app/{STUDY}/", f"/app/{STUDY}/me", f"/app/{STUDY}/plan", f"/app/{STUDY}/export"):
+        assert page.goto(cadence + path).status == 403, path
+        assert h1(page) == "This page is not available to you", path
+        assert "/cadence dashboard" in page.get_by_role("main").inner_text(), path
+        assert STUDY not in page.get_by_role("main").inner_text(), path  # nothing of the study is shown
     assert page.get_by_role("button", name="Sign out").count() == 0
     assert_accessible(page)
     screenshot(page, "refused")
@@ -241,12 +242,29 @@ def test_a_cro_person_signs_in_from_the_keyboard_and_sees_warsaw_time_and_what_w
     assert_accessible(mei)
     screenshot(mei, "me")
 
+    mei.get_by_role("link", name="The study").click()
+    mei.get_by_role("link", name="The plan").click()
+    assert "Mei Lin" in row(mei, "Topics and owners", "Safety reporting").inner_text()
+    assert mei.get_by_role("link", name=re.compile("Trial Master File export")).count() == 0
+    assert_accessible(mei)
+    screenshot(mei, "plan")
+    mei.get_by_role("link", name="Cadence", exact=True).click()
+    assert h1(mei) == "Your studies" and "(Drug Safety Lead)" in mei.get_by_role("main").inner_text()
+    assert_accessible(mei)
+    screenshot(mei, "studies")
+
 
 def test_an_admin_previews_the_next_two_weeks_and_downloads_the_export(
     cadence, two_days_of_work, engine, fake_slack, clock, new_person, screenshot
 ):
     raj = new_person(timezone="Europe/Warsaw")
     follow_the_link(raj, ask_for_a_link(cadence, engine, fake_slack, clock, RAJ, CRO_TEAM))
+    assert row(raj, "Open escalations", f"{STUDY}-E1").is_visible()
+    raj.get_by_role("link", name="What waits on me").click()
+    assert h1(raj) == f"What waits on you in {STUDY}"
+    assert_accessible(raj)
+    screenshot(raj, "me")
+    raj.get_by_role("link", name="The study").click()
     raj.get_by_role("link", name="The plan").click()
     assert "Raj Patel (admin)" in row(raj, "People", "Raj Patel").inner_text()
     assert_accessible(raj)
