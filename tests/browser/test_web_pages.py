@@ -314,7 +314,7 @@ def test_someone_in_no_plan_gets_no_link_and_a_link_works_once_and_for_ten_minut
     cadence, engine, fake_slack, clock, new_person, screenshot
 ):
     stranger = post_command(cadence, "/cadence", "dashboard", user_id=STRANGER, team_id=SPONSOR_TEAM)
-    assert stranger.status == 200 and "sign-in link" not in stranger.text
+    assert stranger.status == 200 and "You are not in ACME-201's communication plan" in stranger.text
     deliver(engine, fake_slack, clock)
     assert not [p for p in fake_slack.posted if LINK.search(p.text + json.dumps(p.blocks))]
 
