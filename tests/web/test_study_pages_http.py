@@ -260,3 +260,21 @@ def test_a_cro_person_signs_in_with_the_one_time_link_and_opens_the_dashboard(
     status, _, page = browser.get("/app/ACME-201/plan")
     assert status == 200 and "/export" not in page  # Omar is no admin
     assert browser.get("/app/ACME-201/export")[0] == 403
+
+
+def test_a_study_with_nothing_yet_draws_every_section(engine, study, clock):
+    served, stop = serve_in_thread(build_asgi(None, engine, clock=clock, web=WEB))
+    try:
+        status, _, body = get(served, "/app/ACME-201/", "mei")
+    finally:
+        stop()
+    page = body.decode()
+    assert status == 200
+    for empty in (
+        "No open escalations.",
+        "No questions waiting.",
+        "No open action items.",
+        "No pulse round yet.",
+    ):
+        assert empty in page
+    assert "No check-in round yet." in page and "No decisions recorded yet." in page
