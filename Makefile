@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz clean
+.PHONY: run test lint bench fuzz clean browser-tools
 
 $(BIN)/cadence: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(BIN)/cadence: pyproject.toml
 run: $(BIN)/cadence
 	$(BIN)/cadence run
 
-test: $(BIN)/cadence
+test: $(BIN)/cadence browser-tools
 	$(BIN)/python -m pytest
+
+# What the browser tests (tests/browser/) need beside the venv: Debian's Chromium and axe-core from npm.
+browser-tools:
+	@bash tests/browser/install-tools.sh
 
 lint: $(BIN)/cadence
 	$(BIN)/ruff check .
@@ -34,4 +38,4 @@ bench: $(BIN)/cadence
 	$(BIN)/python bench/web_pages.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache tests/browser/node_modules tests/browser/artifacts
