@@ -81,6 +81,30 @@ def test_report_to_people_and_addresses_get_the_weekly_report_with_its_chart_inl
     ]
 
 
+def test_report_to_gets_the_close_out_partnership_review_by_email_once(
+    engine, study, fake_slack, smtp_server
+):
+    ending = EXAMPLE_PLAN.read_text().replace("  id: ACME-201\n", "  id: ACME-201\n  end: 2026-11-27\n")
+    run_in_session(engine, apply_plan, plan=load_plan(ending + REPORT_TO), actor="test")
+    monday = ManualClock(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))  # 09:00 in New York, after the end
+    worker = worker_with_email(engine, monday, fake_slack, smtp_server)
+    ticking(engine, worker, monday)
+    monday.advance(hours=1)
+    ticking(engine, worker, monday)
+
+    (review,) = smtp_server.mailbox.to("qa@cro.example")  # only report_to: writes to this address
+    assert review["Message-ID"] != smtp_server.mailbox.to("dev@acme.example")[0]["Message-ID"]
+    assert len(smtp_server.mailbox.to("dev@acme.example")) == 1
+    assert "ACME-201" in review.get_body(("plain",)).get_content()
+    with Session(engine) as session:
+        mailed = {r.key: r.state for r in session.exec(select(OutboxMessage)) if r.recipient_kind == "email"}
+    assert mailed == {
+        "close-out:ACME-201:mail:dev@acme.example": "sent",
+        "close-out:ACME-201:mail:qa@cro.example": "sent",
+    }
+    assert any((p.key or "") == "close-out:ACME-201" and p.channel == "C0STUDY" for p in fake_slack.posted)
+
+
 def test_without_smtp_report_to_gets_nothing_and_the_log_says_so_once(engine, study, fake_slack, caplog):
     with_report_to(engine)
     monday = ManualClock(MONDAY_0805)
