@@ -220,21 +220,22 @@ class EmailNotifier:
         """An e-mail with what it carries: to a person, or to an address `report_to:` lists (a plan
         person's or a plain one). Inline images are shown where the message ends, by Content-ID."""
         reader = self._reader(to) if isinstance(to, Contact) else self._addressee(to, study_id)
-        images = {a: _content_id(key, i) for i, a in enumerate(attachments) if a.inline}
-        shown = replace(
-            message, blocks=(*message.blocks, *(Image(f"cid:{c}", a.title) for a, c in images.items()))
+        cids = [_content_id(key, i) for i in range(len(attachments))]
+        images = tuple(
+            Image(f"cid:{cid}", a.title) for a, cid in zip(attachments, cids, strict=True) if a.inline
         )
+        shown = replace(message, blocks=(*message.blocks, *images))
         email = self._build(reader, shown, key)
         body = email.get_body(("html",))
         assert body is not None
-        for attachment in attachments:
+        for attachment, cid in zip(attachments, cids, strict=True):
             maintype, subtype, params = _mime_type(attachment.content_type)
             if attachment.inline:
                 body.add_related(
                     attachment.content,
                     maintype=maintype,
                     subtype=subtype,
-                    cid=f"<{images[attachment]}>",
+                    cid=f"<{cid}>",
                     filename=attachment.filename,
                     disposition="inline",
                 )
