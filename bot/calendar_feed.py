@@ -35,8 +35,8 @@ from bot import audit, checkins, directory, outbox, timeline
 from bot.db import insert_once
 from bot.directory import Contact, StudyView
 from bot.errors import WebNotServed
-from bot.models import ActionItem, CalendarEvent, CalendarToken, Milestone, Person, Study
-from bot.replies import Notice
+from bot.models import ActionItem, CalendarEvent, CalendarToken, Milestone, OutboxMessage, Person, Study
+from bot.replies import Attachment, Notice
 from bot.studies import Requester
 from bot.timing import DAYS, parse_duration, parse_schedule
 
@@ -386,6 +386,37 @@ def _away_days(study: StudyView, person: Contact, days: tuple[str, ...]) -> set[
     return found
 
 
+# --- the minutes' e-mail ----------------------------------------------------------------------------
+
+
+@outbox.attaches_to_email("minutes_actions")
+def new_due_dates(session: Session, row: OutboxMessage) -> tuple[Attachment, ...]:
+    """The e-mail telling an owner of their new action items carries those with a due date as an .ics
+    (METHOD:PUBLISH): the feed's own events, UIDs and SEQUENCE, so a calendar that imports it and later
+    subscribes to the feed shows each once."""
+    study = directory.current(session).studies.get(row.study_id or -1)
+    study_row = session.get(Study, row.study_id) if row.study_id is not None else None
+    if study is None or study_row is None:
+        return ()
+    wanted = {_uid("action", a["id"], study) for a in row.payload.get("actions") or [] if a.get("id")}
+    events = [e for e in _action_events(session, study, owner_id=None) if e.uid in wanted]
+    if not events:
+        return ()
+    first = timeline.start_day(study_row)
+    span = (date(first.year, 1, 1), date(first.year + TIMEZONE_YEARS, 1, 1))
+    stamps = _stamps(session, study.id, events, row.created_at)
+    ics = render(
+        f"{study.key}: action items", events, stamps, zone=study.timezone, span=span, method="PUBLISH"
+    )
+    attachment = Attachment(
+        filename=f"{_slug(study.key)}-action-items.ics",
+        content_type="text/calendar; method=PUBLISH",
+        content=ics,
+        title="Your new due dates, for your calendar",
+    )
+    return (attachment,)
+
+
 # --- writing ----------------------------------------------------------------------------------------
 
 
@@ -461,7 +492,13 @@ def _stamps(session: Session, study_id: int, events: list[FeedEvent], now: datet
 
 
 def render(
-    name: str, events: list[FeedEvent], stamps: dict[str, Stamp], *, zone: str, span: tuple[date, date]
+    name: str,
+    events: list[FeedEvent],
+    stamps: dict[str, Stamp],
+    *,
+    zone: str,
+    span: tuple[date, date],
+    method: str | None = None,
 ) -> bytes:
     """The feed as iCalendar: the events with their SEQUENCE, DTSTAMP and LAST-MODIFIED, and a VTIMEZONE
     for every zone a timed event names, with its rules over the years of `span`."""
@@ -469,6 +506,8 @@ def render(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", zone)
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})

@@ -45,7 +45,9 @@ from bot.directory import Contact
 from bot.messages import Home, Message
 from bot.models import OutboxMessage
 from bot.replies import (
+    Attachment,
     DeliveryError,
+    Mailer,
     Notice,
     Notifier,
     PermanentFailure,
@@ -78,8 +80,9 @@ MOST_FOLDED = 8  # items in one digest: Slack shows 50 blocks in a message, an i
 class Destination:
     """Where a message goes: a channel, a person (by DM), or the thread or update of an earlier message."""
 
-    kind: str  # channel, person, reply, thread or update
-    target: str  # channel id; the person's id in the study; or, for thread and update, the channel id
+    kind: str  # channel, person, email, reply, thread or update
+    # channel id; the person's id in the study; an e-mail address; or, for thread and update, the channel id
+    target: str
     parent_key: str | None = (
         None  # thread, update: the key of Cadence's message; reply: the chat's message id
     )
@@ -91,6 +94,12 @@ class Destination:
     @classmethod
     def person(cls, person_id: int) -> Destination:
         return cls("person", str(person_id))
+
+    @classmethod
+    def email(cls, address: str) -> Destination:
+        """An e-mail to an address, whether or not a plan person has it (`report_to:`); sent only when
+        SMTP_URL is set."""
+        return cls("email", address)
 
     @classmethod
     def reply(cls, channel_id: str, message_id: str) -> Destination:
@@ -442,6 +451,28 @@ def builds_file(kind: str):
     return register
 
 
+# notice kind -> what its e-mail carries beside the text (the report's chart inline, the minutes' .ics),
+# built when it is sent by e-mail; a chat message of the kind carries none of it
+_EMAIL_EXTRAS: dict[str, Callable[[Session, OutboxMessage], tuple[Attachment, ...]]] = {}
+
+
+def attaches_to_email(kind: str):
+    """Register what an e-mail of `kind` carries, built from its row when it is sent by e-mail."""
+
+    def register(build: Callable[[Session, OutboxMessage], tuple[Attachment, ...]]):
+        _EMAIL_EXTRAS[kind] = build
+        return build
+
+    return register
+
+
+def _email_extras(session: Session, row: OutboxMessage) -> tuple[Attachment, ...]:
+    from bot import views  # noqa: F401  (the views import the capabilities, which register their extras)
+
+    build = _EMAIL_EXTRAS.get(row.notice_kind)
+    return build(session, row) if build else ()
+
+
 class FileNotBuilt(PermanentFailure):
     """The file a message was to share could not be built: the same request would fail again."""
 
@@ -488,7 +519,7 @@ class DeliveryWorker:
     clock: Clock
     batch: int = 50
     # E-mail (SMTP_URL): people who prefer it, or whom no chat can reach, get their messages by e-mail.
-    mailer: Notifier | None = None
+    mailer: Mailer | None = None
     # Retry-After deadlines by destination ("*": every destination).
     _paused: dict[str, datetime] = field(default_factory=dict)
     _limited: list[tuple[datetime, str]] = field(default_factory=list)  # recent 429s: when, where
@@ -636,6 +667,9 @@ class DeliveryWorker:
 
     def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
         try:
+            if row.recipient_kind == "email" and self.mailer is None:
+                _say_once_that_email_is_off(None)
+                return _Outcome(cancelled="no SMTP_URL: not sent by e-mail")
             with Session(self.engine) as session:
                 check = _CANCEL_CHECKS.get(row.notice_kind)
                 reason = check(session, row) if check else None
@@ -643,17 +677,31 @@ class DeliveryWorker:
                     return _Outcome(cancelled=reason)
                 person, channel, parent = _resolve(session, row)
                 content = _file_content(session, row)
+            by_email = row.recipient_kind == "email" or (
+                person is not None and self.mailer is not None and self._for_person(person) is self.mailer
+            )
+            with session_scope(self.engine) as session:  # what they record (an event's SEQUENCE) is kept
+                extras = _email_extras(session, row) if by_email else ()
             if parent is not None and parent.state != "sent":
                 if parent.state == "failed":
                     raise PermanentFailure(f"parent_{parent.state}")
                 return _Outcome(wait_until=now + PARENT_WAIT)
-            if (row.last_error or "").startswith(INTERRUPTED):
+            if (row.last_error or "").startswith(INTERRUPTED) and row.recipient_kind != "email":
                 # The last attempt may have landed: look before sending again. Nothing can have
-                # been sent before the row fell due.
+                # been sent before the row fell due. (SMTP cannot tell: an e-mail to an address goes again.)
                 sender = self._for_person(person) if person is not None else self._for_parent(parent)
                 landed = sender.find_posted(channel, person, key=row.key, since=row.due_at.timestamp())
                 if landed:
                     return _Outcome(posted=landed)
+            if row.recipient_kind == "email" or extras:
+                assert self.mailer is not None
+                notice = _draw(Notice(row.notice_kind, row.payload))
+                to = person if person is not None else row.recipient
+                return _Outcome(
+                    posted=self.mailer.send_email(
+                        to, notice, key=row.key, study_id=row.study_id, attachments=extras
+                    )
+                )
             return _Outcome(posted=self._send(row, person, channel, parent, content))
         except DeliveryError as error:
             return _Outcome(error=error)
@@ -815,12 +863,15 @@ MAIL_CHANNEL = "mail:"  # where an e-mail "landed": mail:<address> (a thread or 
 _told_email_is_off: list[bool] = []
 
 
-def _say_once_that_email_is_off(person: Contact) -> None:
+def _say_once_that_email_is_off(person: Contact | None) -> None:
+    """One log line for as long as the process runs: people who prefer e-mail get chat DMs, and what
+    goes only by e-mail (the report to `report_to:`) is not sent."""
     if not _told_email_is_off:
         _told_email_is_off.append(True)
         log.warning(
-            "SMTP_URL is not set: people who prefer e-mail (%s among them) get their messages as chat DMs",
-            person.handle,
+            "SMTP_URL is not set: people who prefer e-mail (%s among them) get their messages as chat DMs, "
+            "and report_to: gets nothing",
+            person.handle if person is not None else "if any",
         )
 
 
@@ -876,6 +927,8 @@ def _resolve(session: Session, row: OutboxMessage) -> tuple[Contact | None, str 
         if person is None:
             raise PermanentFailure("person_not_in_plan")
         return person, None, None
+    if row.recipient_kind == "email":
+        return None, None, None
     if row.recipient_kind in {"thread", "update"}:
         parent = message(session, row.thread_of or "")
         if parent is None:
@@ -936,4 +989,6 @@ def _describe_recipient(people, row: OutboxMessage, *, by_email: bool = False) -
         return f"{person.name} ({how})" if person else "a person no longer in the plan"
     if row.recipient_kind == "channel":
         return f"channel {row.recipient}"
+    if row.recipient_kind == "email":
+        return f"e-mail to {row.recipient}"
     return "a thread reply"

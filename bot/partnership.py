@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import calendars, directory, due, escalation, kpis, outbox, pulse, timeline
+from bot import calendars, directory, due, escalation, kpis, outbox, pulse, report_to, timeline
 from bot.dates import read_leading_date
 from bot.directory import StudyView
 from bot.errors import BadCommand
@@ -172,14 +172,16 @@ def post_monthly_reviews(session: Session, *, now: datetime) -> int:
             continue
         assert round_.closed_at is not None
         data = review(session, study, round_.closed_at - MONTH, round_.closed_at, now)
+        notice = Notice("partnership_review", data | {"monthly": True, "period": round_.period})
         queued += outbox.enqueue(
             session,
             key=review_key,
             to=outbox.Destination.channel(study.channel),
-            notice=Notice("partnership_review", data | {"monthly": True, "period": round_.period}),
+            notice=notice,
             now=now,
             study_id=study.id,
         )
+        report_to.mail(session, study, key=review_key, notice=notice, now=now)
     return queued
 
 
@@ -215,11 +217,13 @@ def close_out(session: Session, study: StudyView, *, now: datetime) -> int:
     if not study.channel or now < _close_out_at(row, end) or outbox.message(session, key) is not None:
         return 0
     data = review(session, study, timeline.began(row), end, now)
+    notice = Notice("partnership_review", data | {"closing": True})
+    report_to.mail(session, study, key=key, notice=notice, now=now)
     return outbox.enqueue(
         session,
         key=key,
         to=outbox.Destination.channel(study.channel),
-        notice=Notice("partnership_review", data | {"closing": True}),
+        notice=notice,
         now=now,
         study_id=study.id,
     )

@@ -38,6 +38,7 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _TEAMS_CHANNEL = re.compile(r"^19:[^\s;]+@thread\.[a-z0-9]+$")  # what Cadence says when added to a team
 _SLACK_TEAM = re.compile(r"^[TE][A-Z0-9]{2,}$")  # a workspace (T…) or an Enterprise Grid organisation (E…)
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")  # an Entra tenant id
 
 _FIELDS: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
         "kpis",
         "pulse",
         "organisations",
+        "report_to",
     ),  # fmt: skip
     "study": (
         "id",
@@ -496,6 +498,7 @@ class _Checker:
             "kpis": self.check_kpis(root.get("kpis")),
             "pulse": self.check_pulse(root.get("pulse")),
             "organisations": self.check_organisations(root.get("organisations")),
+            "report_to": self.check_report_to(root.get("report_to"), people),
         }
         if self.errors:
             return None
@@ -921,6 +924,39 @@ class _Checker:
             }
         return known or None
 
+    def check_report_to(self, value: Any, people: dict[str, PlanPerson]) -> list[str]:
+        """Who gets the weekly report and the partnership review by e-mail: people of the plan (who need
+        an `email:`) or plain addresses, only of a domain the plan's people's addresses use (the study's
+        organisations): the report goes no further than the two companies."""
+        domains = sorted({_domain(p.email) for p in people.values() if p.email})
+        found: list[str] = []
+        for i, raw in enumerate(self.listing(value, "report_to") or []):
+            path = f"report_to[{i}]"
+            entry = self.text(raw, path, required=True)
+            if entry is None:
+                continue
+            if "@" in entry:
+                entry = entry.lower()
+                if not _EMAIL.match(entry):
+                    self.error(path, f"'{entry}' is not an e-mail address")
+                    continue
+                if _domain(entry) not in domains:
+                    allowed = ", ".join(domains) or "none: the plan's people have no e-mail addresses"
+                    self.error(
+                        path, f"'{entry}' is not of the study's organisations (allowed domains: {allowed})"
+                    )
+                    continue
+            elif (handle := self.person(entry, path)) is None:
+                continue
+            elif not people[handle].email:
+                self.error(path, f"'{handle}' has no email: in the plan, and the report goes by e-mail")
+                continue
+            if entry in found:
+                self.error(path, f"'{entry}' is listed twice")
+            else:
+                found.append(entry)
+        return found
+
     def ids(self, value: Any, path: str, pattern: re.Pattern, kind: str) -> list[str]:
         found: list[str] = []
         for i, raw in enumerate(self.listing(value, path) or []):
@@ -973,6 +1009,10 @@ def _days_named(days: tuple[str, ...]) -> str:
     """`('mon',)` as "Mondays", `('mon', 'thu')` as "Mondays and Thursdays"."""
     names = [f"{_DAY_NAMES[d]}s" for d in days]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
 
 
 def _percent(value: Any) -> int:

@@ -97,6 +97,10 @@ SECTIONS: dict[str, Section] = {
                   section="pulse", default_text="first Monday of the month at 10:00, everyone asked"),
             Field("organisations", "Each side's Slack workspaces and Teams tenants.", "",
                   section="organisations"),
+            Field("report_to", "Who gets the weekly cadence report (its chart inline) and the partnership "
+                  "review by e-mail, when SMTP_URL is set: handles of people with an `email:`, or plain "
+                  "addresses of a domain the plan's people's addresses use.", "[dev, qa@cro.example]",
+                  {"type": "array", "items": {"type": "string"}}, default=[]),
         ),
     ),
     "study": Section(

@@ -29,6 +29,17 @@ class Posted:
     message_id: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """What an e-mail carries beside its text: a file, or an image its HTML shows (`inline`)."""
+
+    filename: str
+    content_type: str  # e.g. image/png, text/calendar; method=PUBLISH
+    content: bytes
+    title: str = ""
+    inline: bool = False
+
+
 class DeliveryError(Exception):
     """A send that did not go through; `reason` is the platform's word for it."""
 
@@ -86,3 +97,18 @@ class Notifier(Protocol):
     ) -> Posted | None:
         """The message sent with `key` since `since` (epoch seconds), if an earlier attempt did land."""
         ...
+
+
+class Mailer(Notifier, Protocol):
+    """The e-mail sender: a Notifier that also writes to a plain address (`report_to:`) and carries
+    attachments (the report's chart inline, the minutes' .ics)."""
+
+    def send_email(
+        self,
+        to: Contact | str,
+        message: Message,
+        *,
+        key: str,
+        study_id: int | None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Posted: ...

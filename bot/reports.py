@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import checkins, directory, due, kpis, outbox, timeline
+from bot import checkins, directory, due, kpis, outbox, report_to, timeline
 from bot.directory import Contact, StudyView
 from bot.escalation import open_issues
 from bot.milestones import as_they_stand
 from bot.minutes import action_lines_by_owner
 from bot.models import ActionItem, CheckinAnswer, CheckinRound, Escalation, OutboxMessage, Question, Study
 from bot.questions import waiting_in_study
-from bot.replies import Notice
+from bot.replies import Attachment, Notice
 from bot.studies import Requester
 from bot.timing import DAYS, next_local
 
@@ -358,12 +358,16 @@ def send_report(
     key: str,
     to: outbox.Destination,
     at_once: bool = False,
+    mail_to: StudyView | None = None,
 ) -> bool:
-    """Queue the report's figures, and its chart as an upload in their thread (`at_once`: one asked for)."""
+    """Queue the report's figures, and its chart as an upload in their thread (`at_once`: one asked for);
+    `mail_to`: the study whose `report_to:` gets it by e-mail too, the chart inline."""
     report = build_report(session, study_id=study_id, weeks=weeks, now=now)
     queued = outbox.enqueue(
         session, key=key, to=to, notice=Notice("report", report), now=now, study_id=study_id, at_once=at_once
     )
+    if mail_to is not None:
+        report_to.mail(session, mail_to, key=key, notice=Notice("report", report), now=now)
     if queued:
         chart = {
             "filename": f"cadence-{report['study']}-{report['to']}.png",
@@ -416,7 +420,24 @@ def weekly_reports(session: Session, study: StudyView, *, now: datetime) -> int:
         now=now,
         key=f"report:{study.key}:{checkins.week_of(local)}",
         to=outbox.Destination.channel(study.channel),
+        mail_to=study,
     )
+
+
+@outbox.attaches_to_email("report")
+def chart_inline(session: Session, row: OutboxMessage) -> tuple[Attachment, ...]:
+    """A report e-mailed to `report_to:` shows its chart inline (in chat it follows in the thread)."""
+    if row.recipient_kind != "email":
+        return ()
+    report = row.payload
+    chart = Attachment(
+        filename=f"cadence-{report['study']}-{report['to']}.png",
+        content_type="image/png",
+        content=chart_png(report),
+        title="KPIs by side against the targets",
+        inline=True,
+    )
+    return (chart,)
 
 
 @due.next_for_study(weekly_reports)

@@ -164,6 +164,15 @@ def test_in_json_an_email_says_so_beside_its_recipient(env, tmp_path):
     assert all("via" not in m for m in lines(done.stdout) if m["to"] == "@raj")
 
 
+def test_report_to_shows_as_e_mail_to_each_address(env, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(Path("examples/plan.yaml").read_text() + "report_to: [dev, qa@cro.example]\n")
+    done = simulate(env, tmp_path, "--plan", str(plan), "--from", "2026-11-30", "--days", "8", "--json")
+    assert done.returncode == 0, done.stderr  # the first report is a week after the plan is applied
+    mailed = {m["to"]: m for m in lines(done.stdout) if m["kind"] == "report" and m.get("via") == "e-mail"}
+    assert set(mailed) == {"dev@acme.example", "qa@cro.example"}
+
+
 @pytest.mark.parametrize(
     ("script", "reason"),
     [

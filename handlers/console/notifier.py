@@ -149,6 +149,26 @@ class ConsoleEmail:
             f"e-mail to @{channel.removeprefix('mail:')}", message, key, channel=channel
         )
 
+    def send_email(
+        self, to: Contact | str, message: Message, *, key: str, study_id, attachments=()
+    ) -> Posted:
+        """An e-mail with attachments, or to an address `report_to:` lists: printed, with what it carries."""
+        if isinstance(to, Contact):
+            posted = self.direct_message(to, message, key=key)
+        else:
+            posted = self.console._print(f"e-mail to {to}", message, key, channel=f"mail:{to}")
+        for attachment in attachments:
+            self.console.upload_file(
+                channel=posted.channel,
+                person=None,
+                thread=None,
+                filename=attachment.filename,
+                content=attachment.content,
+                title=attachment.title or attachment.filename,
+                key=f"{key}:{attachment.filename}",
+            )
+        return posted
+
     def upload_file(self, *, person: Contact | None, **kwargs) -> Posted:
         return self.console.upload_file(person=person, **kwargs)
 

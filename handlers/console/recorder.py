@@ -170,6 +170,19 @@ class EmailRecorder:
         )
         return Posted(f"mail:{person.handle}", str(next(self.recorder._ids)))
 
+    def send_email(
+        self, to: Contact | str, message: Message, *, key: str, study_id, attachments=()
+    ) -> Posted:
+        """An e-mail with attachments (written down as the message), or to an address `report_to:` lists."""
+        if isinstance(to, Contact):
+            return self.direct_message(to, message, key=key)
+        zone = self.recorder.default_zone
+        text = render_message(message, ZoneInfo(zone))
+        self.recorder.received.append(
+            self.recorder._received(to, zone, message.kind, text, key, via="e-mail")
+        )
+        return Posted(f"mail:{to}", str(next(self.recorder._ids)))
+
     def post_in_thread(self, channel: str, thread: str, message: Message, *, key: str) -> Posted:
         handle = channel.removeprefix("mail:")
         zone = self.recorder.default_zone

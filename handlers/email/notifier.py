@@ -19,7 +19,7 @@ import ipaddress
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -32,8 +32,8 @@ from bot import action_links, directory
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.directory import Contact
-from bot.messages import Button, Home, Message, plain
-from bot.replies import PermanentFailure, Posted, TemporaryFailure
+from bot.messages import Button, Home, Image, Message, plain
+from bot.replies import Attachment, PermanentFailure, Posted, TemporaryFailure
 from handlers.email.render import Footer, Linker, draw
 
 log = logging.getLogger("cadence.email")
@@ -147,6 +147,7 @@ def message_id(key: str, mail_from: str) -> str:
 class _Reader:
     person: Contact
     study: directory.StudyView | None
+    listed: bool = False  # written to because the plan's report_to: lists them (not as a person's DMs)
 
 
 class EmailNotifier:
@@ -207,6 +208,48 @@ class EmailNotifier:
         self.sender.send(email)
         return Posted(f"{MAIL_CHANNEL}{person.email}", email["Message-ID"])
 
+    def send_email(
+        self,
+        to: Contact | str,
+        message: Message,
+        *,
+        key: str,
+        study_id: int | None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Posted:
+        """An e-mail with what it carries: to a person, or to an address `report_to:` lists (a plan
+        person's or a plain one). Inline images are shown where the message ends, by Content-ID."""
+        reader = self._reader(to) if isinstance(to, Contact) else self._addressee(to, study_id)
+        cids = [_content_id(key, i) for i in range(len(attachments))]
+        images = tuple(
+            Image(f"cid:{cid}", a.title) for a, cid in zip(attachments, cids, strict=True) if a.inline
+        )
+        shown = replace(message, blocks=(*message.blocks, *images))
+        email = self._build(reader, shown, key)
+        body = email.get_body(("html",))
+        assert body is not None
+        for attachment, cid in zip(attachments, cids, strict=True):
+            maintype, subtype, params = _mime_type(attachment.content_type)
+            if attachment.inline:
+                body.add_related(
+                    attachment.content,
+                    maintype=maintype,
+                    subtype=subtype,
+                    cid=f"<{cid}>",
+                    filename=attachment.filename,
+                    disposition="inline",
+                )
+            else:
+                email.add_attachment(
+                    attachment.content,
+                    maintype=maintype,
+                    subtype=subtype,
+                    filename=attachment.filename,
+                    params=params,
+                )
+        self.sender.send(email)
+        return Posted(f"{MAIL_CHANNEL}{reader.person.email}", email["Message-ID"])
+
     def find_posted(self, channel: str | None, person: Contact | None, *, key: str, since: float) -> None:
         """SMTP cannot tell whether an earlier attempt was delivered: the message goes again, the same
         Message-ID on it (mail clients show one)."""
@@ -231,6 +274,26 @@ class EmailNotifier:
         study = next((s for s in view.studies.values() if s.person(person.id) is not None), None)
         return _Reader(person, study)
 
+    def _addressee(self, address: str, study_id: int | None) -> _Reader:
+        """Whom `report_to:` names by address: the study's person with it, or the address alone (read in
+        the study's timezone)."""
+        with session_scope(self.engine) as session:
+            study = directory.current(session).studies.get(study_id) if study_id is not None else None
+        known = (p for p in (study.people.values() if study else ()) if (p.email or "").lower() == address)
+        person = next(known, None) or Contact(
+            id=0,
+            handle=address,
+            name="",
+            side="",
+            role="",
+            slack_id=None,
+            teams_id=None,
+            email=address,
+            prefers="email",
+            timezone=study.timezone if study else "UTC",
+        )
+        return _Reader(person, study, listed=True)
+
     def _person_at(self, address: str) -> Contact:
         with session_scope(self.engine) as session:
             view = directory.current(session)
@@ -247,7 +310,10 @@ class EmailNotifier:
             message,
             ZoneInfo(person.timezone),
             link=self._linker(reader, message, key),
-            footer=Footer(study.name if study else "your study", _change_preferences(study)),
+            footer=Footer(
+                study.name if study else "your study",
+                _why_listed(study) if reader.listed else _change_preferences(study),
+            ),
         )
         email = EmailMessage()
         email["From"] = self.mail_from
@@ -267,7 +333,7 @@ class EmailNotifier:
         """Links for the buttons an e-mail offers, minted as the message is drawn (none without a public
         address: the e-mail then says which command does the same in chat)."""
         public_url, study = self.public_url, reader.study
-        if not public_url or study is None:
+        if not public_url or study is None or reader.listed:  # a report offers no actions
             return lambda button: None
         about = plain(message.fallback)
         minted: dict[tuple[str, str], str] = {}
@@ -305,6 +371,27 @@ def _change_preferences(study: directory.StudyView | None) -> str:
         f"To get these messages in chat instead, or fewer of them, ask {who} to change how the plan "
         "reaches you (prefers: email, dm or channel)."
     )
+
+
+def _why_listed(study: directory.StudyView | None) -> str:
+    admins = [study.people[h].name for h in study.admins if h in study.people] if study else []
+    who = f"the study's admins ({', '.join(admins)})" if admins else "the study's admins"
+    return (
+        f"You get this because the study's plan lists this address under report_to:; ask {who} to change it."
+    )
+
+
+def _content_id(key: str, index: int) -> str:
+    """An inline image's Content-ID: the same for every attempt of the message."""
+    return f"{hashlib.sha256(f'{key}:{index}'.encode()).hexdigest()[:32]}@cadence"
+
+
+def _mime_type(content_type: str) -> tuple[str, str, dict[str, str]]:
+    """`text/calendar; method=PUBLISH` as ("text", "calendar", {"method": "PUBLISH"})."""
+    kind, *rest = (part.strip() for part in content_type.split(";"))
+    maintype, _, subtype = kind.partition("/")
+    params = dict(p.partition("=")[::2] for p in rest if "=" in p)
+    return maintype, subtype, params
 
 
 def _unsubscribe(study: directory.StudyView | None, person: Contact, mail_from: str) -> str:
