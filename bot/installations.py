@@ -4,16 +4,14 @@ gives no token."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, col, select
 
 from bot import directory, outbox
+from bot.keys import derived_key
 from bot.models import SlackInstallation, utcnow
 from bot.replies import Notice
 
@@ -52,8 +50,7 @@ class TokenBox:
 
 def fernet_key(secret: str) -> bytes:
     """The Fernet key of a secret: 32 bytes from HKDF-SHA256 under Cadence's fixed salt and label."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=KEY_SALT, info=KEY_INFO).derive(secret.encode())
-    return base64.urlsafe_b64encode(derived)
+    return derived_key(secret, salt=KEY_SALT, info=KEY_INFO)
 
 
 @dataclass(frozen=True)

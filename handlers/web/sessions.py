@@ -8,7 +8,6 @@ may see is read from the plans on every request, so someone taken out of a plan 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hmac
 import logging
 import secrets
@@ -17,8 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
@@ -26,6 +23,7 @@ from bot import directory
 from bot.clock import Clock
 from bot.db import run_in_session
 from bot.directory import Contact, StudyView
+from bot.keys import derived_key
 
 log = logging.getLogger("cadence.web")
 SESSION_LIFETIME = timedelta(hours=12)
@@ -46,8 +44,7 @@ def session_key(secret: str | None) -> str:
             "(everyone signs in again after a restart; several instances need the same key)"
         )
         return secrets.token_urlsafe(32)
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=KEY_SALT, info=KEY_INFO).derive(secret.encode())
-    return base64.urlsafe_b64encode(derived).decode()
+    return derived_key(secret, salt=KEY_SALT, info=KEY_INFO).decode()
 
 
 @dataclass(frozen=True)
