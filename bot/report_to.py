@@ -36,7 +36,7 @@ def mail(session: Session, study: StudyView, *, key: str, notice: Notice, now: d
     for address in addresses(session, study):
         queued += outbox.enqueue(
             session,
-            key=f"{key}:mail:{address}",
+            key=f"{key}:e-mail:{address}",
             to=outbox.Destination.email(address),
             notice=notice,
             now=now,

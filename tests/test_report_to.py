@@ -99,8 +99,8 @@ def test_report_to_gets_the_close_out_partnership_review_by_email_once(
     with Session(engine) as session:
         mailed = {r.key: r.state for r in session.exec(select(OutboxMessage)) if r.recipient_kind == "email"}
     assert mailed == {
-        "close-out:ACME-201:mail:dev@acme.example": "sent",
-        "close-out:ACME-201:mail:qa@cro.example": "sent",
+        "close-out:ACME-201:e-mail:dev@acme.example": "sent",
+        "close-out:ACME-201:e-mail:qa@cro.example": "sent",
     }
     assert any((p.key or "") == "close-out:ACME-201" and p.channel == "C0STUDY" for p in fake_slack.posted)
 
