@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -41,14 +42,30 @@ STUDY_APPLIED = datetime(2026, 11, 1, tzinfo=UTC)
 MOVED_TODAY = os.environ.get("CADENCE_TEST_TODAY")
 
 
-MOVE_THE_DATE = """
-from datetime import UTC, datetime
+_MOVE_THE_DATE = """
+import time
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
 _moved = datetime.fromisoformat({today!r})
-time_machine.travel(_moved if _moved.tzinfo else _moved.replace(tzinfo=UTC), tick=True).start()
+_moved = _moved if _moved.tzinfo else _moved.replace(tzinfo=UTC)
+# As late after `today` as this process starts after the moment the clock was moved (real seconds): a
+# process started ten minutes into the run is not ten minutes behind the one that started it.
+time_machine.travel(_moved + timedelta(seconds=time.time() - {since!r}), tick=True).start()
 """
+
+
+def moving_the_date(today: str) -> str:
+    """A `sitecustomize` (or code to run) moving a process's clock to `today` as of this real moment."""
+    return _MOVE_THE_DATE.format(today=today, since=_real_time())
+
+
+def _real_time() -> float:
+    try:
+        return time_machine.escape_hatch.time.time()
+    except ValueError:  # not travelling: time.time() is the real one
+        return time.time()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,9 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # The same move in every Python process the tests start (`cadence serve`, the console, a worker):
     # a `sitecustomize` on their PYTHONPATH, which Python imports at start.
     moved = Path(tempfile.mkdtemp(prefix="cadence-moved-date-"))
-    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=MOVED_TODAY))
+    move = moving_the_date(MOVED_TODAY)
+    (moved / "sitecustomize.py").write_text(move)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(moved), os.environ.get("PYTHONPATH")]))
-    exec(MOVE_THE_DATE.format(today=MOVED_TODAY), {})
+    exec(move, {})
 
 
 def child_pythonpath() -> str:

@@ -19,7 +19,7 @@ import time_machine
 
 from bot.config import EXAMPLE_PLAN
 from handlers.server import bind
-from tests.conftest import MOVE_THE_DATE, child_pythonpath
+from tests.conftest import child_pythonpath, moving_the_date
 from tests.payloads import BOT_TOKEN, RAJ, SIGNING_SECRET, post_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -246,7 +246,7 @@ def test_serve_reminds_an_action_due_today_within_a_few_ticks_once(env, fake_sla
     # day the suite runs on: a weekend or a night would rightly hold the reminder for his working hours.
     moved = tmp_path / "moved"
     moved.mkdir()
-    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=WEDNESDAY_NOON.isoformat()))
+    (moved / "sitecustomize.py").write_text(moving_the_date(WEDNESDAY_NOON.isoformat()))
     plan = tmp_path / "plan.yaml"
     plan.write_text(
         EXAMPLE_PLAN.read_text().replace(

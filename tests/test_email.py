@@ -351,13 +351,13 @@ def test_cadence_serve_emails_carlas_checkin_prompt_once_through_a_restart(
 
     import time_machine
 
-    from tests.conftest import MOVE_THE_DATE
+    from tests.conftest import moving_the_date
     from tests.test_cli import serving, slack_env
 
     monday = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)  # 09:05 in Rome
     moved = tmp_path / "moved"
     moved.mkdir()
-    (moved / "sitecustomize.py").write_text(MOVE_THE_DATE.format(today=monday.isoformat()))
+    (moved / "sitecustomize.py").write_text(moving_the_date(monday.isoformat()))
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CADENCE_", "TEAMS_", "SMTP_"))
     }
