@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,9 +23,10 @@ from bot.config import Settings
 from bot.db import run_in_session
 from bot.plan import Plan, load_plan
 from bot.studies import apply_plan
-from handlers.server import bind, build_asgi, make_server
+from handlers.server import build_asgi
 from handlers.slack.app import build_app
 from handlers.web.app import WebSettings
+from tests.conftest import loopback_socket, serve_in_thread
 from tests.fake_oidc import FakeOpenID
 from tests.web.serving import PLAN as SIGN_IN_PLAN
 from tests.web.serving import (
@@ -158,35 +156,15 @@ def assert_accessible(page: Any) -> None:
     )
 
 
-def serve_on(sock: socket.socket, asgi: Any) -> Callable[[], None]:
-    """Serve an ASGI app with uvicorn on a socket already bound (its address known beforehand, as the
-    links Cadence sends need it); returns a stop function."""
-    server = make_server(asgi, host="127.0.0.1", port=sock.getsockname()[1])
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the test server did not start"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    return stop
-
-
 @pytest.fixture
 def cadence(settings: Settings, engine: Engine, study: Plan, clock: ManualClock) -> Iterator[str]:
     """`cadence serve` as it runs with Slack configured: the Bolt app, the web pages, the fake Slack Web
     API; the example study applied; the test's clock. Its address (CADENCE_PUBLIC_URL) is returned."""
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = loopback_socket()
     settings = replace(settings, public_url=url, secret_key="the browser tests' secret")
     web = WebSettings.from_settings(settings)
     asgi = build_asgi(build_app(settings, engine, clock=clock), engine, clock=clock, web=web)
-    stop = serve_on(sock, asgi)
+    _, stop = serve_in_thread(asgi, sock)
     yield url
     stop()
 
