@@ -158,9 +158,18 @@ def _form(
     return None
 
 
-def perform(session: Session, *, token: str, fields: dict[str, Any], now: datetime) -> Any:
-    """Do what the link offers, once, as its person; the core result (for the page to show). The use and
-    the action commit together: an action refused leaves the link usable."""
+@dataclass(frozen=True)
+class Performed:
+    """What a link did: the core result, and the timezone of the person it was done for (the page shows
+    its times in it)."""
+
+    result: Any
+    timezone: str
+
+
+def perform(session: Session, *, token: str, fields: dict[str, Any], now: datetime) -> Performed:
+    """Do what the link offers, once, as its person (for the page to show). The use and the action commit
+    together: an action refused leaves the link usable."""
     link = _valid(session, token, now)
     study, person = _who(session, link)
     claimed = session.execute(
@@ -173,5 +182,9 @@ def perform(session: Session, *, token: str, fields: dict[str, Any], now: dateti
     invocation = _invocation(study, person, now)
     form = _form(session, link, study, person, now)
     if form is not None:
-        return forms.submit_form(session, form=form.id, meta=form.meta, fields=fields, invocation=invocation)
-    return forms.press_button(session, action_id=link.action, value=link.value, invocation=invocation)
+        result = forms.submit_form(
+            session, form=form.id, meta=form.meta, fields=fields, invocation=invocation
+        )
+    else:
+        result = forms.press_button(session, action_id=link.action, value=link.value, invocation=invocation)
+    return Performed(result, person.timezone)

@@ -265,6 +265,7 @@ def test_an_acknowledge_link_acts_once_on_post_and_never_on_get(engine, study, f
             assert not audit.events_for(session, study_id=1, action="escalation.acknowledged")
         status, page, _ = ask(here, "POST", {"confirm": "1"})
         assert status == 200, page
+        assert "16:00 CET" in page  # the result in Raj's own time (Warsaw), not the server's UTC
         with Session(engine) as session:
             [event] = audit.events_for(session, study_id=1, action="escalation.acknowledged")
             assert event.actor == f"email:{address}"

@@ -55,7 +55,7 @@ def action_routes(engine: Engine, clock: Clock, wake: Callable[[], None] = lambd
         fields = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         fields.pop("confirm", None)
         try:
-            result = await asyncio.to_thread(
+            done = await asyncio.to_thread(
                 run_then_wake, engine, wake, action_links.perform, token=token, fields=fields, now=clock.now()
             )
         except FormProblem as problem:  # nothing was done: the link still works
@@ -63,7 +63,7 @@ def action_routes(engine: Engine, clock: Clock, wake: Callable[[], None] = lambd
             return _page(offer.label, _refusal(problem) + _offer_html(offer, fields), status=400)
         except CadenceError as refused:
             return _page("Nothing was done", _refusal(refused), status=409)
-        return _page("Done", _result_html(result))
+        return _page("Done", _result_html(done.result, ZoneInfo(done.timezone)))
 
     return [
         Route("/act/{token}", show, methods=["GET"]),
@@ -140,9 +140,9 @@ def _input(item: Any, values: dict[str, str]) -> str:
     return ""
 
 
-def _result_html(result: Any) -> str:
+def _result_html(result: Any, zone: ZoneInfo) -> str:
     try:
         message = views.reply(result)
     except TypeError:
         return "<p>Done.</p>"
-    return blocks_html(message.blocks, ZoneInfo("UTC"), lambda button: None)
+    return blocks_html(message.blocks, zone, lambda button: None)
